@@ -1,0 +1,145 @@
+# plugpull top-level build.  Everything lands in build/.
+#
+#   make            build/libcfaultinject.so, build/plugpull, unit tests
+#   make check      install deps if missing, build, run every test
+#   make demo       install deps if missing, build, run the default job
+#   make bench      run the benchmarks under bench/ (results: bench/RESULTS.md)
+#   V=1             show full command lines
+
+BUILD   := build
+GEN     := $(BUILD)/gen
+CC      ?= gcc
+PYTHON  ?= python3
+PKGS    := glib-2.0 gio-2.0 gio-unix-2.0 json-glib-1.0 ostree-1
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
+BASEFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE
+SHIMFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Icfaultinject -I$(GEN) \
+             -fno-strict-aliasing -ftls-model=initial-exec
+PKGCFLAGS  = $(shell pkg-config --cflags $(PKGS))
+PKGLIBS    = $(shell pkg-config --libs $(PKGS))
+HOSTFLAGS  = $(BASEFLAGS) -Icfaultinject -Icfaultinject/replay -Iharness -I$(GEN) $(PKGCFLAGS)
+
+# --- the shim (libc only) -------------------------------------------------
+SPEC        := cfaultinject/calls.spec
+GENERATOR   := cfaultinject/gen-wrappers.py
+GEN_OUT     := $(GEN)/wrappers.c $(GEN)/cfi-calls.h $(GEN)/cfi-calls.c \
+               $(GEN)/shim.map $(GEN)/function_list
+SHIM_SRCS   := cfaultinject/runtime.c cfaultinject/config.c \
+               cfaultinject/custom.c cfaultinject/crc32c.c \
+               cfaultinject/tracewriter.c
+SHIM_OBJS   := $(patsubst %.c,$(BUILD)/shim/%.o,$(notdir $(SHIM_SRCS))) \
+               $(BUILD)/shim/wrappers.o $(BUILD)/shim/cfi-calls.o
+
+# --- replay library: trace reader + power-loss models (GLib) --------------
+REPLAY_SRCS := $(wildcard cfaultinject/replay/*.c)
+REPLAY_OBJS := $(patsubst cfaultinject/replay/%.c,$(BUILD)/replay/%.o,$(REPLAY_SRCS)) \
+               $(BUILD)/replay/crc32c.o $(BUILD)/replay/cfi-calls.o
+
+# --- harness --------------------------------------------------------------
+HARNESS_SRCS := $(wildcard harness/*.c)
+HARNESS_OBJS := $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
+# Everything but main(): the unit tests link it too.
+HARNESS_LIB_OBJS := $(filter-out $(BUILD)/harness/main.o,$(HARNESS_OBJS))
+
+# --- unit tests (cmocka) --------------------------------------------------
+UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
+
+.PHONY: all deps check check-unit check-integration demo bench clean
+all: $(BUILD)/libcfaultinject.so $(BUILD)/plugpull $(UNIT_BINS) $(HELPER_BINS)
+
+deps:
+	$(Q)sh tools/deps.sh
+
+$(GEN_OUT): $(SPEC) $(GENERATOR)
+	@mkdir -p $(GEN)
+	@echo "  GEN      $(GEN)/ (from $(SPEC))"
+	$(Q)$(PYTHON) $(GENERATOR) $(SPEC) $(GEN)
+
+$(BUILD)/shim/%.o: cfaultinject/%.c $(GEN_OUT) cfaultinject/*.h
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(SHIMFLAGS) -c $< -o $@
+
+$(BUILD)/shim/%.o: $(GEN)/%.c $(GEN_OUT) cfaultinject/*.h
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(SHIMFLAGS) -c $< -o $@
+
+$(BUILD)/libcfaultinject.so: $(SHIM_OBJS) $(GEN)/shim.map
+	@echo "  LD       $@"
+	$(Q)$(CC) -shared -o $@ $(SHIM_OBJS) -Wl,--version-script=$(GEN)/shim.map \
+	    -Wl,-z,now -ldl -lpthread
+
+$(BUILD)/replay/%.o: cfaultinject/replay/%.c $(GEN_OUT) cfaultinject/*.h cfaultinject/replay/*.h
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(HOSTFLAGS) -c $< -o $@
+
+$(BUILD)/replay/crc32c.o: cfaultinject/crc32c.c cfaultinject/crc32c.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(HOSTFLAGS) -c $< -o $@
+
+$(BUILD)/replay/cfi-calls.o: $(GEN)/cfi-calls.c $(GEN_OUT)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(HOSTFLAGS) -c $< -o $@
+
+$(BUILD)/libcfireplay.a: $(REPLAY_OBJS)
+	@echo "  AR       $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/harness/%.o: harness/%.c $(GEN_OUT) harness/*.h cfaultinject/*.h cfaultinject/replay/*.h
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(HOSTFLAGS) -c $< -o $@
+
+$(BUILD)/libppharness.a: $(HARNESS_LIB_OBJS)
+	@echo "  AR       $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/plugpull: $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a
+	@echo "  LD       $@"
+	$(Q)$(CC) -o $@ $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS)
+
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(HOSTFLAGS) $(shell pkg-config --cflags cmocka) -Itests/unit -o $@ $< \
+	    $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS) $(shell pkg-config --libs cmocka) -lpthread
+
+# Small programs the tests run under the real LD_PRELOAD: plain libc, no
+# GLib, so that the shim is the only thing between them and the kernel.
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(BASEFLAGS) -o $@ $< -lpthread
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-unit check-integration
+
+check-unit: all
+	$(Q)sh tests/run-unit.sh $(BUILD)
+
+check-integration: all
+	$(Q)sh tests/run-integration.sh $(BUILD)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(BUILD)/plugpull demo --out $(BUILD)/demo
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

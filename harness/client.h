@@ -1,0 +1,50 @@
+/*
+ * client.h: run the client under test (ostree, or any command) under the
+ * cfaultinject shim, without the power to harm the host.
+ *
+ * The client gets:
+ *  - LD_PRELOAD with the shim placed *last*, after whatever preload list
+ *    the caller's environment has: a library earlier in the list that
+ *    swallows fsync (eatmydata) then keeps it from us too, so a suppressed
+ *    fsync is never recorded as durable;
+ *  - CFAULTINJECT with the configuration text;
+ *  - optionally a user namespace (unshare -r): inside it the client is
+ *    "root" for file ownership, but FIFREEZE and other host-wide powers
+ *    fail with EPERM, and the shim turns FIFREEZE into syncfs anyway.
+ */
+#ifndef PP_CLIENT_H
+#define PP_CLIENT_H
+
+#include <gio/gio.h>
+
+typedef struct {
+    const char *config;         /* CFAULTINJECT text; NULL = no shim */
+    gboolean userns;            /* run inside unshare -r */
+    const char *const *env;     /* extra KEY=VALUE entries, NULL-terminated */
+    const char *cwd;            /* working directory, NULL = ours */
+    gboolean capture;           /* collect stdout/stderr instead of passing */
+} PpClientOpts;
+
+typedef struct {
+    int exit_status;            /* exit code, or -1 when killed */
+    int term_signal;            /* signal that killed it, or 0 */
+    char *out;                  /* captured stdout (capture only) */
+    char *err;                  /* captured stderr (capture only) */
+} PpClientResult;
+
+void pp_client_result_clear(PpClientResult *r);
+
+/* The shim beside the plugpull binary, or $PLUGPULL_SHIM. */
+const char *pp_shim_path(void);
+
+/* LD_PRELOAD value: the existing list (if any) with the shim appended. */
+char *pp_preload_with_shim(const char *existing, const char *shim);
+
+/*
+ * Run argv and wait.  Fails (FALSE) only when it could not be started;
+ * a non-zero exit is reported in *result.
+ */
+gboolean pp_client_run(const PpClientOpts *opts, const char *const *argv,
+                       PpClientResult *result, GError **error);
+
+#endif /* PP_CLIENT_H */

@@ -1,0 +1,73 @@
+/*
+ * main.c: the plugpull program: a table of subcommands.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plugpull.h"
+
+struct command {
+    const char *name;
+    PpCommandFunc func;
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    { "demo", pp_cmd_demo,
+      "trace a real ostree upgrade on a small device and summarise its crash points" },
+    { "trace", pp_cmd_trace,
+      "record a command under the shim (trace record), print a trace (trace dump, trace summary)" },
+    { "crashstate", pp_cmd_crashstate,
+      "materialise the state a power cut leaves: (trace, k, model, seed)" },
+    { "fixture", pp_cmd_fixture,
+      "build the fixture firmware repo and a directory sysroot" },
+    { "serve", pp_cmd_serve,
+      "serve a directory over HTTP on 127.0.0.1 (the TreeHub stand-in)" },
+    { NULL, NULL, NULL },
+};
+
+void
+pp_print_error(const char *prefix, const GError *error)
+{
+    if (prefix != NULL) {
+        g_printerr("plugpull: %s: %s\n", prefix, error->message);
+    } else {
+        g_printerr("plugpull: %s\n", error->message);
+    }
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: plugpull COMMAND [ARGS...]\n\ncommands:\n");
+    for (const struct command *c = commands; c->name != NULL; c++) {
+        fprintf(f, "  %-11s %s\n", c->name, c->summary);
+    }
+    fprintf(f, "\nplugpull COMMAND --help shows a command's options.\n"
+               "exit status: 0 all passed, 1 failures found, 2 usage error, "
+               "3 the harness failed\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    if (argc < 2) {
+        usage(stderr);
+        return PP_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+        || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return PP_EXIT_OK;
+    }
+    for (const struct command *c = commands; c->name != NULL; c++) {
+        if (strcmp(argv[1], c->name) == 0) {
+            return c->func(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "plugpull: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return PP_EXIT_USAGE;
+}

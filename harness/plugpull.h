@@ -1,0 +1,28 @@
+/*
+ * plugpull.h: what the subcommands of the plugpull program share.
+ */
+#ifndef PP_PLUGPULL_H
+#define PP_PLUGPULL_H
+
+#include <glib.h>
+
+/* Exit statuses of every subcommand (the CI contract). */
+enum {
+    PP_EXIT_OK = 0,         /* everything passed */
+    PP_EXIT_FAILURES = 1,   /* the harness found a failure */
+    PP_EXIT_USAGE = 2,      /* bad command line or scenario */
+    PP_EXIT_HARNESS = 3,    /* the harness itself failed */
+};
+
+typedef int (*PpCommandFunc)(int argc, char **argv);
+
+int pp_cmd_trace(int argc, char **argv);
+int pp_cmd_crashstate(int argc, char **argv);
+int pp_cmd_demo(int argc, char **argv);
+int pp_cmd_serve(int argc, char **argv);
+int pp_cmd_fixture(int argc, char **argv);
+
+/* Print "plugpull: <prefix>: <error message>" to stderr. */
+void pp_print_error(const char *prefix, const GError *error);
+
+#endif /* PP_PLUGPULL_H */
