@@ -256,6 +256,22 @@ probe_fd(struct cfi_call *c, int fd, int want_path)
     return 0;
 }
 
+/*
+ * Was fd opened for writing under the shim (or written through since)?
+ * Only then is its close a state change worth a record.
+ */
+static int
+fd_is_tracked(int fd)
+{
+    struct stat st;
+    if (fd < 0 || fd >= FD_TABLE_SIZE || fd_table[fd].ino == 0
+        || fstat(fd, &st) < 0) {
+        return 0;
+    }
+    return fd_table[fd].dev == (uint64_t)st.st_dev
+           && fd_table[fd].ino == (uint64_t)st.st_ino;
+}
+
 void
 cfi_fd_forget(int fd)
 {
@@ -483,14 +499,26 @@ emit(struct cfi_call *c, int64_t result, int err)
             if (want > 0) {
                 rec.flags |= CFI_RF_DATA_TRUNC;
             }
-        } else if (c->op == CFI_OP_COPY && rec.off >= 0
-                   && cfi_tw_data_mode() == CFI_DATA_FULL) {
-            /* The kernel copied the bytes; read back what landed. */
+        } else if (c->op == CFI_OP_COPY && cfi_tw_data_mode() == CFI_DATA_FULL) {
+            /*
+             * The kernel copied the bytes without showing them to us: read
+             * them again from the source (the destination is often
+             * write-only), or else from where they landed.
+             */
+            int64_t src_off = c->off2;
+            if (src_off < 0) {
+                off_t pos = lseek(c->fd2, 0, SEEK_CUR);
+                src_off = pos >= 0 ? (int64_t)pos - result : -1;
+            }
+            rec.off2 = src_off;
             readback_len = want;
             readback = mmap(NULL, readback_len, PROT_READ | PROT_WRITE,
                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (readback != MAP_FAILED
-                && pread(c->fd, readback, want, rec.off) == (ssize_t)want) {
+                && ((src_off >= 0
+                     && pread(c->fd2, readback, want, src_off) == (ssize_t)want)
+                    || (rec.off >= 0
+                        && pread(c->fd, readback, want, rec.off) == (ssize_t)want))) {
                 data[0].iov_base = readback;
                 data[0].iov_len = want;
                 ndata = 1;
@@ -631,6 +659,11 @@ cfi_pre(struct cfi_call *c)
 {
     if (c->fd >= 0) {
         if (c->fd == cfi_tw_fd() || c->fd == cfg.notify_fd) {
+            return CFI_ACT_RUN;
+        }
+        if (c->op == CFI_OP_CLOSE && !fd_is_tracked(c->fd)) {
+            /* Closing a descriptor nothing was written through. */
+            cfi_fd_forget(c->fd);
             return CFI_ACT_RUN;
         }
         if (probe_fd(c, c->fd, 1) < 0 || c->fd_kind == 3) {

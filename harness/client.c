@@ -76,6 +76,9 @@ pp_client_run(const PpClientOpts *opts, const char *const *argv,
             g_subprocess_launcher_setenv(l, key, eq != NULL ? eq + 1 : "", TRUE);
         }
     }
+    g_autofree char *preload = NULL;
+    g_autofree char *preload_env = NULL;
+    g_autofree char *config_env = NULL;
     if (opts->config != NULL) {
         const char *shim = pp_shim_path();
         if (!g_file_test(shim, G_FILE_TEST_EXISTS)) {
@@ -84,10 +87,9 @@ pp_client_run(const PpClientOpts *opts, const char *const *argv,
                         "PLUGPULL_SHIM)", shim);
             return FALSE;
         }
-        g_autofree char *preload = pp_preload_with_shim(g_getenv("LD_PRELOAD"),
-                                                        shim);
-        g_subprocess_launcher_setenv(l, "LD_PRELOAD", preload, TRUE);
-        g_subprocess_launcher_setenv(l, "CFAULTINJECT", opts->config, TRUE);
+        preload = pp_preload_with_shim(g_getenv("LD_PRELOAD"), shim);
+        preload_env = g_strconcat("LD_PRELOAD=", preload, NULL);
+        config_env = g_strconcat("CFAULTINJECT=", opts->config, NULL);
     }
 
     g_autoptr(GPtrArray) full = g_ptr_array_new();
@@ -96,6 +98,15 @@ pp_client_run(const PpClientOpts *opts, const char *const *argv,
         g_ptr_array_add(full, (char *)"--user");
         g_ptr_array_add(full, (char *)"--map-root-user");
         g_ptr_array_add(full, (char *)"--");
+    }
+    if (preload != NULL) {
+        /*
+         * Through env(1), so that only the client loads the shim: unshare
+         * writing its uid_map is not the client's state.
+         */
+        g_ptr_array_add(full, (char *)"env");
+        g_ptr_array_add(full, preload_env);
+        g_ptr_array_add(full, config_env);
     }
     for (const char *const *a = argv; *a != NULL; a++) {
         g_ptr_array_add(full, (char *)*a);

@@ -1,0 +1,76 @@
+/*
+ * crashstate.h: build the on-disk state a power loss would leave.
+ *
+ * The models are specified in prose in cfaultinject/MODELS.md; read that
+ * first.  A crash state is named by (trace, k, model, seed) and the same
+ * name always yields a byte-identical tree.
+ *
+ * Interpreting a trace is done once, by cfi_replay_new(); every state is
+ * then materialised from it in time linear in records + snapshot entries.
+ */
+#ifndef CFI_CRASHSTATE_H
+#define CFI_CRASHSTATE_H
+
+#include <glib.h>
+
+#include "trace-reader.h"
+
+typedef enum {
+    CFI_MODEL_PROCESS_KILL,     /* "process-kill": everything completed */
+    CFI_MODEL_ORDERED,          /* "ordered": ext4 data=ordered */
+    CFI_MODEL_STRICT,           /* "strict": only what a barrier made durable */
+    CFI_MODEL_TORN,             /* "torn": ordered + sector-torn in-flight write */
+    CFI_MODEL_REORDER,          /* "reorder": strict + seeded subset of the rest */
+} CfiModel;
+#define CFI_MODEL_COUNT 5
+
+gboolean cfi_model_from_string(const char *s, CfiModel *out, GError **error);
+const char *cfi_model_to_string(CfiModel m);
+
+typedef struct {
+    guint ops_total;            /* operations of the records before the cut */
+    guint ops_persisted;        /* kept by the model and applied */
+    guint ops_dropped;          /* not kept by the model */
+    guint ops_skipped;          /* kept, but their precondition was false */
+    guint writes_torn;          /* 0 or 1 */
+} CfiCrashStats;
+
+typedef struct CfiReplay CfiReplay;
+
+/* Interpret trace against orig_root, starting from snapshot_dir (a copy of
+ * orig_root before the run).  The trace must outlive the replay. */
+CfiReplay *cfi_replay_new(CfiTrace *trace, const char *orig_root,
+                          const char *snapshot_dir, GError **error);
+void cfi_replay_free(CfiReplay *replay);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CfiReplay, cfi_replay_free)
+
+/* Number of records: cuts range over 0 .. this value. */
+guint cfi_replay_n_records(CfiReplay *replay);
+/* Operations interpretation produced (all cuts). */
+guint cfi_replay_n_ops(CfiReplay *replay);
+/* Things interpretation could not make sense of (strings), never NULL. */
+GPtrArray *cfi_replay_get_warnings(CfiReplay *replay);
+
+/* Write state (k, model, seed) into target_dir, which must be missing or
+ * empty.  out_stats may be NULL. */
+gboolean cfi_replay_materialise(CfiReplay *replay, guint k, CfiModel model,
+                                guint64 seed, const char *target_dir,
+                                CfiCrashStats *out_stats, GError **error);
+
+/* One-shot form of cfi_replay_new() + cfi_replay_materialise(). */
+gboolean cfi_crashstate_materialise(CfiTrace *trace, const char *orig_root,
+                                    const char *snapshot_dir, guint k,
+                                    CfiModel model, guint64 seed,
+                                    const char *target_dir,
+                                    CfiCrashStats *out_stats, GError **error);
+
+/* "pull.cfit@1234:ordered:7" */
+char *cfi_crashstate_name(const char *trace_path, guint k, CfiModel model,
+                          guint64 seed);
+/* Inverse of cfi_crashstate_name(); the trace path is everything before
+ * the last '@'.  Out pointers may be NULL. */
+gboolean cfi_crashstate_parse_name(const char *name, char **out_trace_path,
+                                   guint *out_k, CfiModel *out_model,
+                                   guint64 *out_seed, GError **error);
+
+#endif /* CFI_CRASHSTATE_H */

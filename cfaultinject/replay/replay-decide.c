@@ -1,0 +1,85 @@
+/*
+ * replay-decide.c: which operations a model keeps at a cut (MODELS.md §4).
+ *
+ * Random choices come from SplitMix64 (Steele, Lea, Flood 2014), written
+ * out here rather than taken from GLib so that a crash-state name means the
+ * same tree on every machine and every GLib version.
+ */
+#include "replay-private.h"
+
+typedef struct {
+    guint64 s;
+} Rng;
+
+static guint64
+rng_next(Rng *g)
+{
+    guint64 z = (g->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static gboolean
+durable(const CfiUop *u, guint k)
+{
+    return u->durable_at != CFI_NEVER && u->durable_at < k;
+}
+
+guint
+cfi_replay_decide(CfiReplay *r, guint k, CfiModel model, guint64 seed,
+                  guint8 *keep)
+{
+    guint n = r->rec_uop_start[MIN(k, r->n_records)];
+    Rng g = { seed };
+
+    for (guint i = 0; i < n; i++) {
+        const CfiUop *u = cfi_replay_uop(r, i);
+        switch (model) {
+        case CFI_MODEL_PROCESS_KILL:
+            keep[i] = TRUE;
+            break;
+        case CFI_MODEL_ORDERED:
+        case CFI_MODEL_TORN:
+            keep[i] = u->klass != CFI_CLASS_DATA || durable(u, k);
+            break;
+        case CFI_MODEL_STRICT:
+            keep[i] = durable(u, k);
+            break;
+        case CFI_MODEL_REORDER:
+            keep[i] = durable(u, k) || (rng_next(&g) & 1) != 0;
+            break;
+        }
+    }
+    return n;
+}
+
+guint
+cfi_replay_torn_sectors(CfiReplay *r, guint k, guint64 seed,
+                        guint8 **out_mask, gint64 *out_first_sector)
+{
+    *out_mask = NULL;
+    if (k >= r->n_records || r->inflight[k].inode == 0)
+        return 0;
+    const CfiInflight *f = &r->inflight[k];
+    gint64 s0 = f->off / 512, s1 = (f->off + (gint64)f->len - 1) / 512;
+    guint n = s1 - s0 + 1;
+    guint8 *mask = g_new(guint8, n);
+    Rng g = { seed };
+
+    if (n == 1) {
+        mask[0] = TRUE;
+    } else {
+        guint set;
+        do {
+            set = 0;
+            for (guint i = 0; i < n; i++) {
+                mask[i] = rng_next(&g) & 1;
+                set += mask[i];
+            }
+        } while (set == 0 || set == n);
+    }
+    *out_mask = mask;
+    *out_first_sector = s0;
+    return n;
+}

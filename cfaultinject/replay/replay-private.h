@@ -1,0 +1,134 @@
+/*
+ * replay-private.h: what interpretation leaves for the models and the
+ * materialiser.  Not for the harness: use crashstate.h.
+ *
+ * Interpretation (replay-interp.c) turns records into operations ("uops")
+ * on inode ids; decision (replay-decide.c) says which of them a model
+ * keeps; materialisation (replay-apply.c) writes the state.
+ */
+#ifndef CFI_REPLAY_PRIVATE_H
+#define CFI_REPLAY_PRIVATE_H
+
+#include "crashstate.h"
+
+#define CFI_NEVER G_MAXUINT32   /* durable_at of an operation never covered */
+#define CFI_STAGING_DIR ".cfi-replay-staging"
+
+typedef enum {
+    CFI_INODE_FILE,
+    CFI_INODE_DIR,
+    CFI_INODE_SYMLINK,
+    CFI_INODE_OTHER,
+} CfiInodeType;
+
+typedef struct {
+    guint8 type;                /* CfiInodeType */
+    guint8 from_snapshot;       /* existed before the run */
+    guint32 mode;               /* initial permission bits */
+    guint32 uid, gid;           /* snapshot owner */
+    GPtrArray *snap_names;      /* relative names in the snapshot (files) */
+    GHashTable *children;       /* dirs: logical namespace, name -> id */
+} CfiInode;
+
+typedef enum {
+    CFI_UOP_CREATE,             /* path; inode (a new regular file) */
+    CFI_UOP_MKDIR,              /* path; inode; len = mode */
+    CFI_UOP_SYMLINK,            /* path = target text; path2 = link */
+    CFI_UOP_LINK,               /* path (NULL when from an fd) -> path2 */
+    CFI_UOP_RENAME,             /* path -> path2; flags = renameat2 flags */
+    CFI_UOP_UNLINK,             /* path */
+    CFI_UOP_RMDIR,              /* path */
+    CFI_UOP_WRITE,              /* inode; off; data[len] */
+    CFI_UOP_CLONE,              /* inode = dest; inode2 = source */
+    CFI_UOP_TRUNCATE,           /* inode; len = new length */
+    CFI_UOP_FALLOCATE,          /* inode; flags = mode; off; len */
+    CFI_UOP_CHMOD,              /* inode; len = mode */
+    CFI_UOP_CHOWN,              /* inode; len = uid << 32 | gid */
+    CFI_UOP_SETXATTR,           /* inode; path2 = name; data = value */
+    CFI_UOP_UTIMES,             /* inode; data = 2 x struct timespec */
+} CfiUopKind;
+
+typedef enum {
+    CFI_CLASS_ENTRY,            /* durable at fsync of `dir` */
+    CFI_CLASS_DATA,             /* durable at fsync/fdatasync of inode */
+    CFI_CLASS_SIZE,             /* same as data; persists in ordered */
+    CFI_CLASS_ATTR,             /* durable at fsync of inode only */
+} CfiUopClass;
+
+typedef struct {
+    guint8 kind;                /* CfiUopKind */
+    guint8 klass;               /* CfiUopClass */
+    guint8 data_missing;        /* write whose bytes are not in the trace */
+    guint32 rec;                /* index (seq order) of the record */
+    guint32 inode;              /* inode acted on or named */
+    guint32 inode2;             /* clone source */
+    guint32 dir;                /* entry ops: directory inode */
+    guint32 durable_at;         /* first covering barrier record, CFI_NEVER */
+    guint32 flags;              /* renameat2 flags, fallocate mode */
+    const char *path;           /* relative to orig_root (see kind) */
+    const char *path2;
+    gint64 off;
+    guint64 len;
+    const guint8 *data;
+    guint32 data_len;
+} CfiUop;
+
+/* The write a record would have made: what `torn` tears when the record
+ * is the one in flight.  inode 0 when the record is not such a write. */
+typedef struct {
+    guint32 inode;
+    gint64 off;
+    const guint8 *data;
+    guint32 len;
+} CfiInflight;
+
+/* One snapshot entry, in pre-order, for copying. */
+typedef struct {
+    const char *path;           /* relative */
+    const char *link_target;    /* symlinks */
+    guint32 inode;
+    guint8 type;
+    guint32 mode, uid, gid;
+} CfiSnapEntry;
+
+struct CfiReplay {
+    CfiTrace *trace;            /* borrowed */
+    char *orig_root;            /* normalised absolute */
+    char *snapshot_dir;
+    guint n_records;
+    GArray *inodes;             /* CfiInode; id = index; 0 is "none" */
+    GArray *snap;               /* CfiSnapEntry */
+    GArray *uops;               /* CfiUop */
+    guint32 *rec_uop_start;     /* [n_records + 1]: first uop of record i */
+    CfiInflight *inflight;      /* [n_records] */
+    GStringChunk *strings;
+    GPtrArray *warnings;
+};
+
+static inline CfiInode *
+cfi_replay_inode(CfiReplay *r, guint32 id)
+{
+    return &g_array_index(r->inodes, CfiInode, id);
+}
+
+static inline CfiUop *
+cfi_replay_uop(CfiReplay *r, guint32 i)
+{
+    return &g_array_index(r->uops, CfiUop, i);
+}
+
+/* replay-decide.c: keep[u] for every uop before the cut; returns how many
+ * uops that is. */
+guint cfi_replay_decide(CfiReplay *r, guint k, CfiModel model, guint64 seed,
+                        guint8 *keep);
+/* replay-decide.c: the sectors of the in-flight write that reach the disk
+ * (mask[i] for sector s0 + i); returns the number of sectors, 0 when record
+ * k cannot tear. */
+guint cfi_replay_torn_sectors(CfiReplay *r, guint k, guint64 seed,
+                              guint8 **out_mask, gint64 *out_first_sector);
+
+/* replay-interp.c */
+gboolean cfi_replay_interpret(CfiReplay *r, GError **error);
+gboolean cfi_replay_scan_snapshot(CfiReplay *r, GError **error);
+
+#endif /* CFI_REPLAY_PRIVATE_H */

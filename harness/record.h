@@ -1,0 +1,42 @@
+/*
+ * record.h: record once.  Snapshot a directory sysroot, then run the client
+ * action on it under the shim in trace mode, as the device would run it
+ * after a fresh boot.  The snapshot and the trace are all the power-loss
+ * models need to build every crash state of that run.
+ */
+#ifndef PP_RECORD_H
+#define PP_RECORD_H
+
+#include <gio/gio.h>
+
+typedef struct {
+    char *root;         /* the traced directory (canonical path) */
+    char *snapshot;     /* a copy of root taken just before the run */
+    char *trace;        /* the trace file */
+    char *boot_id;      /* OSTREE_BOOTID the client ran with */
+    int exit_status;    /* client's exit status (-1 if killed) */
+    char *client_err;   /* its stderr */
+    double seconds;     /* wall time of the client run */
+} PpRecording;
+
+void pp_recording_clear(PpRecording *r);
+
+/*
+ * Copy a tree with cp -a (hardlinks, symlinks, modes and xattrs kept):
+ * the snapshot must be what the models start from, byte for byte.
+ */
+gboolean pp_copy_tree(const char *src, const char *dest, GError **error);
+
+/*
+ * Record `argv` (the client command, e.g. ostree admin upgrade ...) run in
+ * a user namespace against root, with the shim tracing into
+ * workdir/trace.cfit and the snapshot in workdir/snapshot.  extra_env adds
+ * KEY=VALUE entries.  A client that fails is not an error here: see
+ * out->exit_status.
+ */
+gboolean pp_record_client(const char *root, const char *workdir,
+                          const char *const *argv,
+                          const char *const *extra_env,
+                          PpRecording *out, GError **error);
+
+#endif /* PP_RECORD_H */

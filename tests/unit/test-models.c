@@ -1,0 +1,832 @@
+/*
+ * test-models.c: the power-loss models of MODELS.md, checked on the trees
+ * they materialise (contents, presence, sizes).  Tests come in pairs: each
+ * success has a twin showing the opposite outcome, or the error, when the
+ * condition that makes it succeed is removed.
+ */
+#include <fcntl.h>
+#include <linux/falloc.h>
+
+#include "cfi-test-util.h"
+
+#include "crashstate.h"
+#include "trace-builder.h"
+#include "trace-reader.h"
+
+#define ORIG "/orig"            /* the traced directory of the "run" */
+
+typedef struct {
+    char *dir;
+    char *snap;
+    char *trace_path;
+    CfiTraceBuilder *tb;
+    CfiTrace *trace;
+    CfiReplay *replay;
+    guint n_out;
+} Fx;
+
+static int
+setup(void **state)
+{
+    Fx *fx = g_new0(Fx, 1);
+    fx->dir = tu_mkdtemp();
+    fx->snap = g_build_filename(fx->dir, "snap", NULL);
+    assert_int_equal(mkdir(fx->snap, 0755), 0);
+    fx->trace_path = g_build_filename(fx->dir, "t.cfit", NULL);
+    fx->tb = cfi_trace_builder_new(fx->trace_path);
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    Fx *fx = *state;
+    cfi_replay_free(fx->replay);
+    cfi_trace_free(fx->trace);
+    cfi_trace_builder_free(fx->tb);
+    tu_rm_rf(fx->dir);
+    g_free(fx->dir);
+    g_free(fx->snap);
+    g_free(fx->trace_path);
+    g_free(fx);
+    return 0;
+}
+
+/* Write the trace and interpret it; returns the number of records. */
+static guint
+load(Fx *fx)
+{
+    g_autoptr(GError) error = NULL;
+    assert_true(cfi_trace_builder_finish(fx->tb, &error));
+    fx->trace = cfi_trace_open(fx->trace_path, &error);
+    assert_non_null(fx->trace);
+    fx->replay = cfi_replay_new(fx->trace, ORIG, fx->snap, &error);
+    if (fx->replay == NULL)
+        fail_msg("%s", error->message);
+    /* Every hand-made trace here is coherent: nothing to warn about. */
+    GPtrArray *w = cfi_replay_get_warnings(fx->replay);
+    if (w->len > 0)
+        fail_msg("unexpected warning: %s", (char *)w->pdata[0]);
+    return cfi_replay_n_records(fx->replay);
+}
+
+/* Materialise into a fresh directory, which the teardown removes. */
+static char *
+mat(Fx *fx, guint k, CfiModel model, guint64 seed, CfiCrashStats *stats)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = g_strdup_printf("out-%u", fx->n_out++);
+    char *target = g_build_filename(fx->dir, name, NULL);
+    CfiCrashStats local;
+    if (!cfi_replay_materialise(fx->replay, k, model, seed, target,
+                                stats != NULL ? stats : &local, &error))
+        fail_msg("%s", error->message);
+    return target;
+}
+
+static char *
+mat_error(Fx *fx, guint k, CfiModel model)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = g_strdup_printf("out-%u", fx->n_out++);
+    g_autofree char *target = g_build_filename(fx->dir, name, NULL);
+    assert_false(cfi_replay_materialise(fx->replay, k, model, 0, target,
+                                        NULL, &error));
+    assert_non_null(error);
+    return g_strdup(error->message);
+}
+
+static void
+assert_file(const char *root, const char *rel, const char *content)
+{
+    g_autofree char *c = tu_read(root, rel, NULL);
+    if (c == NULL)
+        fail_msg("%s/%s is missing", root, rel);
+    assert_string_equal(c, content);
+}
+
+/* The atomic-replace pattern without any sync:
+ *   0 open /orig/f.tmp  1 write "new"  2 close  3 rename f.tmp -> f */
+static guint
+build_replace_nosync(Fx *fx)
+{
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_open(fx->tb, ORIG "/f.tmp", 3, O_CREAT | O_WRONLY | O_EXCL, 0644);
+    cfi_tb_write(fx->tb, 3, 0, "new", 3);
+    cfi_tb_close(fx->tb, 3);
+    cfi_tb_rename(fx->tb, ORIG "/f.tmp", ORIG "/f");
+    return load(fx);
+}
+
+static void
+test_unsynced_replace_process_kill(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_replace_nosync(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(t, "f", "new");
+    assert_false(tu_exists(t, "f.tmp"));
+    assert_false(tu_exists(t, ".cfi-replay-staging"));
+}
+
+static void
+test_unsynced_replace_process_kill_fail(void **state)
+{
+    /* Under strict the same cut keeps nothing of the run. */
+    Fx *fx = *state;
+    guint n = build_replace_nosync(fx);
+    CfiCrashStats st;
+    g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, 0, &st);
+    assert_file(t, "f", "old");
+    assert_false(tu_exists(t, "f.tmp"));
+    assert_int_equal(st.ops_persisted, 0);
+    assert_int_equal(st.ops_dropped, st.ops_total);
+    assert_true(st.ops_total >= 3);
+}
+
+/* The durable pattern: write, fsync file, rename, fsync dir (or syncfs).
+ *   0 open dir  1 open tmp  2 write  3 fsync  4 close  5 rename  6 sync */
+static guint
+build_replace_synced(Fx *fx, gboolean use_syncfs, gboolean sync_dir)
+{
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_open(fx->tb, ORIG, 5, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_open(fx->tb, ORIG "/f.tmp", 3, O_CREAT | O_WRONLY | O_EXCL, 0644);
+    cfi_tb_write(fx->tb, 3, 0, "new", 3);
+    cfi_tb_fsync(fx->tb, 3);
+    cfi_tb_close(fx->tb, 3);
+    cfi_tb_rename(fx->tb, ORIG "/f.tmp", ORIG "/f");
+    if (sync_dir && use_syncfs)
+        cfi_tb_syncfs(fx->tb, 5);
+    else if (sync_dir)
+        cfi_tb_fsync(fx->tb, 5);
+    return load(fx);
+}
+
+static void
+check_survives_every_model(Fx *fx, guint n)
+{
+    for (int m = 0; m < CFI_MODEL_COUNT; m++) {
+        for (guint64 seed = 0; seed < 4; seed++) {
+            g_autofree char *t = mat(fx, n, m, seed, NULL);
+            assert_file(t, "f", "new");
+            assert_false(tu_exists(t, "f.tmp"));
+        }
+    }
+}
+
+static void
+test_fsynced_survives_every_model(void **state)
+{
+    Fx *fx = *state;
+    check_survives_every_model(fx, build_replace_synced(fx, FALSE, TRUE));
+}
+
+static void
+test_fsynced_survives_every_model_fail(void **state)
+{
+    /* Without the directory fsync, strict loses the rename. */
+    Fx *fx = *state;
+    guint n = build_replace_synced(fx, FALSE, FALSE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(t, "f", "old");
+}
+
+static void
+test_syncfs_survives_every_model(void **state)
+{
+    Fx *fx = *state;
+    check_survives_every_model(fx, build_replace_synced(fx, TRUE, TRUE));
+}
+
+static void
+test_syncfs_survives_every_model_fail(void **state)
+{
+    /* Cut before the syncfs: the rename is not durable yet. */
+    Fx *fx = *state;
+    guint n = build_replace_synced(fx, TRUE, TRUE);
+    g_autofree char *t = mat(fx, n - 1, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(t, "f", "old");
+    g_autofree char *pk = mat(fx, n - 1, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(pk, "f", "new");
+}
+
+/* mkdir d, then fsync of the root directory.
+ *   0 open root  1 mkdir d  2 fsync root */
+static guint
+build_mkdir(Fx *fx)
+{
+    cfi_tb_open(fx->tb, ORIG, 5, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_mkdir(fx->tb, ORIG "/d", 0755);
+    cfi_tb_fsync(fx->tb, 5);
+    return load(fx);
+}
+
+static void
+test_dir_entry_after_dir_fsync(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_mkdir(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_true(tu_exists(t, "d"));
+}
+
+static void
+test_dir_entry_after_dir_fsync_fail(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_mkdir(fx);
+    g_autofree char *t = mat(fx, n - 1, CFI_MODEL_STRICT, 0, NULL);
+    assert_false(tu_exists(t, "d"));
+    g_autofree char *o = mat(fx, n - 1, CFI_MODEL_ORDERED, 0, NULL);
+    assert_true(tu_exists(o, "d"));
+}
+
+/* ordered: a new file's name persists, its unsynced data does not. */
+static void
+test_ordered_new_file_zero_length(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_replace_nosync(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    gsize len = 99;
+    g_autofree char *c = tu_read(t, "f", &len);
+    assert_non_null(c);
+    assert_int_equal(len, 0);
+}
+
+static void
+test_ordered_new_file_zero_length_fail(void **state)
+{
+    /* After an fsync of the file the data is there under ordered too. */
+    Fx *fx = *state;
+    guint n = build_replace_synced(fx, FALSE, FALSE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(t, "f", "new");
+}
+
+/* fallocate then an unsynced write into the allocated range.
+ *   0 open g (new)  1 fallocate 0..8192  2 write "data" at 100  3 close */
+static guint
+build_fallocate(Fx *fx, guint32 mode)
+{
+    cfi_tb_open(fx->tb, ORIG "/g", 3, O_CREAT | O_WRONLY, 0644);
+    cfi_tb_fallocate(fx->tb, 3, mode, 0, 8192);
+    cfi_tb_write(fx->tb, 3, 100, "data", 4);
+    cfi_tb_close(fx->tb, 3);
+    return load(fx);
+}
+
+static void
+test_ordered_fallocate_zero_range(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_fallocate(fx, 0);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    gsize len = 0;
+    g_autofree char *c = tu_read(t, "g", &len);
+    assert_int_equal(len, 8192);
+    for (gsize i = 0; i < len; i++)
+        assert_int_equal(c[i], 0);
+    g_autofree char *pk = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    g_autofree char *p = tu_read(pk, "g", &len);
+    assert_int_equal(len, 8192);
+    assert_memory_equal(p + 100, "data", 4);
+}
+
+static void
+test_ordered_fallocate_zero_range_fail(void **state)
+{
+    /* With KEEP_SIZE no length was made durable: the file stays empty. */
+    Fx *fx = *state;
+    guint n = build_fallocate(fx, FALLOC_FL_KEEP_SIZE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    gsize len = 99;
+    g_autofree char *c = tu_read(t, "g", &len);
+    assert_int_equal(len, 0);
+}
+
+/* torn: a 4-sector overwrite of a synced 4-sector file is in flight.
+ *   0 open h  1 write A*2048  2 fsync  3 write B*2048 (the cut)  4 close */
+static guint
+build_torn(Fx *fx, gsize second_len)
+{
+    char a[2048], b[2048];
+    memset(a, 'A', sizeof a);
+    memset(b, 'B', sizeof b);
+    cfi_tb_open(fx->tb, ORIG "/h", 3, O_CREAT | O_WRONLY, 0644);
+    cfi_tb_write(fx->tb, 3, 0, a, sizeof a);
+    cfi_tb_fsync(fx->tb, 3);
+    cfi_tb_write(fx->tb, 3, 0, b, second_len);
+    cfi_tb_close(fx->tb, 3);
+    return load(fx);
+}
+
+/* "ABBA": which sectors of h hold the new bytes. */
+static char *
+sector_pattern(const char *root)
+{
+    gsize len = 0;
+    g_autofree char *c = tu_read(root, "h", &len);
+    assert_int_equal(len, 2048);
+    char *p = g_new0(char, 5);
+    for (int s = 0; s < 4; s++) {
+        p[s] = c[s * 512];
+        for (int i = 0; i < 512; i++)
+            assert_int_equal(c[s * 512 + i], p[s]); /* sector-granular */
+    }
+    return p;
+}
+
+static void
+test_torn_sector_mix(void **state)
+{
+    Fx *fx = *state;
+    build_torn(fx, 2048);
+    CfiCrashStats st;
+    g_autofree char *t1 = mat(fx, 3, CFI_MODEL_TORN, 7, &st);
+    assert_int_equal(st.writes_torn, 1);
+    g_autofree char *t2 = mat(fx, 3, CFI_MODEL_TORN, 7, NULL);
+    g_autofree char *p1 = sector_pattern(t1), *p2 = sector_pattern(t2);
+    assert_string_equal(p1, p2);                 /* same seed, same mix */
+    assert_non_null(strchr(p1, 'A'));            /* not all sectors */
+    assert_non_null(strchr(p1, 'B'));            /* at least one */
+    gboolean differs = FALSE;
+    for (guint64 seed = 8; seed < 40 && !differs; seed++) {
+        g_autofree char *t = mat(fx, 3, CFI_MODEL_TORN, seed, NULL);
+        g_autofree char *p = sector_pattern(t);
+        differs = strcmp(p, p1) != 0;
+        assert_non_null(strchr(p, 'A'));
+        assert_non_null(strchr(p, 'B'));
+    }
+    assert_true(differs);
+}
+
+static void
+test_torn_sector_mix_fail(void **state)
+{
+    /* Ordered at the same cut drops the write whole; torn at a cut that
+     * is not a write tears nothing. */
+    Fx *fx = *state;
+    build_torn(fx, 2048);
+    g_autofree char *o = mat(fx, 3, CFI_MODEL_ORDERED, 7, NULL);
+    g_autofree char *po = sector_pattern(o);
+    assert_string_equal(po, "AAAA");
+    CfiCrashStats st;
+    g_autofree char *t = mat(fx, 2, CFI_MODEL_TORN, 7, &st);
+    assert_int_equal(st.writes_torn, 0);
+}
+
+static void
+test_torn_single_sector(void **state)
+{
+    /* A write inside one sector is atomic: it persists whole. */
+    Fx *fx = *state;
+    build_torn(fx, 512);
+    CfiCrashStats st;
+    g_autofree char *t = mat(fx, 3, CFI_MODEL_TORN, 1, &st);
+    g_autofree char *p = sector_pattern(t);
+    assert_string_equal(p, "BAAA");
+    assert_int_equal(st.writes_torn, 1);
+}
+
+static void
+test_torn_single_sector_fail(void **state)
+{
+    Fx *fx = *state;
+    build_torn(fx, 512);
+    g_autofree char *t = mat(fx, 3, CFI_MODEL_ORDERED, 1, NULL);
+    g_autofree char *p = sector_pattern(t);
+    assert_string_equal(p, "AAAA");
+}
+
+/* reorder: eight independent unsynced files, then nothing durable. */
+static guint
+build_many(Fx *fx)
+{
+    for (int i = 0; i < 8; i++) {
+        g_autofree char *p = g_strdup_printf(ORIG "/m%d", i);
+        cfi_tb_mkdir(fx->tb, p, 0755);
+    }
+    return load(fx);
+}
+
+static char *
+present_mask(const char *root)
+{
+    char *m = g_new0(char, 9);
+    for (int i = 0; i < 8; i++) {
+        g_autofree char *rel = g_strdup_printf("m%d", i);
+        m[i] = tu_exists(root, rel) ? '1' : '0';
+    }
+    return m;
+}
+
+static void
+test_reorder_deterministic(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_many(fx);
+    g_autofree char *a = mat(fx, n, CFI_MODEL_REORDER, 42, NULL);
+    g_autofree char *b = mat(fx, n, CFI_MODEL_REORDER, 42, NULL);
+    g_autofree char *ma = present_mask(a), *mb = present_mask(b);
+    assert_string_equal(ma, mb);
+    gboolean differs = FALSE;
+    for (guint64 seed = 0; seed < 16 && !differs; seed++) {
+        g_autofree char *c = mat(fx, n, CFI_MODEL_REORDER, seed, NULL);
+        g_autofree char *mc = present_mask(c);
+        differs = strcmp(mc, ma) != 0;
+    }
+    assert_true(differs);
+}
+
+static void
+test_reorder_deterministic_fail(void **state)
+{
+    /* Strict, with nothing durable, keeps none of them, for any seed. */
+    Fx *fx = *state;
+    guint n = build_many(fx);
+    for (guint64 seed = 0; seed < 4; seed++) {
+        g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, seed, NULL);
+        g_autofree char *m = present_mask(t);
+        assert_string_equal(m, "00000000");
+    }
+}
+
+static void
+test_reorder_skips_broken_preconditions(void **state)
+{
+    /* mkdir d; create d/x: in states where mkdir was not kept, the create
+     * is skipped, never an error, and never created elsewhere. */
+    Fx *fx = *state;
+    cfi_tb_mkdir(fx->tb, ORIG "/d", 0755);
+    cfi_tb_open(fx->tb, ORIG "/d/x", 3, O_CREAT | O_WRONLY, 0644);
+    guint n = load(fx);
+    guint skipped = 0;
+    for (guint64 seed = 0; seed < 16; seed++) {
+        CfiCrashStats st;
+        g_autofree char *t = mat(fx, n, CFI_MODEL_REORDER, seed, &st);
+        if (!tu_exists(t, "d"))
+            assert_false(tu_exists(t, "x"));
+        skipped += st.ops_skipped;
+    }
+    assert_true(skipped > 0);
+}
+
+static void
+test_reorder_skips_broken_preconditions_fail(void **state)
+{
+    /* process-kill never needs to skip. */
+    Fx *fx = *state;
+    cfi_tb_mkdir(fx->tb, ORIG "/d", 0755);
+    cfi_tb_open(fx->tb, ORIG "/d/x", 3, O_CREAT | O_WRONLY, 0644);
+    guint n = load(fx);
+    CfiCrashStats st;
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, &st);
+    assert_int_equal(st.ops_skipped, 0);
+    assert_true(tu_exists(t, "d/x"));
+}
+
+/* O_TMPFILE + linkat(/proc/self/fd/N) publishing.
+ *   0 open dir  1 tmpfile  2 write  3 fsync  4 link  5 fsync dir */
+static guint
+build_tmpfile(Fx *fx)
+{
+    cfi_tb_open(fx->tb, ORIG, 5, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_open_tmpfile(fx->tb, ORIG, 3, 0644);
+    cfi_tb_write(fx->tb, 3, 0, "object", 6);
+    cfi_tb_fsync(fx->tb, 3);
+    cfi_tb_link_tmpfile(fx->tb, 3, ORIG "/obj");
+    cfi_tb_fsync(fx->tb, 5);
+    return load(fx);
+}
+
+static void
+test_tmpfile_publish(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_tmpfile(fx);
+    for (int m = 0; m < CFI_MODEL_COUNT; m++) {
+        g_autofree char *t = mat(fx, n, m, 3, NULL);
+        assert_file(t, "obj", "object");
+        struct stat st;
+        g_autofree char *p = g_build_filename(t, "obj", NULL);
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0644);
+    }
+}
+
+static void
+test_tmpfile_publish_fail(void **state)
+{
+    /* Before the link the inode is anonymous: no name, nothing left. */
+    Fx *fx = *state;
+    guint n = build_tmpfile(fx);
+    g_autofree char *t = mat(fx, n - 2, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    g_autofree char *d = tu_tree_digest(t);
+    assert_null(strstr(d, "obj"));
+    g_autofree char *s = mat(fx, n - 1, CFI_MODEL_STRICT, 0, NULL);
+    assert_false(tu_exists(s, "obj"));
+}
+
+/* In-place overwrite of a snapshot file, synced. */
+static guint
+build_overwrite(Fx *fx)
+{
+    tu_write(fx->snap, "keep", "untouched", 0600);
+    tu_write(fx->snap, "conf", "version=1", 0640);
+    g_autofree char *snapconf = g_build_filename(fx->snap, "conf", NULL);
+    g_autofree char *snaplink = g_build_filename(fx->snap, "conf.lnk", NULL);
+    assert_int_equal(link(snapconf, snaplink), 0);
+    cfi_tb_open(fx->tb, ORIG "/conf", 3, O_WRONLY, 0);
+    cfi_tb_write(fx->tb, 3, 8, "2", 1);
+    cfi_tb_fchmod(fx->tb, 3, 0644);
+    cfi_tb_fsync(fx->tb, 3);
+    return load(fx);
+}
+
+static ino_t
+inode_of(const char *dir, const char *rel)
+{
+    g_autofree char *p = g_build_filename(dir, rel, NULL);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    return st.st_ino;
+}
+
+static void
+test_hardlink_break_keeps_snapshot(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_overwrite(fx);
+    g_autofree char *before = tu_tree_digest(fx->snap);
+    for (int m = 0; m < CFI_MODEL_COUNT; m++) {
+        g_autofree char *t = mat(fx, n, m, 0, NULL);
+        assert_file(t, "conf", "version=2");
+        assert_file(t, "conf.lnk", "version=2"); /* still one inode */
+        assert_int_equal(inode_of(t, "conf"), inode_of(t, "conf.lnk"));
+        assert_true(inode_of(t, "conf") != inode_of(fx->snap, "conf"));
+    }
+    g_autofree char *after = tu_tree_digest(fx->snap);
+    assert_string_equal(before, after);
+    assert_file(fx->snap, "conf", "version=1");
+}
+
+static void
+test_hardlink_break_keeps_snapshot_fail(void **state)
+{
+    /* A file no kept operation changes is shared, not copied: that is
+     * what makes a state cheap, and why the break above is needed. */
+    Fx *fx = *state;
+    guint n = build_overwrite(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_int_equal(inode_of(t, "keep"), inode_of(fx->snap, "keep"));
+    g_autofree char *s = mat(fx, 1, CFI_MODEL_STRICT, 0, NULL);
+    assert_int_equal(inode_of(s, "conf"), inode_of(fx->snap, "conf"));
+}
+
+static void
+test_same_name_same_tree(void **state)
+{
+    Fx *fx = *state;
+    tu_write(fx->snap, "sub/a", "a", 0644);
+    cfi_tb_mkdir(fx->tb, ORIG "/sub/new", 0700);
+    cfi_tb_symlink(fx->tb, "../a", ORIG "/sub/new/ln");
+    cfi_tb_open(fx->tb, ORIG "/sub/b", 3, O_CREAT | O_WRONLY, 0600);
+    char buf[3000];
+    memset(buf, 'x', sizeof buf);
+    cfi_tb_write(fx->tb, 3, 0, buf, sizeof buf);
+    cfi_tb_rename(fx->tb, ORIG "/sub/a", ORIG "/sub/c");
+    cfi_tb_write(fx->tb, 3, 100, buf, 1500);
+    guint n = load(fx);
+    for (int m = 0; m < CFI_MODEL_COUNT; m++) {
+        for (guint k = 0; k <= n; k++) {
+            g_autofree char *t1 = mat(fx, k, m, 99, NULL);
+            g_autofree char *t2 = mat(fx, k, m, 99, NULL);
+            g_autofree char *d1 = tu_tree_digest(t1);
+            g_autofree char *d2 = tu_tree_digest(t2);
+            assert_string_equal(d1, d2);
+        }
+    }
+}
+
+static void
+test_same_name_same_tree_fail(void **state)
+{
+    /* The digest does see a difference when there is one. */
+    Fx *fx = *state;
+    tu_write(fx->snap, "a", "a", 0644);
+    cfi_tb_rename(fx->tb, ORIG "/a", ORIG "/c");
+    guint n = load(fx);
+    g_autofree char *t1 = mat(fx, 0, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    g_autofree char *t2 = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    g_autofree char *d1 = tu_tree_digest(t1);
+    g_autofree char *d2 = tu_tree_digest(t2);
+    assert_string_not_equal(d1, d2);
+}
+
+static void
+test_digest_mode_without_data_needs(void **state)
+{
+    /* A digest-mode trace is fine while no kept write needs its bytes. */
+    Fx *fx = *state;
+    cfi_trace_builder_set_data_mode(fx->tb, CFI_DATA_DIGEST);
+    guint n = build_replace_nosync(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_true(tu_exists(t, "f"));
+}
+
+static void
+test_digest_mode_without_data_needs_fail(void **state)
+{
+    Fx *fx = *state;
+    cfi_trace_builder_set_data_mode(fx->tb, CFI_DATA_DIGEST);
+    guint n = build_replace_nosync(fx);
+    g_autofree char *msg = mat_error(fx, n, CFI_MODEL_PROCESS_KILL);
+    assert_non_null(strstr(msg, "not in trace"));
+    assert_non_null(strstr(msg, fx->trace_path));
+    assert_non_null(strstr(msg, "process-kill"));
+}
+
+static void
+test_outside_root_ignored(void **state)
+{
+    Fx *fx = *state;
+    cfi_tb_open(fx->tb, "/var/tmp/buf", 3, O_CREAT | O_WRONLY, 0644);
+    cfi_tb_write(fx->tb, 3, 0, "zz", 2);
+    cfi_tb_mkdir(fx->tb, "/elsewhere/d", 0755);
+    cfi_tb_mkdir(fx->tb, ORIG "/../orig2", 0755);
+    guint n = load(fx);
+    assert_int_equal(cfi_replay_n_ops(fx->replay), 0);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    g_autofree char *d = tu_tree_digest(t);
+    assert_null(strstr(d, "buf"));
+}
+
+static void
+test_outside_root_ignored_fail(void **state)
+{
+    /* A path inside, through "..", is not ignored. */
+    Fx *fx = *state;
+    cfi_tb_mkdir(fx->tb, ORIG "/x/../d", 0755);
+    guint n = load(fx);
+    assert_int_equal(cfi_replay_n_ops(fx->replay), 1);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_true(tu_exists(t, "d"));
+}
+
+static void
+test_unknown_fd_warns(void **state)
+{
+    /* A write on an fd never seen opened, without path or identity, is
+     * ignored; the twin shows the warning that says so. */
+    Fx *fx = *state;
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_open(fx->tb, ORIG "/f", 3, O_WRONLY, 0);
+    cfi_tb_write(fx->tb, 3, 0, "new", 3);
+    guint n = load(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(t, "f", "new");
+}
+
+static void
+test_unknown_fd_warns_fail(void **state)
+{
+    Fx *fx = *state;
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_write(fx->tb, 9, 0, "new", 3);
+    assert_true(cfi_trace_builder_finish(fx->tb, NULL));
+    fx->trace = cfi_trace_open(fx->trace_path, NULL);
+    fx->replay = cfi_replay_new(fx->trace, ORIG, fx->snap, NULL);
+    GPtrArray *w = cfi_replay_get_warnings(fx->replay);
+    assert_int_equal(w->len, 1);
+    assert_non_null(strstr(w->pdata[0], "fd 9 of pid 1000 was never seen"));
+    g_autofree char *t = mat(fx, 1, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(t, "f", "old");
+}
+
+static void
+test_failed_calls_do_nothing(void **state)
+{
+    Fx *fx = *state;
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_failed(fx->tb, CFI_OP_UNLINK, "unlink", -1, ORIG "/f", EIO);
+    guint n = load(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(t, "f", "old");
+}
+
+static void
+test_failed_calls_do_nothing_fail(void **state)
+{
+    Fx *fx = *state;
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_unlink(fx->tb, ORIG "/f");
+    guint n = load(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_false(tu_exists(t, "f"));
+}
+
+static void
+test_names(void **state)
+{
+    (void)state;
+    g_autofree char *n = cfi_crashstate_name("pull.cfit", 1234,
+                                             CFI_MODEL_ORDERED, 7);
+    assert_string_equal(n, "pull.cfit@1234:ordered:7");
+    g_autofree char *path = NULL;
+    guint k = 0;
+    CfiModel m = CFI_MODEL_STRICT;
+    guint64 seed = 0;
+    assert_true(cfi_crashstate_parse_name("/a@b/pull.cfit@12:torn:"
+                                          "18446744073709551615",
+                                          &path, &k, &m, &seed, NULL));
+    assert_string_equal(path, "/a@b/pull.cfit");
+    assert_int_equal(k, 12);
+    assert_int_equal(m, CFI_MODEL_TORN);
+    assert_true(seed == G_MAXUINT64);
+    for (int i = 0; i < CFI_MODEL_COUNT; i++) {
+        CfiModel back;
+        assert_true(cfi_model_from_string(cfi_model_to_string(i), &back,
+                                          NULL));
+        assert_int_equal(back, i);
+    }
+}
+
+static void
+test_names_fail(void **state)
+{
+    (void)state;
+    const char *bad[] = { "pull.cfit", "pull.cfit@x:ordered:1",
+                          "pull.cfit@1:fast:1", "pull.cfit@1:ordered",
+                          "@1:ordered:1", "p@1:ordered:-1" };
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        assert_false(cfi_crashstate_parse_name(bad[i], NULL, NULL, NULL, NULL,
+                                               &error));
+        assert_non_null(strstr(error->message, bad[i]));
+    }
+    g_autoptr(GError) error = NULL;
+    CfiModel m;
+    assert_false(cfi_model_from_string("eventual", &m, &error));
+    assert_non_null(strstr(error->message, "'eventual'"));
+}
+
+static void
+test_target_must_be_empty(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_replace_nosync(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_true(tu_exists(t, "f"));
+}
+
+static void
+test_target_must_be_empty_fail(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_replace_nosync(fx);
+    g_autofree char *t = g_build_filename(fx->dir, "busy", NULL);
+    tu_write(t, "x", "x", 0644);
+    g_autoptr(GError) error = NULL;
+    assert_false(cfi_replay_materialise(fx->replay, n, CFI_MODEL_STRICT, 0,
+                                        t, NULL, &error));
+    assert_non_null(strstr(error->message, "not empty"));
+    assert_non_null(strstr(error->message, t));
+    g_clear_error(&error);
+    g_autofree char *u = g_build_filename(fx->dir, "past", NULL);
+    assert_false(cfi_replay_materialise(fx->replay, n + 1, CFI_MODEL_STRICT,
+                                        0, u, NULL, &error));
+    assert_non_null(strstr(error->message, "past the"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown), \
+             cmocka_unit_test_setup_teardown(f##_fail, setup, teardown)
+        T(test_unsynced_replace_process_kill),
+        T(test_fsynced_survives_every_model),
+        T(test_syncfs_survives_every_model),
+        T(test_dir_entry_after_dir_fsync),
+        T(test_ordered_new_file_zero_length),
+        T(test_ordered_fallocate_zero_range),
+        T(test_torn_sector_mix),
+        T(test_torn_single_sector),
+        T(test_reorder_deterministic),
+        T(test_reorder_skips_broken_preconditions),
+        T(test_tmpfile_publish),
+        T(test_hardlink_break_keeps_snapshot),
+        T(test_same_name_same_tree),
+        T(test_digest_mode_without_data_needs),
+        T(test_outside_root_ignored),
+        T(test_failed_calls_do_nothing),
+        T(test_unknown_fd_warns),
+        T(test_names),
+        T(test_target_must_be_empty),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
