@@ -1,0 +1,459 @@
+/*
+ * scenario.c: the key table, the parser and the reference generator.
+ */
+#include "scenario.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+typedef enum {
+    KT_STRING,
+    KT_UINT,
+    KT_BOOL,
+    KT_ENUM,
+    KT_LIST,
+    KT_MODEL,
+    KT_POINTS,
+    KT_RESUME,
+} KeyType;
+
+typedef struct {
+    const char *section;
+    const char *key;
+    KeyType type;
+    const char *def;         /* default, as it would be written */
+    const char *values;      /* KT_ENUM: "a|b|c" */
+    const char *doc;
+} KeyDef;
+
+/*
+ * The one table.  Order is the reference's order.  Defaults are applied by
+ * parsing them, so a default is always a legal value.
+ */
+static const KeyDef keys[] = {
+    { "scenario", "name", KT_STRING, "default-upgrade", NULL,
+      "Short name, used in reports and JUnit." },
+    { "scenario", "description", KT_STRING, "", NULL,
+      "What the scenario proves, in a sentence or two." },
+    { "scenario", "expect", KT_ENUM, "pass", "pass|failures",
+      "`pass`: every crash state must pass. `failures`: a self-check that "
+      "must find failures (the run's exit status is inverted in the tests, "
+      "not by plugpull)." },
+    { "firmware", "payload-kb", KT_UINT, "2048", NULL,
+      "Size of the fixture firmware's payload in KiB (the whole tree is a "
+      "little larger: busybox, kernel, initramfs)." },
+    { "firmware", "from", KT_UINT, "1", NULL,
+      "Version (1, 2 or 3) deployed on the device before the update." },
+    { "firmware", "to", KT_UINT, "2", NULL,
+      "Version published for the update. v1 -> v2 changes the kernel; "
+      "v2 -> v3 keeps it." },
+    { "device", "bootloader", KT_ENUM, "uboot", "uboot|bls",
+      "`uboot`: ostree's U-Boot backend (`boot/loader/uEnv.txt`), as on "
+      "meta-updater devices. `bls`: Boot Loader Spec entries only." },
+    { "device", "repo-config", KT_LIST, "", NULL,
+      "`section.key=value` entries set on the device's repo before the "
+      "update, separated by `;` (e.g. `core.fsync=false`)." },
+    { "client", "ostree", KT_STRING, "/usr/bin/ostree", NULL,
+      "The client under test: a binary or a wrapper script (`--ostree` "
+      "overrides it)." },
+    { "client", "action", KT_ENUM, "upgrade", "upgrade|deploy|pull",
+      "`upgrade`: `ostree admin upgrade` (pull + deploy + cleanup). "
+      "`deploy`: the pull is done untraced first, then `ostree admin "
+      "deploy` is traced. `pull`: `ostree pull` only." },
+    { "crash", "model", KT_MODEL, "ordered", NULL,
+      "Power-loss model: `process-kill`, `ordered`, `strict`, `torn`, "
+      "`reorder` (see cfaultinject/MODELS.md). `--model` overrides it." },
+    { "crash", "points", KT_POINTS, "barriers", NULL,
+      "`barriers`: just before and after every fsync, fdatasync, syncfs, "
+      "sync, freeze, rename, link, symlink, unlink, rmdir. `all`: every "
+      "traced call. `sample:N`: N points drawn with the seed." },
+    { "crash", "seed", KT_UINT, "0", NULL,
+      "Seed of every random choice (sampling, torn and reorder models)." },
+    { "verify", "resume", KT_RESUME, "sample:16", NULL,
+      "Which crash states are also rebooted and updated again: `all`, "
+      "`none`, or `sample:N` (N drawn with the seed, always including the "
+      "points around the commit)." },
+    { "verify", "redownload-threshold", KT_UINT, "0", NULL,
+      "Objects already durable before the cut that a resumed update may "
+      "fetch again before the case is judged `redownload`." },
+    { "verify", "rollback", KT_BOOL, "true", NULL,
+      "Judge a lost rollback entry as `no-rollback` (false: ignore it)." },
+};
+
+void
+pp_scenario_free(PpScenario *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    g_free(s->path);
+    g_free(s->name);
+    g_free(s->description);
+    g_free(s->bootloader);
+    g_strfreev(s->repo_config);
+    g_free(s->ostree);
+    g_free(s);
+}
+
+const char *
+pp_action_to_string(PpAction a)
+{
+    switch (a) {
+    case PP_ACTION_UPGRADE:
+        return "upgrade";
+    case PP_ACTION_DEPLOY:
+        return "deploy";
+    case PP_ACTION_PULL:
+        return "pull";
+    }
+    return "?";
+}
+
+gboolean
+pp_points_parse(const char *s, PpPointsKind *kind, guint *n, GError **error)
+{
+    *n = 0;
+    if (g_str_equal(s, "barriers")) {
+        *kind = PP_POINTS_BARRIERS;
+        return TRUE;
+    }
+    if (g_str_equal(s, "all")) {
+        *kind = PP_POINTS_ALL;
+        return TRUE;
+    }
+    guint64 v;
+    if (g_str_has_prefix(s, "sample:")
+        && g_ascii_string_to_unsigned(s + 7, 10, 1, G_MAXUINT, &v, NULL)) {
+        *kind = PP_POINTS_SAMPLE;
+        *n = (guint)v;
+        return TRUE;
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "points must be barriers, all or sample:N, not '%s'", s);
+    return FALSE;
+}
+
+char *
+pp_points_to_string(PpPointsKind kind, guint n)
+{
+    switch (kind) {
+    case PP_POINTS_BARRIERS:
+        return g_strdup("barriers");
+    case PP_POINTS_ALL:
+        return g_strdup("all");
+    case PP_POINTS_SAMPLE:
+        return g_strdup_printf("sample:%u", n);
+    }
+    return g_strdup("?");
+}
+
+static gboolean
+parse_resume(const char *s, PpResumeKind *kind, guint *n)
+{
+    guint64 v;
+    *n = 0;
+    if (g_str_equal(s, "all")) {
+        *kind = PP_RESUME_ALL;
+    } else if (g_str_equal(s, "none")) {
+        *kind = PP_RESUME_NONE;
+    } else if (g_str_has_prefix(s, "sample:")
+               && g_ascii_string_to_unsigned(s + 7, 10, 1, G_MAXUINT, &v,
+                                             NULL)) {
+        *kind = PP_RESUME_SAMPLE;
+        *n = (guint)v;
+    } else {
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+enum_has(const char *values, const char *v)
+{
+    g_auto(GStrv) parts = g_strsplit(values, "|", -1);
+    return g_strv_contains((const char *const *)parts, v);
+}
+
+/* Apply one value; on a bad value, say why in *why (static text). */
+static gboolean
+apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
+{
+    guint64 u = 0;
+    switch (k->type) {
+    case KT_UINT:
+        if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT, &u, NULL)) {
+            *why = "expected a whole number";
+            return FALSE;
+        }
+        break;
+    case KT_BOOL:
+        if (!g_str_equal(value, "true") && !g_str_equal(value, "false")) {
+            *why = "expected true or false";
+            return FALSE;
+        }
+        break;
+    case KT_ENUM:
+        if (!enum_has(k->values, value)) {
+            *why = "not one of the allowed values";
+            return FALSE;
+        }
+        break;
+    default:
+        break;
+    }
+    const char *sec = k->section, *key = k->key;
+#define IS(a, b) (g_str_equal(sec, a) && g_str_equal(key, b))
+    if (IS("scenario", "name")) {
+        if (*value == '\0') {
+            *why = "must not be empty";
+            return FALSE;
+        }
+        g_free(s->name);
+        s->name = g_strdup(value);
+    } else if (IS("scenario", "description")) {
+        g_free(s->description);
+        s->description = g_strdup(value);
+    } else if (IS("scenario", "expect")) {
+        s->expect_failures = g_str_equal(value, "failures");
+    } else if (IS("firmware", "payload-kb")) {
+        if (u < 16 || u > 1024 * 1024) {
+            *why = "must be between 16 and 1048576";
+            return FALSE;
+        }
+        s->payload_kb = (guint)u;
+    } else if (IS("firmware", "from") || IS("firmware", "to")) {
+        if (u < 1 || u > 3) {
+            *why = "the fixture has versions 1, 2 and 3";
+            return FALSE;
+        }
+        if (g_str_equal(key, "from")) {
+            s->from_version = (guint)u;
+        } else {
+            s->to_version = (guint)u;
+        }
+    } else if (IS("device", "bootloader")) {
+        g_free(s->bootloader);
+        s->bootloader = g_strdup(value);
+    } else if (IS("device", "repo-config")) {
+        g_auto(GStrv) parts = g_strsplit(value, ";", -1);
+        g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+        for (char **p = parts; *p != NULL; p++) {
+            char *e = g_strstrip(*p);
+            if (*e == '\0') {
+                continue;
+            }
+            const char *eq = strchr(e, '=');
+            const char *dot = strchr(e, '.');
+            if (eq == NULL || dot == NULL || dot > eq || dot == e) {
+                *why = "each entry must be section.key=value";
+                return FALSE;
+            }
+            g_ptr_array_add(kept, g_strdup(e));
+        }
+        g_ptr_array_add(kept, NULL);
+        g_strfreev(s->repo_config);
+        s->repo_config = (char **)g_ptr_array_free(g_steal_pointer(&kept), FALSE);
+    } else if (IS("client", "ostree")) {
+        if (*value == '\0') {
+            *why = "must not be empty";
+            return FALSE;
+        }
+        g_free(s->ostree);
+        s->ostree = g_strdup(value);
+    } else if (IS("client", "action")) {
+        s->action = g_str_equal(value, "upgrade") ? PP_ACTION_UPGRADE
+                    : g_str_equal(value, "deploy") ? PP_ACTION_DEPLOY
+                                                   : PP_ACTION_PULL;
+    } else if (IS("crash", "model")) {
+        if (!cfi_model_from_string(value, &s->model, NULL)) {
+            *why = "not a model (process-kill, ordered, strict, torn, reorder)";
+            return FALSE;
+        }
+    } else if (IS("crash", "points")) {
+        if (!pp_points_parse(value, &s->points, &s->sample, NULL)) {
+            *why = "expected barriers, all or sample:N";
+            return FALSE;
+        }
+    } else if (IS("crash", "seed")) {
+        s->seed = u;
+    } else if (IS("verify", "resume")) {
+        if (!parse_resume(value, &s->resume, &s->resume_sample)) {
+            *why = "expected all, none or sample:N";
+            return FALSE;
+        }
+    } else if (IS("verify", "redownload-threshold")) {
+        s->redownload_threshold = (guint)u;
+    } else if (IS("verify", "rollback")) {
+        s->check_rollback = g_str_equal(value, "true");
+    } else {
+        *why = "no handler (a bug in scenario.c)";
+        return FALSE;
+    }
+#undef IS
+    return TRUE;
+}
+
+static const KeyDef *
+find_key(const char *section, const char *key)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        if (g_str_equal(keys[i].section, section)
+            && g_str_equal(keys[i].key, key)) {
+            return &keys[i];
+        }
+    }
+    return NULL;
+}
+
+static gboolean
+section_known(const char *section)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        if (g_str_equal(keys[i].section, section)) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+PpScenario *
+pp_scenario_new_default(void)
+{
+    PpScenario *s = g_new0(PpScenario, 1);
+    s->path = g_strdup("built-in default");
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const char *why = NULL;
+        if (!apply(s, &keys[i], keys[i].def, &why)) {
+            g_error("scenario.c: default of %s.%s is bad: %s",
+                    keys[i].section, keys[i].key, why);
+        }
+    }
+    return s;
+}
+
+/*
+ * GKeyFile does not say where a key was; find its line ourselves so that
+ * errors point at it.  0 when not found.
+ */
+static guint
+line_of(const char *data, const char *section, const char *key)
+{
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    g_autofree char *header = g_strdup_printf("[%s]", section);
+    gboolean in = FALSE;
+    for (guint i = 0; lines[i] != NULL; i++) {
+        char *l = g_strstrip(lines[i]);
+        if (l[0] == '[') {
+            in = g_str_equal(l, header);
+            if (key == NULL && in) {
+                return i + 1;
+            }
+            continue;
+        }
+        if (in && key != NULL && g_str_has_prefix(l, key)) {
+            const char *rest = l + strlen(key);
+            while (*rest == ' ' || *rest == '\t') {
+                rest++;
+            }
+            if (*rest == '=') {
+                return i + 1;
+            }
+        }
+    }
+    return 0;
+}
+
+PpScenario *
+pp_scenario_load_data(const char *data, const char *name, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+    if (!g_key_file_load_from_data(kf, data, (gsize)-1, G_KEY_FILE_NONE,
+                                   &local)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s",
+                    name, local->message);
+        return NULL;
+    }
+    g_autoptr(PpScenario) s = pp_scenario_new_default();
+    g_free(s->path);
+    s->path = g_strdup(name);
+    g_autoptr(GString) problems = g_string_new(NULL);
+
+    gsize ngroups = 0;
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, &ngroups);
+    for (gsize g = 0; g < ngroups; g++) {
+        if (!section_known(groups[g])) {
+            g_string_append_printf(problems, "%s:%u: unknown section [%s]\n",
+                                   name, line_of(data, groups[g], NULL),
+                                   groups[g]);
+            continue;
+        }
+        gsize nkeys = 0;
+        g_auto(GStrv) ks = g_key_file_get_keys(kf, groups[g], &nkeys, NULL);
+        for (gsize i = 0; i < nkeys; i++) {
+            guint line = line_of(data, groups[g], ks[i]);
+            const KeyDef *k = find_key(groups[g], ks[i]);
+            if (k == NULL) {
+                g_string_append_printf(problems, "%s:%u: unknown key '%s' in "
+                                       "[%s]\n", name, line, ks[i], groups[g]);
+                continue;
+            }
+            g_autofree char *v = g_key_file_get_string(kf, groups[g], ks[i],
+                                                       NULL);
+            const char *why = NULL;
+            if (v == NULL || !apply(s, k, g_strstrip(v), &why)) {
+                g_string_append_printf(problems, "%s:%u: [%s] %s = '%s': %s%s%s\n",
+                                       name, line, groups[g], ks[i],
+                                       v != NULL ? v : "", why != NULL ? why
+                                       : "unreadable", k->values != NULL
+                                       ? " " : "", k->values != NULL
+                                       ? k->values : "");
+            }
+        }
+    }
+    if (problems->len == 0 && s->from_version >= s->to_version
+        && s->action != PP_ACTION_PULL) {
+        g_string_append_printf(problems, "%s:%u: [firmware] to must be newer "
+                               "than from\n", name,
+                               line_of(data, "firmware", "to"));
+    }
+    if (problems->len > 0) {
+        g_string_truncate(problems, problems->len - 1);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",
+                    problems->str);
+        return NULL;
+    }
+    return g_steal_pointer(&s);
+}
+
+PpScenario *
+pp_scenario_load(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    if (!g_file_get_contents(path, &data, NULL, error)) {
+        g_prefix_error(error, "reading scenario: ");
+        return NULL;
+    }
+    return pp_scenario_load_data(data, path, error);
+}
+
+char *
+pp_scenario_reference(void)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    const char *section = NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const KeyDef *k = &keys[i];
+        if (section == NULL || !g_str_equal(section, k->section)) {
+            section = k->section;
+            g_string_append_printf(s, "\n### [%s]\n\n| key | default | "
+                                   "meaning |\n|---|---|---|\n", section);
+        }
+        g_autofree char *vals = k->values != NULL
+            ? g_strdup_printf(" One of `%s`.", k->values) : g_strdup("");
+        g_string_append_printf(s, "| `%s` | `%s` | %s%s |\n", k->key,
+                               k->def, k->doc,
+                               k->type == KT_ENUM ? vals : "");
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}

@@ -1,0 +1,89 @@
+/*
+ * scenario.h: campaign files.
+ *
+ * A scenario is an INI file (GKeyFile), one concern per section.  Every
+ * key is declared once, in the table in scenario.c: the parser, the
+ * defaults and the reference in scenarios/README.md (printed by
+ * `plugpull scenario doc`) all come from that table, so they cannot drift.
+ * Unknown sections and keys and bad values are errors, reported all at
+ * once with file and line.
+ */
+#ifndef PP_SCENARIO_H
+#define PP_SCENARIO_H
+
+#include <glib.h>
+
+#include "crashstate.h"
+
+typedef enum {
+    PP_POINTS_BARRIERS = 0,
+    PP_POINTS_ALL,
+    PP_POINTS_SAMPLE,
+} PpPointsKind;
+
+typedef enum {
+    PP_ACTION_UPGRADE = 0,   /* ostree admin upgrade: pull + deploy + prune */
+    PP_ACTION_DEPLOY,        /* pull untraced, then ostree admin deploy */
+    PP_ACTION_PULL,          /* ostree pull only */
+} PpAction;
+
+typedef enum {
+    PP_RESUME_NONE = 0,
+    PP_RESUME_ALL,
+    PP_RESUME_SAMPLE,
+} PpResumeKind;
+
+typedef struct {
+    char *path;              /* file it came from, or "built-in default" */
+    char *name;
+    char *description;
+    gboolean expect_failures;/* a self-check scenario that must fail */
+
+    /* [firmware] */
+    guint payload_kb;
+    guint from_version;      /* deployed on the device at start (1-based) */
+    guint to_version;        /* published for the update */
+
+    /* [device] */
+    char *bootloader;        /* "uboot" or "bls" */
+    char **repo_config;      /* "section.key=value" set on the device repo */
+
+    /* [client] */
+    char *ostree;            /* the client under test */
+    PpAction action;
+
+    /* [crash] */
+    CfiModel model;
+    PpPointsKind points;
+    guint sample;            /* with PP_POINTS_SAMPLE */
+    guint64 seed;
+
+    /* [verify] */
+    PpResumeKind resume;
+    guint resume_sample;
+    guint redownload_threshold;  /* objects durable before the cut that a
+                                    resume may fetch again */
+    gboolean check_rollback;
+} PpScenario;
+
+void pp_scenario_free(PpScenario *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpScenario, pp_scenario_free)
+
+/* The built-in default: upgrade v1 -> v2 of a U-Boot device, ordered. */
+PpScenario *pp_scenario_new_default(void);
+
+/* Parse a file; all problems in one error, each "FILE:LINE: ...". */
+PpScenario *pp_scenario_load(const char *path, GError **error);
+PpScenario *pp_scenario_load_data(const char *data, const char *name,
+                                  GError **error);
+
+/* "barriers", "all", "sample:N" */
+gboolean pp_points_parse(const char *s, PpPointsKind *kind, guint *n,
+                         GError **error);
+char *pp_points_to_string(PpPointsKind kind, guint n);
+const char *pp_action_to_string(PpAction a);
+
+/* Markdown reference of every key, from the table. */
+char *pp_scenario_reference(void);
+
+#endif /* PP_SCENARIO_H */

@@ -1,0 +1,99 @@
+/*
+ * sim.h: the simulation tier.
+ *
+ * Record once, replay many: one traced run of the client on a directory
+ * sysroot, then for every chosen crash point k a crash state (trace, k,
+ * model, seed) materialised by the power-loss models and judged by the
+ * oracle; for some of them the device is also "rebooted" (a fresh
+ * OSTREE_BOOTID) and updated again against the stand-in server, and must
+ * end up booting the new version complete.  This is SQLite's crash-point
+ * loop (test/crash9.test) with an OSTree-aware invariant after each crash.
+ */
+#ifndef PP_SIM_H
+#define PP_SIM_H
+
+#include <json-glib/json-glib.h>
+
+#include "crashstate.h"
+#include "known-trees.h"
+#include "oracle.h"
+#include "phases.h"
+#include "scenario.h"
+
+/*
+ * Everything a case needs, fixed before the loop and read-only during it
+ * (so cases can run on several threads).  `plugpull replay` rebuilds one
+ * from a case file without the fixture.
+ */
+typedef struct {
+    char *trace_path;
+    char *root;              /* the sysroot the traced run worked in */
+    char *snapshot;          /* its copy from before the run */
+    char *srv_dir;           /* what the stand-in serves */
+    char *srv_repo;          /* the firmware repo (known-good trees) */
+    char **commits;          /* every firmware commit, v1 first */
+    char *to_commit;         /* what a finished update boots */
+    char *osname;
+    char *ostree;            /* the client under test */
+    char *bootloader;        /* "uboot" or "bls" */
+    char *states_dir;        /* where crash states are built */
+    CfiModel model;
+    guint64 seed;
+    guint redownload_threshold;
+    gboolean check_rollback;
+
+    CfiTrace *trace;
+    CfiReplay *replay;
+    PpKnownTrees *known;
+    PpPhases phases;
+    GMutex resume_lock;      /* one resume at a time: one server log */
+    struct PpHttpd *httpd;   /* the stand-in, for resumes (may be NULL) */
+} PpSimEnv;
+
+void pp_sim_env_clear(PpSimEnv *env);
+/* Open the trace, interpret it, load the known trees. */
+gboolean pp_sim_env_load(PpSimEnv *env, GError **error);
+
+typedef struct {
+    char *id;                /* "ordered-k001338-s0" */
+    char *state_name;        /* cfi_crashstate_name() */
+    guint k;
+    PpPhase phase;
+    char *call;              /* the call in flight at the cut, readable */
+    char *outcome;           /* pass brick wrong-tree repo-corrupt
+                                no-rollback stuck redownload */
+    char *reason;
+    JsonNode *judgement;     /* the oracle's evidence */
+    CfiCrashStats stats;
+    gboolean resumed;
+    int resume_exit;
+    guint64 resume_bytes;        /* bytes the resumed update downloaded */
+    guint resume_objects;        /* objects it downloaded */
+    guint resume_refetched;      /* of those, already durable before */
+    guint durable_objects;       /* objects in the crash state's repo */
+    guint64 resume_staging_bytes;/* staging left after the resume */
+    char *resume_error;
+    JsonNode *resume_judgement;
+    double seconds;
+} PpCase;
+
+void pp_case_free(PpCase *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpCase, pp_case_free)
+
+gboolean pp_case_failed(const PpCase *c);
+
+/*
+ * Build, judge and (when resume) resume crash state k.  keep_state:
+ * leave the materialised state in states_dir/<id> (else removed).
+ */
+PpCase *pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume,
+                        gboolean keep_state, GError **error);
+
+/* The case file: the case, and all replay needs. */
+JsonNode *pp_case_to_json(const PpSimEnv *env, const PpCase *c,
+                          const char *scenario_path);
+
+/* rm -rf without a subprocess. */
+gboolean pp_rm_rf(const char *path, GError **error);
+
+#endif /* PP_SIM_H */

@@ -1,0 +1,41 @@
+/*
+ * simout.h: the results of a campaign on disk, the contract CI and the
+ * later tools build on:
+ *
+ *   DIR/summary.json      totals, outcomes, the client, the speed
+ *   DIR/cases/<id>.json   every failing case and a sample of passing ones
+ *   DIR/junit.xml         one testcase per crash state
+ *
+ * Every file is written to a temporary name and renamed into place, so a
+ * harness killed mid-write never leaves a torn result: plugpull keeps the
+ * promise it tests.
+ */
+#ifndef PP_SIMOUT_H
+#define PP_SIMOUT_H
+
+#include <json-glib/json-glib.h>
+
+#include "sim.h"
+
+/* Atomic write of a JSON document (pretty). */
+gboolean pp_write_json(const char *path, JsonNode *node, GError **error);
+
+typedef struct {
+    const char *tier;            /* "sim" */
+    const PpScenario *scenario;
+    const char *client_version;
+    guint records;
+    guint points_total;          /* points chosen */
+    gboolean interrupted;
+    char *started;               /* ISO 8601 */
+    double duration_s;
+    double judge_seconds;        /* time spent on cases */
+} PpRunInfo;
+
+gboolean pp_write_summary(const char *dir, const PpSimEnv *env,
+                          const PpRunInfo *info, GPtrArray *cases,
+                          GError **error);
+gboolean pp_write_junit(const char *dir, const PpRunInfo *info,
+                        GPtrArray *cases, GError **error);
+
+#endif /* PP_SIMOUT_H */
