@@ -21,6 +21,10 @@ int pp_cmd_crashstate(int argc, char **argv);
 int pp_cmd_demo(int argc, char **argv);
 int pp_cmd_serve(int argc, char **argv);
 int pp_cmd_fixture(int argc, char **argv);
+int pp_cmd_sim(int argc, char **argv);
+int pp_cmd_replay(int argc, char **argv);
+int pp_cmd_scenario(int argc, char **argv);
+int pp_cmd_inspect(int argc, char **argv);
 
 /* Print "plugpull: <prefix>: <error message>" to stderr. */
 void pp_print_error(const char *prefix, const GError *error);

@@ -495,12 +495,55 @@ copy_clone(Mat *m, int dst, guint32 src_id, GError **error)
     return ok ? APPLIED : FAILED;
 }
 
+/*
+ * Attributes of a directory, named by its logical path at the time of the
+ * call.  ostree creates directories 0700 and opens them up with fchmod
+ * afterwards: without this a deployment's directories would all be 0700.
+ * A directory whose creation did not persist takes no attributes.
+ */
+static Outcome
+apply_dir_attr(Mat *m, const CfiUop *u, GError **error)
+{
+    const char *rel = u->path != NULL && u->path[0] != '\0' ? u->path : ".";
+    int rc;
+    if (u->path == NULL)
+        return SKIPPED;
+    switch (u->kind) {
+    case CFI_UOP_CHMOD:
+        rc = fchmodat(m->tfd, rel, m->is_root ? (u->len & 07777)
+                                              : ((u->len & 07777) | 0700), 0);
+        break;
+    case CFI_UOP_CHOWN:
+        if (!m->is_root)
+            return SKIPPED;
+        rc = fchownat(m->tfd, rel, (uid_t)(u->len >> 32),
+                      (gid_t)(u->len & 0xffffffffu), AT_SYMLINK_NOFOLLOW);
+        break;
+    case CFI_UOP_UTIMES:
+        rc = utimensat(m->tfd, rel, (const struct timespec *)u->data,
+                       AT_SYMLINK_NOFOLLOW);
+        break;
+    default:
+        return SKIPPED;
+    }
+    if (rc < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return SKIPPED;
+        throw_errno(error, errno, "materialise %s: attributes of %s",
+                    m->target, rel);
+        return FAILED;
+    }
+    return APPLIED;
+}
+
 static Outcome
 apply_inode(Mat *m, const CfiUop *u, GError **error)
 {
     CfiInode *ino = cfi_replay_inode(m->r, u->inode);
+    if (ino->type == CFI_INODE_DIR)
+        return apply_dir_attr(m, u, error);
     if (ino->type != CFI_INODE_FILE)
-        return SKIPPED; /* attributes of directories: see MODELS.md */
+        return SKIPPED; /* attributes of symlinks: see MODELS.md */
     if (u->kind == CFI_UOP_WRITE && u->data_missing) {
         const CfiRecord *rec = cfi_trace_get(m->r->trace, u->rec);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,

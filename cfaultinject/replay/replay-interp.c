@@ -435,6 +435,11 @@ do_rename(Interp *it)
         ns_remove(it, from_dir, from_name);
     }
     ns_set(it, to_dir, to_name, id);
+    if (cfi_replay_inode(it->r, id)->type == CFI_INODE_DIR) {
+        /* Entries below keep their stale dir_path: attribute ops on a
+         * directory come right after its creation in practice. */
+        cfi_replay_inode(it->r, id)->dir_path = to;
+    }
     CfiUop *u = add_uop(it, CFI_UOP_RENAME, CFI_CLASS_ENTRY, id, to_dir);
     u->path = from;
     u->path2 = to;
@@ -491,6 +496,7 @@ do_make(Interp *it, CfiUopKind kind, const char *abs)
     if (is_dir) {
         u->path = rel;
         u->len = cfi_replay_inode(it->r, id)->mode;
+        cfi_replay_inode(it->r, id)->dir_path = rel;
     } else {
         u->path = g_string_chunk_insert_const(it->r->strings, r->path);
         u->path2 = rel;
@@ -527,6 +533,9 @@ do_inode_op(Interp *it, CfiUopKind kind, CfiUopClass klass)
     if (kind == CFI_UOP_UTIMES && r->data_len < 2 * sizeof(struct timespec))
         return; /* "now": not reproducible, see MODELS.md */
     CfiUop *u = add_uop(it, kind, klass, id, 0);
+    if (cfi_replay_inode(it->r, id)->type == CFI_INODE_DIR) {
+        u->path = cfi_replay_inode(it->r, id)->dir_path;
+    }
     u->off = r->rec->off;
     u->len = r->rec->arg2;
     u->flags = r->rec->arg;

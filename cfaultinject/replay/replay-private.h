@@ -28,6 +28,9 @@ typedef struct {
     guint32 uid, gid;           /* snapshot owner */
     GPtrArray *snap_names;      /* relative names in the snapshot (files) */
     GHashTable *children;       /* dirs: logical namespace, name -> id */
+    const char *dir_path;       /* dirs: where the logical namespace has it
+                                   now, relative ("" = the root); attribute
+                                   ops on the dir name it by this path */
 } CfiInode;
 
 typedef enum {

@@ -80,6 +80,7 @@ scan_entry(Scan *s, int dfd, const char *rel, const char *name,
         e.type = CFI_INODE_FILE;
     } else if (S_ISDIR(st.st_mode)) {
         id = add_inode(r, CFI_INODE_DIR, &st);
+        cfi_replay_inode(r, id)->dir_path = path;
         e.type = CFI_INODE_DIR;
     } else if (S_ISLNK(st.st_mode)) {
         char buf[PATH_MAX];
@@ -187,6 +188,7 @@ cfi_replay_scan_snapshot(CfiReplay *r, GError **error)
     g_array_append_val(r->inodes, none);
     guint32 root = add_inode(r, CFI_INODE_DIR, &st);
     g_assert(root == 1);
+    cfi_replay_inode(r, root)->dir_path = "";
 
     Scan s = {
         .r = r,
