@@ -54,7 +54,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 
-.PHONY: all deps check check-unit check-integration demo bench clean
+.PHONY: all deps check check-unit check-integration demo bench clean scenario-doc
 all: $(BUILD)/libcfaultinject.so $(BUILD)/plugpull $(UNIT_BINS) $(HELPER_BINS)
 
 deps:
@@ -140,6 +140,13 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh bench/run.sh $(BUILD)
+
+# Regenerate the key reference of scenarios/README.md from the parser's table.
+scenario-doc: $(BUILD)/plugpull
+	$(Q)sed -n '1,/^<!-- BEGIN KEYS/p' scenarios/README.md >scenarios/README.md.tmp
+	$(Q)$(BUILD)/plugpull scenario doc >>scenarios/README.md.tmp
+	$(Q)sed -n '/^<!-- END KEYS/,$$p' scenarios/README.md >>scenarios/README.md.tmp
+	$(Q)mv scenarios/README.md.tmp scenarios/README.md
 
 clean:
 	rm -rf $(BUILD)

@@ -173,6 +173,11 @@ prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
     if (!pp_fixture_publish(fx, sc->to_version, error)) {
         return FALSE;
     }
+    if (sc->static_delta
+        && !pp_fixture_generate_delta(fx, sc->from_version, sc->to_version,
+                                      error)) {
+        return FALSE;
+    }
 
     g_autofree char *sysroot_opt = g_strdup_printf("--sysroot=%s", fx->sysroot);
     g_autofree char *os_opt = g_strdup_printf("--os=%s", fx->osname);
@@ -255,6 +260,7 @@ pp_cmd_sim(int argc, char **argv)
     g_autofree char *points = NULL;
     g_autofree char *ostree = NULL;
     g_autofree char *out = NULL;
+    g_autofree char *resume = NULL;
     gint64 seed = -1;
     gint jobs = 2;
     GOptionEntry entries[] = {
@@ -270,6 +276,9 @@ pp_cmd_sim(int argc, char **argv)
           "the client under test (default /usr/bin/ostree)", "PATH" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "cases judged at once "
           "(default 2)", "J" },
+        { "resume", 0, 0, G_OPTION_ARG_STRING, &resume,
+          "which states are also rebooted and updated again: all, none, "
+          "sample:N", "R" },
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
           "results directory (new or empty)", "DIR" },
         { NULL },
@@ -313,6 +322,11 @@ pp_cmd_sim(int argc, char **argv)
     if (seed >= 0) {
         sc->seed = (guint64)seed;
     }
+    if (resume != NULL && !pp_resume_parse(resume, &sc->resume,
+                                           &sc->resume_sample, &error)) {
+        pp_print_error("sim", error);
+        return PP_EXIT_USAGE;
+    }
     if (ostree != NULL) {
         g_free(sc->ostree);
         sc->ostree = g_steal_pointer(&ostree);
@@ -338,7 +352,7 @@ pp_cmd_sim(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    PpRunInfo info = { .tier = "sim", .scenario = sc };
+    PpRunInfo info = { .tier = "sim", .scenario = sc, .jobs = (guint)jobs };
     info.started = g_date_time_format_iso8601(now);
     gint64 t_start = g_get_monotonic_time();
     g_autofree char *version = client_version(sc->ostree);

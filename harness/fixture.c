@@ -597,6 +597,29 @@ pp_fixture_publish(PpFixture *fx, guint version, GError **error)
 }
 
 gboolean
+pp_fixture_generate_delta(PpFixture *fx, guint from, guint to, GError **error)
+{
+    if (from < 1 || to < 1 || from > PP_FIXTURE_N_VERSIONS
+        || to > PP_FIXTURE_N_VERSIONS || from == to) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "fixture: static delta v%u -> v%u: no such pair", from, to);
+        return FALSE;
+    }
+    g_autofree char *repo_opt = g_strconcat("--repo=", fx->srv_repo, NULL);
+    g_autofree char *from_opt = g_strconcat("--from=", fx->commits[from - 1], NULL);
+    g_autofree char *to_opt = g_strconcat("--to=", fx->commits[to - 1], NULL);
+    const char *gen[] = { "static-delta", "generate", repo_opt, from_opt,
+                          to_opt, NULL };
+    const char *summary[] = { "summary", repo_opt, "-u", NULL };
+    if (!run_ostree(FALSE, gen, NULL, error)
+        || !run_ostree(FALSE, summary, NULL, error)) {
+        g_prefix_error(error, "fixture: static delta v%u -> v%u: ", from, to);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 pp_fixture_set_remote_url(PpFixture *fx, const char *remote_url, GError **error)
 {
     g_autofree char *repo_path = g_build_filename(fx->sysroot, "ostree", "repo", NULL);

@@ -93,6 +93,14 @@ gboolean pp_fixture_make_sysroot_full(PpFixture *fx, const char *remote_url,
 gboolean pp_fixture_publish(PpFixture *fx, guint version, GError **error);
 
 /*
+ * Generate a static delta from version to version in the server repo and
+ * advertise it in the summary: a pull then fetches delta parts instead of
+ * objects.
+ */
+gboolean pp_fixture_generate_delta(PpFixture *fx, guint from, guint to,
+                                   GError **error);
+
+/*
  * Point the device's remote "origin" at remote_url (a stand-in server on
  * a new port, or a faulty one).
  */

@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+static gboolean parse_resume(const char *s, PpResumeKind *kind, guint *n);
+
 typedef enum {
     KT_STRING,
     KT_UINT,
@@ -47,6 +49,9 @@ static const KeyDef keys[] = {
     { "firmware", "to", KT_UINT, "2", NULL,
       "Version published for the update. v1 -> v2 changes the kernel; "
       "v2 -> v3 keeps it." },
+    { "firmware", "static-delta", KT_BOOL, "false", NULL,
+      "Serve a static delta from `from` to `to` (advertised in the "
+      "summary), so the pull fetches delta parts instead of objects." },
     { "device", "bootloader", KT_ENUM, "uboot", "uboot|bls",
       "`uboot`: ostree's U-Boot backend (`boot/loader/uEnv.txt`), as on "
       "meta-updater devices. `bls`: Boot Loader Spec entries only." },
@@ -147,6 +152,17 @@ pp_points_to_string(PpPointsKind kind, guint n)
     return g_strdup("?");
 }
 
+gboolean
+pp_resume_parse(const char *s, PpResumeKind *kind, guint *n, GError **error)
+{
+    if (!parse_resume(s, kind, n)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "resume must be all, none or sample:N, not '%s'", s);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_resume(const char *s, PpResumeKind *kind, guint *n)
 {
@@ -231,6 +247,8 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         } else {
             s->to_version = (guint)u;
         }
+    } else if (IS("firmware", "static-delta")) {
+        s->static_delta = g_str_equal(value, "true");
     } else if (IS("device", "bootloader")) {
         g_free(s->bootloader);
         s->bootloader = g_strdup(value);

@@ -43,6 +43,7 @@ typedef struct {
     guint payload_kb;
     guint from_version;      /* deployed on the device at start (1-based) */
     guint to_version;        /* published for the update */
+    gboolean static_delta;   /* serve a from -> to static delta */
 
     /* [device] */
     char *bootloader;        /* "uboot" or "bls" */
@@ -81,6 +82,9 @@ PpScenario *pp_scenario_load_data(const char *data, const char *name,
 gboolean pp_points_parse(const char *s, PpPointsKind *kind, guint *n,
                          GError **error);
 char *pp_points_to_string(PpPointsKind kind, guint n);
+/* "all", "none", "sample:N" */
+gboolean pp_resume_parse(const char *s, PpResumeKind *kind, guint *n,
+                         GError **error);
 const char *pp_action_to_string(PpAction a);
 
 /* Markdown reference of every key, from the table. */

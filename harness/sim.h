@@ -75,6 +75,10 @@ typedef struct {
     char *resume_error;
     JsonNode *resume_judgement;
     double seconds;
+    double t_materialise;        /* where the time went (seconds) */
+    double t_judge;
+    double t_resume;
+    double t_remove;
 } PpCase;
 
 void pp_case_free(PpCase *c);

@@ -328,10 +328,13 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     if (g_file_test(state, G_FILE_TEST_EXISTS) && !pp_rm_rf(state, error)) {
         return NULL;
     }
+    gint64 t1 = g_get_monotonic_time();
     if (!cfi_replay_materialise(env->replay, k, env->model, env->seed, state,
                                 &c->stats, error)) {
         return NULL;
     }
+    gint64 t2 = g_get_monotonic_time();
+    c->t_materialise = (double)(t2 - t1) / 1e6;
     PpOracleOpts o = oracle_opts(env);
     g_autoptr(PpJudgement) j = NULL;
     if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
@@ -339,6 +342,8 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
         pp_rm_rf(state, NULL);
         return NULL;
     }
+    gint64 t3 = g_get_monotonic_time();
+    c->t_judge = (double)(t3 - t2) / 1e6;
     c->judgement = pp_judgement_to_json(j);
     PpOutcome oc = j->outcome;
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
@@ -349,7 +354,9 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
 
     /* A device that does not boot cannot resume: the brick is the verdict. */
     if (resume && env->httpd != NULL && oc != PP_OUTCOME_BRICK) {
+        gint64 t4 = g_get_monotonic_time();
         resume_case(env, c, state);
+        c->t_resume = (double)(g_get_monotonic_time() - t4) / 1e6;
         if (c->resume_error != NULL
             && (oc == PP_OUTCOME_PASS || oc == PP_OUTCOME_NO_ROLLBACK)) {
             g_free(c->outcome);
@@ -367,9 +374,11 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
                 env->redownload_threshold);
         }
     }
+    gint64 t5 = g_get_monotonic_time();
     if (!keep_state && !pp_rm_rf(state, error)) {
         return NULL;
     }
+    c->t_remove = (double)(g_get_monotonic_time() - t5) / 1e6;
     c->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
     return g_steal_pointer(&c);
 }

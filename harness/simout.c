@@ -137,6 +137,29 @@ pp_write_summary(const char *dir, const PpSimEnv *env, const PpRunInfo *info,
     json_builder_set_member_name(b, "staging_bytes_left");
     json_builder_add_int_value(b, (gint64)staging);
     json_builder_end_object(b);
+    /* Where the time went, summed over cases (seconds of work, which
+     * exceed the wall time when --jobs > 1). */
+    double tm = 0, tj = 0, tr = 0, tx = 0;
+    for (guint i = 0; i < cases->len; i++) {
+        const PpCase *c = cases->pdata[i];
+        tm += c->t_materialise;
+        tj += c->t_judge;
+        tr += c->t_resume;
+        tx += c->t_remove;
+    }
+    json_builder_set_member_name(b, "time_split");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "materialise_s");
+    json_builder_add_double_value(b, tm);
+    json_builder_set_member_name(b, "judge_s");
+    json_builder_add_double_value(b, tj);
+    json_builder_set_member_name(b, "resume_s");
+    json_builder_add_double_value(b, tr);
+    json_builder_set_member_name(b, "remove_s");
+    json_builder_add_double_value(b, tx);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "jobs");
+    json_builder_add_int_value(b, info->jobs);
     json_builder_set_member_name(b, "interrupted");
     json_builder_add_boolean_value(b, info->interrupted);
     json_builder_set_member_name(b, "started");

@@ -30,6 +30,7 @@ typedef struct {
     char *started;               /* ISO 8601 */
     double duration_s;
     double judge_seconds;        /* time spent on cases */
+    guint jobs;
 } PpRunInfo;
 
 gboolean pp_write_summary(const char *dir, const PpSimEnv *env,

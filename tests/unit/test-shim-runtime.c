@@ -288,14 +288,18 @@ test_errno_preserved(void **state)
 
 /* ---- O_TMPFILE mode ---------------------------------------------------- */
 
+/* config may hold one %s, replaced by the trace path. */
 static char *
 tmpfile_mode(const char *config, gboolean nomode)
 {
     g_autofree char *probe = shimtest_path("tests/helpers/shimprobe");
     g_autofree char *dir = g_dir_make_tmp("cfi-tmpf-XXXXXX", NULL);
     g_autofree char *trace = g_strconcat(dir, ".cfit", NULL);
-    g_autofree char *cfg = config != NULL
-        ? g_strdup_printf(config, trace) : NULL;
+    g_autofree char *cfg = NULL;
+    if (config != NULL) {
+        g_auto(GStrv) parts = g_strsplit(config, "%s", 2);
+        cfg = g_strjoinv(trace, parts);
+    }
     const char *argv[] = { probe, "tmpfile", dir, nomode ? "nomode" : NULL,
                            NULL };
     ShimRun r;
