@@ -18,6 +18,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 sh "$here/fio-shim.sh" "$build" "$runs" "$tmp/fio.md"
+sh "$here/sim-states.sh" "$build" "${PP_BENCH_SIM_RUNS:-3}" "$tmp/sim.md"
 
 disk_dev=$(df -P /var/tmp | awk 'NR == 2 { print $1 }')
 disk_name=$(basename "$disk_dev")
@@ -36,6 +37,8 @@ model=$(cat "/sys/block/$disk_name/device/model" 2>/dev/null || true)
     echo "- shim: $(cd "$build" && pwd)/libcfaultinject.so ($(stat -c %s "$build/libcfaultinject.so") bytes)"
     echo
     cat "$tmp/fio.md"
+    echo
+    cat "$tmp/sim.md"
     echo
     if [ -f "$results" ] && grep -q '^<!-- notes -->' "$results"; then
         sed -n '/^<!-- notes -->/,$p' "$results"

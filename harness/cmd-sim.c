@@ -489,7 +489,8 @@ pp_cmd_sim(int argc, char **argv)
     }
     info.interrupted = interrupted != 0;
     info.duration_s = (double)(g_get_monotonic_time() - t_start) / 1e6;
-    if (!pp_write_summary(dir, &env, &info, cases, &error)
+    if (!pp_write_points(dir, &env, cases, &error)
+        || !pp_write_summary(dir, &env, &info, cases, &error)
         || !pp_write_junit(dir, &info, cases, &error)) {
         pp_print_error("sim", error);
         rc = PP_EXIT_HARNESS;

@@ -174,6 +174,54 @@ pp_write_summary(const char *dir, const PpSimEnv *env, const PpRunInfo *info,
 }
 
 gboolean
+pp_write_points(const char *dir, const PpSimEnv *env, GPtrArray *cases,
+                GError **error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "trace_records");
+    json_builder_add_int_value(b, cfi_trace_n_records(env->trace));
+    json_builder_set_member_name(b, "commit_point");
+    json_builder_add_int_value(b, env->phases.commit_point);
+    json_builder_set_member_name(b, "cases");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < cases->len; i++) {
+        const PpCase *c = cases->pdata[i];
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_string_value(b, c->id);
+        json_builder_set_member_name(b, "k");
+        json_builder_add_int_value(b, c->k);
+        json_builder_set_member_name(b, "phase");
+        json_builder_add_string_value(b, pp_phase_name(c->phase));
+        json_builder_set_member_name(b, "call");
+        json_builder_add_string_value(b, c->call);
+        json_builder_set_member_name(b, "outcome");
+        json_builder_add_string_value(b, c->outcome);
+        json_builder_set_member_name(b, "reason");
+        json_builder_add_string_value(b, c->reason);
+        json_builder_set_member_name(b, "resumed");
+        json_builder_add_boolean_value(b, c->resumed);
+        if (c->resumed) {
+            json_builder_set_member_name(b, "resume_bytes");
+            json_builder_add_int_value(b, (gint64)c->resume_bytes);
+            json_builder_set_member_name(b, "resume_objects");
+            json_builder_add_int_value(b, c->resume_objects);
+            json_builder_set_member_name(b, "resume_redownloaded");
+            json_builder_add_int_value(b, c->resume_refetched);
+        }
+        json_builder_set_member_name(b, "seconds");
+        json_builder_add_double_value(b, c->seconds);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *path = g_build_filename(dir, "points.json", NULL);
+    return pp_write_json(path, root, error);
+}
+
+gboolean
 pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                GError **error)
 {

@@ -5,6 +5,8 @@
  *   DIR/summary.json      totals, outcomes, the client, the speed
  *   DIR/cases/<id>.json   every failing case and a sample of passing ones
  *   DIR/junit.xml         one testcase per crash state
+ *   DIR/points.json       every case in one line each: k, phase, outcome,
+ *                         resume cost (what reports plot)
  *
  * Every file is written to a temporary name and renamed into place, so a
  * harness killed mid-write never leaves a torn result: plugpull keeps the
@@ -36,6 +38,8 @@ typedef struct {
 gboolean pp_write_summary(const char *dir, const PpSimEnv *env,
                           const PpRunInfo *info, GPtrArray *cases,
                           GError **error);
+gboolean pp_write_points(const char *dir, const PpSimEnv *env,
+                         GPtrArray *cases, GError **error);
 gboolean pp_write_junit(const char *dir, const PpRunInfo *info,
                         GPtrArray *cases, GError **error);
 
