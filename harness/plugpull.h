@@ -25,6 +25,16 @@ int pp_cmd_sim(int argc, char **argv);
 int pp_cmd_replay(int argc, char **argv);
 int pp_cmd_scenario(int argc, char **argv);
 int pp_cmd_inspect(int argc, char **argv);
+int pp_cmd_report(int argc, char **argv);
+int pp_cmd_compare(int argc, char **argv);
+
+/*
+ * Run reports/SCRIPT (python3) with ARGS (NULL-terminated), reports/ being
+ * $PLUGPULL_REPORTS or ../reports next to the binary; its exit status in
+ * *out_status.  FALSE when it cannot be found, started or was killed.
+ */
+gboolean pp_reports_run(const char *script, const char *const *args,
+                        int *out_status, GError **error);
 
 /* Print "plugpull: <prefix>: <error message>" to stderr. */
 void pp_print_error(const char *prefix, const GError *error);

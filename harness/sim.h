@@ -29,6 +29,9 @@ typedef struct {
     char *trace_path;
     char *root;              /* the sysroot the traced run worked in */
     char *snapshot;          /* its copy from before the run */
+    char *case_snapshot;     /* the snapshot case files name for replay
+                                (NULL: snapshot); sim replays from a copy
+                                on tmpfs but names the one in DIR/work */
     char *srv_dir;           /* what the stand-in serves */
     char *srv_repo;          /* the firmware repo (known-good trees) */
     char **commits;          /* every firmware commit, v1 first */

@@ -67,6 +67,7 @@ pp_sim_env_clear(PpSimEnv *env)
     g_clear_pointer(&env->trace_path, g_free);
     g_clear_pointer(&env->root, g_free);
     g_clear_pointer(&env->snapshot, g_free);
+    g_clear_pointer(&env->case_snapshot, g_free);
     g_clear_pointer(&env->srv_dir, g_free);
     g_clear_pointer(&env->srv_repo, g_free);
     g_clear_pointer(&env->commits, g_strfreev);
@@ -452,7 +453,8 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     json_builder_set_member_name(b, "root");
     json_builder_add_string_value(b, env->root);
     json_builder_set_member_name(b, "snapshot");
-    json_builder_add_string_value(b, env->snapshot);
+    json_builder_add_string_value(b, env->case_snapshot != NULL
+                                     ? env->case_snapshot : env->snapshot);
     json_builder_set_member_name(b, "srv_dir");
     json_builder_add_string_value(b, env->srv_dir);
     json_builder_set_member_name(b, "srv_repo");

@@ -224,17 +224,31 @@ lookup_fd(Interp *it, gint32 fd)
 static guint32
 resolve_fd(Interp *it, gint32 fd, guint64 dev, guint64 ino, gboolean use_path)
 {
+    const CfiRecord *r = it->cur;
+    /*
+     * The shim adds the path only when the fd no longer names the file it
+     * last saw behind that number (a read-only open it did not record, a
+     * dup2 over it): then any binding we hold for the number is stale and
+     * the path is the truth.  Rebind so the records that follow without a
+     * path resolve to the same inode.
+     */
+    if (use_path && (r->rec->flags & CFI_RF_PATH_FROM_FD) && r->path) {
+        const char *rel = relpath(it, r->path);
+        guint32 pid_id = rel != NULL ? resolve(it, rel) : 0;
+        if (pid_id != 0) {
+            bind_fd(it, fd, pid_id, 0);
+            bind_devino(it, dev, ino, pid_id);
+            return pid_id;
+        }
+        if (rel != NULL)
+            return 0;
+    }
     FdBinding *b = lookup_fd(it, fd);
     if (b != NULL)
         return b->inode;
     guint32 id = lookup_devino(it, dev, ino);
     if (id != 0)
         return id;
-    const CfiRecord *r = it->cur;
-    if (use_path && (r->rec->flags & CFI_RF_PATH_FROM_FD) && r->path) {
-        const char *rel = relpath(it, r->path);
-        return rel != NULL ? resolve(it, rel) : 0;
-    }
     warn(it, "fd %d of pid %u was never seen opened: ignored", fd,
          r->rec->pid);
     return 0;

@@ -801,6 +801,63 @@ test_target_must_be_empty_fail(void **state)
     assert_non_null(strstr(error->message, "past the"));
 }
 
+/*
+ * A descriptor number reused behind the shim's back: fd 5 was opened for
+ * writing on f (recorded), then closed and reopened read-only on directory
+ * d (not recorded).  The shim then sends d's path with the fchmod, and the
+ * replay must chmod d, not f: ostree opens up its freshly made 0700
+ * directories exactly this way.
+ */
+static guint
+build_fd_reuse(Fx *fx, gboolean with_path)
+{
+    tu_write(fx->snap, "f", "data", 0644);
+    g_autofree char *d = g_build_filename(fx->snap, "d", NULL);
+    assert_int_equal(mkdir(d, 0700), 0);
+    cfi_tb_open(fx->tb, ORIG "/f", 5, O_WRONLY, 0);
+    cfi_tb_write(fx->tb, 5, 0, "DATA", 4);
+    struct cfi_rec rec;
+    cfi_tb_rec_init(&rec, CFI_OP_CHMOD, "fchmod");
+    rec.fd = 5;
+    rec.arg2 = 040755;
+    rec.dev = 1;
+    rec.ino = 4242;
+    rec.flags = CFI_RF_DIR | (with_path ? CFI_RF_PATH_FROM_FD : 0);
+    cfi_tb_append(fx->tb, &rec, with_path ? ORIG "/d" : NULL, NULL, NULL, 0);
+    cfi_tb_sync(fx->tb);
+    return load(fx);
+}
+
+static guint
+mode_of(const char *root, const char *rel)
+{
+    g_autofree char *p = g_build_filename(root, rel, NULL);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    return st.st_mode & 07777;
+}
+
+static void
+test_fd_reuse_path_wins(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_fd_reuse(fx, TRUE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_int_equal(mode_of(t, "d"), 0755);
+    assert_int_equal(mode_of(t, "f"), 0644);
+}
+
+static void
+test_fd_reuse_path_wins_fail(void **state)
+{
+    /* Without the path the stale binding is all there is: f gets it. */
+    Fx *fx = *state;
+    guint n = build_fd_reuse(fx, FALSE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_int_equal(mode_of(t, "d"), 0700);
+    assert_int_equal(mode_of(t, "f"), 0755);
+}
+
 int
 main(void)
 {
@@ -826,6 +883,7 @@ main(void)
         T(test_unknown_fd_warns),
         T(test_names),
         T(test_target_must_be_empty),
+        T(test_fd_reuse_path_wins),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
