@@ -133,9 +133,13 @@ check-unit: all
 check-integration: all
 	$(Q)sh tests/run-integration.sh $(BUILD)
 
+# The main job on the built-in default: the crash-point summary of a real
+# ostree upgrade, then the simulation campaign over it.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/plugpull demo --out $(BUILD)/demo
+	$(Q)rm -rf $(BUILD)/demo-sim
+	$(Q)$(BUILD)/plugpull sim --out $(BUILD)/demo-sim
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
