@@ -338,6 +338,17 @@ describe_point(JsonObject *p)
                            str_member(p, "outcome"));
 }
 
+/* A reason on one line of a terminal: at most `max` characters. */
+static char *
+ellipsize(const char *s, glong max)
+{
+    if (g_utf8_strlen(s, -1) <= max) {
+        return g_strdup(s);
+    }
+    g_autofree char *head = g_utf8_substring(s, 0, max - 3);
+    return g_strconcat(head, "...", NULL);
+}
+
 static void
 print_pairs(const Campaign *b, GArray *pairs, Change which, const char *title,
             guint count)
@@ -357,8 +368,9 @@ print_pairs(const Campaign *b, GArray *pairs, Change which, const char *title,
         JsonObject *any = p->b != NULL ? p->b : p->a;
         g_autofree char *da = describe_point(p->a);
         g_autofree char *db = describe_point(p->b);
+        g_autofree char *why = ellipsize(str_member(any, "reason"), 100);
         g_print("  %-10s A %s -> B %s: %s\n", str_member(any, "phase"), da, db,
-                str_member(any, "reason"));
+                why);
         if (p->b != NULL && point_failed(p->b)) {
             g_print("             replay: cd %s && plugpull replay cases/%s.json\n",
                     b->dir, str_member(p->b, "id"));

@@ -84,6 +84,8 @@ client_version(const char *ostree)
 
 typedef struct {
     PpSimEnv *env;
+    gint64 deadline;          /* monotonic us; 0 = no budget */
+    gboolean budget_hit;
     GArray *points;
     GHashTable *resume_set;   /* k -> resume this one */
     PpCase **results;         /* one slot per point */
@@ -117,6 +119,11 @@ run_one(gpointer data, gpointer user_data)
     Loop *l = user_data;
     guint idx = GPOINTER_TO_UINT(data) - 1;
     if (interrupted || l->first_error != NULL) {
+        return;
+    }
+    if (l->deadline != 0 && g_get_monotonic_time() >= l->deadline) {
+        /* Out of budget: the cases not started are not covered. */
+        l->budget_hit = TRUE;
         return;
     }
     guint k = g_array_index(l->points, guint, idx);
@@ -253,6 +260,43 @@ fast_work_dir(void)
     return dir;
 }
 
+/* "90s", "15m", "2h", "1h30m", or plain seconds; FALSE when malformed. */
+static gboolean
+parse_duration(const char *s, gint64 *out_s)
+{
+    gint64 total = 0;
+    const char *p = s;
+    if (*p == '\0') {
+        return FALSE;
+    }
+    while (*p != '\0') {
+        char *end = NULL;
+        guint64 v = g_ascii_strtoull(p, &end, 10);
+        if (end == p) {
+            return FALSE;
+        }
+        gint64 unit = 1;
+        if (*end == 'h') {
+            unit = 3600;
+            end++;
+        } else if (*end == 'm') {
+            unit = 60;
+            end++;
+        } else if (*end == 's') {
+            end++;
+        } else if (*end != '\0') {
+            return FALSE;
+        }
+        if (v > G_MAXINT32) {
+            return FALSE;
+        }
+        total += (gint64)v * unit;
+        p = end;
+    }
+    *out_s = total;
+    return total > 0;
+}
+
 static gboolean
 check_out_dir(const char *out, GError **error)
 {
@@ -286,6 +330,7 @@ pp_cmd_sim(int argc, char **argv)
     g_autofree char *ostree = NULL;
     g_autofree char *out = NULL;
     g_autofree char *resume = NULL;
+    g_autofree char *budget = NULL;
     gint64 seed = -1;
     gint jobs = 2;
     gboolean no_tmpfs = FALSE;
@@ -302,6 +347,9 @@ pp_cmd_sim(int argc, char **argv)
           "the client under test (default /usr/bin/ostree)", "PATH" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "cases judged at once "
           "(default 2)", "J" },
+        { "budget", 0, 0, G_OPTION_ARG_STRING, &budget,
+          "stop starting cases after this long (90s, 15m, 1h) and report "
+          "what was covered", "DURATION" },
         { "no-tmpfs", 0, 0, G_OPTION_ARG_NONE, &no_tmpfs,
           "build crash states under DIR/work, not on /dev/shm", NULL },
         { "resume", 0, 0, G_OPTION_ARG_STRING, &resume,
@@ -326,6 +374,12 @@ pp_cmd_sim(int argc, char **argv)
     }
     if (out == NULL || argc != 1) {
         g_printerr("plugpull: sim: needs --out DIR (and no other argument)\n");
+        return PP_EXIT_USAGE;
+    }
+    gint64 budget_s = 0;
+    if (budget != NULL && !parse_duration(budget, &budget_s)) {
+        g_printerr("plugpull: sim: --budget must be a duration like 90s, 15m, "
+                   "1h30m, not '%s'\n", budget);
         return PP_EXIT_USAGE;
     }
     if (jobs < 1 || jobs > 64) {
@@ -496,12 +550,35 @@ pp_cmd_sim(int argc, char **argv)
     l.resume_set = resume_set;
     l.results = g_new0(PpCase *, pointv->len);
     l.t0 = g_get_monotonic_time();
+    /* The budget counts from the start of the command, setup included. */
+    l.deadline = budget_s > 0 ? t_start + budget_s * G_USEC_PER_SEC : 0;
     l.tty = isatty(2);
     l.out = dir;
     g_mutex_init(&l.lock);
     GThreadPool *pool = g_thread_pool_new(run_one, &l, jobs, TRUE, NULL);
+    /*
+     * Under a budget, judge the points in a seeded random order, so that
+     * whatever the budget covers is spread over every phase of the update
+     * rather than being its first minutes.  Results stay in point order.
+     */
+    g_autoptr(GArray) order = g_array_sized_new(FALSE, FALSE, sizeof(guint),
+                                                pointv->len);
     for (guint i = 0; i < pointv->len; i++) {
-        g_thread_pool_push(pool, GUINT_TO_POINTER(i + 1), NULL);
+        g_array_append_val(order, i);
+    }
+    if (budget_s > 0) {
+        guint64 rs = sc->seed ^ 0xb0d6e7ULL;
+        guint *v = (guint *)order->data;
+        for (guint i = order->len; i > 1; i--) {
+            guint j = (guint)(splitmix64(&rs) % i);
+            guint t = v[i - 1];
+            v[i - 1] = v[j];
+            v[j] = t;
+        }
+    }
+    for (guint i = 0; i < order->len; i++) {
+        g_thread_pool_push(pool, GUINT_TO_POINTER(g_array_index(order, guint, i) + 1),
+                           NULL);
     }
     g_thread_pool_free(pool, FALSE, TRUE);
     if (l.tty) {
@@ -533,6 +610,8 @@ pp_cmd_sim(int argc, char **argv)
         }
     }
     info.interrupted = interrupted != 0;
+    info.budget_s = budget_s;
+    info.budget_hit = l.budget_hit;
     info.duration_s = (double)(g_get_monotonic_time() - t_start) / 1e6;
     if (!pp_write_points(dir, &env, cases, &error)
         || !pp_write_summary(dir, &env, &info, cases, &error)
@@ -568,6 +647,10 @@ pp_cmd_sim(int argc, char **argv)
         rc = 128 + (int)interrupted;
     } else if (rc == PP_EXIT_OK && failed > 0) {
         rc = PP_EXIT_FAILURES;
+    }
+    if (l.budget_hit) {
+        g_print("budget of %" G_GINT64_FORMAT " s reached: %u of %u crash "
+                "points covered\n", budget_s, cases->len, pointv->len);
     }
     g_free(info.started);
     pp_sim_env_clear(&env);

@@ -162,6 +162,14 @@ pp_write_summary(const char *dir, const PpSimEnv *env, const PpRunInfo *info,
     json_builder_add_int_value(b, info->jobs);
     json_builder_set_member_name(b, "interrupted");
     json_builder_add_boolean_value(b, info->interrupted);
+    json_builder_set_member_name(b, "budget_s");
+    json_builder_add_int_value(b, info->budget_s);
+    json_builder_set_member_name(b, "budget_reached");
+    json_builder_add_boolean_value(b, info->budget_hit);
+    json_builder_set_member_name(b, "coverage");
+    json_builder_add_double_value(b, info->points_total > 0
+                                     ? (double)cases->len / info->points_total
+                                     : 0.0);
     json_builder_set_member_name(b, "started");
     json_builder_add_string_value(b, info->started);
     json_builder_set_member_name(b, "duration_s");

@@ -29,6 +29,8 @@ typedef struct {
     guint records;
     guint points_total;          /* points chosen */
     gboolean interrupted;
+    gint64 budget_s;             /* 0 = none */
+    gboolean budget_hit;         /* stopped by the budget */
     char *started;               /* ISO 8601 */
     double duration_s;
     double judge_seconds;        /* time spent on cases */
