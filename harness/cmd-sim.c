@@ -19,6 +19,7 @@
 #include "sim.h"
 #include "simout.h"
 #include "tracestats.h"
+#include "util.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -63,24 +64,6 @@ sample_in_place(GArray *arr, guint n, guint64 seed)
     g_array_sort(arr, cmp_uint);
 }
 
-
-static char *
-client_version(const char *ostree)
-{
-    const char *argv[] = { ostree, "--version", NULL };
-    g_autofree char *out = NULL;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                      &out, NULL, NULL, NULL) || out == NULL) {
-        return g_strdup("unknown");
-    }
-    const char *v = strstr(out, "Version: ");
-    if (v == NULL) {
-        return g_strdup("unknown");
-    }
-    v += strlen("Version: ");
-    g_autofree char *raw = g_strndup(v, strcspn(v, "\n"));
-    return g_strdup(g_strstrip(g_strdelimit(raw, "'", ' ')));
-}
 
 typedef struct {
     PpSimEnv *env;
@@ -312,13 +295,7 @@ check_out_dir(const char *out, GError **error)
             return FALSE;
         }
     }
-    if (g_mkdir_with_parents(out, 0755) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir(%s): %s", out, g_strerror(errsv));
-        return FALSE;
-    }
-    return TRUE;
+    return pp_mkdir_p(out, error);
 }
 
 int
@@ -437,7 +414,7 @@ pp_cmd_sim(int argc, char **argv)
     PpRunInfo info = { .tier = "sim", .scenario = sc, .jobs = (guint)jobs };
     info.started = g_date_time_format_iso8601(now);
     gint64 t_start = g_get_monotonic_time();
-    g_autofree char *version = client_version(sc->ostree);
+    g_autofree char *version = pp_ostree_version(sc->ostree);
     g_autofree char *pts = pp_points_to_string(sc->points, sc->sample);
     info.client_version = version;
     g_print("plugpull sim: scenario %s (%s), %s of v%u -> v%u, %s device, "

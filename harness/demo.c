@@ -23,25 +23,7 @@
 #include "record.h"
 #include "trace-reader.h"
 #include "tracestats.h"
-
-static char *
-ostree_version(void)
-{
-    g_autofree char *out = NULL;
-    const char *argv[] = { "ostree", "--version", NULL };
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                      NULL, &out, NULL, NULL, NULL) || out == NULL) {
-        return g_strdup("unknown");
-    }
-    /* "libostree:\n Version: '2022.7'\n ..." */
-    const char *v = strstr(out, "Version: ");
-    if (v == NULL) {
-        return g_strdup("unknown");
-    }
-    v += strlen("Version: ");
-    g_autofree char *raw = g_strndup(v, strcspn(v, "\n"));
-    return g_strdup(g_strstrip(g_strdelimit(raw, "'", ' ')));
-}
+#include "util.h"
 
 /* What the bootloader would start from in this state, in a few words. */
 static char *
@@ -76,13 +58,7 @@ prepare_out(const char *out, GError **error)
             return FALSE;
         }
     }
-    if (g_mkdir_with_parents(out, 0755) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir(%s): %s", out, g_strerror(errsv));
-        return FALSE;
-    }
-    return TRUE;
+    return pp_mkdir_p(out, error);
 }
 
 static void
@@ -175,7 +151,7 @@ pp_cmd_demo(int argc, char **argv)
         pp_print_error("demo: recording the upgrade", error);
         return PP_EXIT_HARNESS;
     }
-    g_autofree char *version = ostree_version();
+    g_autofree char *version = pp_ostree_version("ostree");
     g_print("client: /usr/bin/ostree %s, exit %d after %.2f s (boot id %s)\n",
             version, rec.exit_status, rec.seconds, rec.boot_id);
     if (rec.exit_status != 0) {

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "client.h"
+#include "util.h"
 
 void
 pp_recording_clear(PpRecording *r)
@@ -54,10 +55,7 @@ pp_record_client(const char *root, const char *workdir,
                     "realpath(%s): %s", root, g_strerror(errsv));
         return FALSE;
     }
-    if (g_mkdir_with_parents(workdir, 0755) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir(%s): %s", workdir, g_strerror(errsv));
+    if (!pp_mkdir_p(workdir, error)) {
         return FALSE;
     }
     out->root = g_steal_pointer(&real);
@@ -70,10 +68,7 @@ pp_record_client(const char *root, const char *workdir,
                     "record: %s already holds a recording", workdir);
         return FALSE;
     }
-    if (g_mkdir_with_parents(tmpdir, 0755) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir(%s): %s", tmpdir, g_strerror(errsv));
+    if (!pp_mkdir_p(tmpdir, error)) {
         return FALSE;
     }
     if (!pp_copy_tree(out->root, out->snapshot, error)) {

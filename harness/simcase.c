@@ -14,6 +14,7 @@
 
 #include "cfi-calls.h"
 #include "client.h"
+#include "util.h"
 #include "httpd.h"
 #include "record.h"
 
@@ -103,10 +104,7 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
         return FALSE;
     }
     pp_phases_classify(env->trace, env->root, &env->phases);
-    if (g_mkdir_with_parents(env->states_dir, 0755) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir(%s): %s", env->states_dir, g_strerror(errsv));
+    if (!pp_mkdir_p(env->states_dir, error)) {
         return FALSE;
     }
     return TRUE;

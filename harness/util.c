@@ -1,0 +1,40 @@
+/*
+ * util.c: see util.h.
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+gboolean
+pp_mkdir_p(const char *path, GError **error)
+{
+    if (g_mkdir_with_parents(path, 0755) < 0) {
+        int errsv = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                    "mkdir(%s): %s", path, g_strerror(errsv));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+pp_ostree_version(const char *ostree)
+{
+    const char *argv[] = { ostree, "--version", NULL };
+    g_autofree char *out = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
+                      NULL, &out, NULL, NULL, NULL) || out == NULL) {
+        return g_strdup("unknown");
+    }
+    /* "libostree:\n Version: '2022.7'\n ..." */
+    const char *v = strstr(out, "Version: ");
+    if (v == NULL) {
+        return g_strdup("unknown");
+    }
+    v += strlen("Version: ");
+    g_autofree char *raw = g_strndup(v, strcspn(v, "\n"));
+    return g_strdup(g_strstrip(g_strdelimit(raw, "'", ' ')));
+}
