@@ -24,14 +24,13 @@
  * not a campaign; model, seed or points differ without --force), 3 the
  * harness failed (unreadable results, --out not writable).
  */
-#include <errno.h>
 #include <string.h>
 
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 
 #include "plugpull.h"
 #include "simout.h"
+#include "util.h"
 
 /* How many pairs of each kind the text summary lists. */
 #define SHOW_MAX 10
@@ -503,10 +502,7 @@ compare_to_json(const Campaign *a, const Campaign *b, gboolean by_k_matched,
 static gboolean
 write_outputs(const char *out, JsonNode *root, GError **error)
 {
-    if (g_mkdir_with_parents(out, 0755) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir %s: %s", out, g_strerror(errsv));
+    if (!pp_mkdir_p(out, error)) {
         return FALSE;
     }
     g_autofree char *json_path = g_build_filename(out, "compare.json", NULL);

@@ -9,7 +9,7 @@ PACKAGES="
 gcc make pkg-config python3 strace
 libglib2.0-dev libjson-glib-dev libostree-dev libcmocka-dev
 ostree ostree-tests
-fio eatmydata jq
+fio eatmydata jq chromium
 busybox-static
 "
 

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""report.py DIR [--out FILE]: the HTML report of one `plugpull sim` run.
+
+Run by `plugpull report DIR` (harness/cmd-report.c).  Writes DIR/report.html
+(or FILE) atomically: one self-contained page with the verdict, the outcome
+counts, the outcome and the resume cost against the crash point (inline
+SVG), a table per phase, and every failing case with its evidence and the
+command that replays it.
+
+Exit status: 0 written, 2 DIR is not a campaign, 3 the page could not be
+written.
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import svgplot  # noqa: E402
+from campaign import Campaign, CampaignError  # noqa: E402
+from evidence import render_case  # noqa: E402
+from pagekit import (OUTCOME_COLOURS, OUTCOME_MEANINGS, OUTCOMES, PHASES,  # noqa: E402
+                     chip, esc, human_bytes, kv_table, page, table,
+                     write_atomic)
+
+EXIT_USAGE = 2
+EXIT_HARNESS = 3
+
+
+def _banner(camp):
+    s = camp.summary
+    failed = s.get("failed", 0)
+    cases = s.get("cases", len(camp.points))
+    if s.get("interrupted"):
+        cls, big = "warn", "INTERRUPTED: %d failure(s) in %d crash points judged" % (
+            failed, cases)
+    elif failed == 0:
+        cls, big = "ok", "PASS: %d crash points, 0 failures" % cases
+    else:
+        cls, big = "bad", "%d failure(s) in %d crash points" % (failed, cases)
+    sc = s.get("scenario", {})
+    client = s.get("client", {})
+    meta = ("scenario <b>%s</b> &middot; model <b>%s</b> &middot; seed <b>%s</b>"
+            " &middot; points %s &middot; client %s <b>%s</b>"
+            % (esc(sc.get("name")), esc(s.get("model")), esc(s.get("seed")),
+               esc(s.get("points")), esc(client.get("path")),
+               esc(client.get("version"))))
+    out = ['<div class="banner %s"><div class="big">%s</div>'
+           '<div class="meta">%s</div></div>' % (cls, esc(big), meta)]
+    if sc.get("expect") == "failures":
+        out.append('<p class="note">This scenario is a self-check that expects '
+                   "failures: %s</p>" % ("they were found, as expected."
+                                         if failed else
+                                         "<b>none were found, so the harness "
+                                         "has gone blind.</b>"))
+    if s.get("interrupted"):
+        out.append('<p class="note">The run was interrupted: only the cases '
+                   "judged before the interruption are shown.</p>")
+    return "".join(out)
+
+
+def _run_info(camp):
+    s = camp.summary
+    sc = s.get("scenario", {})
+    trace = s.get("trace", {})
+    return "<h2>Run</h2>" + kv_table([
+        ("scenario", "%s (%s): %s of the device, %s bootloader"
+         % (esc(sc.get("name")), esc(sc.get("path")), esc(sc.get("action")),
+            esc(sc.get("bootloader")))),
+        ("power-loss model", esc(s.get("model"))),
+        ("seed", esc(s.get("seed"))),
+        ("crash points", "%s: %d judged of %d traced calls"
+         % (esc(s.get("points")), len(camp.points), camp.records)),
+        ("commit point", "call #%s" % esc(camp.commit_point)),
+        ("client", "%s %s" % (esc(s.get("client", {}).get("path")),
+                              esc(s.get("client", {}).get("version")))),
+        ("trace", "<code>%s</code>" % esc(trace.get("path"))),
+        ("started", esc(s.get("started"))),
+        ("duration", "%.1f s with %s job(s), %.0f states/minute"
+         % (s.get("duration_s", 0), esc(s.get("jobs")),
+            s.get("states_per_minute", 0))),
+        ("results", "<code>%s</code>" % esc(camp.dir)),
+    ])
+
+
+def _counts(camp):
+    counts = camp.summary.get("outcomes", {})
+    chips = []
+    rows = []
+    for o in OUTCOMES:
+        n = counts.get(o, 0)
+        chips.append('<span class="chip%s" style="background:%s">%s %d</span>'
+                     % ("" if n else " zero", OUTCOME_COLOURS[o], esc(o), n))
+        rows.append([chip(o), str(n), esc(OUTCOME_MEANINGS[o])])
+    return ('<h2>Outcomes</h2><div class="counts">%s</div>' % "".join(chips)
+            + table([("outcome", False), ("cases", True), ("meaning", False)],
+                    rows))
+
+
+def _outcome_plot(camp, bands):
+    by_outcome = {o: [] for o in OUTCOMES}
+    for c in camp.points:
+        tip = "%s k=%d %s: %s\n%s" % (c["id"], c["k"], c["outcome"],
+                                       c["reason"], c.get("call", ""))
+        by_outcome.setdefault(c["outcome"], []).append(
+            (c["k"], OUTCOME_COLOURS.get(c["outcome"], "#757575"), tip))
+    lane_list = [(o, OUTCOME_COLOURS.get(o, "#757575"), by_outcome[o])
+                 for o in by_outcome]
+    svg = svgplot.lanes("outcome against crash point", lane_list, camp.records,
+                        bands, camp.commit_point)
+    return ("<h2>Outcome against crash point</h2>"
+            '<p class="small">One tick per judged crash point, in the lane of '
+            "its outcome; background: the phases of the update; dashed: the "
+            "commit point. Hover a tick for the case.</p>" + svg)
+
+
+def _count_label(v):
+    """A y tick for a count: whole numbers only."""
+    return "" if v % 1 else "%d" % v
+
+
+def _resume_plots(camp, bands):
+    resumed = [c for c in camp.points if c.get("resumed")]
+    head = "<h2>Resume cost against crash point</h2>"
+    if not resumed:
+        return head + "<p>No crash state was resumed in this run.</p>"
+
+    def tip(c):
+        return ("%s k=%d: resumed update downloaded %s, %d object(s), %d "
+                "already durable before the cut"
+                % (c["id"], c["k"], human_bytes(c.get("resume_bytes", 0)),
+                   c.get("resume_objects", 0), c.get("resume_redownloaded", 0)))
+
+    byte_svg = svgplot.bars(
+        "bytes downloaded by the resumed update", human_bytes,
+        [("bytes downloaded", "#1565c0",
+          [(c["k"], c.get("resume_bytes", 0), tip(c)) for c in resumed])],
+        camp.records, bands, camp.commit_point)
+    obj_svg = svgplot.bars(
+        "objects downloaded and re-downloaded", _count_label,
+        [("objects downloaded", "#90a4ae",
+          [(c["k"], c.get("resume_objects", 0), tip(c)) for c in resumed]),
+         ("re-downloaded (durable before the cut)", "#d50000",
+          [(c["k"], c.get("resume_redownloaded", 0), tip(c)) for c in resumed])],
+        camp.records, bands, camp.commit_point)
+    r = camp.summary.get("resume", {})
+    text = ("<p>%d crash state(s) rebooted and updated again: %s downloaded "
+            "in all, %d object(s), of which <b>%d re-downloaded</b> although "
+            "durable before the cut; %s of staging left behind.</p>"
+            % (r.get("checked", len(resumed)),
+               human_bytes(r.get("bytes_downloaded", 0)),
+               r.get("objects_downloaded", 0),
+               r.get("objects_redownloaded", 0),
+               human_bytes(r.get("staging_bytes_left", 0))))
+    return (head + text + "<h3>Bytes downloaded again</h3>" + byte_svg
+            + "<h3>Objects downloaded (grey) and re-downloaded (red)</h3>"
+            + obj_svg)
+
+
+def _phase_table(camp, bands):
+    span = {p: (s, e) for p, s, e in bands}
+    phases = [p for p in PHASES if any(c["phase"] == p for c in camp.points)]
+    phases += sorted({c["phase"] for c in camp.points} - set(phases))
+    failing = [o for o in OUTCOMES if o != "pass"]
+    headers = ([("phase", False), ("calls", False), ("cases", True),
+                ("passes", True), ("failures", True)]
+               + [(o, True) for o in failing] + [("resumed", True)])
+    rows = []
+    for p in phases:
+        cs = [c for c in camp.points if c["phase"] == p]
+        fails = [c for c in cs if c["outcome"] != "pass"]
+        s, e = span.get(p, (0, 0))
+        row = [esc(p), "%d..%d" % (s, e - 1), str(len(cs)),
+               str(len(cs) - len(fails)),
+               ("<b>%d</b>" % len(fails)) if fails else "0"]
+        row += [str(sum(1 for c in fails if c["outcome"] == o)) for o in failing]
+        row.append(str(sum(1 for c in cs if c.get("resumed"))))
+        rows.append(row)
+    return "<h2>By phase</h2>" + table(headers, rows)
+
+
+def _failing_cases(camp):
+    failing = camp.failing()
+    head = "<h2>Failing cases (%d)</h2>" % len(failing)
+    if not failing:
+        return head + "<p>None: every crash state passed.</p>"
+    intro = ('<p class="small">Sorted by crash point. Each case opens onto the '
+             "oracle's evidence and the command that replays it. The first "
+             "case of each outcome is open.</p>")
+    seen = set()
+    parts = []
+    for c in failing:
+        html = render_case(c, camp.case_files.get(c["id"]),
+                           camp.replay_command(c["id"]))
+        if c["outcome"] not in seen:
+            seen.add(c["outcome"])
+            html = html.replace("<details>", "<details open>", 1)
+        parts.append(html)
+    return head + intro + "".join(parts)
+
+
+def _time_split(camp):
+    t = camp.summary.get("time_split")
+    if not t:
+        return ""
+    return ("<h2>Where the time went</h2>" + kv_table(
+        [(k.replace("_s", ""), "%.1f s" % v) for k, v in sorted(t.items())])
+        + '<p class="small">Seconds of work summed over cases (more than the '
+          "wall time when several jobs ran).</p>")
+
+
+def build(camp):
+    bands = svgplot.phase_bands(camp.points, camp.records)
+    name = camp.summary.get("scenario", {}).get("name", "?")
+    body = ("<h1>plugpull: %s</h1>" % esc(name) + _banner(camp) + _run_info(camp)
+            + _counts(camp) + _outcome_plot(camp, bands)
+            + _resume_plots(camp, bands) + _phase_table(camp, bands)
+            + _failing_cases(camp) + _time_split(camp))
+    return page("plugpull report: %s" % name, body)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="plugpull report",
+                                 description="HTML report of a sim run")
+    ap.add_argument("dir")
+    ap.add_argument("--out", help="write here instead of DIR/report.html")
+    args = ap.parse_args(argv)
+    try:
+        camp = Campaign(args.dir)
+    except CampaignError as e:
+        print("plugpull: report: %s" % e, file=sys.stderr)
+        return EXIT_USAGE
+    out = args.out or os.path.join(camp.dir, "report.html")
+    try:
+        write_atomic(out, build(camp))
+    except OSError as e:
+        print("plugpull: report: writing %s: %s" % (out, e), file=sys.stderr)
+        return EXIT_HARNESS
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,188 @@
+#!/bin/sh
+# plugpull report: the HTML report of a sim run.
+#
+# Two small campaigns (40 sampled crash points each): the fsync-disabled
+# self-check, which fails, and the default upgrade, which passes.  For
+# each, `plugpull report DIR` must write DIR/report.html atomically (no
+# temporary left), as one self-contained page (no URL, no script, no
+# external file), with the verdict, the plots as inline SVG, every failing
+# case id with its replay command, and the per-phase table.  Then headless
+# Chromium must render it to a PNG that is not blank.
+# Failing twins: a directory without summary.json, and one with a broken
+# points.json, give exit 2 and say why; no report.html is left there.
+. "$(dirname "$0")/lib.sh"
+pp_init "$@"
+pp_need_build
+pp_need_cmd python3
+
+# --- two campaigns -------------------------------------------------------
+bad=$PP_TMP/bad
+good=$PP_TMP/good
+"$PP_BIN" sim --scenario "$(dirname "$0")/../../scenarios/fsync-disabled.conf" \
+    --points sample:40 --out "$bad" >"$PP_TMP/bad.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { tail -5 "$PP_TMP/bad.log"; pp_fail "fsync-disabled sim exited $rc, want 1"; }
+"$PP_BIN" sim --points sample:40 --out "$good" >"$PP_TMP/good.log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || { tail -5 "$PP_TMP/good.log"; pp_fail "default sim exited $rc, want 0"; }
+
+# --- the reports ---------------------------------------------------------
+for d in "$bad" "$good"; do
+    "$PP_BIN" report "$d" >"$PP_TMP/report.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || { cat "$PP_TMP/report.log"; pp_fail "report $d exited $rc, want 0"; }
+    [ -s "$d/report.html" ] || pp_fail "$d/report.html missing"
+    left=$(find "$d" -maxdepth 1 -name '.tmp-*')
+    [ -z "$left" ] || pp_fail "temporary files left in $d: $left"
+done
+
+python3 - "$bad" "$good" <<'PY' || pp_fail "report content"
+import json, os, re, sys
+
+def check(d, want_failures):
+    page = open(os.path.join(d, "report.html"), encoding="utf-8").read()
+    s = json.load(open(os.path.join(d, "summary.json")))
+    points = json.load(open(os.path.join(d, "points.json")))["cases"]
+    # Self-contained: no URL, no script, nothing loaded from elsewhere.
+    assert not re.search(r"https?://", page), "a URL in the page"
+    for bad in ("<script", "<link", "<img", "<iframe", " src=", "url("):
+        assert bad not in page, "external reference: " + bad
+    failing = [c for c in points if c["outcome"] != "pass"]
+    assert (len(failing) > 0) == want_failures, (d, len(failing))
+    if want_failures:
+        banner = "%d failure(s) in %d crash points" % (s["failed"], s["cases"])
+    else:
+        banner = "PASS: %d crash points, 0 failures" % s["cases"]
+    assert banner in page, "verdict missing: " + banner
+    for text in (s["scenario"]["name"], s["model"], s["client"]["version"],
+                 "Outcome against crash point", "Resume cost against crash point",
+                 "By phase", "commit #%d" % s["trace"]["commit_point"]):
+        assert text in page, "missing: " + text
+    svgs = page.count("<svg ")
+    assert svgs >= 3, "%d plots, want 3 (outcome, bytes, objects)" % svgs
+    # Every judged point has its tick (with a tooltip naming it).
+    for c in points:
+        assert "<title>%s k=%d" % (c["id"], c["k"]) in page, "no tick for " + c["id"]
+    # Every failing case: its id, its evidence and its replay command.
+    for c in failing:
+        assert "<b>%s</b>" % c["id"] in page, "failing case missing: " + c["id"]
+        case = json.load(open(os.path.join(d, "cases", c["id"] + ".json")))
+        cmd = "cd %s &amp;&amp; %s" % (os.path.abspath(d), case["command"])
+        assert cmd in page, "replay command missing: " + cmd
+        assert case["state"]["name"] in page, "crash state missing: " + c["id"]
+    return len(failing), svgs
+
+nb, sb = check(sys.argv[1], True)
+ng, sg = check(sys.argv[2], False)
+print("report content: %d failing cases listed with replay commands, %d and %d plots"
+      % (nb, sb, sg))
+PY
+
+# --- failing twins: not a result directory --------------------------------
+mkdir "$PP_TMP/empty"
+"$PP_BIN" report "$PP_TMP/empty" >"$PP_TMP/twin.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "report of a directory without summary.json exited $rc, want 2"
+grep -q "no summary.json" "$PP_TMP/twin.log" || pp_fail "no diagnostic: $(cat "$PP_TMP/twin.log")"
+[ ! -e "$PP_TMP/empty/report.html" ] || pp_fail "a report was written for an empty directory"
+
+mkdir "$PP_TMP/broken"
+cp "$good/summary.json" "$PP_TMP/broken/"
+echo '{"cases": [' >"$PP_TMP/broken/points.json"
+"$PP_BIN" report "$PP_TMP/broken" >"$PP_TMP/twin2.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "report with a broken points.json exited $rc, want 2"
+grep -q "points.json" "$PP_TMP/twin2.log" || pp_fail "no diagnostic: $(cat "$PP_TMP/twin2.log")"
+[ ! -e "$PP_TMP/broken/report.html" ] || pp_fail "a report was written from a broken points.json"
+pp_log "reports written and checked; twins exit 2"
+
+# --- the screenshot --------------------------------------------------------
+chromium=${PP_CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || pp_skip "chromium not installed (tools/deps.sh): reports checked, not rendered"
+# shoot PAGE PNG: a 1280x2000 screenshot, no network, a fresh profile.
+shoot() {
+    profile=$(mktemp -d "$PP_TMP/chromium.XXXXXX")
+    timeout 90 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic \
+        --no-first-run --disable-background-networking --disable-component-update \
+        --disable-sync --user-data-dir="$profile" --screenshot="$2" \
+        --window-size=1280,2000 "file://$1" >"$PP_TMP/chromium.log" 2>&1
+    [ -s "$2" ] || { tail -5 "$PP_TMP/chromium.log"; pp_fail "chromium wrote no screenshot of $1"; }
+}
+for d in "$bad" "$good"; do
+    shoot "$d/report.html" "$d/report.png"
+done
+
+# The PNG checker (stdlib only): decode, then want the size asked for,
+# many colours, and the banner's colour (red for failures, green for a
+# pass) really drawn.
+cat >"$PP_TMP/pngcheck.py" <<'PY'
+import struct, sys, zlib
+
+def decode(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path + ": not a PNG"
+    pos, idat = 8, []
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+    assert depth == 8 and ctype in (2, 6) and interlace == 0, (depth, ctype)
+    bpp = 3 if ctype == 2 else 4
+    raw = zlib.decompress(b"".join(idat))
+    stride = w * bpp
+    lo, hi = int.from_bytes(b"\x7f" * stride, "big"), int.from_bytes(b"\x80" * stride, "big")
+    prev, rows = bytes(stride), []
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)]
+        if f == 0:
+            cur = line
+        elif f == 2:    # Up: byte-wise add without carries, on one big int
+            a, b = int.from_bytes(line, "big"), int.from_bytes(prev, "big")
+            cur = (((a & lo) + (b & lo)) ^ ((a ^ b) & hi)).to_bytes(stride, "big")
+        else:
+            out = bytearray(line)
+            for i in range(stride):
+                left = out[i - bpp] if i >= bpp else 0
+                up = prev[i]
+                if f == 1:
+                    p = left
+                elif f == 3:
+                    p = (left + up) >> 1
+                else:       # Paeth
+                    ul = prev[i - bpp] if i >= bpp else 0
+                    pa, pb, pc = abs(up - ul), abs(left - ul), abs(left + up - 2 * ul)
+                    p = left if pa <= pb and pa <= pc else (up if pb <= pc else ul)
+                out[i] = (out[i] + p) & 0xFF
+            cur = bytes(out)
+        rows.append(cur)
+        prev = cur
+    return w, h, bpp, rows
+
+for path, banner in zip(sys.argv[1::2], sys.argv[2::2]):
+    w, h, bpp, rows = decode(path)
+    assert (w, h) == (1280, 2000), (path, w, h)
+    colours = set()
+    for row in rows[::4]:
+        for x in range(0, len(row), bpp * 2):
+            colours.add(row[x:x + 3])
+    assert len(colours) > 50, "%s: only %d colours: blank?" % (path, len(colours))
+    want = bytes.fromhex(banner[1:])
+    assert want in colours, "%s: banner colour %s not drawn" % (path, banner)
+    print("%s: %dx%d, %d colours, banner %s drawn" % (path, w, h, len(colours), banner))
+PY
+python3 "$PP_TMP/pngcheck.py" "$bad/report.png" "#b71c1c" "$good/report.png" "#2e7d32" ||
+    pp_fail "screenshot"
+
+# Its failing twin: a blank page must not pass for a rendered report.
+echo '<!DOCTYPE html><html><body></body></html>' >"$PP_TMP/blank.html"
+shoot "$PP_TMP/blank.html" "$PP_TMP/blank.png"
+if python3 "$PP_TMP/pngcheck.py" "$PP_TMP/blank.png" "#2e7d32" >"$PP_TMP/blank.log" 2>&1; then
+    pp_fail "the screenshot check passed a blank page"
+fi
+grep -q "colours: blank" "$PP_TMP/blank.log" ||
+    pp_fail "blank page: no diagnostic: $(tail -2 "$PP_TMP/blank.log")"
+pp_log "report pages render in headless chromium"
