@@ -154,3 +154,6 @@ scenario-doc: $(BUILD)/plugpull
 
 clean:
 	rm -rf $(BUILD)
+
+# Fuzz targets and the ASan/UBSan build of the unit tests (tests/fuzz/).
+include tests/fuzz/fuzz.mk
