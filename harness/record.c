@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "client.h"
+#include "trace-reader.h"
 #include "util.h"
 
 void
@@ -111,6 +112,39 @@ pp_record_client(const char *root, const char *workdir,
                     "record: %s wrote no trace (exit %d): %s", argv[0],
                     out->exit_status, out->client_err);
         return FALSE;
+    }
+    return pp_trace_check_complete(out->trace, error);
+}
+
+gboolean
+pp_trace_check_complete(const char *path, GError **error)
+{
+    g_autoptr(CfiTrace) trace = cfi_trace_open(path, error);
+    if (trace == NULL) {
+        return FALSE;
+    }
+    guint64 off;
+    const char *reason;
+    if (cfi_trace_is_truncated(trace, &off, &reason)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                    "trace %s is damaged at byte %" G_GUINT64_FORMAT " (%s): "
+                    "the client's disk may be full", path, off, reason);
+        return FALSE;
+    }
+    /*
+     * Every call took a sequence number before its record was written: a
+     * number with no record is a record the shim could not write (disk
+     * full).  Crash states built from such a trace would be wrong.
+     */
+    for (guint i = 0; i < cfi_trace_n_records(trace); i++) {
+        guint64 seq = cfi_trace_get(trace, i)->rec->seq;
+        if (seq != i) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                        "trace %s lost records: record %u has sequence "
+                        "number %" G_GUINT64_FORMAT " (was the disk full?)",
+                        path, i, seq);
+            return FALSE;
+        }
     }
     return TRUE;
 }

@@ -39,4 +39,10 @@ gboolean pp_record_client(const char *root, const char *workdir,
                           const char *const *extra_env,
                           PpRecording *out, GError **error);
 
+/*
+ * A trace is usable only if it is whole: no damaged tail and no sequence
+ * number without its record (the shim could not write one).
+ */
+gboolean pp_trace_check_complete(const char *path, GError **error);
+
 #endif /* PP_RECORD_H */
