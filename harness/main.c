@@ -33,6 +33,8 @@ static const struct command commands[] = {
       "write DIR/report.html, a self-contained page on a sim run" },
     { "compare", pp_cmd_compare,
       "compare two sim runs crash point by crash point (exit 1: B regresses)" },
+    { "image", pp_cmd_image,
+      "build the VM tier's device image from Debian packages (image build)" },
     { "serve", pp_cmd_serve,
       "serve a directory over HTTP on 127.0.0.1 (the TreeHub stand-in)" },
     { NULL, NULL, NULL },

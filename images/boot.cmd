@@ -1,0 +1,47 @@
+# boot.cmd: the device's U-Boot script, compiled to /boot/boot.scr with
+#   mkimage -A x86 -O linux -T script -C none -n plugpull -d boot.cmd boot.scr
+#
+# U-Boot's distro boot (qemu-x86 build) scans the bootable partition for
+# /boot/boot.scr and runs it with devtype, devnum and distro_bootpart set.
+# The partition's root is the ostree sysroot.  ostree's U-Boot backend
+# writes kernel_image and ramdisk_image with a /boot prefix
+# (/boot/ostree/plugpull-<bootcsum>/vmlinuz-<kver>), while the BLS entries
+# beside it name the same files relative to the /boot filesystem
+# (/ostree/...); boot/boot -> . makes both forms work whether or not /boot
+# is its own partition.  boot/loader is the symlink ostree swaps
+# atomically (loader.0 <-> loader.1); U-Boot's ext4 driver follows it.
+#
+# uEnv.txt (ostree's U-Boot backend, 2022.7) sets kernel_image,
+# ramdisk_image and bootargs (the deployment's kargs: root=, rw, ostree=)
+# for the default deployment (and kernel_image2/ramdisk_image2/bootargs2
+# for the rollback when there is one).  We add the serial console.
+#
+# Every line the harness reads starts with PLUGPULL-UBOOT.  On a failure
+# the script returns and distro boot moves on to its other targets, which
+# find nothing and leave U-Boot at its prompt: the harness times out.
+
+setenv pp_part "${devtype} ${devnum}:${distro_bootpart}"
+setenv pp_env_addr 0x6800000
+echo "PLUGPULL-UBOOT script on ${pp_part}"
+if ext4load ${devtype} ${devnum}:${distro_bootpart} ${pp_env_addr} /boot/loader/uEnv.txt; then
+    env import -t ${pp_env_addr} ${filesize}
+    echo "PLUGPULL-UBOOT kernel_image=${kernel_image} ramdisk_image=${ramdisk_image}"
+    if ext4load ${devtype} ${devnum}:${distro_bootpart} ${kernel_addr_r} ${kernel_image}; then
+        setenv pp_kernel_size ${filesize}
+        if test "${pp_kernel_size}" = "0"; then
+            echo "PLUGPULL-UBOOT error: ${kernel_image} is empty"
+        elif ext4load ${devtype} ${devnum}:${distro_bootpart} ${ramdisk_addr_r} ${ramdisk_image}; then
+            setenv pp_ramdisk_size ${filesize}
+            setenv bootargs "${bootargs} console=ttyS0,115200 panic=-1"
+            echo "PLUGPULL-UBOOT zboot bootargs=${bootargs}"
+            zboot ${kernel_addr_r} ${pp_kernel_size} ${ramdisk_addr_r} ${pp_ramdisk_size}
+            echo "PLUGPULL-UBOOT error: zboot returned"
+        else
+            echo "PLUGPULL-UBOOT error: cannot load ${ramdisk_image}"
+        fi
+    else
+        echo "PLUGPULL-UBOOT error: cannot load ${kernel_image}"
+    fi
+else
+    echo "PLUGPULL-UBOOT error: cannot load /boot/loader/uEnv.txt"
+fi
