@@ -24,6 +24,7 @@
 #include <json-glib/json-glib.h>
 
 #include "plugpull.h"
+#include "util.h"
 
 #define PP_IMAGE_SCRIPT "build-image.sh"
 
@@ -70,25 +71,8 @@ run_build_script(GPtrArray *args, int *out_status, GError **error)
         g_ptr_array_add(argv, args->pdata[i]);
     }
     g_ptr_array_add(argv, NULL);
-    g_autoptr(GSubprocess) proc = g_subprocess_newv(
-        (const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
-        error);
-    if (proc == NULL) {
-        g_prefix_error(error, "running %s: ", script);
-        return FALSE;
-    }
-    if (!g_subprocess_wait(proc, NULL, error)) {
-        g_prefix_error(error, "waiting for %s: ", script);
-        return FALSE;
-    }
-    if (!g_subprocess_get_if_exited(proc)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "%s killed by signal %d", script,
-                    g_subprocess_get_term_sig(proc));
-        return FALSE;
-    }
-    *out_status = g_subprocess_get_exit_status(proc);
-    return TRUE;
+    return pp_spawn_wait((const char *const *)argv->pdata,
+                         G_SUBPROCESS_FLAGS_STDOUT_SILENCE, out_status, error);
 }
 
 static const char *

@@ -16,6 +16,7 @@
 #include <gio/gio.h>
 
 #include "plugpull.h"
+#include "util.h"
 
 static char *
 reports_dir(GError **error)
@@ -62,24 +63,8 @@ pp_reports_run(const char *script, const char *const *args, int *out_status,
     }
     g_ptr_array_add(argv, NULL);
     /* stdout and stderr are inherited: the script's messages are ours. */
-    g_autoptr(GSubprocess) proc = g_subprocess_newv(
-        (const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, error);
-    if (proc == NULL) {
-        g_prefix_error(error, "running %s: ", path);
-        return FALSE;
-    }
-    if (!g_subprocess_wait(proc, NULL, error)) {
-        g_prefix_error(error, "waiting for %s: ", path);
-        return FALSE;
-    }
-    if (!g_subprocess_get_if_exited(proc)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "%s killed by signal %d", path,
-                    g_subprocess_get_term_sig(proc));
-        return FALSE;
-    }
-    *out_status = g_subprocess_get_exit_status(proc);
-    return TRUE;
+    return pp_spawn_wait((const char *const *)argv->pdata,
+                         G_SUBPROCESS_FLAGS_NONE, out_status, error);
 }
 
 int

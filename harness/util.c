@@ -38,3 +38,26 @@ pp_ostree_version(const char *ostree)
     g_autofree char *raw = g_strndup(v, strcspn(v, "\n"));
     return g_strdup(g_strstrip(g_strdelimit(raw, "'", ' ')));
 }
+
+gboolean
+pp_spawn_wait(const char *const *argv, GSubprocessFlags flags, int *out_status,
+              GError **error)
+{
+    g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, flags, error);
+    if (proc == NULL) {
+        g_prefix_error(error, "running %s: ", argv[0]);
+        return FALSE;
+    }
+    if (!g_subprocess_wait(proc, NULL, error)) {
+        g_prefix_error(error, "waiting for %s: ", argv[0]);
+        return FALSE;
+    }
+    if (!g_subprocess_get_if_exited(proc)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s killed by signal %d", argv[0],
+                    g_subprocess_get_term_sig(proc));
+        return FALSE;
+    }
+    *out_status = g_subprocess_get_exit_status(proc);
+    return TRUE;
+}

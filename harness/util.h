@@ -13,4 +13,11 @@ gboolean pp_mkdir_p(const char *path, GError **error);
 /* The version an ostree binary reports ("2022.7"), or "unknown". */
 char *pp_ostree_version(const char *ostree);
 
+/*
+ * Run argv and wait for it.  FALSE when it could not be started or was
+ * killed by a signal (the error says which); else its exit status.
+ */
+gboolean pp_spawn_wait(const char *const *argv, GSubprocessFlags flags,
+                       int *out_status, GError **error);
+
 #endif /* PP_UTIL_H */
