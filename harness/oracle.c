@@ -231,11 +231,11 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
                           char **out_rel, GError **error)
 {
     g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(g_free);
     guint hops = 0;
-    push_components(todo, path);
-    while (todo->len > 0) {
-        g_autofree char *c = g_ptr_array_steal_index(todo, todo->len - 1);
+    push_components(pending, path);
+    while (pending->len > 0) {
+        g_autofree char *c = g_ptr_array_steal_index(pending, pending->len - 1);
         if (*c == '\0' || strcmp(c, ".") == 0) {
             continue;
         }
@@ -256,8 +256,8 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
         }
         /* Trailing empty components ("a/b/") do not make b non-last. */
         gboolean last = TRUE;
-        for (guint i = 0; i < todo->len; i++) {
-            const char *t = todo->pdata[i];
+        for (guint i = 0; i < pending->len; i++) {
+            const char *t = pending->pdata[i];
             if (*t != '\0' && strcmp(t, ".") != 0) {
                 last = FALSE;
                 break;
@@ -281,7 +281,7 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
                 return FALSE;
             }
             g_ptr_array_remove_index(done, done->len - 1);
-            push_components(todo, buf);
+            push_components(pending, buf);
         } else if (!last && !S_ISDIR(st.st_mode)) {
             return throw_errno(error, ENOTDIR, "resolve", cur);
         }
