@@ -138,19 +138,8 @@ load_object(const char *dir, const char *name, JsonParser **parser,
                     name);
         return FALSE;
     }
-    *parser = json_parser_new();
-    if (!json_parser_load_from_file(*parser, path, error)) {
-        g_prefix_error(error, "%s: ", path);
-        return FALSE;
-    }
-    JsonNode *root = json_parser_get_root(*parser);
-    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not a JSON object", path);
-        return FALSE;
-    }
-    *out = json_node_get_object(root);
-    return TRUE;
+    *parser = pp_json_load_object(path, out, error);
+    return *parser != NULL;
 }
 
 static gboolean

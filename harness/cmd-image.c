@@ -31,17 +31,7 @@
 static char *
 images_dir(GError **error)
 {
-    const char *env = g_getenv("PLUGPULL_IMAGES");
-    if (env != NULL && *env != '\0') {
-        return g_strdup(env);
-    }
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
-    if (exe == NULL) {
-        g_prefix_error(error, "readlink /proc/self/exe: ");
-        return NULL;
-    }
-    g_autofree char *bindir = g_path_get_dirname(exe);
-    return g_build_filename(bindir, "..", "images", NULL);
+    return pp_data_dir("PLUGPULL_IMAGES", "images", error);
 }
 
 /*
@@ -99,18 +89,11 @@ static gboolean
 print_manifest(const char *out_dir, double wall_s, GError **error)
 {
     g_autofree char *path = g_build_filename(out_dir, "manifest.json", NULL);
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_file(parser, path, error)) {
-        g_prefix_error(error, "reading %s: ", path);
+    JsonObject *m = NULL;
+    g_autoptr(JsonParser) parser = pp_json_load_object(path, &m, error);
+    if (parser == NULL) {
         return FALSE;
     }
-    JsonNode *root = json_parser_get_root(parser);
-    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not a JSON object", path);
-        return FALSE;
-    }
-    JsonObject *m = json_node_get_object(root);
     JsonObject *secs = json_object_has_member(m, "seconds")
         ? json_object_get_object_member(m, "seconds") : NULL;
     JsonObject *cache = json_object_has_member(m, "cache")

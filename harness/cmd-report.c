@@ -21,17 +21,7 @@
 static char *
 reports_dir(GError **error)
 {
-    const char *env = g_getenv("PLUGPULL_REPORTS");
-    if (env != NULL && *env != '\0') {
-        return g_strdup(env);
-    }
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
-    if (exe == NULL) {
-        g_prefix_error(error, "readlink /proc/self/exe: ");
-        return NULL;
-    }
-    g_autofree char *bindir = g_path_get_dirname(exe);
-    return g_build_filename(bindir, "..", "reports", NULL);
+    return pp_data_dir("PLUGPULL_REPORTS", "reports", error);
 }
 
 gboolean

@@ -722,19 +722,13 @@ write_summary(const RunEnv *env, GPtrArray *cycles, guint64 seed,
               guint iterations, double window_s, double duration_s,
               const char *started, gboolean interrupted, GError **error)
 {
-    static const char *const outcomes[] = {
-        "pass", "brick", "wrong-tree", "repo-corrupt", "no-rollback",
-        "stuck", "redownload",
-    };
-    guint counts[G_N_ELEMENTS(outcomes)] = { 0 };
+    guint counts[PP_N_OUTCOMES] = { 0 };
     double cycle_s = 0, verdict_s = 0;
     guint64 bytes = 0;
     guint failed = 0;
     for (guint i = 0; i < cycles->len; i++) {
         const Cycle *c = cycles->pdata[i];
-        for (gsize o = 0; o < G_N_ELEMENTS(outcomes); o++) {
-            counts[o] += g_str_equal(c->outcome, outcomes[o]);
-        }
+        pp_outcome_count(counts, c->outcome);
         failed += cycle_failed(c);
         cycle_s += c->seconds;
         verdict_s += c->boot_to_verdict_s;
@@ -770,13 +764,7 @@ write_summary(const RunEnv *env, GPtrArray *cycles, guint64 seed,
     json_builder_add_int_value(b, failed);
     json_builder_set_member_name(b, "interrupted");
     json_builder_add_boolean_value(b, interrupted);
-    json_builder_set_member_name(b, "outcomes");
-    json_builder_begin_object(b);
-    for (gsize o = 0; o < G_N_ELEMENTS(outcomes); o++) {
-        json_builder_set_member_name(b, outcomes[o]);
-        json_builder_add_int_value(b, counts[o]);
-    }
-    json_builder_end_object(b);
+    pp_json_add_outcomes(b, counts);
     json_builder_set_member_name(b, "window_s");
     json_builder_add_double_value(b, window_s);
     json_builder_set_member_name(b, "duration_s");
@@ -823,18 +811,11 @@ load_manifest(RunEnv *env, GError **error)
 {
     g_autofree char *path = g_build_filename(env->image_dir, "manifest.json",
                                              NULL);
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_file(parser, path, error)) {
-        g_prefix_error(error, "reading %s: ", path);
+    JsonObject *m = NULL;
+    g_autoptr(JsonParser) parser = pp_json_load_object(path, &m, error);
+    if (parser == NULL) {
         return FALSE;
     }
-    JsonNode *root = json_parser_get_root(parser);
-    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not a JSON object", path);
-        return FALSE;
-    }
-    JsonObject *m = json_node_get_object(root);
     if (!json_object_has_member(m, "commits")
         || !json_object_has_member(m, "partition_offset")) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,

@@ -7,10 +7,32 @@
 
 #include <gio/gio.h>
 
-static const char *const outcome_names[] = {
+const char *const pp_outcome_names[PP_N_OUTCOMES] = {
     "pass", "brick", "wrong-tree", "repo-corrupt", "no-rollback", "stuck",
     "redownload",
 };
+
+void
+pp_outcome_count(guint *counts, const char *outcome)
+{
+    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
+        if (g_str_equal(outcome, pp_outcome_names[o])) {
+            counts[o]++;
+        }
+    }
+}
+
+void
+pp_json_add_outcomes(JsonBuilder *b, const guint *counts)
+{
+    json_builder_set_member_name(b, "outcomes");
+    json_builder_begin_object(b);
+    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
+        json_builder_set_member_name(b, pp_outcome_names[o]);
+        json_builder_add_int_value(b, counts[o]);
+    }
+    json_builder_end_object(b);
+}
 
 gboolean
 pp_write_json(const char *path, JsonNode *node, GError **error)
@@ -33,18 +55,14 @@ gboolean
 pp_write_summary(const char *dir, const PpSimEnv *env, const PpRunInfo *info,
                  GPtrArray *cases, GError **error)
 {
-    guint counts[G_N_ELEMENTS(outcome_names)] = { 0 };
+    guint counts[PP_N_OUTCOMES] = { 0 };
     guint passed = 0, failed = 0, resumed = 0;
     guint64 bytes = 0;
     guint objects = 0, refetched = 0, durable = 0;
     guint64 staging = 0;
     for (guint i = 0; i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
-        for (gsize o = 0; o < G_N_ELEMENTS(outcome_names); o++) {
-            if (g_str_equal(c->outcome, outcome_names[o])) {
-                counts[o]++;
-            }
-        }
+        pp_outcome_count(counts, c->outcome);
         if (pp_case_failed(c)) {
             failed++;
         } else {
@@ -111,13 +129,7 @@ pp_write_summary(const char *dir, const PpSimEnv *env, const PpRunInfo *info,
     json_builder_add_int_value(b, passed);
     json_builder_set_member_name(b, "failed");
     json_builder_add_int_value(b, failed);
-    json_builder_set_member_name(b, "outcomes");
-    json_builder_begin_object(b);
-    for (gsize o = 0; o < G_N_ELEMENTS(outcome_names); o++) {
-        json_builder_set_member_name(b, outcome_names[o]);
-        json_builder_add_int_value(b, counts[o]);
-    }
-    json_builder_end_object(b);
+    pp_json_add_outcomes(b, counts);
     json_builder_set_member_name(b, "states_per_minute");
     json_builder_add_double_value(b, info->judge_seconds > 0
                                      ? 60.0 * cases->len / info->judge_seconds

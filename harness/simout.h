@@ -19,6 +19,15 @@
 
 #include "sim.h"
 
+/* Every outcome a case or cycle can have, in report order, both tiers. */
+extern const char *const pp_outcome_names[];
+#define PP_N_OUTCOMES 7
+
+/* Count outcome (one of pp_outcome_names) into counts[PP_N_OUTCOMES]. */
+void pp_outcome_count(guint *counts, const char *outcome);
+/* "outcomes": { "pass": N, ... } into an object being built. */
+void pp_json_add_outcomes(JsonBuilder *b, const guint *counts);
+
 /* Atomic write of a JSON document (pretty). */
 gboolean pp_write_json(const char *path, JsonNode *node, GError **error);
 

@@ -61,3 +61,37 @@ pp_spawn_wait(const char *const *argv, GSubprocessFlags flags, int *out_status,
     *out_status = g_subprocess_get_exit_status(proc);
     return TRUE;
 }
+
+char *
+pp_data_dir(const char *env_var, const char *name, GError **error)
+{
+    const char *env = g_getenv(env_var);
+    if (env != NULL && *env != '\0') {
+        return g_strdup(env);
+    }
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
+    if (exe == NULL) {
+        g_prefix_error(error, "readlink /proc/self/exe: ");
+        return NULL;
+    }
+    g_autofree char *bindir = g_path_get_dirname(exe);
+    return g_build_filename(bindir, "..", name, NULL);
+}
+
+JsonParser *
+pp_json_load_object(const char *path, JsonObject **out, GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_file(parser, path, error)) {
+        g_prefix_error(error, "reading %s: ", path);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: not a JSON object", path);
+        return NULL;
+    }
+    *out = json_node_get_object(root);
+    return g_steal_pointer(&parser);
+}

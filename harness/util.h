@@ -6,6 +6,7 @@
 #define PP_UTIL_H
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 /* mkdir -p, with an error naming the syscall and the path. */
 gboolean pp_mkdir_p(const char *path, GError **error);
@@ -19,5 +20,19 @@ char *pp_ostree_version(const char *ostree);
  */
 gboolean pp_spawn_wait(const char *const *argv, GSubprocessFlags flags,
                        int *out_status, GError **error);
+
+/*
+ * A directory of the source tree the program needs at run time (reports/,
+ * images/): $ENV_VAR when set, else NAME beside the binary's directory
+ * (build/../NAME).
+ */
+char *pp_data_dir(const char *env_var, const char *name, GError **error);
+
+/*
+ * Parse a JSON file whose root must be an object.  Returns the parser
+ * (which owns *out) or NULL with an error naming the path.
+ */
+JsonParser *pp_json_load_object(const char *path, JsonObject **out,
+                                 GError **error);
 
 #endif /* PP_UTIL_H */
