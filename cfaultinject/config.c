@@ -262,10 +262,29 @@ set_rule(struct cfi_rule *r, const char *key, char *val, char *errbuf,
             r->action = CFI_RULE_FAULT;
         } else if (strcmp(val, "crash") == 0) {
             r->action = CFI_RULE_CRASH;
+        } else if (strcmp(val, "mark") == 0) {
+            r->action = CFI_RULE_MARK;
         } else {
-            return fail(errbuf, errlen, key, "unknown action (fault, crash)",
-                        val);
+            return fail(errbuf, errlen, key,
+                        "unknown action (fault, crash, mark)", val);
         }
+        return 0;
+    }
+    if (strcmp(key, "label") == 0) {
+        /* Goes on a notify line as one word. */
+        size_t n = strlen(val);
+        int ok = n > 0 && n < sizeof r->label;
+        for (size_t i = 0; ok && i < n; i++) {
+            char ch = val[i];
+            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+                 || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
+                 || ch == '.';
+        }
+        if (!ok) {
+            return fail(errbuf, errlen, key,
+                        "1 to 31 of [A-Za-z0-9._-]", val);
+        }
+        memcpy(r->label, val, n + 1);
         return 0;
     }
     if (strcmp(key, "calls") == 0) {
@@ -344,6 +363,15 @@ check_rule(struct cfi_config *cfg, struct cfi_rule *r, char *errbuf,
     if (r->action == 0) {
         r->action = cfg->mode == CFI_MODE_CRASH ? CFI_RULE_CRASH
                                                 : CFI_RULE_FAULT;
+    }
+    if (r->action == CFI_RULE_MARK) {
+        if (cfg->notify_fd < 0 && cfg->notify_unix[0] == '\0') {
+            return fail(errbuf, errlen, "action", "mark needs notify=", "mark");
+        }
+        if (r->label[0] == '\0') {
+            memcpy(r->label, "mark", sizeof "mark");
+        }
+        return 0;
     }
     if (r->action == CFI_RULE_FAULT && r->err == 0 && !r->is_short) {
         r->err = EIO;

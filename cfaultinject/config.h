@@ -34,6 +34,7 @@ enum cfi_mode {
 enum cfi_rule_action {
     CFI_RULE_FAULT = 1,
     CFI_RULE_CRASH = 2,
+    CFI_RULE_MARK = 3,      /* announce the call on notify=, change nothing */
 };
 
 enum cfi_timing {
@@ -61,6 +62,7 @@ struct cfi_rule {
     int is_short;                       /* fault: short write */
     int timing;                         /* enum cfi_timing */
     int kill;                           /* enum cfi_kill */
+    char label[32];                     /* mark: the name it announces */
     uint64_t matches;                   /* matches so far (atomic) */
 };
 

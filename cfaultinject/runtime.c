@@ -398,13 +398,23 @@ cfi_init(void)
 
 /* ---- the crash ------------------------------------------------------- */
 
+/*
+ * One line to the controller: "CFI-CRASH pid=..." when the client stops
+ * here, "CFI-MARK label=L pid=..." when a mark rule announces a call.
+ */
 static void
-notify_controller(const struct cfi_call *c, int after)
+notify_controller(const struct cfi_call *c, int after, const char *label)
 {
     char msg[PATH_MAX + 256];
     char num[24];
     size_t pos = 0;
-    buf_put(msg, sizeof msg, &pos, "CFI-CRASH pid=");
+    if (label != NULL) {
+        buf_put(msg, sizeof msg, &pos, "CFI-MARK label=");
+        buf_put(msg, sizeof msg, &pos, label);
+        buf_put(msg, sizeof msg, &pos, " pid=");
+    } else {
+        buf_put(msg, sizeof msg, &pos, "CFI-CRASH pid=");
+    }
     fmt_u64(num, (uint64_t)getpid());
     buf_put(msg, sizeof msg, &pos, num);
     buf_put(msg, sizeof msg, &pos, " seq=");
@@ -679,6 +689,7 @@ cfi_enter(struct cfi_call *c, unsigned id, unsigned op)
     c->active = 0;
     c->rule = -1;
     c->after_action = 0;
+    c->mark_after = 0;
     c->inj_errno = 0;
     c->reduced_len = 0;
     c->rflags = 0;
@@ -756,6 +767,16 @@ cfi_pre(struct cfi_call *c)
         if (!rule_selects(r, c) || !rule_fires(r, i, c)) {
             continue;
         }
+        if (r->action == CFI_RULE_MARK) {
+            /* A mark changes nothing and wins nothing: the rules after it
+               still look at this call. */
+            if (r->timing == CFI_TIMING_AFTER) {
+                c->mark_after = i + 1;
+            } else {
+                notify_controller(c, 0, r->label);
+            }
+            continue;
+        }
         c->rule = i;
         if (r->action == CFI_RULE_CRASH) {
             if (r->timing == CFI_TIMING_AFTER) {
@@ -765,7 +786,7 @@ cfi_pre(struct cfi_call *c)
             }
             c->rflags |= CFI_RF_CRASH | CFI_RF_NOT_EXECUTED;
             emit(c, 0, 0);
-            notify_controller(c, 0);
+            notify_controller(c, 0, NULL);
             stop_client(r);
         }
         /* A fault. */
@@ -820,8 +841,11 @@ cfi_post(struct cfi_call *c, int64_t result, int *err)
     if (c->op == CFI_OP_CLOSE) {
         cfi_fd_forget(c->fd);
     }
+    if (c->mark_after > 0) {
+        notify_controller(c, 1, cfg.rules[c->mark_after - 1].label);
+    }
     if (c->after_action == CFI_RULE_CRASH) {
-        notify_controller(c, 1);
+        notify_controller(c, 1, NULL);
         stop_client(&cfg.rules[c->rule]);
     }
     cfi_guard = 0;

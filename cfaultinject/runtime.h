@@ -77,6 +77,8 @@ struct cfi_call {
     int active;             /* the call is recorded and matched */
     int rule;               /* index of the rule that fired, -1 if none */
     int after_action;       /* action to take after the call */
+    int mark_after;         /* 1 + index of a mark rule to announce after
+                               the call; 0 none */
     int inj_errno;          /* errno a FAIL returns */
     uint64_t reduced_len;   /* count a SHORT passes to libc */
     uint32_t rflags;        /* CFI_RF_* gathered so far */

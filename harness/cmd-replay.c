@@ -11,6 +11,7 @@
 #include "httpd.h"
 #include "plugpull.h"
 #include "sim.h"
+#include "util.h"
 
 static const char *
 member_string(JsonObject *o, const char *name, GError **error)
@@ -25,13 +26,80 @@ member_string(JsonObject *o, const char *name, GError **error)
     return json_object_get_string_member(o, name);
 }
 
+/*
+ * A VM case: run its cycle again (`plugpull run ... --cycle I`, the same
+ * draw) into out_dir and say whether the verdict is the recorded one.  A
+ * random-time cut lands on the same time, not on the same instruction:
+ * TCG timing varies, so its verdict may differ where a syscall cut's
+ * should not.
+ */
+static int
+replay_vm(const char *case_path, JsonObject *c, const char *keep)
+{
+    const char *recorded = json_object_get_string_member_with_default(
+        c, "outcome", "?");
+    const char *id = json_object_get_string_member_with_default(c, "id",
+                                                                "case");
+    JsonObject *rp = json_object_has_member(c, "replay")
+        ? json_object_get_object_member(c, "replay") : NULL;
+    JsonArray *a = rp != NULL && json_object_has_member(rp, "run_argv")
+        ? json_object_get_array_member(rp, "run_argv") : NULL;
+    if (a == NULL || json_array_get_length(a) == 0) {
+        g_printerr("plugpull: replay: %s: no replay.run_argv in the VM case\n",
+                   case_path);
+        return PP_EXIT_USAGE;
+    }
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *case_dir = g_path_get_dirname(case_path);
+    g_autofree char *default_out = g_strdup_printf("%s/../replay-%s",
+                                                   case_dir, id);
+    g_autofree char *out = g_canonicalize_filename(
+        keep != NULL ? keep : default_out, NULL);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, exe != NULL ? exe : (char *)"plugpull");
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        g_ptr_array_add(argv, (char *)json_array_get_string_element(a, i));
+    }
+    g_ptr_array_add(argv, (char *)"--out");
+    g_ptr_array_add(argv, out);
+    g_ptr_array_add(argv, NULL);
+    g_printerr("replay: %s (recorded %s) into %s\n", id, recorded, out);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_newv(
+        (const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+    if (p == NULL || !g_subprocess_wait(p, NULL, &error)) {
+        pp_print_error("replay", error);
+        return PP_EXIT_HARNESS;
+    }
+    int st = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p)
+                                           : 128 + g_subprocess_get_term_sig(p);
+    if (st != PP_EXIT_OK && st != PP_EXIT_FAILURES) {
+        g_printerr("plugpull: replay: plugpull run exited %d\n", st);
+        return st;
+    }
+    g_autofree char *again = g_strdup_printf("%s/cases/%s.json", out, id);
+    JsonObject *o = NULL;
+    g_autoptr(JsonParser) parser = pp_json_load_object(again, &o, &error);
+    if (parser == NULL) {
+        pp_print_error("replay", error);
+        return PP_EXIT_HARNESS;
+    }
+    const char *now = json_object_get_string_member_with_default(o, "outcome",
+                                                                 "?");
+    g_print("%s: recorded %s, replayed %s (%s)%s\n", id, recorded, now,
+            json_object_get_string_member_with_default(o, "reason", ""),
+            g_str_equal(recorded, now) ? "" : "  <- differs");
+    return g_str_equal(now, "pass") ? PP_EXIT_OK : PP_EXIT_FAILURES;
+}
+
 int
 pp_cmd_replay(int argc, char **argv)
 {
     g_autofree char *keep = NULL;
     GOptionEntry entries[] = {
         { "keep", 0, 0, G_OPTION_ARG_FILENAME, &keep,
-          "leave the crash state in DIR for a look", "DIR" },
+          "leave the crash state in DIR for a look (a VM case: the results "
+          "directory of the cycle run again)", "DIR" },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("CASE.json");
@@ -57,6 +125,10 @@ pp_cmd_replay(int argc, char **argv)
     JsonNode *root = json_parser_get_root(parser);
     JsonObject *c = root != NULL && JSON_NODE_HOLDS_OBJECT(root)
         ? json_node_get_object(root) : NULL;
+    if (c != NULL && g_strcmp0(json_object_get_string_member_with_default(
+                                   c, "tier", "sim"), "vm") == 0) {
+        return replay_vm(argv[1], c, keep);
+    }
     JsonObject *state = c != NULL && json_object_has_member(c, "state")
         ? json_object_get_object_member(c, "state") : NULL;
     JsonObject *rp = c != NULL && json_object_has_member(c, "replay")

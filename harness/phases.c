@@ -20,17 +20,23 @@ pp_phases_clear(PpPhases *p)
     p->n = 0;
 }
 
-/* path relative to root, or NULL when outside it. */
+/* path relative to the first of roots it is under, or NULL. */
 static const char *
-rel(const char *path, const char *root, gsize rootlen)
+rel(const char *path, const char *const *roots)
 {
-    if (path == NULL || strncmp(path, root, rootlen) != 0) {
-        return NULL;
+    for (guint i = 0; path != NULL && roots[i] != NULL; i++) {
+        gsize rootlen = strlen(roots[i]);
+        if (strncmp(path, roots[i], rootlen) != 0) {
+            continue;
+        }
+        if (path[rootlen] == '/') {
+            return path + rootlen + 1;
+        }
+        if (path[rootlen] == '\0') {
+            return "";
+        }
     }
-    if (path[rootlen] == '/') {
-        return path + rootlen + 1;
-    }
-    return path[rootlen] == '\0' ? "" : NULL;
+    return NULL;
 }
 
 static gboolean
@@ -54,15 +60,22 @@ is_boot_path(const char *r)
 void
 pp_phases_classify(CfiTrace *trace, const char *root, PpPhases *out)
 {
+    const char *roots[] = { root, NULL };
+    pp_phases_classify_roots(trace, roots, out);
+}
+
+void
+pp_phases_classify_roots(CfiTrace *trace, const char *const *roots,
+                         PpPhases *out)
+{
     guint n = cfi_trace_n_records(trace);
-    gsize rootlen = strlen(root);
     gint first_deploy = -1, first_boot = -1, commit = -1;
     gboolean loader_commit = FALSE;
 
     for (guint i = 0; i < n; i++) {
         const CfiRecord *r = cfi_trace_get(trace, i);
-        const char *p1 = rel(r->path, root, rootlen);
-        const char *p2 = rel(r->path2, root, rootlen);
+        const char *p1 = rel(r->path, roots);
+        const char *p2 = rel(r->path2, roots);
         if (r->rec->result < 0) {
             continue;
         }

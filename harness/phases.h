@@ -44,6 +44,14 @@ typedef struct {
 void pp_phases_clear(PpPhases *p);
 /* root: the traced sysroot (canonical); osname: the stateroot. */
 void pp_phases_classify(CfiTrace *trace, const char *root, PpPhases *out);
+/*
+ * The same when the sysroot is seen under several names: in a booted
+ * device ostree reaches it as /sysroot, but also as /boot and /ostree
+ * through the deployment's bind mount and symlink (roots
+ * { "/sysroot", "", NULL }: "" is the deployment's own root).
+ */
+void pp_phases_classify_roots(CfiTrace *trace, const char *const *roots,
+                              PpPhases *out);
 /* Phase of crash point k (the call in flight). */
 PpPhase pp_phases_at(const PpPhases *p, guint k);
 

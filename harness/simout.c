@@ -8,8 +8,8 @@
 #include <gio/gio.h>
 
 const char *const pp_outcome_names[PP_N_OUTCOMES] = {
-    "pass", "brick", "wrong-tree", "repo-corrupt", "no-rollback", "stuck",
-    "redownload",
+    "pass", "brick", "hang", "wrong-tree", "repo-corrupt", "no-rollback",
+    "stuck", "redownload",
 };
 
 void

@@ -21,7 +21,7 @@
 
 /* Every outcome a case or cycle can have, in report order, both tiers. */
 extern const char *const pp_outcome_names[];
-#define PP_N_OUTCOMES 7
+#define PP_N_OUTCOMES 8
 
 /* Count outcome (one of pp_outcome_names) into counts[PP_N_OUTCOMES]. */
 void pp_outcome_count(guint *counts, const char *outcome);

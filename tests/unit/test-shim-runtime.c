@@ -150,6 +150,40 @@ test_bad_config_names_key(void **state)
     expect_config_error("mode=fault", "'mode'");
     expect_config_error("mode=passthrough;[rule];calls=fsync", "[rule]");
     expect_config_error("@/no/such/config/file", "/no/such/config/file");
+    expect_config_error("mode=fault;[rule];action=mark;calls=fsync", "'action'");
+    expect_config_error("mode=fault;notify=fd:2;[rule];action=mark;"
+                        "label=a b;calls=fsync", "'label'");
+}
+
+/*
+ * A mark announces the call on notify= and changes nothing: the call
+ * succeeds, and a rule after it still fires on the same call.
+ */
+static void
+test_mark_announces_and_changes_nothing(void **state)
+{
+    g_autofree char *probe = shimtest_path("tests/helpers/shimprobe");
+    g_autofree char *dir = g_dir_make_tmp("cfi-mark-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "f", NULL);
+    const char *argv[] = { probe, "fsync", file, NULL };
+    ShimRun r;
+    shim_run(argv, "mode=fault;notify=fd:2;[rule];action=mark;label=synced;"
+                   "calls=fsync;timing=after", NULL, &r);
+    assert_int_equal(r.status, 0);
+    if (strstr(r.err, "CFI-MARK label=synced ") == NULL
+        || strstr(r.err, " call=fsync timing=after") == NULL) {
+        fail_msg("no mark line: %s", r.err);
+    }
+    shim_run_clear(&r);
+    /* The twin: the fault rule after the mark fires (exit 3), and the mark
+       before it was still announced. */
+    shim_run(argv, "mode=fault;notify=fd:2;[rule];action=mark;label=m1;"
+                   "calls=fsync;[rule];calls=fsync;errno=EIO", NULL, &r);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "CFI-MARK label=m1 "));
+    assert_null(strstr(r.err, "CFI-CRASH"));
+    shim_run_clear(&r);
+    shimtest_rm_rf(dir);
 }
 
 static void
@@ -452,6 +486,7 @@ main(void)
         cmocka_unit_test(test_tmpfile_mode_same_with_shim),
         cmocka_unit_test(test_tmpfile_twin_dropped_mode_differs),
         cmocka_unit_test(test_fifreeze_becomes_syncfs),
+        cmocka_unit_test(test_mark_announces_and_changes_nothing),
         cmocka_unit_test(test_preload_shim_last_hides_suppressed_fsync),
         cmocka_unit_test(test_preload_twin_shim_first_sees_fsync),
     };

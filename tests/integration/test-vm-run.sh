@@ -1,0 +1,187 @@
+#!/bin/sh
+# test-vm-run.sh BUILD_DIR: the VM tier (plugpull run) on the real device
+# image, each check of a failure with the twin that proves it fires.
+#
+#   1. plugpull image build --out BUILD_DIR/image (reused when up to date);
+#   2. smoke: 3 cycles cut at seeded random times (after a calibration):
+#      every cycle boots v1 through U-Boot, starts `ostree admin upgrade`,
+#      is cut (SIGKILL of QEMU), boots again, is checked (admin status,
+#      fsck), resumes, boots v2.  All pass, each boot through U-Boot (its
+#      PLUGPULL-UBOOT zboot line in the kept serial log); summary.json says
+#      tier vm, bootloader u-boot; points.json has a phase per cycle;
+#   3. a cut at the shim-signalled bootloader swap: the shim in the guest
+#      stops ostree right after the rename onto boot/loader, announces it
+#      on the console, and the host cuts the power there (the crash line is
+#      in the case); it passes, and `plugpull replay` of the case runs the
+#      same cut again;
+#   4. failing twin, brick: the kernel uEnv.txt names is emptied on the
+#      disk after the cut -> `brick`, exit 1, serial log kept with U-Boot's
+#      error; `plugpull inspect` of the kept disk says it would not boot
+#      (when inspect reads disk images);
+#   5. failing twin, hang: every deployment's init sleeps silently -> the
+#      kernel boots, the console falls silent -> `hang`, exit 1;
+#   6. bad input: QEMU missing from PATH -> exit 2 naming the package; a
+#      malformed cut rule -> exit 2 with the shim's message, before any
+#      QEMU starts;
+#   7. SIGINT mid-campaign: exit 130, the finished cycle's case kept, no
+#      QEMU left;
+#   8. no QEMU is left running at the end.
+#
+# Prints cycles per hour and boot-to-verdict seconds (figures for
+# bench/RESULTS.md come from bench/vm-cycles.sh, not from here).  Skips
+# (77) when QEMU, U-Boot, debugfs, jq or a package the image build needs
+# is missing.
+. "$(dirname "$0")/lib.sh"
+pp_init "$@"
+pp_need_build
+pp_need_cmd qemu-system-x86_64 debugfs jq
+UBOOT_ROM=${PP_UBOOT_ROM:-/usr/lib/u-boot/qemu-x86/u-boot.rom}
+[ -f "$UBOOT_ROM" ] || pp_skip "$UBOOT_ROM missing (package u-boot-qemu)"
+IMG=$PP_BUILD/image
+
+left_qemu() {
+    ps -eo pid=,args= | grep -F "$PP_TMP/" | grep qemu-system | grep -v grep || true
+}
+
+# run_expect RC NAME ARGS...: plugpull run ARGS, its exit status must be RC.
+run_expect() {
+    want=$1 name=$2
+    shift 2
+    rc=0
+    "$PP_BIN" run --no-build --image "$IMG" "$@" 2>"$PP_TMP/$name.err" || rc=$?
+    if [ "$rc" != "$want" ]; then
+        cat "$PP_TMP/$name.err" >&2
+        pp_fail "plugpull run ($name) exited $rc, expected $want"
+    fi
+}
+
+# --- 1. build or reuse ------------------------------------------------------
+rc=0
+"$PP_BIN" image build --out "$IMG" >"$PP_TMP/build.out" 2>"$PP_TMP/build.err" || rc=$?
+case $rc in
+0) ;;
+2) pp_skip "image build: $(grep -m1 'missing' "$PP_TMP/build.err" || tail -1 "$PP_TMP/build.err")" ;;
+*)
+    cat "$PP_TMP/build.err" >&2
+    pp_fail "plugpull image build exited $rc"
+    ;;
+esac
+
+# --- 6. bad input first: cheap, and no QEMU may start -------------------------
+rc=0
+PATH=/nonexistent "$PP_BIN" run --no-build --image "$IMG" --out "$PP_TMP/noqemu" \
+    2>"$PP_TMP/noqemu.err" || rc=$?
+[ "$rc" = 2 ] || pp_fail "QEMU missing: exit $rc, expected 2"
+grep -q 'qemu-system-x86_64 not found.*qemu-system-x86' "$PP_TMP/noqemu.err" ||
+    pp_fail "QEMU missing: message does not name the package: $(cat "$PP_TMP/noqemu.err")"
+run_expect 2 badrule --cut 'syscall:calls=fsinc' --out "$PP_TMP/badrule"
+grep -q "unknown call name 'fsinc'" "$PP_TMP/badrule.err" ||
+    pp_fail "bad rule: the shim's message is missing: $(cat "$PP_TMP/badrule.err")"
+[ -z "$(left_qemu)" ] || pp_fail "a QEMU started for bad input"
+pp_log "bad input: QEMU missing and a malformed rule exit 2 with the reason"
+
+# --- 2. smoke campaign: random-time cuts --------------------------------------
+S=$PP_TMP/smoke
+run_expect 0 smoke --iterations 3 --seed 42 --out "$S"
+[ "$(jq -r .tier "$S/summary.json")" = vm ] || pp_fail "summary.json: tier is not vm"
+[ "$(jq -r .bootloader "$S/summary.json")" = u-boot ] || pp_fail "summary.json: bootloader is not u-boot"
+[ "$(jq -r .cycles "$S/summary.json")" = 3 ] || pp_fail "summary.json: cycles is not 3"
+[ "$(jq -r .outcomes.pass "$S/summary.json")" = 3 ] || pp_fail "summary.json: not 3 passes"
+[ "$(jq -r '.calibration.trace_records > 1000' "$S/summary.json")" = true ] ||
+    pp_fail "summary.json: the calibration traced too few calls"
+[ "$(jq -r '.cases | length' "$S/points.json")" = 3 ] || pp_fail "points.json: not 3 points"
+jq -e '[.cases[].phase] | all(. == "pull" or . == "deploy" or . == "bootloader" or . == "cleanup" or . == "after-update")' \
+    "$S/points.json" >/dev/null || pp_fail "points.json: a cycle without a phase"
+grep -q '<testsuite name="plugpull.vm.random-time" tests="3" failures="0"' "$S/junit.xml" ||
+    pp_fail "junit.xml: not 3 tests, 0 failures"
+for case in "$S"/cases/*.json; do
+    id=$(jq -r .id "$case")
+    [ "$(jq -r .outcome "$case")" = pass ] || pp_fail "$id: $(jq -r '.outcome + ": " + .reason' "$case")"
+    [ "$(jq -r '.boots | length' "$case")" = 3 ] || pp_fail "$id: not 3 boots"
+    for log in $(jq -r '.boots[].serial_log' "$case"); do
+        grep -aq 'PLUGPULL-UBOOT zboot' "$log" || pp_fail "$id: $log: no U-Boot zboot line"
+    done
+    pp_log "$id: cut at $(jq -r '.cut_offset_s*100|floor/100' "$case") s of $(jq -r '.window_s*100|floor/100' "$case") s" \
+        "(phase $(jq -r .phase "$case")), booted $(jq -r '.boots[1].agent' "$case" | sed 's/.* version=\([^ ]*\).*/v\1/') after the cut," \
+        "resume $(jq -r .resume_bytes "$case") bytes, boot-to-verdict $(jq -r '.boot_to_verdict_s*10|floor/10' "$case") s"
+done
+WIN=$(jq -r .window_s "$S/summary.json")
+pp_log "smoke: 3/3 pass through U-Boot; $(jq -r '.cycles_per_hour*10|floor/10' "$S/summary.json") cycles/hour," \
+    "boot-to-verdict $(jq -r '.mean_boot_to_verdict_s*10|floor/10' "$S/summary.json") s (mean), window $(jq -r '.window_s*100|floor/100' "$S/summary.json") s"
+
+# --- 3. the shim-signalled cut at the bootloader swap --------------------------
+W=$PP_TMP/swap
+run_expect 0 swap --iterations 1 --seed 7 \
+    --cut 'syscall:ops=rename;path=*/boot/loader;timing=after' --out "$W"
+case=$(ls "$W"/cases/*.json)
+# The crash line names the rename's source: boot/loader.tmp -> boot/loader.
+jq -e '.crash_line | test("^CFI-CRASH .*call=renameat timing=after path=.*/boot/loader[.]tmp$")' "$case" >/dev/null ||
+    pp_fail "swap: no shim crash line at the rename onto boot/loader: $(jq -r .crash_line "$case")"
+[ "$(jq -r .cut_fired "$case")" = true ] || pp_fail "swap: the cut did not fire"
+[ "$(jq -r .outcome "$case")" = pass ] || pp_fail "swap: $(jq -r '.outcome + ": " + .reason' "$case")"
+pp_log "swap: cut at '$(jq -r .crash_line "$case")', $(jq -r .reason "$case")"
+rc=0
+"$PP_BIN" replay --keep "$PP_TMP/swap-replay" "$case" >"$PP_TMP/replay.out" 2>"$PP_TMP/replay.err" || rc=$?
+[ "$rc" = 0 ] || { cat "$PP_TMP/replay.err" >&2; pp_fail "replay of the swap case exited $rc"; }
+again=$(ls "$PP_TMP"/swap-replay/cases/*.json)
+jq -e '.crash_line | test("call=renameat timing=after path=.*/boot/loader[.]tmp$")' "$again" >/dev/null ||
+    pp_fail "replay: not cut at the same call: $(jq -r .crash_line "$again")"
+grep -q 'recorded pass, replayed pass' "$PP_TMP/replay.out" || pp_fail "replay: $(cat "$PP_TMP/replay.out")"
+pp_log "replay: $(cat "$PP_TMP/replay.out")"
+
+# --- 4. failing twin: kernel emptied after the cut -> brick -------------------
+B=$PP_TMP/brick
+run_expect 1 brick --iterations 1 --seed 42 --window "$WIN" --sabotage empty-kernel --out "$B"
+[ "$(jq -r .outcomes.brick "$B/summary.json")" = 1 ] || pp_fail "kernel emptied: not judged brick: $(cat "$B/summary.json")"
+case=$(ls "$B"/cases/*.json)
+log=$(jq -r '.boots[1].serial_log' "$case")
+[ -s "$log" ] || pp_fail "brick: serial log $log not kept"
+grep -aq 'PLUGPULL-UBOOT error: cannot load' "$log" || pp_fail "brick: $log has no U-Boot error line"
+disk=$(jq -r .disk "$case")
+[ -s "$disk" ] || pp_fail "brick: the failing cycle's disk was not kept"
+pp_log "kernel emptied: brick ($(jq -r .reason "$case")), serial log and disk kept"
+if "$PP_BIN" inspect --help 2>&1 | grep -q IMAGE; then
+    rc=0
+    "$PP_BIN" inspect --no-fallback "$disk" >"$PP_TMP/inspect.out" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || pp_fail "inspect of the bricked disk exited $rc, expected 1: $(cat "$PP_TMP/inspect.out")"
+    pp_log "inspect of the bricked disk: exit 1"
+fi
+
+# --- 5. failing twin: silent init -> hang ---------------------------------------
+H=$PP_TMP/hang
+run_expect 1 hang --iterations 1 --seed 42 --window "$WIN" --sabotage hang-init \
+    --hang-timeout 20 --out "$H"
+[ "$(jq -r .outcomes.hang "$H/summary.json")" = 1 ] || pp_fail "silent init: not judged hang: $(cat "$H/summary.json")"
+case=$(ls "$H"/cases/*.json)
+jq -e '.reason | test("console silent for 20 s")' "$case" >/dev/null || pp_fail "hang: reason: $(jq -r .reason "$case")"
+log=$(jq -r '.boots[1].serial_log' "$case")
+grep -aq 'Run /init as init process\|Freeing unused kernel' "$log" || pp_fail "hang: $log does not show the kernel booting"
+pp_log "silent init: hang ($(jq -r .reason "$case" | cut -c1-60)...), serial log kept"
+
+# --- 7. SIGINT mid-campaign -----------------------------------------------------
+I=$PP_TMP/sigint
+"$PP_BIN" run --no-build --image "$IMG" --iterations 5 --seed 3 --window "$WIN" \
+    --out "$I" 2>"$PP_TMP/sigint.err" &
+pid=$!
+# Wait for the first finished case, then interrupt the second cycle.
+i=0
+while [ ! -f "$I/cases/vm-c0000-s3.json" ] && [ $i -lt 240 ]; do
+    sleep 1
+    i=$((i + 1))
+done
+[ -f "$I/cases/vm-c0000-s3.json" ] || { kill "$pid"; pp_fail "SIGINT: no first case within 240 s"; }
+sleep 5
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 130 ] || { cat "$PP_TMP/sigint.err" >&2; pp_fail "SIGINT: exit $rc, expected 130"; }
+grep -q 'interrupted after 1 finished cycle' "$PP_TMP/sigint.err" || pp_fail "SIGINT: message: $(tail -3 "$PP_TMP/sigint.err")"
+[ "$(jq -r .interrupted "$I/summary.json")" = true ] || pp_fail "SIGINT: summary not marked interrupted"
+[ "$(jq -r .cycles "$I/summary.json")" = 1 ] || pp_fail "SIGINT: the finished cycle is not in the summary"
+[ -z "$(left_qemu)" ] || pp_fail "SIGINT: QEMU left running: $(left_qemu)"
+pp_log "SIGINT: exit 130, 1 finished cycle kept, no QEMU left"
+
+# --- 8. nothing left ----------------------------------------------------------
+l=$(left_qemu)
+[ -z "$l" ] || pp_fail "QEMU still running: $l"
+pp_log "PASS"
