@@ -12,11 +12,12 @@ import os
 import tempfile
 
 # The oracle's verdicts, in the order of harness/simout.c's summary.
-OUTCOMES = ("pass", "brick", "wrong-tree", "repo-corrupt", "no-rollback",
-            "stuck", "redownload")
+OUTCOMES = ("pass", "brick", "hang", "wrong-tree", "repo-corrupt",
+            "no-rollback", "stuck", "redownload")
 OUTCOME_COLOURS = {
     "pass": "#2e7d32",
     "brick": "#b71c1c",
+    "hang": "#4e342e",
     "wrong-tree": "#e65100",
     "repo-corrupt": "#6a1b9a",
     "no-rollback": "#c79100",
@@ -26,6 +27,7 @@ OUTCOME_COLOURS = {
 OUTCOME_MEANINGS = {
     "pass": "boots a complete known-good tree; a resumed update ends on the new version",
     "brick": "nothing boots",
+    "hang": "the device stops answering: a silent console before the agent, or a command that never ends (VM tier)",
     "wrong-tree": "boots an incomplete, mixed or unknown tree",
     "repo-corrupt": "a ref points at a commit with missing or corrupt objects",
     "no-rollback": "the rollback entry is lost",
