@@ -144,15 +144,15 @@ def _plots(cmp):
         svg = svgplot.lanes("A and B against crash point",
                             [("A", "#424242", _marks(pa)),
                              ("B", "#424242", _marks(pb)), change_lane],
-                            rb, svgplot.phase_bands(pb, rb),
+                            svgplot.calls_axis(rb), svgplot.phase_bands(pb, rb),
                             cmp["b"]["commit_point"], lane_h=26)
         return intro + svg
     svg_a = svgplot.lanes("A against its crash points", [("A", "#424242", _marks(pa))],
-                          ra, svgplot.phase_bands(pa, ra),
+                          svgplot.calls_axis(ra), svgplot.phase_bands(pa, ra),
                           cmp["a"]["commit_point"], lane_h=26)
     svg_b = svgplot.lanes("B against its crash points",
                           [("B", "#424242", _marks(pb)), change_lane],
-                          rb, svgplot.phase_bands(pb, rb),
+                          svgplot.calls_axis(rb), svgplot.phase_bands(pb, rb),
                           cmp["b"]["commit_point"], lane_h=26)
     return (intro + "<h3>A (its own trace)</h3>" + svg_a
             + "<h3>B (its own trace)</h3>" + svg_b)
