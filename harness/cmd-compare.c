@@ -4,8 +4,11 @@
  *
  * A and B are result directories of `plugpull sim` run with the same
  * model, seed and choice of points, on two builds of the client, two
- * firmware versions or two configurations.  Their crash points are paired:
+ * firmware versions or two configurations, or of `plugpull run` (the VM
+ * tier) with the same cut and seed.  Their crash points are paired:
  *
+ *   - VM tier: by id ("vm-c<cycle>-s<seed>": the same draw in both); the
+ *     time of a cut is measured, not chosen, so it is no key;
  *   - by call index k when both traces have the same length (the usual
  *     case: same client, same workload);
  *   - otherwise by phase and position: the i-th point judged in A's pull
@@ -44,6 +47,7 @@ typedef struct {
     gint64 records;
     gint64 commit_point;
     guint failed;
+    gboolean vm;               /* tier "vm": points are power-cut cycles */
 } Campaign;
 
 typedef enum {
@@ -134,7 +138,7 @@ load_object(const char *dir, const char *name, JsonParser **parser,
     g_autofree char *path = g_build_filename(dir, name, NULL);
     if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "%s: no %s (not a plugpull sim result directory?)", dir,
+                    "%s: no %s (not a plugpull result directory?)", dir,
                     name);
         return FALSE;
     }
@@ -174,6 +178,9 @@ campaign_load(Campaign *c, const char *dir, GError **error)
     }
     g_ptr_array_sort(c->points, by_k);
     c->records = int_member(points, "trace_records");
+    c->vm = g_str_equal(json_object_get_string_member_with_default(
+                            points, "tier",
+                            str_member(c->summary, "tier")), "vm");
     c->commit_point = json_object_get_int_member_with_default(
         points, "commit_point", -1);
     return TRUE;
@@ -186,7 +193,9 @@ campaign_load(Campaign *c, const char *dir, GError **error)
 static void
 check_comparable(const Campaign *a, const Campaign *b, GPtrArray *out)
 {
-    const char *keys[] = { "model", "points", NULL };
+    /* "?" in both when absent: model and points are the sim tier's, cut
+       the VM tier's. */
+    const char *keys[] = { "tier", "model", "points", "cut", NULL };
     for (guint i = 0; keys[i] != NULL; i++) {
         const char *va = str_member(a->summary, keys[i]);
         const char *vb = str_member(b->summary, keys[i]);
@@ -257,6 +266,29 @@ match_by_k(const Campaign *a, const Campaign *b, GArray *pairs)
     }
 }
 
+/* VM tier: cycle by cycle (the same id is the same draw); the pairs in
+   the order of A's cut times, then the cycles only B has. */
+static void
+match_by_id(const Campaign *a, const Campaign *b, GArray *pairs)
+{
+    g_autoptr(GHashTable) in_b = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < b->points->len; i++) {
+        JsonObject *pb = b->points->pdata[i];
+        g_hash_table_insert(in_b, (gpointer)str_member(pb, "id"), pb);
+    }
+    for (guint i = 0; i < a->points->len; i++) {
+        const char *id = str_member(a->points->pdata[i], "id");
+        add_pair(pairs, a->points->pdata[i], g_hash_table_lookup(in_b, id));
+        g_hash_table_remove(in_b, id);
+    }
+    for (guint i = 0; i < b->points->len; i++) {
+        JsonObject *pb = b->points->pdata[i];
+        if (g_hash_table_contains(in_b, str_member(pb, "id"))) {
+            add_pair(pairs, NULL, pb);
+        }
+    }
+}
+
 /* The points of one phase, in order. */
 static GPtrArray *
 phase_points(const Campaign *c, const char *phase)
@@ -305,6 +337,17 @@ print_campaign(const char *label, const Campaign *c)
 {
     JsonObject *sc = object_member(c->summary, "scenario");
     JsonObject *client = object_member(c->summary, "client");
+    if (c->vm) {
+        g_print("%s: %s\n   scenario %s, VM tier (%s), cut %s, seed %"
+                G_GINT64_FORMAT ": %u cycles, %u failed%s\n", label, c->dir,
+                str_member(sc, "name"), str_member(c->summary, "bootloader"),
+                str_member(c->summary, "cut"), int_member(c->summary, "seed"),
+                c->points->len, c->failed,
+                json_object_get_boolean_member_with_default(
+                    c->summary, "interrupted", FALSE)
+                ? " (INTERRUPTED run)" : "");
+        return;
+    }
     g_print("%s: %s\n   scenario %s, model %s, seed %" G_GINT64_FORMAT
             ", points %s, client %s %s: %u crash points, %u failed%s\n",
             label, c->dir, str_member(sc, "name"),
@@ -321,6 +364,10 @@ describe_point(JsonObject *p)
 {
     if (p == NULL) {
         return g_strdup("-");
+    }
+    if (json_object_has_member(p, "time_s")) {
+        return g_strdup_printf("t=%.3fs %s", double_member(p, "time_s"),
+                               str_member(p, "outcome"));
     }
     return g_strdup_printf("k=%" G_GINT64_FORMAT " %s", int_member(p, "k"),
                            str_member(p, "outcome"));
@@ -372,7 +419,9 @@ typedef struct {
     gint64 objects;
     gint64 refetched;
     double duration;
-    double per_minute;
+    double rate;
+    const char *rate_unit;
+    gboolean objects_counted;    /* the VM tier counts bytes only */
 } Cost;
 
 static Cost
@@ -385,8 +434,22 @@ campaign_cost(const Campaign *c)
         .objects = int_member(r, "objects_downloaded"),
         .refetched = int_member(r, "objects_redownloaded"),
         .duration = double_member(c->summary, "duration_s"),
-        .per_minute = double_member(c->summary, "states_per_minute"),
+        .rate = double_member(c->summary, "states_per_minute"),
+        .rate_unit = "states/minute",
+        .objects_counted = TRUE,
     };
+    if (c->vm) {
+        /* No "resume" section: the stand-in server counted the bytes of
+           each resumed cycle; objects are not counted. */
+        for (guint i = 0; i < c->points->len; i++) {
+            cost.checked += json_object_get_boolean_member_with_default(
+                c->points->pdata[i], "resumed", FALSE);
+        }
+        cost.bytes = int_member(c->summary, "resume_bytes_total");
+        cost.rate = double_member(c->summary, "cycles_per_hour");
+        cost.rate_unit = "cycles/hour";
+        cost.objects_counted = FALSE;
+    }
     return cost;
 }
 
@@ -399,15 +462,20 @@ print_cost(const Cost *a, const Cost *b)
                                              G_FORMAT_SIZE_IEC_UNITS);
     g_autofree char *mb = g_format_size_full(b->checked ? b->bytes / b->checked : 0,
                                              G_FORMAT_SIZE_IEC_UNITS);
-    g_print("resume: A %u resumed, %s, %" G_GINT64_FORMAT " objects, %"
-            G_GINT64_FORMAT " re-downloaded; B %u resumed, %s, %"
-            G_GINT64_FORMAT " objects, %" G_GINT64_FORMAT " re-downloaded "
-            "(%+" G_GINT64_FORMAT "); per resumed case %s -> %s\n",
-            a->checked, ba, a->objects, a->refetched, b->checked, bb,
-            b->objects, b->refetched, b->refetched - a->refetched, ma, mb);
-    g_print("duration: A %.1f s (%.0f states/minute), B %.1f s (%.0f "
-            "states/minute): %+.1f s\n", a->duration, a->per_minute,
-            b->duration, b->per_minute, b->duration - a->duration);
+    if (!a->objects_counted || !b->objects_counted) {
+        g_print("resume: A %u resumed, %s; B %u resumed, %s; per resumed "
+                "cycle %s -> %s\n", a->checked, ba, b->checked, bb, ma, mb);
+    } else {
+        g_print("resume: A %u resumed, %s, %" G_GINT64_FORMAT " objects, %"
+                G_GINT64_FORMAT " re-downloaded; B %u resumed, %s, %"
+                G_GINT64_FORMAT " objects, %" G_GINT64_FORMAT " re-downloaded "
+                "(%+" G_GINT64_FORMAT "); per resumed case %s -> %s\n",
+                a->checked, ba, a->objects, a->refetched, b->checked, bb,
+                b->objects, b->refetched, b->refetched - a->refetched, ma, mb);
+    }
+    g_print("duration: A %.1f s (%.0f %s), B %.1f s (%.0f %s): %+.1f s\n",
+            a->duration, a->rate, a->rate_unit, b->duration, b->rate,
+            b->rate_unit, b->duration - a->duration);
 }
 
 static void
@@ -441,7 +509,7 @@ add_campaign(JsonBuilder *bld, const char *name, const Campaign *c)
 }
 
 static JsonNode *
-compare_to_json(const Campaign *a, const Campaign *b, gboolean by_k_matched,
+compare_to_json(const Campaign *a, const Campaign *b, const char *matching,
                 GPtrArray *mismatches, const guint *counts, gboolean regressed,
                 const char *verdict, GArray *pairs)
 {
@@ -454,7 +522,7 @@ compare_to_json(const Campaign *a, const Campaign *b, gboolean by_k_matched,
     add_campaign(bld, "a", a);
     add_campaign(bld, "b", b);
     json_builder_set_member_name(bld, "matching");
-    json_builder_add_string_value(bld, by_k_matched ? "k" : "phase-position");
+    json_builder_add_string_value(bld, matching);
     json_builder_set_member_name(bld, "mismatches");
     json_builder_begin_array(bld);
     for (guint i = 0; i < mismatches->len; i++) {
@@ -526,8 +594,9 @@ pp_cmd_compare(int argc, char **argv)
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("A B");
     g_autoptr(GError) error = NULL;
-    g_option_context_set_summary(ctx, "Compare two sim result directories "
-                                 "crash point by crash point.\nExit status: "
+    g_option_context_set_summary(ctx, "Compare two sim (or two VM) result "
+                                 "directories crash point by crash point "
+                                 "(cycle by cycle).\nExit status: "
                                  "0 B does not regress, 1 B regresses (a "
                                  "point fails that passed in A, or more "
                                  "failures), 2 usage, 3 harness failure.");
@@ -564,11 +633,15 @@ pp_cmd_compare(int argc, char **argv)
 
     print_campaign("A", &a);
     print_campaign("B", &b);
-    gboolean same_trace = a.records == b.records;
+    const char *matching = "k";
     g_autoptr(GArray) pairs = g_array_new(FALSE, FALSE, sizeof(Pair));
-    if (same_trace) {
+    if (a.vm && b.vm) {
+        matching = "id";
+        match_by_id(&a, &b, pairs);
+    } else if (a.records == b.records) {
         match_by_k(&a, &b, pairs);
     } else {
+        matching = "phase-position";
         g_print("traces differ in length (A %" G_GINT64_FORMAT " calls, B %"
                 G_GINT64_FORMAT "): crash points matched by phase and "
                 "position, not by call index\n", a.records, b.records);
@@ -613,7 +686,7 @@ pp_cmd_compare(int argc, char **argv)
     }
     g_print("verdict: %s\n", verdict);
     if (out != NULL) {
-        g_autoptr(JsonNode) root = compare_to_json(&a, &b, same_trace,
+        g_autoptr(JsonNode) root = compare_to_json(&a, &b, matching,
                                                    mismatches, counts,
                                                    regressed, verdict, pairs);
         if (!write_outputs(out, root, &error)) {

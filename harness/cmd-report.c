@@ -1,5 +1,6 @@
 /*
- * cmd-report.c: plugpull report DIR: the HTML report of a sim run.
+ * cmd-report.c: plugpull report DIR: the HTML report of a sim run or of a
+ * VM run (plugpull run): the page tells the tiers apart by "tier".
  *
  * The page itself is written by reports/report.py (python3, standard
  * library only: string work and SVG are easier to read there than in C).
@@ -69,8 +70,9 @@ pp_cmd_report(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = g_option_context_new("DIR");
     g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Write DIR/report.html, a self-contained "
-                                 "page on the sim run whose results are in "
-                                 "DIR.\nExit status: 0 written, 2 usage or "
+                                 "page on the sim or VM run whose results "
+                                 "are in DIR.\nExit status: 0 written, 2 "
+                                 "usage or "
                                  "DIR is not a result directory, 3 harness "
                                  "failure.");
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -86,7 +88,7 @@ pp_cmd_report(int argc, char **argv)
     g_autofree char *summary = g_build_filename(argv[1], "summary.json", NULL);
     if (!g_file_test(summary, G_FILE_TEST_IS_REGULAR)) {
         g_printerr("plugpull: report: %s: no summary.json (not a plugpull "
-                   "sim result directory?)\n", argv[1]);
+                   "result directory?)\n", argv[1]);
         return PP_EXIT_USAGE;
     }
     const char *args[] = { argv[1], out != NULL ? "--out" : NULL, out, NULL };

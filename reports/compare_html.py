@@ -7,6 +7,9 @@ the outcome of both against the crash point with the changes marked, the
 newly failing points with B's evidence and replay commands, the newly
 passing and changed ones, and the change in resume cost and duration.
 
+Two VM-tier campaigns (matching "id") are paired cycle by cycle; their
+axis is the seconds into the update at which the power was cut.
+
 Exit status: 0 written, 2 unreadable input, 3 the page could not be
 written.
 """
@@ -20,9 +23,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import svgplot  # noqa: E402
 from campaign import Campaign, CampaignError  # noqa: E402
-from evidence import render_case  # noqa: E402
+from evidence import render_case, render_vm_case  # noqa: E402
 from pagekit import (OUTCOME_COLOURS, OUTCOMES, chip, esc, human_bytes,  # noqa: E402
                      page, signed, signed_bytes, table, write_atomic)
+from report import vm_phase_caption  # noqa: E402
 
 CHANGE_COLOURS = {
     "newly-failing": "#d50000",
@@ -39,18 +43,42 @@ CHANGE_TITLES = {
 }
 
 
+def _vm(cmp):
+    return cmp["matching"] == "id"
+
+
+def _name(summary):
+    sc = summary.get("scenario")
+    return (sc.get("name") if isinstance(sc, dict) else sc) or "?"
+
+
+def _client(summary):
+    c = summary.get("client") or {}
+    return "%s %s" % (c.get("path", "?"), c.get("version", "?"))
+
+
 def _banner(cmp):
     cls = "bad" if cmp["regressed"] else "ok"
     a, b = cmp["a"]["summary"], cmp["b"]["summary"]
-    meta = ("A: <b>%s</b> (%s %s) &middot; B: <b>%s</b> (%s %s) &middot; "
-            "model %s &middot; seed %s &middot; points %s"
-            % (esc(a["scenario"]["name"]), esc(a["client"]["path"]),
-               esc(a["client"]["version"]), esc(b["scenario"]["name"]),
-               esc(b["client"]["path"]), esc(b["client"]["version"]),
-               esc(b.get("model")), esc(b.get("seed")), esc(b.get("points"))))
+    if _vm(cmp):
+        meta = ("A: <b>%s</b> &middot; B: <b>%s</b> &middot; VM tier, %s "
+                "&middot; cut %s &middot; seed %s"
+                % (esc(_name(a)), esc(_name(b)), esc(b.get("bootloader")),
+                   esc(b.get("cut")), esc(b.get("seed"))))
+    else:
+        meta = ("A: <b>%s</b> (%s) &middot; B: <b>%s</b> (%s) &middot; "
+                "model %s &middot; seed %s &middot; points %s"
+                % (esc(_name(a)), esc(_client(a)), esc(_name(b)),
+                   esc(_client(b)), esc(b.get("model")), esc(b.get("seed")),
+                   esc(b.get("points"))))
     out = ['<div class="banner %s"><div class="big">%s</div>'
            '<div class="meta">%s</div></div>' % (cls, esc(cmp["verdict"]), meta)]
-    if cmp["matching"] != "k":
+    if _vm(cmp):
+        out.append('<p class="note">Power-cut cycles were matched by id: the '
+                   "same cycle of the same seed draws the same cut in both "
+                   "runs. Where a cycle's cut fell is measured, so the two "
+                   "times of a pair may differ.</p>")
+    elif cmp["matching"] != "k":
         out.append('<p class="note">The traces differ in length (A %d calls, B '
                    "%d): crash points were matched by phase and position, not by "
                    "call index, so a pair is the i-th point of a phase in each."
@@ -66,33 +94,76 @@ def _banner(cmp):
     return "".join(out)
 
 
+def _row(label, va, vb, delta=None):
+    return [esc(label), va, vb, delta or ""]
+
+
+def _num(label, xa, xb, fmt=str, dfmt="%d"):
+    delta = signed_bytes(xb - xa) if fmt is human_bytes \
+        else signed(xb - xa, dfmt)
+    return _row(label, fmt(xa), fmt(xb), delta)
+
+
+def _outcome_rows(a, b):
+    rows = []
+    for o in OUTCOMES:
+        oa, ob = a.get("outcomes", {}).get(o, 0), b.get("outcomes", {}).get(o, 0)
+        rows.append(_row(o, str(oa), str(ob), signed(ob - oa)))
+    return rows
+
+
+def _side_by_side_vm(cmp):
+    a, b = cmp["a"]["summary"], cmp["b"]["summary"]
+
+    def resumed(side):
+        return sum(1 for p in cmp["pairs"] if p[side] and p[side].get("resumed"))
+
+    def secs(v):
+        return "%.1f" % v
+
+    rows = [
+        _row("directory", "<code>%s</code>" % esc(cmp["a"]["dir"]),
+             "<code>%s</code>" % esc(cmp["b"]["dir"])),
+        _row("scenario", esc(_name(a)), esc(_name(b))),
+        _row("cut", "<code>%s</code>" % esc(a.get("cut")),
+             "<code>%s</code>" % esc(b.get("cut"))),
+        _row("image", "<code>%s</code>" % esc(a.get("image")),
+             "<code>%s</code>" % esc(b.get("image"))),
+        _num("cycles", a.get("cycles", 0), b.get("cycles", 0)),
+        _num("failures", cmp["a"]["failed"], cmp["b"]["failed"]),
+    ] + _outcome_rows(a, b) + [
+        _num("resumed", resumed("a"), resumed("b")),
+        _num("resume: bytes downloaded", a.get("resume_bytes_total", 0),
+             b.get("resume_bytes_total", 0), human_bytes),
+        _num("duration (s)", a.get("duration_s", 0.0), b.get("duration_s", 0.0),
+             secs, "%.1f"),
+        _num("cycles per hour", a.get("cycles_per_hour", 0.0),
+             b.get("cycles_per_hour", 0.0), secs, "%.1f"),
+        _num("mean boot-to-verdict (s)", a.get("mean_boot_to_verdict_s", 0.0),
+             b.get("mean_boot_to_verdict_s", 0.0), secs, "%.1f"),
+    ]
+    return "<h2>The two runs</h2>" + table(
+        [("", False), ("A", False), ("B", False), ("B \u2212 A", True)], rows)
+
+
 def _side_by_side(cmp):
+    if _vm(cmp):
+        return _side_by_side_vm(cmp)
     a, b = cmp["a"]["summary"], cmp["b"]["summary"]
     ra, rb = a.get("resume", {}), b.get("resume", {})
-
-    def row(label, va, vb, delta=None):
-        return [esc(label), va, vb, delta or ""]
-
-    def num(label, xa, xb, fmt=str, dfmt="%d"):
-        delta = signed_bytes(xb - xa) if fmt is human_bytes \
-            else signed(xb - xa, dfmt)
-        return row(label, fmt(xa), fmt(xb), delta)
+    row, num = _row, _num
 
     rows = [
         row("directory", "<code>%s</code>" % esc(cmp["a"]["dir"]),
             "<code>%s</code>" % esc(cmp["b"]["dir"])),
-        row("scenario", esc(a["scenario"]["name"]), esc(b["scenario"]["name"])),
-        row("client", esc("%s %s" % (a["client"]["path"], a["client"]["version"])),
-            esc("%s %s" % (b["client"]["path"], b["client"]["version"]))),
+        row("scenario", esc(_name(a)), esc(_name(b))),
+        row("client", esc(_client(a)), esc(_client(b))),
         num("traced calls", cmp["a"]["trace_records"], cmp["b"]["trace_records"]),
         row("commit point", "#%d" % cmp["a"]["commit_point"],
             "#%d" % cmp["b"]["commit_point"]),
         num("crash points", a.get("cases", 0), b.get("cases", 0)),
         num("failures", cmp["a"]["failed"], cmp["b"]["failed"]),
-    ]
-    for o in OUTCOMES:
-        oa, ob = a.get("outcomes", {}).get(o, 0), b.get("outcomes", {}).get(o, 0)
-        rows.append(row(o, str(oa), str(ob), signed(ob - oa)))
+    ] + _outcome_rows(a, b)
     rows += [
         num("resumed", ra.get("checked", 0), rb.get("checked", 0)),
         num("resume: bytes downloaded", ra.get("bytes_downloaded", 0),
@@ -121,56 +192,90 @@ def _counts(cmp):
     return '<h2>Crash points, pair by pair</h2><div class="counts">%s</div>' % chips
 
 
+def _pos(p):
+    """Where a point lies on the axis: seconds (VM tier) or a call index."""
+    return p["time_s"] if "time_s" in p else p["k"]
+
+
+def _where(p):
+    return ("t=%.3f s" % p["time_s"]) if "time_s" in p else ("k=%d" % p["k"])
+
+
 def _marks(points):
-    return [(p["k"], OUTCOME_COLOURS.get(p["outcome"], "#757575"),
-             "%s k=%d %s: %s" % (p["id"], p["k"], p["outcome"], p["reason"]))
+    return [(_pos(p), OUTCOME_COLOURS.get(p["outcome"], "#757575"),
+             "%s %s %s: %s" % (p["id"], _where(p), p["outcome"], p["reason"]))
             for p in points]
 
 
-def _plots(cmp):
+def _plots(cmp, camp_b):
     pairs = cmp["pairs"]
     pa = [p["a"] for p in pairs if p["a"]]
     pb = [p["b"] for p in pairs if p["b"]]
     changed = [p for p in pairs if p["change"] in CHANGE_TITLES]
     change_lane = ("changes", "#d50000", [
-        (p["b"]["k"], CHANGE_COLOURS[p["change"]],
-         "%s: A %s -> B %s" % (p["change"], p["a"]["outcome"], p["b"]["outcome"]))
+        (_pos(p["b"]), CHANGE_COLOURS[p["change"]],
+         "%s %s: A %s -> B %s" % (p["b"]["id"], p["change"], p["a"]["outcome"],
+                                  p["b"]["outcome"]))
         for p in changed])
     ra, rb = cmp["a"]["trace_records"], cmp["b"]["trace_records"]
     intro = ('<p class="small">Ticks coloured by outcome; the "changes" lane '
              "marks newly failing (red), newly passing (green) and changed "
-             "(orange) points at B's crash point.</p>")
+             "(orange) points at B's %s.</p>"
+             % ("time of the cut" if _vm(cmp) else "crash point"))
+    lane_list = [("A", "#424242", _marks(pa)), ("B", "#424242", _marks(pb)),
+                 change_lane]
+    if _vm(cmp):
+        window = max(float(cmp[s]["summary"].get("window_s") or 0)
+                     for s in ("a", "b"))
+        latest = max([p["time_s"] for p in pa + pb] + [0.0])
+        axis = svgplot.seconds_axis(max(window, latest * 1.05))
+        bands, caption = [], ""
+        if camp_b is not None:
+            bands = svgplot.timeline_bands(camp_b.phase_start_s,
+                                           float(camp_b.window_s))
+            caption = ('<p class="small">B\'s phases. %s</p>'
+                       % vm_phase_caption(camp_b, bands))
+        svg = svgplot.lanes("A and B against the time of the cut", lane_list,
+                            axis, bands, None, lane_h=26)
+        return intro + caption + svg
     if cmp["matching"] == "k":
-        svg = svgplot.lanes("A and B against crash point",
-                            [("A", "#424242", _marks(pa)),
-                             ("B", "#424242", _marks(pb)), change_lane],
-                            rb, svgplot.phase_bands(pb, rb),
+        svg = svgplot.lanes("A and B against crash point", lane_list,
+                            svgplot.calls_axis(rb), svgplot.phase_bands(pb, rb),
                             cmp["b"]["commit_point"], lane_h=26)
         return intro + svg
     svg_a = svgplot.lanes("A against its crash points", [("A", "#424242", _marks(pa))],
-                          ra, svgplot.phase_bands(pa, ra),
+                          svgplot.calls_axis(ra), svgplot.phase_bands(pa, ra),
                           cmp["a"]["commit_point"], lane_h=26)
     svg_b = svgplot.lanes("B against its crash points",
                           [("B", "#424242", _marks(pb)), change_lane],
-                          rb, svgplot.phase_bands(pb, rb),
+                          svgplot.calls_axis(rb), svgplot.phase_bands(pb, rb),
                           cmp["b"]["commit_point"], lane_h=26)
     return (intro + "<h3>A (its own trace)</h3>" + svg_a
             + "<h3>B (its own trace)</h3>" + svg_b)
 
 
-def _pair_table(pairs, b_dir):
+def _pair_table(pairs, b_dir, vm):
     rows = []
     for p in pairs:
         a, b = p["a"], p["b"]
         cmd = "plugpull replay cases/%s.json" % b["id"]
-        rows.append([esc(b["phase"]), str(a["k"]), chip(a["outcome"]),
-                     str(b["k"]), chip(b["outcome"]), esc(b["reason"]),
-                     "<code>%s</code>" % esc(cmd) if b["outcome"] != "pass" else ""])
+        if vm:
+            pos = ["%.3f" % a["time_s"], chip(a["outcome"]),
+                   "%.3f" % b["time_s"], chip(b["outcome"])]
+        else:
+            pos = [str(a["k"]), chip(a["outcome"]), str(b["k"]),
+                   chip(b["outcome"])]
+        rows.append(([esc(b["id"])] if vm else []) + [esc(b.get("phase"))]
+                    + pos + [esc(b["reason"]),
+                             "<code>%s</code>" % esc(cmd)
+                             if b["outcome"] != "pass" else ""])
+    where = "t (s)" if vm else "k"
     return ('<p class="small">Replay commands run in B\'s directory, <code>%s'
             "</code>.</p>" % esc(b_dir)
-            + table([("phase", False), ("A k", True), ("A", False),
-                     ("B k", True), ("B", False), ("B's reason", False),
-                     ("replay (in B)", False)], rows))
+            + table(([("cycle", False)] if vm else [])
+                    + [("phase", False), ("A " + where, True), ("A", False),
+                       ("B " + where, True), ("B", False),
+                       ("B's reason", False), ("replay (in B)", False)], rows))
 
 
 def _changes(cmp, camp_b):
@@ -181,12 +286,16 @@ def _changes(cmp, camp_b):
         if not pairs:
             out.append("<p>None.</p>")
             continue
-        out.append(_pair_table(pairs, cmp["b"]["dir"]))
+        out.append(_pair_table(pairs, cmp["b"]["dir"], _vm(cmp)))
         if change == "newly-failing" and camp_b is not None:
             out.append("<h3>B's evidence for each newly failing point</h3>")
             for i, p in enumerate(pairs):
-                html = render_case(p["b"], camp_b.case_files.get(p["b"]["id"]),
-                                   camp_b.replay_command(p["b"]["id"]))
+                case = camp_b.case_files.get(p["b"]["id"])
+                if camp_b.vm:
+                    html = render_vm_case(p["b"], case, camp_b)
+                else:
+                    html = render_case(p["b"], case,
+                                       camp_b.replay_command(p["b"]["id"]))
                 if i == 0:
                     html = html.replace("<details>", "<details open>", 1)
                 out.append(html)
@@ -199,6 +308,17 @@ def _resume(cmp):
     head = "<h2>Resume cost where both were resumed (%d)</h2>" % len(both)
     if not both:
         return head + "<p>No crash point was resumed in both runs.</p>"
+    if _vm(cmp):
+        rows = [[esc(p["b"]["id"]), esc(p["b"]["phase"]),
+                 "%.3f" % p["a"]["time_s"], "%.3f" % p["b"]["time_s"],
+                 human_bytes(p["a"].get("resume_bytes", 0)),
+                 human_bytes(p["b"].get("resume_bytes", 0)),
+                 signed(p["b"].get("resume_bytes", 0)
+                        - p["a"].get("resume_bytes", 0))] for p in both]
+        return head + table([("cycle", False), ("phase", False),
+                             ("A t (s)", True), ("B t (s)", True),
+                             ("A bytes", True), ("B bytes", True),
+                             ("\u0394 bytes", True)], rows)
     rows = []
     for p in both:
         a, b = p["a"], p["b"]
@@ -219,10 +339,10 @@ def build(cmp):
         camp_b = Campaign(cmp["b"]["dir"])
     except CampaignError:
         camp_b = None       # evidence left out; the pairs still tell
-    title = "plugpull compare: %s vs %s" % (cmp["a"]["summary"]["scenario"]["name"],
-                                            cmp["b"]["summary"]["scenario"]["name"])
+    title = "plugpull compare: %s vs %s" % (_name(cmp["a"]["summary"]),
+                                            _name(cmp["b"]["summary"]))
     body = ("<h1>%s</h1>" % esc(title) + _banner(cmp) + _side_by_side(cmp)
-            + _counts(cmp) + _plots(cmp) + _changes(cmp, camp_b)
+            + _counts(cmp) + _plots(cmp, camp_b) + _changes(cmp, camp_b)
             + _resume(cmp))
     return page(title, body)
 

@@ -9,6 +9,7 @@ years later.  Python standard library only.
 
 import html
 import os
+import re
 import tempfile
 
 # The oracle's verdicts, in the order of harness/simout.c's summary.
@@ -85,6 +86,31 @@ def esc(value):
     if value is None:
         return "\u2014"
     return html.escape(str(value), quote=True)
+
+
+# Terminal control in console text: CSI sequences (colours, cursor moves),
+# OSC strings, character-set selections, other two-byte escapes.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)"
+                      r"|[()#][0-9A-Za-z]|[^78\n])")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def console_text(text):
+    """What a terminal would show of a serial console or a progress bar,
+    as plain text: CR-LF ends a line; a bare CR and ESC 8 (restore the
+    cursor saved by ESC 7) return to the start of the line, so the last
+    write wins; a backspace erases; other escapes and controls go."""
+    text = text.replace("\r\n", "\n").replace("\x1b7", "").replace("\x1b8", "\r")
+    text = _ESCAPES.sub("", text)
+    lines = []
+    for line in text.split("\n"):
+        parts = [p for p in line.split("\r") if p.strip()]
+        line = parts[-1] if parts else ""
+        while "\b" in line:
+            i = line.index("\b")
+            line = line[:max(i - 1, 0)] + line[i + 1:]
+        lines.append(_CONTROLS.sub("", line))
+    return "\n".join(lines)
 
 
 def human_bytes(n):

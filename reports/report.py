@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""report.py DIR [--out FILE]: the HTML report of one `plugpull sim` run.
+"""report.py DIR [--out FILE]: the HTML report of one `plugpull sim` or
+`plugpull run` (VM tier) campaign.
 
 Run by `plugpull report DIR` (harness/cmd-report.c).  Writes DIR/report.html
 (or FILE) atomically: one self-contained page with the verdict, the outcome
-counts, the outcome and the resume cost against the crash point (inline
-SVG), a table per phase, and every failing case with its evidence and the
-command that replays it.
+counts, the outcome and the resume cost against where the power was cut
+(inline SVG), a table per phase, and every failing case with its evidence
+and the command that replays it.
+
+Where the power was cut: for the simulation tier, the crash point k (a
+call index in the trace); for the VM tier, the seconds into the update,
+over the phases of the calibration run's timeline.
 
 Exit status: 0 written, 2 DIR is not a campaign, 3 the page could not be
 written.
@@ -19,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import svgplot  # noqa: E402
 from campaign import Campaign, CampaignError  # noqa: E402
-from evidence import render_case  # noqa: E402
+from evidence import render_case, render_vm_case  # noqa: E402
 from pagekit import (OUTCOME_COLOURS, OUTCOME_MEANINGS, OUTCOMES, PHASES,  # noqa: E402
                      chip, esc, human_bytes, kv_table, page, table,
                      write_atomic)
@@ -28,24 +33,39 @@ EXIT_USAGE = 2
 EXIT_HARNESS = 3
 
 
+def _scenario(s):
+    sc = s.get("scenario")
+    return sc if isinstance(sc, dict) else {"name": sc}
+
+
 def _banner(camp):
     s = camp.summary
     failed = s.get("failed", 0)
-    cases = s.get("cases", len(camp.points))
-    if s.get("interrupted"):
-        cls, big = "warn", "INTERRUPTED: %d failure(s) in %d crash points judged" % (
-            failed, cases)
-    elif failed == 0:
-        cls, big = "ok", "PASS: %d crash points, 0 failures" % cases
+    if camp.vm:
+        cases = s.get("cycles", len(camp.points))
+        what = "power-cut cycle" + ("" if cases == 1 else "s")
     else:
-        cls, big = "bad", "%d failure(s) in %d crash points" % (failed, cases)
-    sc = s.get("scenario", {})
+        cases, what = s.get("cases", len(camp.points)), "crash points"
+    if s.get("interrupted"):
+        cls, big = "warn", "INTERRUPTED: %d failure(s) in %d %s judged" % (
+            failed, cases, what)
+    elif failed == 0:
+        cls, big = "ok", "PASS: %d %s, 0 failures" % (cases, what)
+    else:
+        cls, big = "bad", "%d failure(s) in %d %s" % (failed, cases, what)
+    sc = _scenario(s)
     client = s.get("client", {})
-    meta = ("scenario <b>%s</b> &middot; model <b>%s</b> &middot; seed <b>%s</b>"
-            " &middot; points %s &middot; client %s <b>%s</b>"
-            % (esc(sc.get("name")), esc(s.get("model")), esc(s.get("seed")),
-               esc(s.get("points")), esc(client.get("path")),
-               esc(client.get("version"))))
+    if camp.vm:
+        meta = ("scenario <b>%s</b> &middot; VM tier, %s &middot; cut <b>%s</b>"
+                " &middot; seed <b>%s</b>"
+                % (esc(sc.get("name")), esc(s.get("bootloader")),
+                   esc(s.get("cut")), esc(s.get("seed"))))
+    else:
+        meta = ("scenario <b>%s</b> &middot; model <b>%s</b> &middot; seed "
+                "<b>%s</b> &middot; points %s &middot; client %s <b>%s</b>"
+                % (esc(sc.get("name")), esc(s.get("model")), esc(s.get("seed")),
+                   esc(s.get("points")), esc(client.get("path")),
+                   esc(client.get("version"))))
     out = ['<div class="banner %s"><div class="big">%s</div>'
            '<div class="meta">%s</div></div>' % (cls, esc(big), meta)]
     if sc.get("expect") == "failures":
@@ -60,9 +80,60 @@ def _banner(camp):
     return "".join(out)
 
 
-def _run_info(camp):
+def _seconds(v, fmt="%.1f s"):
+    return fmt % v if isinstance(v, (int, float)) else esc(None)
+
+
+def _run_info_vm(camp):
     s = camp.summary
-    sc = s.get("scenario", {})
+    sc = _scenario(s)
+    cal = s.get("calibration") if isinstance(s.get("calibration"), dict) else {}
+    window = float(camp.window_s)
+    if window > 0:
+        window_text = ("%.2f s: the update's length in the calibration run; "
+                       "a random-time cut falls in it" % window)
+    else:
+        window_text = "none (no calibration run: the cuts are syscall rules)"
+    if cal:
+        cal_text = ("one uncut update, %s traced calls; phases began at %s"
+                    % (esc(cal.get("trace_records")),
+                       esc(", ".join("%s %.2f s" % (p, t) for p, t in sorted(
+                           camp.phase_start_s.items(), key=lambda x: x[1])
+                           if isinstance(t, (int, float)) and t >= 0))))
+    else:
+        cal_text = "none was run"
+    return "<h2>Run</h2>" + kv_table([
+        ("tier", "vm: QEMU, power cut by killing it"),
+        ("bootloader", esc(s.get("bootloader"))),
+        ("scenario", "%s (%s), expect %s"
+         % (esc(sc.get("name")), esc(sc.get("path")), esc(sc.get("expect")))),
+        ("cut", "<code>%s</code>" % esc(s.get("cut"))),
+        ("seed", esc(s.get("seed"))),
+        ("cycles", "%s: %s passed, %s failed"
+         % (esc(s.get("cycles", len(camp.points))), esc(s.get("passed")),
+            esc(s.get("failed")))),
+        ("cycles per hour", _seconds(s.get("cycles_per_hour"), "%.1f")
+         + " with %s job(s)" % esc(s.get("jobs"))),
+        ("mean boot-to-verdict", _seconds(s.get("mean_boot_to_verdict_s"))
+         + '<span class="small">: power on after the cut to the verdict</span>'),
+        ("mean cycle", _seconds(s.get("mean_cycle_s"))),
+        ("window", window_text),
+        ("calibration", cal_text),
+        ("image", "<code>%s</code>" % esc(s.get("image"))),
+        ("update", "%s → %s" % (esc((s.get("from_commit") or "")[:12]),
+                                    esc((s.get("to_commit") or "")[:12]))),
+        ("started", esc(s.get("started"))),
+        ("duration", _seconds(s.get("duration_s"))),
+        ("command", "<code>%s</code>" % esc(s.get("command"))),
+        ("results", "<code>%s</code>" % esc(camp.dir)),
+    ])
+
+
+def _run_info(camp):
+    if camp.vm:
+        return _run_info_vm(camp)
+    s = camp.summary
+    sc = _scenario(s)
     trace = s.get("trace", {})
     return "<h2>Run</h2>" + kv_table([
         ("scenario", "%s (%s): %s of the device, %s bootloader"
@@ -98,16 +169,54 @@ def _counts(camp):
                     rows))
 
 
-def _outcome_plot(camp, bands):
+def _phase_label(c):
+    return c["phase"] + (" (estimated)" if c.get("phase_estimated") else "")
+
+
+def vm_phase_caption(camp, bands):
+    """What the background of a VM plot is, and how far to trust it."""
+    if not bands:
+        return ("No calibration run, so no phase bands, and a cut's phase is "
+                "unknown unless the cut named it (phase:NAME).")
+    text = ("Background: the phases of the update on the calibration run's "
+            "timeline, up to its end (%.2f s)." % float(camp.window_s))
+    estimated = sum(1 for c in camp.points if c.get("phase_estimated"))
+    if estimated:
+        text += (" <b>Phase estimated from the calibration's timeline</b> for "
+                 "%d of %d cycles: the cut run is not traced, so its cut is "
+                 "placed in a phase by its time or by the calibration call "
+                 "nearest to the shim's." % (estimated, len(camp.points)))
+    span = {p: (a, b) for p, a, b in bands}
+    outside = [c for c in camp.points if c["phase"] in span
+               and not span[c["phase"]][0] <= c["time_s"] <= span[c["phase"]][1]]
+    if outside:
+        text += (" A cycle runs at its own pace, not the calibration's: %d "
+                 "tick(s) lie outside the band of their phase; the tooltip "
+                 "and the table below give the phase the harness assigned."
+                 % len(outside))
+    return text
+
+
+def _outcome_plot(camp, axis, bands):
     by_outcome = {o: [] for o in OUTCOMES}
     for c in camp.points:
-        tip = "%s k=%d %s: %s\n%s" % (c["id"], c["k"], c["outcome"],
-                                       c["reason"], c.get("call", ""))
+        tip = "%s %s %s: %s\n%s" % (c["id"], camp.where(c), c["outcome"],
+                                    c["reason"], c.get("call", ""))
+        if camp.vm:
+            tip += "\nphase %s" % _phase_label(c)
         by_outcome.setdefault(c["outcome"], []).append(
-            (c["k"], OUTCOME_COLOURS.get(c["outcome"], "#757575"), tip))
+            (camp.pos(c), OUTCOME_COLOURS.get(c["outcome"], "#757575"), tip))
     lane_list = [(o, OUTCOME_COLOURS.get(o, "#757575"), by_outcome[o])
                  for o in by_outcome]
-    svg = svgplot.lanes("outcome against crash point", lane_list, camp.records,
+    if camp.vm:
+        svg = svgplot.lanes("outcome against the time of the power cut",
+                            lane_list, axis, bands, None)
+        return ("<h2>Outcome against the time of the cut</h2>"
+                '<p class="small">One tick per power-cut cycle, at the second '
+                "of the update at which QEMU was killed, in the lane of its "
+                "outcome. %s Hover a tick for the cycle.</p>"
+                % vm_phase_caption(camp, bands) + svg)
+    svg = svgplot.lanes("outcome against crash point", lane_list, axis,
                         bands, camp.commit_point)
     return ("<h2>Outcome against crash point</h2>"
             '<p class="small">One tick per judged crash point, in the lane of '
@@ -120,7 +229,36 @@ def _count_label(v):
     return "" if v % 1 else "%d" % v
 
 
-def _resume_plots(camp, bands):
+def _resume_plot_vm(camp, axis, bands):
+    resumed = [c for c in camp.points if c.get("resumed")]
+    head = "<h2>Resume cost against the time of the cut</h2>"
+    if not resumed:
+        return head + "<p>No cycle was resumed in this run.</p>"
+
+    def tip(c):
+        return ("%s %s: the resumed update downloaded %s"
+                % (c["id"], camp.where(c), human_bytes(c.get("resume_bytes", 0))))
+
+    svg = svgplot.bars(
+        "bytes downloaded by the resumed update", human_bytes,
+        [("bytes downloaded", "#1565c0",
+          [(c["time_s"], c.get("resume_bytes", 0), tip(c)) for c in resumed])],
+        axis, bands, None)
+    total = camp.summary.get("resume_bytes_total",
+                             sum(c.get("resume_bytes", 0) for c in resumed))
+    not_resumed = len(camp.points) - len(resumed)
+    text = ("<p>%d of %d cycle(s) updated again after the cut: %s downloaded "
+            "in all, as counted by the update server.%s</p>"
+            % (len(resumed), len(camp.points), human_bytes(total),
+               (" %d not resumed: the boot after the cut, or ostree "
+                "status or fsck in it, failed." % not_resumed)
+               if not_resumed else ""))
+    return head + text + "<h3>Bytes downloaded again</h3>" + svg
+
+
+def _resume_plots(camp, axis, bands):
+    if camp.vm:
+        return _resume_plot_vm(camp, axis, bands)
     resumed = [c for c in camp.points if c.get("resumed")]
     head = "<h2>Resume cost against crash point</h2>"
     if not resumed:
@@ -136,14 +274,14 @@ def _resume_plots(camp, bands):
         "bytes downloaded by the resumed update", human_bytes,
         [("bytes downloaded", "#1565c0",
           [(c["k"], c.get("resume_bytes", 0), tip(c)) for c in resumed])],
-        camp.records, bands, camp.commit_point)
+        axis, bands, camp.commit_point)
     obj_svg = svgplot.bars(
         "objects downloaded and re-downloaded", _count_label,
         [("objects downloaded", "#90a4ae",
           [(c["k"], c.get("resume_objects", 0), tip(c)) for c in resumed]),
          ("re-downloaded (durable before the cut)", "#d50000",
           [(c["k"], c.get("resume_redownloaded", 0), tip(c)) for c in resumed])],
-        camp.records, bands, camp.commit_point)
+        axis, bands, camp.commit_point)
     r = camp.summary.get("resume", {})
     text = ("<p>%d crash state(s) rebooted and updated again: %s downloaded "
             "in all, %d object(s), of which <b>%d re-downloaded</b> although "
@@ -158,24 +296,38 @@ def _resume_plots(camp, bands):
             + obj_svg)
 
 
-def _phase_table(camp, bands):
+def _phase_table(camp, axis, bands):
     span = {p: (s, e) for p, s, e in bands}
     phases = [p for p in PHASES if any(c["phase"] == p for c in camp.points)]
+    # The VM tier's "after-update" and "unknown", or any other name: after
+    # the phases of an update, in name order.
     phases += sorted({c["phase"] for c in camp.points} - set(phases))
     failing = [o for o in OUTCOMES if o != "pass"]
-    headers = ([("phase", False), ("calls", False), ("cases", True),
+    failing += sorted({c["outcome"] for c in camp.points}
+                      - set(OUTCOMES))
+    headers = ([("phase", False),
+                ("calibration" if camp.vm else "calls", False),
+                ("cycles" if camp.vm else "cases", True),
                 ("passes", True), ("failures", True)]
                + [(o, True) for o in failing] + [("resumed", True)])
+    if camp.vm:
+        headers.append(("phase estimated", True))
     rows = []
     for p in phases:
         cs = [c for c in camp.points if c["phase"] == p]
         fails = [c for c in cs if c["outcome"] != "pass"]
-        s, e = span.get(p, (0, 0))
-        row = [esc(p), "%d..%d" % (s, e - 1), str(len(cs)),
-               str(len(cs) - len(fails)),
+        if p not in span:
+            where = esc(None)
+        elif camp.vm:
+            where = "%.2f..%.2f s" % span[p]
+        else:
+            where = "%d..%d" % (span[p][0], span[p][1] - 1)
+        row = [esc(p), where, str(len(cs)), str(len(cs) - len(fails)),
                ("<b>%d</b>" % len(fails)) if fails else "0"]
         row += [str(sum(1 for c in fails if c["outcome"] == o)) for o in failing]
         row.append(str(sum(1 for c in cs if c.get("resumed"))))
+        if camp.vm:
+            row.append(str(sum(1 for c in cs if c.get("phase_estimated"))))
         rows.append(row)
     return "<h2>By phase</h2>" + table(headers, rows)
 
@@ -184,15 +336,26 @@ def _failing_cases(camp):
     failing = camp.failing()
     head = "<h2>Failing cases (%d)</h2>" % len(failing)
     if not failing:
-        return head + "<p>None: every crash state passed.</p>"
-    intro = ('<p class="small">Sorted by crash point. Each case opens onto the '
-             "oracle's evidence and the command that replays it. The first "
-             "case of each outcome is open.</p>")
+        return head + "<p>None: every %s passed.</p>" % (
+            "cycle" if camp.vm else "crash state")
+    if camp.vm:
+        intro = ('<p class="small">Sorted by the time of the cut. Each cycle '
+                 "opens onto its boots, the end of the serial console of the "
+                 "boot that failed, the harness's evidence, the kept disk and "
+                 "the command that replays it. The first cycle of each "
+                 "outcome is open.</p>")
+    else:
+        intro = ('<p class="small">Sorted by crash point. Each case opens onto '
+                 "the oracle's evidence and the command that replays it. The "
+                 "first case of each outcome is open.</p>")
     seen = set()
     parts = []
     for c in failing:
-        html = render_case(c, camp.case_files.get(c["id"]),
-                           camp.replay_command(c["id"]))
+        if camp.vm:
+            html = render_vm_case(c, camp.case_files.get(c["id"]), camp)
+        else:
+            html = render_case(c, camp.case_files.get(c["id"]),
+                               camp.replay_command(c["id"]))
         if c["outcome"] not in seen:
             seen.add(c["outcome"])
             html = html.replace("<details>", "<details open>", 1)
@@ -211,18 +374,24 @@ def _time_split(camp):
 
 
 def build(camp):
-    bands = svgplot.phase_bands(camp.points, camp.records)
-    name = camp.summary.get("scenario", {}).get("name", "?")
+    if camp.vm:
+        axis = svgplot.seconds_axis(camp.axis_span())
+        bands = svgplot.timeline_bands(camp.phase_start_s, float(camp.window_s))
+    else:
+        axis = svgplot.calls_axis(camp.records)
+        bands = svgplot.phase_bands(camp.points, camp.records)
+    name = _scenario(camp.summary).get("name") or "?"
     body = ("<h1>plugpull: %s</h1>" % esc(name) + _banner(camp) + _run_info(camp)
-            + _counts(camp) + _outcome_plot(camp, bands)
-            + _resume_plots(camp, bands) + _phase_table(camp, bands)
+            + _counts(camp) + _outcome_plot(camp, axis, bands)
+            + _resume_plots(camp, axis, bands)
+            + _phase_table(camp, axis, bands)
             + _failing_cases(camp) + _time_split(camp))
     return page("plugpull report: %s" % name, body)
 
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="plugpull report",
-                                 description="HTML report of a sim run")
+                                 description="HTML report of a sim or VM run")
     ap.add_argument("dir")
     ap.add_argument("--out", help="write here instead of DIR/report.html")
     args = ap.parse_args(argv)

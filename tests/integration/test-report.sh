@@ -8,8 +8,15 @@
 # external file), with the verdict, the plots as inline SVG, every failing
 # case id with its replay command, and the per-phase table.  Then headless
 # Chromium must render it to a PNG that is not blank.
-# Failing twins: a directory without summary.json, and one with a broken
-# points.json, give exit 2 and say why; no report.html is left there.
+# The VM tier, from the fixture tests/data/vm-result (no QEMU): a page
+# against the seconds into the update, with the calibration's phase bands,
+# and the failing cycle's boots, serial-log tail, kept disk and replay
+# command; its serial log found by a relative path, an absolute one, or
+# (directory moved) under DIR; "serial log not found" when it is gone; a
+# run without calibration ("unknown" phases, no bands) renders too.
+# Failing twins: a directory without summary.json, one with a broken
+# points.json, a VM one whose points.json is not an object and one whose
+# cycle has no time_s give exit 2 and say why; no report.html is left.
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"
 pp_need_build
@@ -96,6 +103,154 @@ grep -q "points.json" "$PP_TMP/twin2.log" || pp_fail "no diagnostic: $(cat "$PP_
 [ ! -e "$PP_TMP/broken/report.html" ] || pp_fail "a report was written from a broken points.json"
 pp_log "reports written and checked; twins exit 2"
 
+# --- the VM tier, from its fixture ----------------------------------------
+fixture=$(cd "$(dirname "$0")/../data/vm-result" && pwd)
+vm=$PP_TMP/vm
+cp -r "$fixture" "$vm"
+vm_report() {   # vm_report DIR: plugpull report DIR must exit 0
+    "$PP_BIN" report "$1" >"$PP_TMP/vm-report.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || { cat "$PP_TMP/vm-report.log"; pp_fail "report $1 exited $rc, want 0"; }
+    [ -s "$1/report.html" ] || pp_fail "$1/report.html missing"
+}
+vm_report "$vm"
+left=$(find "$vm" -maxdepth 1 -name '.tmp-*')
+[ -z "$left" ] || pp_fail "temporary files left in $vm: $left"
+
+# The same cycle's serial log named by an absolute path; by the absolute
+# path of a directory since moved; gone.  A kept disk that exists.  A run
+# without calibration whose cuts' phase is unknown.
+for v in abs moved gone nocal; do
+    cp -r "$fixture" "$PP_TMP/vm-$v"
+done
+python3 - "$PP_TMP" <<'PY' || pp_fail "VM fixture variants"
+import json, os, sys
+tmp = sys.argv[1]
+
+def edit(d, name, fn):
+    path = os.path.join(tmp, d, name)
+    doc = json.load(open(path))
+    fn(doc)
+    json.dump(doc, open(path, "w"), indent=1)
+
+def serial(path):
+    def fn(case):
+        for b in case["boots"]:
+            if "failure" in b:
+                b["serial_log"] = path
+    return fn
+
+case = "cases/vm-c0002-s1.json"
+edit("vm-abs", case, serial(os.path.join(tmp, "vm-abs", "cases", "vm-c0002-s1",
+                                         "B-after-cut.serial")))
+edit("vm-moved", case, serial("/nonexistent/vm1/cases/vm-c0002-s1/B-after-cut.serial"))
+os.mkdir(os.path.join(tmp, "vm-moved", "work"))
+open(os.path.join(tmp, "vm-moved", "work", "vm-c0002-s1.img"), "w").close()
+os.unlink(os.path.join(tmp, "vm-gone", "cases", "vm-c0002-s1", "B-after-cut.serial"))
+
+def no_calibration(points):
+    points.pop("phase_start_s")
+    points["window_s"], points["trace_records"], points["commit_point"] = 0.0, 0, -1
+    for c in points["cases"]:
+        c["phase"], c["phase_estimated"] = "unknown", False
+edit("vm-nocal", "points.json", no_calibration)
+edit("vm-nocal", "summary.json", lambda s: (s.pop("calibration"), s.update(window_s=0)))
+PY
+for v in abs moved gone nocal; do
+    vm_report "$PP_TMP/vm-$v"
+done
+
+python3 - "$vm" "$PP_TMP" <<'PY' || pp_fail "VM report content"
+import json, os, re, sys
+d, tmp = sys.argv[1], sys.argv[2]
+
+def read(d):
+    return open(os.path.join(d, "report.html"), encoding="utf-8").read()
+
+page = read(d)
+s = json.load(open(os.path.join(d, "summary.json")))
+points = json.load(open(os.path.join(d, "points.json")))["cases"]
+assert not re.search(r"https?://", page), "a URL in the page"
+for bad in ("<script", "<link", "<img", "<iframe", " src=", "url("):
+    assert bad not in page, "external reference: " + bad
+banner = "%d failure(s) in %d power-cut cycles" % (s["failed"], s["cycles"])
+assert banner in page, "verdict missing: " + banner
+# The run: tier, bootloader, cut, seed, cycles, speed, window.
+for text in ("vm: QEMU", s["bootloader"], s["cut"], "cycles per hour",
+             "%.1f" % s["cycles_per_hour"], "mean boot-to-verdict",
+             "%.1f s" % s["mean_boot_to_verdict_s"], "%.2f s" % s["window_s"]):
+    assert text in page, "run info missing: " + text
+# The x axis in seconds, the phase bands of the calibration, the caption.
+assert "seconds into the update" in page, "no seconds axis"
+assert "crash point k" not in page, "a sim axis on a VM page"
+for phase in ("pull", "deploy", "bootloader", "cleanup"):
+    assert re.search(r'<rect [^>]*><title>%s: [0-9.]+\.\.[0-9.]+ s</title>' % phase,
+                     page), "no band for " + phase
+    assert '>%s</text>' % phase in page, "no band label " + phase
+assert "Phase estimated from the calibration" in page, "estimated phases not said"
+assert "after-update" in page, "the after-update cycle is missing from the table"
+assert ">hang</span>" in page, "the outcome hang is not listed"
+for c in points:
+    assert "<title>%s t=%.3f s %s" % (c["id"], c["time_s"], c["outcome"]) in page, \
+        "no tick for " + c["id"]
+# The failing cycle: its failed boot, the tail of that boot's serial log
+# (the first lines of a 45-line log left out, terminal control resolved),
+# the evidence, the disk and the replay command.
+failing = [c for c in points if c["outcome"] != "pass"]
+assert len(failing) == 1 and failing[0]["id"] == "vm-c0002-s1", failing
+case = json.load(open(os.path.join(d, "cases", "vm-c0002-s1.json")))
+for text in ("<b>vm-c0002-s1</b>", "Boot B-after-cut failed",
+             "The last 40 lines of the serial console",
+             "PLUGPULL-UBOOT error: /boot/ostree/", "Config file not found",
+             "Hit any key to stop autoboot:  0", "=&gt; </pre>",
+             "14 metadata, 17 content objects fetched",
+             "plugpull inspect %s" % case["disk"], "(not found here)",
+             "cd %s &amp;&amp; plugpull replay cases/vm-c0002-s1.json" % d):
+    assert text in page, "failing cycle: missing " + repr(text)
+assert "U-Boot 2023.01" not in page, "more than the tail of the serial log"
+for ctl in ("\x1b", "\x08", "\r", "[1m"):
+    assert ctl not in page, "terminal control left in the page: %r" % ctl
+
+# The variants.
+p = read(os.path.join(tmp, "vm-abs"))
+assert "Config file not found" in p and "read from the copy" not in p, "absolute serial_log"
+p = read(os.path.join(tmp, "vm-moved"))
+assert "Config file not found" in p, "moved directory: serial log not found under DIR"
+assert "the case file names <code>/nonexistent/vm1/" in p, "moved directory: not said"
+assert "(not found here)" not in p, "moved directory: disk under DIR/work not found"
+p = read(os.path.join(tmp, "vm-gone"))
+assert "serial log not found" in p and "Config file not found" not in p, "gone serial log"
+p = read(os.path.join(tmp, "vm-nocal"))
+assert "No calibration run, so no phase bands" in p and "<td>unknown</td>" in p, "no calibration"
+assert not re.search(r"<title>(pull|deploy|bootloader|cleanup): ", p), "bands without calibration"
+print("VM report: seconds axis, 4 phase bands, %d ticks, the failing cycle's "
+      "serial tail, disk and replay; relative, absolute, moved, gone, no "
+      "calibration" % len(points))
+PY
+
+# --- failing twins of the VM page -------------------------------------------
+mkdir "$PP_TMP/vm-list"
+cp "$fixture/summary.json" "$PP_TMP/vm-list/"
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["cases"]))' \
+    "$fixture/points.json" >"$PP_TMP/vm-list/points.json"
+"$PP_BIN" report "$PP_TMP/vm-list" >"$PP_TMP/twin3.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "report with a points.json that is an array exited $rc, want 2"
+grep -q "points.json: an array, not an object" "$PP_TMP/twin3.log" ||
+    pp_fail "no diagnostic: $(cat "$PP_TMP/twin3.log")"
+[ ! -e "$PP_TMP/vm-list/report.html" ] || pp_fail "a report was written from an array"
+
+cp -r "$fixture" "$PP_TMP/vm-notime"
+python3 -c 'import json, sys; p = json.load(open(sys.argv[1])); del p["cases"][2]["time_s"]; print(json.dumps(p))' \
+    "$fixture/points.json" >"$PP_TMP/vm-notime/points.json"
+"$PP_BIN" report "$PP_TMP/vm-notime" >"$PP_TMP/twin4.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "report with a VM cycle without time_s exited $rc, want 2"
+grep -q "case 2 (vm-c0002-s1) has no numeric 'time_s' (tier vm)" "$PP_TMP/twin4.log" ||
+    pp_fail "no diagnostic: $(cat "$PP_TMP/twin4.log")"
+[ ! -e "$PP_TMP/vm-notime/report.html" ] || pp_fail "a report was written without time_s"
+pp_log "VM report from the fixture checked; its twins exit 2"
+
 # --- the screenshot --------------------------------------------------------
 chromium=${PP_CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || pp_skip "chromium not installed (tools/deps.sh): reports checked, not rendered"
@@ -108,7 +263,7 @@ shoot() {
         --window-size=1280,2000 "file://$1" >"$PP_TMP/chromium.log" 2>&1
     [ -s "$2" ] || { tail -5 "$PP_TMP/chromium.log"; pp_fail "chromium wrote no screenshot of $1"; }
 }
-for d in "$bad" "$good"; do
+for d in "$bad" "$good" "$vm"; do
     shoot "$d/report.html" "$d/report.png"
 done
 
@@ -162,7 +317,10 @@ def decode(path):
         prev = cur
     return w, h, bpp, rows
 
-for path, banner in zip(sys.argv[1::2], sys.argv[2::2]):
+# Arguments: PNG COLOUR[,COLOUR...] pairs; the first colour is the
+# banner's, the others must be drawn too (the VM page's phase bands).
+for path, want_colours in zip(sys.argv[1::2], sys.argv[2::2]):
+    banner, *others = want_colours.split(",")
     w, h, bpp, rows = decode(path)
     assert (w, h) == (1280, 2000), (path, w, h)
     colours = set()
@@ -170,11 +328,15 @@ for path, banner in zip(sys.argv[1::2], sys.argv[2::2]):
         for x in range(0, len(row), bpp * 2):
             colours.add(row[x:x + 3])
     assert len(colours) > 50, "%s: only %d colours: blank?" % (path, len(colours))
-    want = bytes.fromhex(banner[1:])
-    assert want in colours, "%s: banner colour %s not drawn" % (path, banner)
-    print("%s: %dx%d, %d colours, banner %s drawn" % (path, w, h, len(colours), banner))
+    for c in [banner] + others:
+        assert bytes.fromhex(c[1:]) in colours, "%s: colour %s not drawn" % (path, c)
+    print("%s: %dx%d, %d colours, %s drawn" % (path, w, h, len(colours),
+                                              " ".join([banner] + others)))
 PY
-python3 "$PP_TMP/pngcheck.py" "$bad/report.png" "#b71c1c" "$good/report.png" "#2e7d32" ||
+# The VM page: the red banner, and the bands of pull, deploy and cleanup
+# (pagekit.PHASE_COLOURS; bootloader's is a pixel or two wide).
+python3 "$PP_TMP/pngcheck.py" "$bad/report.png" "#b71c1c" "$good/report.png" "#2e7d32" \
+    "$vm/report.png" "#b71c1c,#e3f2fd,#e8f5e9,#f3e5f5" ||
     pp_fail "screenshot"
 
 # Its failing twin: a blank page must not pass for a rendered report.
