@@ -829,6 +829,7 @@ static void
 compare_one(TreeWalk *tw, int dfd, const char *name, const char *path,
             const PpTreeEntry *want, struct stat *st)
 {
+    pp_stat_overlay_apply(tw->jc->opts.overlay, st);
     PpTreeType have = S_ISREG(st->st_mode) ? PP_TREE_FILE
                       : S_ISDIR(st->st_mode) ? PP_TREE_DIR
                       : S_ISLNK(st->st_mode) ? PP_TREE_SYMLINK : 0;
@@ -1129,6 +1130,7 @@ check_object(Judge *jc, OstreeRepo *repo, gboolean bare, const char *csum,
                                                         : g_strerror(errno)));
         return;
     }
+    pp_stat_overlay_apply(jc->opts.overlay, &st);
     const char *actual = NULL;
     if (!content_checksum(jc, repo_dfd, rel, &st, NULL, &actual, &local)) {
         repo_problem(r, g_strdup_printf("%s (%s): %s", rel, why, local->message));

@@ -65,6 +65,7 @@
 #include <json-glib/json-glib.h>
 
 #include "known-trees.h"
+#include "stat-overlay.h"
 
 /* Ordered by precedence: a larger value wins. */
 typedef enum {
@@ -89,6 +90,10 @@ typedef struct {
     gboolean no_fallback;     /* the bootloader boots the default or nothing */
     guint max_diffs;          /* differences kept per tree; 0 = 20 */
     gboolean skip_repo;       /* skip step 3 */
+    const PpStatOverlay *overlay; /* the true mode and owner of files whose
+                               * inode cannot hold them (a sysroot extracted
+                               * from a disk image without root), applied
+                               * in steps 2 and 3; NULL: lstat is the truth */
 } PpOracleOpts;
 
 typedef struct {

@@ -666,6 +666,64 @@ test_deleted_object_is_repo_corrupt(void **state)
     (void)state;
 }
 
+/* ---- the stat overlay: modes and owners a copy could not keep --------- */
+
+/* chmod 0600 a file of the deployed v2 (a bare repo object too: the same
+ * inode), as an extraction that cannot keep modes would; *out_st is the
+ * file's stat afterwards, *out_want its entry in v2. */
+static void
+lose_mode(const Copy *c, struct stat *out_st, const PpTreeEntry **out_want)
+{
+    const char *path = changed_file(TRUE);
+    if (path == NULL) {
+        path = changed_file(FALSE);
+    }
+    const PpKnownCommit *v2 = pp_known_trees_lookup(w.known, w.fx->commits[1]);
+    *out_want = pp_known_commit_lookup(v2, path);
+    assert_non_null(*out_want);
+    assert_int_not_equal((*out_want)->mode, 0600);
+    g_autoptr(PpJudgement) j0 = judge(c->root);
+    g_autofree char *p = g_build_filename(c->root, entry(j0, 0)->deploy_path,
+                                          path, NULL);
+    assert_int_equal(chmod(p, 0600), 0);
+    assert_int_equal(lstat(p, out_st), 0);
+}
+
+static void
+test_lost_mode_is_wrong_tree(void **state)
+{
+    g_autoptr(Copy) c = copy_of(w.uboot);
+    struct stat st;
+    const PpTreeEntry *want = NULL;
+    lose_mode(c, &st, &want);
+    g_autoptr(PpJudgement) j = judge(c->root);
+    assert_int_equal(j->outcome, PP_OUTCOME_WRONG_TREE);
+    const PpTreeDiff *d = entry(j, 0)->diffs->pdata[0];
+    assert_string_equal(d->path, want->path);
+    assert_string_equal(d->kind, "mode");
+    assert_contains(d->detail, "0600");
+    assert_false(j->repo.ok);   /* the object's checksum covers the mode */
+    (void)state;
+}
+
+/* The twin: the overlay gives the inode its mode back, for the deployment
+ * and for the repo object alike. */
+static void
+test_overlay_restores_lost_mode(void **state)
+{
+    g_autoptr(Copy) c = copy_of(w.uboot);
+    struct stat st;
+    const PpTreeEntry *want = NULL;
+    lose_mode(c, &st, &want);
+    g_autoptr(PpStatOverlay) o = pp_stat_overlay_new();
+    pp_stat_overlay_set(o, st.st_dev, st.st_ino, want->mode, want->uid,
+                        want->gid);
+    PpOracleOpts opts = { .overlay = o };
+    g_autoptr(PpJudgement) j = judge_opts(c->root, &opts);
+    check_intact(j, "uboot");
+    (void)state;
+}
+
 /* A deleted metadata object (a dirtree of the deployed commit). */
 static void
 test_deleted_dirtree_is_repo_corrupt(void **state)
@@ -958,6 +1016,8 @@ main(void)
         cmocka_unit_test(test_extra_file_is_wrong_tree),
         cmocka_unit_test(test_unmerged_etc_is_wrong_tree),
         cmocka_unit_test(test_unknown_commit_is_wrong_tree),
+        cmocka_unit_test(test_lost_mode_is_wrong_tree),
+        cmocka_unit_test(test_overlay_restores_lost_mode),
         cmocka_unit_test(test_deleted_object_is_repo_corrupt),
         cmocka_unit_test(test_deleted_dirtree_is_repo_corrupt),
         cmocka_unit_test(test_partial_commit_marker),
