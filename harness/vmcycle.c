@@ -101,6 +101,7 @@ pp_cycle_free(PpCycle *c)
         g_string_free(c->marks, TRUE);
     }
     g_free(c->disk_kept);
+    g_clear_pointer(&c->inspect, json_node_unref);
     g_free(c);
 }
 
@@ -581,6 +582,52 @@ update_until_cut(PpRunWorker *w, PpCycle *c, PpVm *vm, gint64 t_update,
     return TRUE;
 }
 
+/*
+ * A device that does not boot, or hangs, is examined from the host: the
+ * oracle of `plugpull inspect` on its disk (what U-Boot would boot, is
+ * that tree complete and known, the repo), the server's repo as the
+ * witness of the known-good trees.  Its verdict joins the evidence; a
+ * failure to inspect is noted, not fatal: the cycle's verdict stands.
+ */
+static void
+inspect_disk(const PpRunEnv *env, PpCycle *c, const char *disk)
+{
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *repo = g_build_filename(env->work_dir, "srv", "repo",
+                                             NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_new(
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+        &error, exe != NULL ? exe : "plugpull", "inspect", "--json",
+        "--no-fallback", "--repo", repo, disk, NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    if (p == NULL
+        || !g_subprocess_communicate_utf8(p, NULL, NULL, &out, &err, &error)) {
+        g_string_append_printf(c->notes, "inspect %s: %s\n", disk,
+                               error->message);
+        return;
+    }
+    int st = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p)
+                                           : -1;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonNode *root = NULL;
+    if ((st == 0 || st == 1) && out != NULL
+        && json_parser_load_from_data(parser, out, -1, NULL)
+        && (root = json_parser_get_root(parser)) != NULL
+        && JSON_NODE_HOLDS_OBJECT(root)) {
+        JsonObject *o = json_node_get_object(root);
+        g_string_append_printf(
+            c->notes, "inspect of the disk (host, plugpull inspect): %s: %s\n",
+            json_object_get_string_member_with_default(o, "outcome", "?"),
+            json_object_get_string_member_with_default(o, "reason", ""));
+        g_clear_pointer(&c->inspect, json_node_unref);
+        c->inspect = json_node_copy(root);
+    } else {
+        g_string_append_printf(c->notes, "inspect %s: exit %d: %s\n", disk,
+                               st, err != NULL ? g_strstrip(err) : "");
+    }
+}
+
 gboolean
 pp_cycle_run(PpRunWorker *w, PpCycle *c, GError **error)
 {
@@ -756,6 +803,9 @@ verdict:
     if (!pp_cycle_failed(c)) {
         (void)unlink(disk);
     } else {
+        if (g_str_equal(c->outcome, "brick") || g_str_equal(c->outcome, "hang")) {
+            inspect_disk(env, c, disk);
+        }
         c->disk_kept = g_strdup(disk);
         g_string_append_printf(c->notes, "disk kept: %s\n", disk);
     }

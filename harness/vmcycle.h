@@ -111,6 +111,8 @@ typedef struct {
     JsonBuilder *boots;          /* array of boot records */
     GString *notes;
     char *disk_kept;             /* a failing cycle's disk, or NULL */
+    JsonNode *inspect;           /* brick/hang: plugpull inspect --json of
+                                    the disk, or NULL */
 } PpCycle;
 
 /* A cycle with its draw made: (seed, index) decide everything. */

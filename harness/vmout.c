@@ -119,6 +119,10 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
     g_autoptr(JsonNode) boots = json_builder_get_root(c->boots);
     json_builder_add_value(b, g_steal_pointer(&boots));
     STR("evidence", c->notes->str);
+    if (c->inspect != NULL) {
+        json_builder_set_member_name(b, "inspect");
+        json_builder_add_value(b, json_node_copy(c->inspect));
+    }
 #undef STR
 #undef NUM
 #undef INT

@@ -16,8 +16,8 @@
 #      same cut again;
 #   4. failing twin, brick: the kernel uEnv.txt names is emptied on the
 #      disk after the cut -> `brick`, exit 1, serial log kept with U-Boot's
-#      error; `plugpull inspect` of the kept disk says it would not boot
-#      (when inspect reads disk images);
+#      error; the host's `plugpull inspect` of the kept disk (in the case,
+#      and run again by hand) says brick;
 #   5. failing twin, hang: every deployment's init sleeps silently -> the
 #      kernel boots, the console falls silent -> `hang`, exit 1;
 #   6. bad input: QEMU missing from PATH -> exit 2 naming the package; a
@@ -140,12 +140,14 @@ grep -aq 'PLUGPULL-UBOOT error: cannot load' "$log" || pp_fail "brick: $log has 
 disk=$(jq -r .disk "$case")
 [ -s "$disk" ] || pp_fail "brick: the failing cycle's disk was not kept"
 pp_log "kernel emptied: brick ($(jq -r .reason "$case")), serial log and disk kept"
-if "$PP_BIN" inspect --help 2>&1 | grep -q IMAGE; then
-    rc=0
-    "$PP_BIN" inspect --no-fallback "$disk" >"$PP_TMP/inspect.out" 2>&1 || rc=$?
-    [ "$rc" = 1 ] || pp_fail "inspect of the bricked disk exited $rc, expected 1: $(cat "$PP_TMP/inspect.out")"
-    pp_log "inspect of the bricked disk: exit 1"
-fi
+# The host examined the disk that would not boot: inspect's verdict is in
+# the case, and inspect run by hand on the kept disk agrees (exit 1).
+[ "$(jq -r .inspect.outcome "$case")" = brick ] ||
+    pp_fail "brick: the case's inspect verdict is '$(jq -r .inspect.outcome "$case")', not brick"
+rc=0
+"$PP_BIN" inspect --no-fallback "$disk" >"$PP_TMP/inspect.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || pp_fail "inspect of the bricked disk exited $rc, expected 1: $(cat "$PP_TMP/inspect.out")"
+pp_log "inspect of the bricked disk: exit 1 ($(jq -r .inspect.reason "$case" | cut -c1-80))"
 
 # --- 5. failing twin: silent init -> hang ---------------------------------------
 H=$PP_TMP/hang
