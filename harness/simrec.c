@@ -3,7 +3,9 @@
  */
 #include "simrec.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -67,6 +69,105 @@ under(const char *dir, const char *path, GError **error)
     return path + n + 1;
 }
 
+static gint
+cmp_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A tree's entries into sum, one line each, in sorted order (so the
+ * listing is canonical); inodes maps "dev:ino" to the first name seen. */
+static gboolean
+list_tree(const char *root, const char *rel, GHashTable *inodes,
+          GChecksum *sum, GError **error)
+{
+    g_autofree char *path = g_build_filename(root, rel, NULL);
+    GStatBuf st;
+    if (g_lstat(path, &st) < 0) {
+        int errsv = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                    "lstat(%s): %s", path, g_strerror(errsv));
+        return FALSE;
+    }
+    /* Ownership relative to whoever runs plugpull: the client runs in a
+     * user namespace where that user is root, wherever it is. */
+    g_autofree char *owner = st.st_uid == geteuid()
+        ? g_strdup("self") : g_strdup_printf("%u", (guint)st.st_uid);
+    g_autofree char *group = st.st_gid == getegid()
+        ? g_strdup("self") : g_strdup_printf("%u", (guint)st.st_gid);
+    g_autofree char *what = NULL;
+    if (S_ISLNK(st.st_mode)) {
+        g_autofree char *target = g_file_read_link(path, error);
+        if (target == NULL) {
+            return FALSE;
+        }
+        what = g_strconcat("-> ", target, NULL);
+    } else if (S_ISREG(st.st_mode)) {
+        g_autofree char *key = g_strdup_printf("%" G_GUINT64_FORMAT ":%"
+                                               G_GUINT64_FORMAT,
+                                               (guint64)st.st_dev,
+                                               (guint64)st.st_ino);
+        const char *first = g_hash_table_lookup(inodes, key);
+        if (first != NULL) {
+            what = g_strconcat("= ", first, NULL);      /* a hardlink */
+        } else {
+            g_hash_table_insert(inodes, g_steal_pointer(&key), g_strdup(rel));
+            what = file_sha256(path, error);
+            if (what == NULL) {
+                return FALSE;
+            }
+        }
+    } else {
+        what = g_strdup("");
+    }
+    g_autofree char *line = g_strdup_printf(
+        "%s\t%o\t%s\t%s\t%" G_GUINT64_FORMAT "\t%s\n", rel, (guint)st.st_mode,
+        owner, group, S_ISDIR(st.st_mode) ? 0 : (guint64)st.st_size, what);
+    g_checksum_update(sum, (const guchar *)line, -1);
+    if (!S_ISDIR(st.st_mode)) {
+        return TRUE;
+    }
+    g_autoptr(GDir) d = g_dir_open(path, 0, error);
+    if (d == NULL) {
+        return FALSE;
+    }
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL) {
+        g_ptr_array_add(names, g_strdup(name));
+    }
+    g_ptr_array_sort(names, cmp_names);
+    for (guint i = 0; i < names->len; i++) {
+        g_autofree char *child = rel[0] != '\0'
+            ? g_build_filename(rel, names->pdata[i], NULL)
+            : g_strdup(names->pdata[i]);
+        if (!list_tree(root, child, inodes, sum, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/*
+ * SHA-256 of a tree's listing: every entry's path, type and mode, owner,
+ * size, content (SHA-256), symlink target, and which names are hardlinks
+ * of one file.  Copies that lose any of these (zip, cp -r, a CI artifact
+ * uploaded as a plain directory) give crash states that are not the
+ * recorded ones, and wrong verdicts.
+ */
+static char *
+tree_digest(const char *dir, GError **error)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autoptr(GHashTable) inodes = g_hash_table_new_full(g_str_hash,
+                                                         g_str_equal, g_free,
+                                                         g_free);
+    if (!list_tree(dir, "", inodes, sum, error)) {
+        return NULL;
+    }
+    return g_strdup(g_checksum_get_string(sum));
+}
+
 gboolean
 pp_simrec_write(const char *dir, const PpScenario *sc,
                 const char *scenario_text, const PpSimEnv *env,
@@ -93,7 +194,11 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
         return FALSE;
     }
     g_autofree char *id = file_sha256(env->trace_path, error);
-    if (id == NULL) {
+    g_autofree char *snap_digest = id != NULL
+        ? tree_digest(env->snapshot, error) : NULL;
+    g_autofree char *srv_digest = snap_digest != NULL
+        ? tree_digest(env->srv_dir, error) : NULL;
+    if (srv_digest == NULL) {
         return FALSE;
     }
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -158,6 +263,10 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
     json_builder_add_string_value(b, srv_dir);
     json_builder_set_member_name(b, "srv_repo");
     json_builder_add_string_value(b, srv_repo);
+    json_builder_set_member_name(b, "snapshot_digest");
+    json_builder_add_string_value(b, snap_digest);
+    json_builder_set_member_name(b, "srv_digest");
+    json_builder_add_string_value(b, srv_digest);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "commits");
     json_builder_begin_array(b);
@@ -231,7 +340,8 @@ pp_simrec_load(const char *dir, GError **error)
     JsonObject *client = get_object(m, "client");
     JsonObject *files = get_object(m, "files");
     g_autofree char *trace = NULL, *snapshot = NULL, *srv_dir = NULL;
-    g_autofree char *srv_repo = NULL;
+    g_autofree char *srv_repo = NULL, *snap_digest = NULL;
+    g_autofree char *srv_digest = NULL;
     if ((rec->id = dup_string(m, "id", path, error)) == NULL
         || (rec->scenario_path = dup_string(sc, "path", path, error)) == NULL
         || (rec->model = dup_string(m, "model", path, error)) == NULL
@@ -249,7 +359,11 @@ pp_simrec_load(const char *dir, GError **error)
         || (trace = dup_string(files, "trace", path, error)) == NULL
         || (snapshot = dup_string(files, "snapshot", path, error)) == NULL
         || (srv_dir = dup_string(files, "srv_dir", path, error)) == NULL
-        || (srv_repo = dup_string(files, "srv_repo", path, error)) == NULL) {
+        || (srv_repo = dup_string(files, "srv_repo", path, error)) == NULL
+        || (snap_digest = dup_string(files, "snapshot_digest", path,
+                                     error)) == NULL
+        || (srv_digest = dup_string(files, "srv_digest", path,
+                                    error)) == NULL) {
         return NULL;
     }
     JsonNode *text = json_object_get_member(sc, "text");
@@ -285,15 +399,25 @@ pp_simrec_load(const char *dir, GError **error)
             return NULL;
         }
     }
-    g_autofree char *digest = file_sha256(rec->trace, error);
-    if (digest == NULL) {
-        return NULL;
-    }
-    if (!g_str_equal(digest, rec->id)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: the trace %s is not the one recorded (SHA-256 %s, "
-                    "the manifest says %s)", dir, rec->trace, digest, rec->id);
-        return NULL;
+    /* A recording that lost anything on its way (a CI artifact) would
+     * give other crash states and wrong verdicts, without a word. */
+    const char *what[] = { rec->trace, rec->snapshot, rec->srv_dir, NULL };
+    const char *want[] = { rec->id, snap_digest, srv_digest };
+    for (guint i = 0; what[i] != NULL; i++) {
+        g_autofree char *digest = i == 0 ? file_sha256(what[i], error)
+                                         : tree_digest(what[i], error);
+        if (digest == NULL) {
+            return NULL;
+        }
+        if (!g_str_equal(digest, want[i])) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "%s: %s is not what was recorded (SHA-256 %.12s, the "
+                        "manifest says %.12s): was the recording copied "
+                        "without its hardlinks, symlinks, modes or "
+                        "ownership?  Copy it with tar (see README.md, CI "
+                        "scale-out)", dir, what[i], digest, want[i]);
+            return NULL;
+        }
     }
     return g_steal_pointer(&rec);
 }

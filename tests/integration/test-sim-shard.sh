@@ -8,12 +8,13 @@
 # ids, counts, resume totals, case files and junit testcases; only what
 # measures the run (durations, timestamps, jobs) may differ.  The merged
 # directory is accepted by report and compare (nothing differs).  A shard
-# judged from a copy of the recording at another path (a CI artifact on
-# another runner) merges too.
+# judged from a tar copy of the recording at another path (a CI artifact
+# on another runner) merges too.
 # Twins: merging with a shard missing, with a shard of another seed, with a
 # shard of another recording, or with a directory that is no shard: exit 2
 # naming the problem; sim --shard without --recording, a run that
-# disagrees with the recording (seed) or with its client's version: exit 2.
+# disagrees with the recording (seed) or with its client's version, a
+# recording copied without its hardlinks (cp -r): exit 2.
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"
 pp_need_build
@@ -94,9 +95,10 @@ rc=$?
 grep -q "merged from 3 shards" "$m/report.html" || pp_fail "report does not say it was merged"
 pp_log "compare unsharded merged: nothing differs; report accepts the merged results"
 
-# --- a shard from the recording moved elsewhere (a CI artifact) ---------------
-cp -a "$PP_TMP/rec" "$PP_TMP/rec-moved"
-"$PP_BIN" sim --recording "$PP_TMP/rec-moved" --shard 3/3 --out "$PP_TMP/s3-moved" \
+# --- a shard from the recording moved elsewhere (a CI artifact, tar) ----------
+(cd "$PP_TMP" && tar -cf rec.tar rec && mkdir runner2 && tar -C runner2 -xf rec.tar) ||
+    pp_fail "tar of the recording"
+"$PP_BIN" sim --recording "$PP_TMP/runner2/rec" --shard 3/3 --out "$PP_TMP/s3-moved" \
     >"$PP_TMP/s3-moved.log" 2>&1
 [ $? -le 1 ] || { tail -5 "$PP_TMP/s3-moved.log"; pp_fail "shard from the moved recording"; }
 "$PP_BIN" merge "$PP_TMP/s1" "$PP_TMP/s2" "$PP_TMP/s3-moved" --out "$PP_TMP/merged-moved" >/dev/null 2>&1
@@ -104,7 +106,18 @@ rc=$?
 [ "$rc" -eq "$full_rc" ] || pp_fail "merge with a shard of the moved recording exited $rc"
 [ "$(jq -c "$verdicts" "$f/points.json")" = "$(jq -c "$verdicts" "$PP_TMP/merged-moved/points.json")" ] ||
     pp_fail "moved recording: verdicts differ"
-pp_log "a shard judged from a copy of the recording at another path merges"
+pp_log "a shard judged from a tar copy of the recording at another path merges"
+
+# twin: a copy that lost the snapshot's hardlinks gives other crash states
+# (every verdict wrong): refused before anything is judged
+cp -r "$PP_TMP/rec" "$PP_TMP/rec-cpr"
+"$PP_BIN" sim --recording "$PP_TMP/rec-cpr" --shard 3/3 --out "$PP_TMP/x-cpr" >"$PP_TMP/x.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "a recording copied without its hardlinks: exit $rc, want 2"
+grep -q "rec-cpr/work/record/snapshot is not what was recorded" "$PP_TMP/x.log" ||
+    pp_fail "lost hardlinks: $(cat "$PP_TMP/x.log")"
+[ ! -e "$PP_TMP/x-cpr/summary.json" ] || pp_fail "a damaged recording was judged"
+pp_log "a recording copied without its hardlinks (cp -r): exit 2"
 
 # --- twins: shards that do not belong together ------------------------------
 "$PP_BIN" merge "$PP_TMP/s1" "$PP_TMP/s3" --out "$PP_TMP/x-missing" >"$PP_TMP/x.log" 2>&1
