@@ -19,6 +19,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 sh "$here/fio-shim.sh" "$build" "$runs" "$tmp/fio.md"
 sh "$here/sim-states.sh" "$build" "${PP_BENCH_SIM_RUNS:-3}" "$tmp/sim.md"
+sh "$here/sim-shard.sh" "$build" "${PP_BENCH_SIM_RUNS:-3}" "$tmp/shard.md"
 
 disk_dev=$(df -P /var/tmp | awk 'NR == 2 { print $1 }')
 disk_name=$(basename "$disk_dev")
@@ -39,6 +40,8 @@ model=$(cat "/sys/block/$disk_name/device/model" 2>/dev/null || true)
     cat "$tmp/fio.md"
     echo
     cat "$tmp/sim.md"
+    echo
+    cat "$tmp/shard.md"
     echo
     if [ -f "$results" ] && grep -q '^<!-- notes -->' "$results"; then
         sed -n '/^<!-- notes -->/,$p' "$results"

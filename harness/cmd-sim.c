@@ -18,7 +18,8 @@
 #include "record.h"
 #include "sim.h"
 #include "simout.h"
-#include "tracestats.h"
+#include "simpoints.h"
+#include "simrec.h"
 #include "util.h"
 
 static volatile sig_atomic_t interrupted;
@@ -29,49 +30,14 @@ on_signal(int sig)
     interrupted = sig;
 }
 
-static guint64
-splitmix64(guint64 *state)
-{
-    guint64 z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static gint
-cmp_uint(gconstpointer a, gconstpointer b)
-{
-    guint x = *(const guint *)a, y = *(const guint *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Choose n of the values in arr (seeded, order kept). */
-static void
-sample_in_place(GArray *arr, guint n, guint64 seed)
-{
-    if (n >= arr->len) {
-        return;
-    }
-    guint64 st = seed ^ 0x5eed5eed5eedULL;
-    guint *v = (guint *)arr->data;
-    for (guint i = 0; i < n; i++) {
-        guint j = i + (guint)(splitmix64(&st) % (arr->len - i));
-        guint t = v[i];
-        v[i] = v[j];
-        v[j] = t;
-    }
-    g_array_set_size(arr, n);
-    g_array_sort(arr, cmp_uint);
-}
-
-
 typedef struct {
     PpSimEnv *env;
     gint64 deadline;          /* monotonic us; 0 = no budget */
     gboolean budget_hit;
-    GArray *points;
+    GArray *points;           /* every point of the campaign */
+    guint total;              /* how many of them this run judges */
     GHashTable *resume_set;   /* k -> resume this one */
-    PpCase **results;         /* one slot per point */
+    PpCase **results;         /* one slot per point of the campaign */
     GError *first_error;
     GMutex lock;
     guint done;
@@ -84,7 +50,7 @@ typedef struct {
 static void
 report_progress(Loop *l)
 {
-    guint total = l->points->len;
+    guint total = l->total;
     double el = (double)(g_get_monotonic_time() - l->t0) / 1e6;
     double eta = l->done > 0 ? el / l->done * (total - l->done) : 0.0;
     if (l->tty) {
@@ -280,22 +246,106 @@ parse_duration(const char *s, gint64 *out_s)
     return total > 0;
 }
 
+/* Record the update on a fresh device under work: fills env (and the
+ * stand-in serving the firmware, which resumes need). */
 static gboolean
-check_out_dir(const char *out, GError **error)
+env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
+           PpHttpd **out_httpd, GError **error)
 {
-    if (g_file_test(out, G_FILE_TEST_EXISTS)) {
-        g_autoptr(GDir) d = g_dir_open(out, 0, error);
-        if (d == NULL) {
-            return FALSE;
-        }
-        if (g_dir_read_name(d) != NULL) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                        "%s is not empty: results are never overwritten "
-                        "(choose a new --out or remove it)", out);
-            return FALSE;
-        }
+    g_autoptr(PpFixture) fx = NULL;
+    PpRecording rec = { 0 };
+    if (!prepare(sc, work, &fx, out_httpd, &rec, error)) {
+        pp_recording_clear(&rec);
+        return FALSE;
     }
-    return pp_mkdir_p(out, error);
+    env->trace_path = g_strdup(rec.trace);
+    env->root = g_strdup(rec.root);
+    env->snapshot = g_strdup(rec.snapshot);
+    env->srv_dir = g_strdup(fx->srv_dir);
+    env->srv_repo = g_strdup(fx->srv_repo);
+    env->commits = g_new0(char *, PP_FIXTURE_N_VERSIONS + 1);
+    for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
+        env->commits[v] = g_strdup(fx->commits[v]);
+    }
+    env->to_commit = g_strdup(fx->commits[sc->to_version - 1]);
+    env->osname = g_strdup(fx->osname);
+    env->bootloader = g_strdup(sc->bootloader);
+    pp_recording_clear(&rec);
+    return TRUE;
+}
+
+/* Reuse a recording made by --record-only: fills env; the stand-in
+ * serves the recording's firmware repo. */
+static gboolean
+env_reuse(const PpSimRec *rec, const PpScenario *sc, PpSimEnv *env,
+          PpHttpd **out_httpd, GError **error)
+{
+    pp_simrec_fill_env(rec, env);
+    if (sc->action == PP_ACTION_PULL) {
+        return TRUE;
+    }
+    *out_httpd = pp_httpd_start(rec->srv_dir, 0, error);
+    if (*out_httpd == NULL) {
+        g_prefix_error(error, "starting the TreeHub stand-in: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * Where crash states are built: beside a copy of the snapshot on tmpfs
+ * when there is room (*out_fast, to remove at the end), else under work.
+ * Case files keep naming the snapshot the run was given.
+ */
+static gboolean
+env_place_states(PpSimEnv *env, const char *work, gboolean no_tmpfs,
+                 char **out_fast, GError **error)
+{
+    g_autofree char *fast = no_tmpfs ? NULL : fast_work_dir();
+    if (fast == NULL) {
+        env->states_dir = g_build_filename(work, "states", NULL);
+        return TRUE;
+    }
+    g_autofree char *snap = g_build_filename(fast, "snapshot", NULL);
+    if (!pp_copy_tree(env->snapshot, snap, error)) {
+        g_prefix_error(error, "copying the snapshot to tmpfs: ");
+        pp_rm_rf(fast, NULL);
+        return FALSE;
+    }
+    env->case_snapshot = g_steal_pointer(&env->snapshot);
+    env->snapshot = g_steal_pointer(&snap);
+    env->states_dir = g_build_filename(fast, "states", NULL);
+    *out_fast = g_steal_pointer(&fast);
+    return TRUE;
+}
+
+/* --record-only: the recording is kept with its manifest, nothing is
+ * judged.  env is loaded (so the recording is known to be usable). */
+static int
+record_only(const char *dir, const PpScenario *sc, const char *scenario_path,
+            const PpSimEnv *env, const char *version)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    if (scenario_path != NULL
+        && !g_file_get_contents(scenario_path, &text, NULL, &error)) {
+        pp_print_error("sim", error);
+        return PP_EXIT_HARNESS;
+    }
+    if (!pp_simrec_write(dir, sc, text, env, version, &error)) {
+        pp_print_error("sim: writing the recording", error);
+        return PP_EXIT_HARNESS;
+    }
+    g_autoptr(GArray) points = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GHashTable) resume_set = g_hash_table_new(NULL, NULL);
+    pp_sim_choose_points(env, sc, points, resume_set);
+    g_autofree char *pts = pp_points_to_string(sc->points, sc->sample);
+    g_print("recorded %u calls in %s; the campaign (points %s) has %u crash "
+            "points, %u to resume\n", cfi_trace_n_records(env->trace), dir,
+            pts, points->len, g_hash_table_size(resume_set));
+    g_print("judge them with: plugpull sim --recording %s [--shard K/N] "
+            "--out DIR\n", dir);
+    return PP_EXIT_OK;
 }
 
 int
@@ -308,9 +358,12 @@ pp_cmd_sim(int argc, char **argv)
     g_autofree char *out = NULL;
     g_autofree char *resume = NULL;
     g_autofree char *budget = NULL;
+    g_autofree char *recording = NULL;
+    g_autofree char *shard_arg = NULL;
     gint64 seed = -1;
     gint jobs = 2;
     gboolean no_tmpfs = FALSE;
+    gboolean record_only_opt = FALSE;
     GOptionEntry entries[] = {
         { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario_path,
           "campaign file (default: the built-in upgrade v1 -> v2)", "FILE" },
@@ -332,6 +385,15 @@ pp_cmd_sim(int argc, char **argv)
         { "resume", 0, 0, G_OPTION_ARG_STRING, &resume,
           "which states are also rebooted and updated again: all, none, "
           "sample:N", "R" },
+        { "record-only", 0, 0, G_OPTION_ARG_NONE, &record_only_opt,
+          "record the update into DIR and judge nothing: a recording for "
+          "--recording", NULL },
+        { "recording", 0, 0, G_OPTION_ARG_FILENAME, &recording,
+          "judge the crash points of this recording (made by --record-only) "
+          "instead of recording again", "REC" },
+        { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_arg,
+          "judge only shard K of N of the crash points (needs --recording; "
+          "join the shards with plugpull merge)", "K/N" },
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
           "results directory (new or empty)", "DIR" },
         { NULL },
@@ -363,32 +425,72 @@ pp_cmd_sim(int argc, char **argv)
         g_printerr("plugpull: sim: --jobs must be 1 to 64\n");
         return PP_EXIT_USAGE;
     }
-    g_autoptr(PpScenario) sc = scenario_path != NULL
-        ? pp_scenario_load(scenario_path, &error) : pp_scenario_new_default();
-    if (sc == NULL) {
-        g_printerr("plugpull: sim: bad scenario:\n%s\n", error->message);
-        return PP_EXIT_USAGE;
-    }
-    if (model != NULL && !cfi_model_from_string(model, &sc->model, &error)) {
+    PpShard shard = { 0 };
+    if (shard_arg != NULL && !pp_shard_parse(shard_arg, &shard, &error)) {
         pp_print_error("sim", error);
         return PP_EXIT_USAGE;
     }
-    if (points != NULL && !pp_points_parse(points, &sc->points, &sc->sample,
-                                           &error)) {
-        pp_print_error("sim", error);
+    if (record_only_opt && (recording != NULL || shard_arg != NULL)) {
+        g_printerr("plugpull: sim: --record-only makes a recording; "
+                   "--recording and --shard use one\n");
         return PP_EXIT_USAGE;
     }
-    if (seed >= 0) {
-        sc->seed = (guint64)seed;
-    }
-    if (resume != NULL && !pp_resume_parse(resume, &sc->resume,
-                                           &sc->resume_sample, &error)) {
-        pp_print_error("sim", error);
+    if (shard_arg != NULL && recording == NULL) {
+        /* Shards that each recorded the update judged different traces:
+         * their results could not be merged. */
+        g_printerr("plugpull: sim: --shard needs --recording REC: every "
+                   "shard must judge the crash states of one recording "
+                   "(make it once with plugpull sim --record-only --out "
+                   "REC)\n");
         return PP_EXIT_USAGE;
     }
-    if (ostree != NULL) {
-        g_free(sc->ostree);
-        sc->ostree = g_steal_pointer(&ostree);
+
+    g_autoptr(PpSimRec) rec = NULL;
+    g_autoptr(PpScenario) sc = NULL;
+    if (recording != NULL) {
+        rec = pp_simrec_load(recording, &error);
+        if (rec == NULL) {
+            pp_print_error("sim", error);
+            return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+                   || g_error_matches(error, G_IO_ERROR,
+                                      G_IO_ERROR_INVALID_DATA)
+                ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
+        }
+        PpSimRecAsk ask = { scenario_path, model, points, seed, resume };
+        sc = pp_simrec_scenario(rec, &ask, ostree, &error);
+        if (sc == NULL) {
+            pp_print_error("sim", error);
+            return PP_EXIT_USAGE;
+        }
+    } else {
+        sc = scenario_path != NULL ? pp_scenario_load(scenario_path, &error)
+                                   : pp_scenario_new_default();
+        if (sc == NULL) {
+            g_printerr("plugpull: sim: bad scenario:\n%s\n", error->message);
+            return PP_EXIT_USAGE;
+        }
+        if (model != NULL
+            && !cfi_model_from_string(model, &sc->model, &error)) {
+            pp_print_error("sim", error);
+            return PP_EXIT_USAGE;
+        }
+        if (points != NULL && !pp_points_parse(points, &sc->points,
+                                               &sc->sample, &error)) {
+            pp_print_error("sim", error);
+            return PP_EXIT_USAGE;
+        }
+        if (seed >= 0) {
+            sc->seed = (guint64)seed;
+        }
+        if (resume != NULL && !pp_resume_parse(resume, &sc->resume,
+                                               &sc->resume_sample, &error)) {
+            pp_print_error("sim", error);
+            return PP_EXIT_USAGE;
+        }
+        if (ostree != NULL) {
+            g_free(sc->ostree);
+            sc->ostree = g_steal_pointer(&ostree);
+        }
     }
     if (!g_file_test(sc->ostree, G_FILE_TEST_IS_EXECUTABLE)
         || g_file_test(sc->ostree, G_FILE_TEST_IS_DIR)) {
@@ -397,13 +499,15 @@ pp_cmd_sim(int argc, char **argv)
         return PP_EXIT_USAGE;
     }
     g_autofree char *dir = g_canonicalize_filename(out, NULL);
-    if (!check_out_dir(dir, &error)) {
+    if (!pp_out_dir_prepare(dir, &error)) {
         pp_print_error("sim", error);
         return PP_EXIT_USAGE;
     }
     g_autofree char *cases_dir = g_build_filename(dir, "cases", NULL);
     g_autofree char *work = g_build_filename(dir, "work", NULL);
-    g_mkdir_with_parents(cases_dir, 0755);
+    if (!record_only_opt) {
+        g_mkdir_with_parents(cases_dir, 0755);
+    }
 
     struct sigaction sa = { 0 };
     sa.sa_handler = on_signal;
@@ -411,63 +515,42 @@ pp_cmd_sim(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    PpRunInfo info = { .tier = "sim", .scenario = sc, .jobs = (guint)jobs };
-    info.started = g_date_time_format_iso8601(now);
     gint64 t_start = g_get_monotonic_time();
+    g_autofree char *started = g_date_time_format_iso8601(now);
     g_autofree char *version = pp_ostree_version(sc->ostree);
     g_autofree char *pts = pp_points_to_string(sc->points, sc->sample);
-    info.client_version = version;
+    g_autofree char *resume_str = pp_resume_to_string(sc->resume,
+                                                      sc->resume_sample);
     g_print("plugpull sim: scenario %s (%s), %s of v%u -> v%u, %s device, "
             "model %s, points %s, seed %" G_GUINT64_FORMAT "\n", sc->name,
             sc->path, pp_action_to_string(sc->action), sc->from_version,
             sc->to_version, sc->bootloader, cfi_model_to_string(sc->model),
             pts, sc->seed);
     g_print("client: %s %s\n", sc->ostree, version);
-
-    g_autoptr(PpFixture) fx = NULL;
+    if (rec != NULL) {
+        g_print("recording: %s (id %.12s, recorded %s)\n", rec->dir,
+                rec->id, rec->recorded);
+    }
     g_autoptr(PpHttpd) httpd = NULL;
-    PpRecording rec = { 0 };
-    if (!prepare(sc, work, &fx, &httpd, &rec, &error)) {
+    PpSimEnv env = { 0 };
+    gboolean env_ok = rec != NULL
+        ? env_reuse(rec, sc, &env, &httpd, &error)
+        : env_record(sc, work, &env, &httpd, &error);
+    if (!env_ok) {
         pp_print_error("sim", error);
-        pp_recording_clear(&rec);
+        pp_sim_env_clear(&env);
         return PP_EXIT_HARNESS;
     }
-    PpSimEnv env = { 0 };
-    env.trace_path = g_strdup(rec.trace);
-    env.root = g_strdup(rec.root);
-    env.snapshot = g_strdup(rec.snapshot);
-    env.srv_dir = g_strdup(fx->srv_dir);
-    env.srv_repo = g_strdup(fx->srv_repo);
-    env.commits = g_new0(char *, PP_FIXTURE_N_VERSIONS + 1);
-    for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
-        env.commits[v] = g_strdup(fx->commits[v]);
-    }
-    env.to_commit = g_strdup(fx->commits[sc->to_version - 1]);
-    env.osname = g_strdup(fx->osname);
     env.ostree = g_strdup(sc->ostree);
-    env.bootloader = g_strdup(sc->bootloader);
-    g_autofree char *fast = no_tmpfs ? NULL : fast_work_dir();
-    if (fast != NULL) {
-        g_autofree char *snap = g_build_filename(fast, "snapshot", NULL);
-        if (!pp_copy_tree(env.snapshot, snap, &error)) {
-            pp_print_error("sim: copying the snapshot to tmpfs", error);
-            pp_rm_rf(fast, NULL);
-            pp_sim_env_clear(&env);
-            return PP_EXIT_HARNESS;
-        }
-        env.case_snapshot = g_steal_pointer(&env.snapshot);
-        env.snapshot = g_steal_pointer(&snap);
-        env.states_dir = g_build_filename(fast, "states", NULL);
-    } else {
-        env.states_dir = g_build_filename(work, "states", NULL);
-    }
     env.model = sc->model;
     env.seed = sc->seed;
     env.redownload_threshold = sc->redownload_threshold;
     env.check_rollback = sc->check_rollback;
     env.httpd = sc->action == PP_ACTION_PULL ? NULL : httpd;
-    pp_recording_clear(&rec);
-    if (!pp_sim_env_load(&env, &error)) {
+    g_autofree char *fast = NULL;
+    if (!env_place_states(&env, work, no_tmpfs || record_only_opt, &fast,
+                          &error)
+        || !pp_sim_env_load(&env, &error)) {
         pp_print_error("sim", error);
         pp_sim_env_clear(&env);
         if (fast != NULL) {
@@ -475,55 +558,34 @@ pp_cmd_sim(int argc, char **argv)
         }
         return PP_EXIT_HARNESS;
     }
+    if (record_only_opt) {
+        int rc = record_only(dir, sc, scenario_path, &env, version);
+        g_autofree char *states = g_strdup(env.states_dir);
+        pp_sim_env_clear(&env);
+        pp_rm_rf(states, NULL);
+        return rc;
+    }
 
-    /* The crash points. */
-    PpTraceStats st;
+    /* The crash points of the campaign, and this run's share of them. */
     g_autoptr(GArray) pointv = g_array_new(FALSE, FALSE, sizeof(guint));
-    if (sc->points == PP_POINTS_BARRIERS) {
-        pp_trace_stats_compute(env.trace, pointv, &st);
-    } else {
-        pp_trace_stats_compute(env.trace, NULL, &st);
-        for (guint k = 0; k <= st.records; k++) {
-            g_array_append_val(pointv, k);
-        }
-        if (sc->points == PP_POINTS_SAMPLE) {
-            sample_in_place(pointv, sc->sample, sc->seed);
-            g_array_sort(pointv, cmp_uint);
-        }
-    }
-    info.records = st.records;
-    info.points_total = pointv->len;
-
-    /* Which of them are also resumed (+1: 0 is a valid k). */
     g_autoptr(GHashTable) resume_set = g_hash_table_new(NULL, NULL);
-    if (sc->resume == PP_RESUME_ALL) {
-        for (guint i = 0; i < pointv->len; i++) {
-            g_hash_table_add(resume_set, GUINT_TO_POINTER(
-                g_array_index(pointv, guint, i) + 1));
-        }
-    } else if (sc->resume == PP_RESUME_SAMPLE) {
-        g_autoptr(GArray) r = g_array_copy(pointv);
-        sample_in_place(r, sc->resume_sample, sc->seed + 1);
-        for (guint i = 0; i < r->len; i++) {
-            g_hash_table_add(resume_set, GUINT_TO_POINTER(
-                g_array_index(r, guint, i) + 1));
-        }
-        if (env.phases.commit_point >= 0) {
-            /* Always the cuts around the commit. */
-            g_hash_table_add(resume_set,
-                             GUINT_TO_POINTER(env.phases.commit_point + 1));
-            g_hash_table_add(resume_set,
-                             GUINT_TO_POINTER(env.phases.commit_point + 2));
-        }
-    }
+    pp_sim_choose_points(&env, sc, pointv, resume_set);
+    g_autoptr(GArray) mine = pp_shard_indices(pointv->len, &shard);
+    guint records = cfi_trace_n_records(env.trace);
     g_print("trace: %u calls recorded in %s; %u crash points chosen, %u to "
-            "resume; commit point #%d\n", st.records, env.trace_path,
+            "resume; commit point #%d\n", records, env.trace_path,
             pointv->len, g_hash_table_size(resume_set),
             env.phases.commit_point);
+    if (shard.count > 0) {
+        g_print("shard %u/%u: %u of the %u crash points (index i with i mod "
+                "%u = %u)\n", shard.index, shard.count, mine->len, pointv->len,
+                shard.count, shard.index - 1);
+    }
 
     Loop l = { 0 };
     l.env = &env;
     l.points = pointv;
+    l.total = mine->len;
     l.resume_set = resume_set;
     l.results = g_new0(PpCase *, pointv->len);
     l.t0 = g_get_monotonic_time();
@@ -538,20 +600,9 @@ pp_cmd_sim(int argc, char **argv)
      * whatever the budget covers is spread over every phase of the update
      * rather than being its first minutes.  Results stay in point order.
      */
-    g_autoptr(GArray) order = g_array_sized_new(FALSE, FALSE, sizeof(guint),
-                                                pointv->len);
-    for (guint i = 0; i < pointv->len; i++) {
-        g_array_append_val(order, i);
-    }
+    g_autoptr(GArray) order = g_array_copy(mine);
     if (budget_s > 0) {
-        guint64 rs = sc->seed ^ 0xb0d6e7ULL;
-        guint *v = (guint *)order->data;
-        for (guint i = order->len; i > 1; i--) {
-            guint j = (guint)(splitmix64(&rs) % i);
-            guint t = v[i - 1];
-            v[i - 1] = v[j];
-            v[j] = t;
-        }
+        pp_shuffle(order, sc->seed ^ 0xb0d6e7ULL);
     }
     for (guint i = 0; i < order->len; i++) {
         g_thread_pool_push(pool, GUINT_TO_POINTER(g_array_index(order, guint, i) + 1),
@@ -561,20 +612,48 @@ pp_cmd_sim(int argc, char **argv)
     if (l.tty) {
         g_printerr("\n");
     }
+
+    PpRunInfo info = {
+        .tier = "sim",
+        .scenario_name = sc->name,
+        .scenario_path = sc->path,
+        .action = pp_action_to_string(sc->action),
+        .bootloader = sc->bootloader,
+        .expect_failures = sc->expect_failures,
+        .model = cfi_model_to_string(sc->model),
+        .seed = sc->seed,
+        .points = pts,
+        .resume = resume_str,
+        .client_path = sc->ostree,
+        .client_version = version,
+        .trace_path = env.trace_path,
+        .records = records,
+        .commit_point = env.phases.commit_point,
+        .points_total = mine->len,
+        .started = started,
+        .jobs = (guint)jobs,
+        .recording_id = rec != NULL ? rec->id : NULL,
+        .recording_dir = rec != NULL ? rec->dir : NULL,
+        .shard_index = shard.index,
+        .shard_count = shard.count,
+        .points_all = pointv->len,
+    };
     info.judge_seconds = (double)(g_get_monotonic_time() - l.t0) / 1e6;
 
     int rc = PP_EXIT_OK;
     g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(
         (GDestroyNotify)pp_case_free);
     for (guint i = 0; i < pointv->len; i++) {
-        if (l.results[i] != NULL) {
-            g_ptr_array_add(cases, l.results[i]);
+        PpCase *c = l.results[i];
+        if (c == NULL) {
+            continue;
         }
-    }
-    g_free(l.results);
-    /* Every failing case, the resumed ones, and every 25th passing one. */
-    for (guint i = 0; i < cases->len; i++) {
-        PpCase *c = cases->pdata[i];
+        g_ptr_array_add(cases, c);
+        /*
+         * Every failing case, the resumed ones, and every 25th passing
+         * one, counted over the campaign's points so that the shards of
+         * a campaign write the case files an unsharded run writes.
+         */
         if (pp_case_failed(c) || c->resumed || i % 25 == 0) {
             g_autoptr(JsonNode) node = pp_case_to_json(&env, c, sc->path);
             g_autofree char *name = g_strdup_printf("%s.json", c->id);
@@ -586,12 +665,13 @@ pp_cmd_sim(int argc, char **argv)
             }
         }
     }
+    g_free(l.results);
     info.interrupted = interrupted != 0;
     info.budget_s = budget_s;
     info.budget_hit = l.budget_hit;
     info.duration_s = (double)(g_get_monotonic_time() - t_start) / 1e6;
-    if (!pp_write_points(dir, &env, cases, &error)
-        || !pp_write_summary(dir, &env, &info, cases, &error)
+    if (!pp_write_points(dir, &info, cases, &error)
+        || !pp_write_summary(dir, &info, cases, &error)
         || !pp_write_junit(dir, &info, cases, &error)) {
         pp_print_error("sim", error);
         rc = PP_EXIT_HARNESS;
@@ -620,23 +700,26 @@ pp_cmd_sim(int argc, char **argv)
     } else if (interrupted) {
         g_printerr("plugpull: sim: interrupted by signal %d after %u of %u "
                    "cases; those are kept in %s\n", (int)interrupted,
-                   cases->len, pointv->len, dir);
+                   cases->len, mine->len, dir);
         rc = 128 + (int)interrupted;
     } else if (rc == PP_EXIT_OK && failed > 0) {
         rc = PP_EXIT_FAILURES;
     }
     if (l.budget_hit) {
         g_print("budget of %" G_GINT64_FORMAT " s reached: %u of %u crash "
-                "points covered\n", budget_s, cases->len, pointv->len);
+                "points covered\n", budget_s, cases->len, mine->len);
     }
-    g_free(info.started);
     pp_sim_env_clear(&env);
     /*
      * The crash states are rebuilt on demand; the rest of work (fixture,
-     * snapshot, trace) is what `plugpull replay` needs, so it stays.
+     * snapshot, trace) is what `plugpull replay` needs, so it stays.  A
+     * run on a recording has nothing else there.
      */
     g_autofree char *states = g_build_filename(work, "states", NULL);
     pp_rm_rf(states, NULL);
+    if (rec != NULL) {
+        g_rmdir(work);
+    }
     if (fast != NULL) {
         pp_rm_rf(fast, NULL);
     }

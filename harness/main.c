@@ -18,6 +18,8 @@ static const struct command commands[] = {
       "trace a real ostree upgrade on a small device and summarise its crash points" },
     { "sim", pp_cmd_sim,
       "cut the power at every chosen point of an update (simulation tier)" },
+    { "merge", pp_cmd_merge,
+      "join the shards of one campaign (sim --recording REC --shard K/N) into one result" },
     { "replay", pp_cmd_replay,
       "reproduce one case of a campaign from its case file" },
     { "scenario", pp_cmd_scenario,

@@ -5,12 +5,26 @@
 
 #include <string.h>
 
+static const char *const phase_names[PP_PHASE_COUNT] = {
+    "pull", "deploy", "bootloader", "cleanup",
+};
+
 const char *
 pp_phase_name(PpPhase p)
 {
-    static const char *const names[] = { "pull", "deploy", "bootloader",
-                                         "cleanup" };
-    return p < PP_PHASE_COUNT ? names[p] : "?";
+    return p < PP_PHASE_COUNT ? phase_names[p] : "?";
+}
+
+gboolean
+pp_phase_from_name(const char *name, PpPhase *out)
+{
+    for (guint p = 0; p < PP_PHASE_COUNT; p++) {
+        if (g_strcmp0(name, phase_names[p]) == 0) {
+            *out = (PpPhase)p;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 void

@@ -33,6 +33,8 @@ typedef enum {
 } PpPhase;
 
 const char *pp_phase_name(PpPhase p);
+/* Inverse of pp_phase_name(); FALSE when name is not a phase. */
+gboolean pp_phase_from_name(const char *name, PpPhase *out);
 
 typedef struct {
     PpPhase *phase;         /* one per record */

@@ -27,6 +27,7 @@ int pp_cmd_scenario(int argc, char **argv);
 int pp_cmd_inspect(int argc, char **argv);
 int pp_cmd_report(int argc, char **argv);
 int pp_cmd_compare(int argc, char **argv);
+int pp_cmd_merge(int argc, char **argv);
 int pp_cmd_image(int argc, char **argv);
 int pp_cmd_run(int argc, char **argv);
 

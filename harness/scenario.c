@@ -152,6 +152,20 @@ pp_points_to_string(PpPointsKind kind, guint n)
     return g_strdup("?");
 }
 
+char *
+pp_resume_to_string(PpResumeKind kind, guint n)
+{
+    switch (kind) {
+    case PP_RESUME_NONE:
+        return g_strdup("none");
+    case PP_RESUME_ALL:
+        return g_strdup("all");
+    case PP_RESUME_SAMPLE:
+        return g_strdup_printf("sample:%u", n);
+    }
+    return g_strdup("?");
+}
+
 gboolean
 pp_resume_parse(const char *s, PpResumeKind *kind, guint *n, GError **error)
 {

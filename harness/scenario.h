@@ -85,6 +85,7 @@ char *pp_points_to_string(PpPointsKind kind, guint n);
 /* "all", "none", "sample:N" */
 gboolean pp_resume_parse(const char *s, PpResumeKind *kind, guint *n,
                          GError **error);
+char *pp_resume_to_string(PpResumeKind kind, guint n);
 const char *pp_action_to_string(PpAction a);
 
 /* Markdown reference of every key, from the table. */

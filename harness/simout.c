@@ -51,15 +51,79 @@ pp_write_json(const char *path, JsonNode *node, GError **error)
     return TRUE;
 }
 
+static void
+add_string(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, value);
+}
+
+static void
+add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static void
+add_double(JsonBuilder *b, const char *name, double value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_double_value(b, value);
+}
+
+static void
+add_boolean(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+/* Where a campaign came from: its recording, its shard, its shards. */
+static void
+add_provenance(JsonBuilder *b, const PpRunInfo *info)
+{
+    if (info->recording_id != NULL) {
+        json_builder_set_member_name(b, "recording");
+        json_builder_begin_object(b);
+        add_string(b, "id", info->recording_id);
+        add_string(b, "dir", info->recording_dir);
+        json_builder_end_object(b);
+    }
+    if (info->shard_count > 0) {
+        json_builder_set_member_name(b, "shard");
+        json_builder_begin_object(b);
+        add_int(b, "index", info->shard_index);
+        add_int(b, "count", info->shard_count);
+        add_int(b, "points_all", info->points_all);
+        json_builder_end_object(b);
+    }
+    if (info->merged_from != NULL) {
+        json_builder_set_member_name(b, "merged");
+        json_builder_begin_object(b);
+        add_int(b, "shards", g_strv_length((char **)info->merged_from));
+        json_builder_set_member_name(b, "from");
+        json_builder_begin_array(b);
+        for (const char *const *d = info->merged_from; *d != NULL; d++) {
+            json_builder_add_string_value(b, *d);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+}
+
 gboolean
-pp_write_summary(const char *dir, const PpSimEnv *env, const PpRunInfo *info,
-                 GPtrArray *cases, GError **error)
+pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
+                 GError **error)
 {
     guint counts[PP_N_OUTCOMES] = { 0 };
     guint passed = 0, failed = 0, resumed = 0;
     guint64 bytes = 0;
     guint objects = 0, refetched = 0, durable = 0;
     guint64 staging = 0;
+    /* Where the time went, summed over cases (seconds of work, which
+     * exceed the wall time when --jobs > 1). */
+    double tm = 0, tj = 0, tr = 0, tx = 0;
     for (guint i = 0; i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
         pp_outcome_count(counts, c->outcome);
@@ -76,116 +140,72 @@ pp_write_summary(const char *dir, const PpSimEnv *env, const PpRunInfo *info,
             durable += c->durable_objects;
             staging += c->resume_staging_bytes;
         }
-    }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "tool");
-    json_builder_add_string_value(b, "plugpull");
-    json_builder_set_member_name(b, "tier");
-    json_builder_add_string_value(b, info->tier);
-    json_builder_set_member_name(b, "scenario");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, info->scenario->name);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, info->scenario->path);
-    json_builder_set_member_name(b, "action");
-    json_builder_add_string_value(b, pp_action_to_string(info->scenario->action));
-    json_builder_set_member_name(b, "bootloader");
-    json_builder_add_string_value(b, info->scenario->bootloader);
-    json_builder_set_member_name(b, "expect");
-    json_builder_add_string_value(b, info->scenario->expect_failures
-                                     ? "failures" : "pass");
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "model");
-    json_builder_add_string_value(b, cfi_model_to_string(env->model));
-    json_builder_set_member_name(b, "seed");
-    json_builder_add_int_value(b, (gint64)env->seed);
-    g_autofree char *points = pp_points_to_string(info->scenario->points,
-                                                  info->scenario->sample);
-    json_builder_set_member_name(b, "points");
-    json_builder_add_string_value(b, points);
-    json_builder_set_member_name(b, "client");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, env->ostree);
-    json_builder_set_member_name(b, "version");
-    json_builder_add_string_value(b, info->client_version);
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "trace");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, env->trace_path);
-    json_builder_set_member_name(b, "records");
-    json_builder_add_int_value(b, info->records);
-    json_builder_set_member_name(b, "commit_point");
-    json_builder_add_int_value(b, env->phases.commit_point);
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "cases");
-    json_builder_add_int_value(b, cases->len);
-    json_builder_set_member_name(b, "points_chosen");
-    json_builder_add_int_value(b, info->points_total);
-    json_builder_set_member_name(b, "passed");
-    json_builder_add_int_value(b, passed);
-    json_builder_set_member_name(b, "failed");
-    json_builder_add_int_value(b, failed);
-    pp_json_add_outcomes(b, counts);
-    json_builder_set_member_name(b, "states_per_minute");
-    json_builder_add_double_value(b, info->judge_seconds > 0
-                                     ? 60.0 * cases->len / info->judge_seconds
-                                     : 0.0);
-    json_builder_set_member_name(b, "resume");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "checked");
-    json_builder_add_int_value(b, resumed);
-    json_builder_set_member_name(b, "bytes_downloaded");
-    json_builder_add_int_value(b, (gint64)bytes);
-    json_builder_set_member_name(b, "objects_downloaded");
-    json_builder_add_int_value(b, objects);
-    json_builder_set_member_name(b, "objects_redownloaded");
-    json_builder_add_int_value(b, refetched);
-    json_builder_set_member_name(b, "objects_durable_before");
-    json_builder_add_int_value(b, durable);
-    json_builder_set_member_name(b, "staging_bytes_left");
-    json_builder_add_int_value(b, (gint64)staging);
-    json_builder_end_object(b);
-    /* Where the time went, summed over cases (seconds of work, which
-     * exceed the wall time when --jobs > 1). */
-    double tm = 0, tj = 0, tr = 0, tx = 0;
-    for (guint i = 0; i < cases->len; i++) {
-        const PpCase *c = cases->pdata[i];
         tm += c->t_materialise;
         tj += c->t_judge;
         tr += c->t_resume;
         tx += c->t_remove;
     }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string(b, "tool", "plugpull");
+    add_string(b, "tier", info->tier);
+    json_builder_set_member_name(b, "scenario");
+    json_builder_begin_object(b);
+    add_string(b, "name", info->scenario_name);
+    add_string(b, "path", info->scenario_path);
+    add_string(b, "action", info->action);
+    add_string(b, "bootloader", info->bootloader);
+    add_string(b, "expect", info->expect_failures ? "failures" : "pass");
+    json_builder_end_object(b);
+    add_string(b, "model", info->model);
+    add_int(b, "seed", (gint64)info->seed);
+    add_string(b, "points", info->points);
+    json_builder_set_member_name(b, "client");
+    json_builder_begin_object(b);
+    add_string(b, "path", info->client_path);
+    add_string(b, "version", info->client_version);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "trace");
+    json_builder_begin_object(b);
+    add_string(b, "path", info->trace_path);
+    add_int(b, "records", info->records);
+    add_int(b, "commit_point", info->commit_point);
+    json_builder_end_object(b);
+    add_provenance(b, info);
+    add_int(b, "cases", cases->len);
+    add_int(b, "points_chosen", info->points_total);
+    add_int(b, "passed", passed);
+    add_int(b, "failed", failed);
+    pp_json_add_outcomes(b, counts);
+    add_double(b, "states_per_minute", info->judge_seconds > 0
+                                       ? 60.0 * cases->len / info->judge_seconds
+                                       : 0.0);
+    json_builder_set_member_name(b, "resume");
+    json_builder_begin_object(b);
+    add_string(b, "choice", info->resume);
+    add_int(b, "checked", resumed);
+    add_int(b, "bytes_downloaded", (gint64)bytes);
+    add_int(b, "objects_downloaded", objects);
+    add_int(b, "objects_redownloaded", refetched);
+    add_int(b, "objects_durable_before", durable);
+    add_int(b, "staging_bytes_left", (gint64)staging);
+    json_builder_end_object(b);
     json_builder_set_member_name(b, "time_split");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "materialise_s");
-    json_builder_add_double_value(b, tm);
-    json_builder_set_member_name(b, "judge_s");
-    json_builder_add_double_value(b, tj);
-    json_builder_set_member_name(b, "resume_s");
-    json_builder_add_double_value(b, tr);
-    json_builder_set_member_name(b, "remove_s");
-    json_builder_add_double_value(b, tx);
+    add_double(b, "materialise_s", tm);
+    add_double(b, "judge_s", tj);
+    add_double(b, "resume_s", tr);
+    add_double(b, "remove_s", tx);
     json_builder_end_object(b);
-    json_builder_set_member_name(b, "jobs");
-    json_builder_add_int_value(b, info->jobs);
-    json_builder_set_member_name(b, "interrupted");
-    json_builder_add_boolean_value(b, info->interrupted);
-    json_builder_set_member_name(b, "budget_s");
-    json_builder_add_int_value(b, info->budget_s);
-    json_builder_set_member_name(b, "budget_reached");
-    json_builder_add_boolean_value(b, info->budget_hit);
-    json_builder_set_member_name(b, "coverage");
-    json_builder_add_double_value(b, info->points_total > 0
-                                     ? (double)cases->len / info->points_total
-                                     : 0.0);
-    json_builder_set_member_name(b, "started");
-    json_builder_add_string_value(b, info->started);
-    json_builder_set_member_name(b, "duration_s");
-    json_builder_add_double_value(b, info->duration_s);
+    add_int(b, "jobs", info->jobs);
+    add_boolean(b, "interrupted", info->interrupted);
+    add_int(b, "budget_s", info->budget_s);
+    add_boolean(b, "budget_reached", info->budget_hit);
+    add_double(b, "coverage", info->points_total > 0
+                              ? (double)cases->len / info->points_total : 0.0);
+    add_string(b, "started", info->started);
+    add_double(b, "cases_wall_s", info->judge_seconds);
+    add_double(b, "duration_s", info->duration_s);
     json_builder_end_object(b);
 
     g_autoptr(JsonNode) root = json_builder_get_root(b);
@@ -194,44 +214,41 @@ pp_write_summary(const char *dir, const PpSimEnv *env, const PpRunInfo *info,
 }
 
 gboolean
-pp_write_points(const char *dir, const PpSimEnv *env, GPtrArray *cases,
+pp_write_points(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                 GError **error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "trace_records");
-    json_builder_add_int_value(b, cfi_trace_n_records(env->trace));
-    json_builder_set_member_name(b, "commit_point");
-    json_builder_add_int_value(b, env->phases.commit_point);
+    add_int(b, "trace_records", info->records);
+    add_int(b, "commit_point", info->commit_point);
     json_builder_set_member_name(b, "cases");
     json_builder_begin_array(b);
     for (guint i = 0; i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
-        json_builder_add_string_value(b, c->id);
-        json_builder_set_member_name(b, "k");
-        json_builder_add_int_value(b, c->k);
-        json_builder_set_member_name(b, "phase");
-        json_builder_add_string_value(b, pp_phase_name(c->phase));
-        json_builder_set_member_name(b, "call");
-        json_builder_add_string_value(b, c->call);
-        json_builder_set_member_name(b, "outcome");
-        json_builder_add_string_value(b, c->outcome);
-        json_builder_set_member_name(b, "reason");
-        json_builder_add_string_value(b, c->reason);
-        json_builder_set_member_name(b, "resumed");
-        json_builder_add_boolean_value(b, c->resumed);
+        add_string(b, "id", c->id);
+        add_int(b, "k", c->k);
+        add_string(b, "state", c->state_name);
+        add_string(b, "phase", pp_phase_name(c->phase));
+        add_string(b, "call", c->call);
+        add_string(b, "outcome", c->outcome);
+        add_string(b, "reason", c->reason);
+        add_boolean(b, "resumed", c->resumed);
         if (c->resumed) {
-            json_builder_set_member_name(b, "resume_bytes");
-            json_builder_add_int_value(b, (gint64)c->resume_bytes);
-            json_builder_set_member_name(b, "resume_objects");
-            json_builder_add_int_value(b, c->resume_objects);
-            json_builder_set_member_name(b, "resume_redownloaded");
-            json_builder_add_int_value(b, c->resume_refetched);
+            add_int(b, "resume_bytes", (gint64)c->resume_bytes);
+            add_int(b, "resume_objects", c->resume_objects);
+            add_int(b, "resume_redownloaded", c->resume_refetched);
+            add_int(b, "resume_durable_before", c->durable_objects);
+            add_int(b, "resume_staging_bytes", (gint64)c->resume_staging_bytes);
         }
-        json_builder_set_member_name(b, "seconds");
-        json_builder_add_double_value(b, c->seconds);
+        add_double(b, "seconds", c->seconds);
+        json_builder_set_member_name(b, "time");
+        json_builder_begin_object(b);
+        add_double(b, "materialise_s", c->t_materialise);
+        add_double(b, "judge_s", c->t_judge);
+        add_double(b, "resume_s", c->t_resume);
+        add_double(b, "remove_s", c->t_remove);
+        json_builder_end_object(b);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -239,6 +256,81 @@ pp_write_points(const char *dir, const PpSimEnv *env, GPtrArray *cases,
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *path = g_build_filename(dir, "points.json", NULL);
     return pp_write_json(path, root, error);
+}
+
+/* A member of a points.json entry; FALSE (with the error) when absent or
+ * of the wrong type. */
+static gboolean
+point_member(JsonObject *p, const char *name, GType type, JsonNode **out,
+             GError **error)
+{
+    JsonNode *n = json_object_get_member(p, name);
+    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n)
+        || json_node_get_value_type(n) != type) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "case %s: '%s' missing or not a %s",
+                    json_object_get_string_member_with_default(p, "id", "?"),
+                    name, type == G_TYPE_STRING ? "string" : "number");
+        return FALSE;
+    }
+    *out = n;
+    return TRUE;
+}
+
+PpCase *
+pp_case_from_point(JsonObject *p, GError **error)
+{
+    g_autoptr(PpCase) c = g_new0(PpCase, 1);
+    const char *strings[] = { "id", "state", "call", "outcome", "reason",
+                              NULL };
+    char **slots[] = { &c->id, &c->state_name, &c->call, &c->outcome,
+                       &c->reason };
+    for (guint i = 0; strings[i] != NULL; i++) {
+        JsonNode *n = NULL;
+        if (!point_member(p, strings[i], G_TYPE_STRING, &n, error)) {
+            return NULL;
+        }
+        *slots[i] = g_strdup(json_node_get_string(n));
+    }
+    JsonNode *k = NULL;
+    if (!point_member(p, "k", G_TYPE_INT64, &k, error)) {
+        return NULL;
+    }
+    c->k = (guint)json_node_get_int(k);
+    const char *phase = json_object_get_string_member_with_default(p, "phase",
+                                                                   "");
+    if (!pp_phase_from_name(phase, &c->phase)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "case %s: phase '%s' is not a phase", c->id, phase);
+        return NULL;
+    }
+    c->resumed = json_object_get_boolean_member_with_default(p, "resumed",
+                                                             FALSE);
+    c->resume_bytes = (guint64)json_object_get_int_member_with_default(
+        p, "resume_bytes", 0);
+    c->resume_objects = (guint)json_object_get_int_member_with_default(
+        p, "resume_objects", 0);
+    c->resume_refetched = (guint)json_object_get_int_member_with_default(
+        p, "resume_redownloaded", 0);
+    c->durable_objects = (guint)json_object_get_int_member_with_default(
+        p, "resume_durable_before", 0);
+    c->resume_staging_bytes = (guint64)json_object_get_int_member_with_default(
+        p, "resume_staging_bytes", 0);
+    c->seconds = json_object_get_double_member_with_default(p, "seconds", 0);
+    JsonNode *tn = json_object_get_member(p, "time");
+    JsonObject *t = tn != NULL && JSON_NODE_HOLDS_OBJECT(tn)
+        ? json_node_get_object(tn) : NULL;
+    if (t != NULL) {
+        c->t_materialise = json_object_get_double_member_with_default(
+            t, "materialise_s", 0);
+        c->t_judge = json_object_get_double_member_with_default(t, "judge_s",
+                                                                0);
+        c->t_resume = json_object_get_double_member_with_default(t, "resume_s",
+                                                                 0);
+        c->t_remove = json_object_get_double_member_with_default(t, "remove_s",
+                                                                 0);
+    }
+    return g_steal_pointer(&c);
 }
 
 gboolean
@@ -251,7 +343,7 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     }
     g_autoptr(GString) x = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     g_autofree char *suite = g_markup_printf_escaped(
-        "plugpull.%s.%s", info->tier, info->scenario->name);
+        "plugpull.%s.%s", info->tier, info->scenario_name);
     g_string_append_printf(x, "<testsuites>\n<testsuite name=\"%s\" tests=\"%u\" "
                            "failures=\"%u\" errors=\"0\" time=\"%.3f\" "
                            "timestamp=\"%s\">\n", suite, cases->len, failures,

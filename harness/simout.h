@@ -5,8 +5,9 @@
  *   DIR/summary.json      totals, outcomes, the client, the speed
  *   DIR/cases/<id>.json   every failing case and a sample of passing ones
  *   DIR/junit.xml         one testcase per crash state
- *   DIR/points.json       every case in one line each: k, phase, outcome,
- *                         resume cost (what reports plot)
+ *   DIR/points.json       every case: k, phase, outcome, resume cost,
+ *                         where its time went (what reports plot and
+ *                         `plugpull merge` joins)
  *
  * Every file is written to a temporary name and renamed into place, so a
  * harness killed mid-write never leaves a torn result: plugpull keeps the
@@ -31,27 +32,58 @@ void pp_json_add_outcomes(JsonBuilder *b, const guint *counts);
 /* Atomic write of a JSON document (pretty). */
 gboolean pp_write_json(const char *path, JsonNode *node, GError **error);
 
+/*
+ * What a campaign's summary says besides its cases.  Plain values, so that
+ * `plugpull merge` can fill one from the summaries of its shards and the
+ * same writers produce the merged results.
+ */
 typedef struct {
     const char *tier;            /* "sim" */
-    const PpScenario *scenario;
+    const char *scenario_name;
+    const char *scenario_path;
+    const char *action;          /* "upgrade", "deploy", "pull" */
+    const char *bootloader;      /* "uboot", "bls" */
+    gboolean expect_failures;
+    const char *model;           /* "ordered" */
+    guint64 seed;
+    const char *points;          /* "barriers", "all", "sample:N" */
+    const char *resume;          /* "all", "none", "sample:N" */
+    const char *client_path;
     const char *client_version;
-    guint records;
-    guint points_total;          /* points chosen */
+    const char *trace_path;
+    guint records;               /* calls in the trace */
+    gint commit_point;           /* -1: none */
+    guint points_total;          /* points chosen (this shard's share) */
     gboolean interrupted;
     gint64 budget_s;             /* 0 = none */
     gboolean budget_hit;         /* stopped by the budget */
     char *started;               /* ISO 8601 */
     double duration_s;
-    double judge_seconds;        /* time spent on cases */
+    double judge_seconds;        /* time spent on cases (wall) */
     guint jobs;
+    /* A campaign on a recording made by `sim --record-only` (else NULL). */
+    const char *recording_id;
+    const char *recording_dir;
+    /* `sim --shard K/N`: shard_index K (1-based) of shard_count N, and
+     * the points of all N shards together; 0 when not a shard. */
+    guint shard_index;
+    guint shard_count;
+    guint points_all;
+    /* `plugpull merge`: the shard directories, in order K = 1..N. */
+    const char *const *merged_from;
 } PpRunInfo;
 
-gboolean pp_write_summary(const char *dir, const PpSimEnv *env,
-                          const PpRunInfo *info, GPtrArray *cases,
-                          GError **error);
-gboolean pp_write_points(const char *dir, const PpSimEnv *env,
+gboolean pp_write_summary(const char *dir, const PpRunInfo *info,
+                          GPtrArray *cases, GError **error);
+gboolean pp_write_points(const char *dir, const PpRunInfo *info,
                          GPtrArray *cases, GError **error);
 gboolean pp_write_junit(const char *dir, const PpRunInfo *info,
                         GPtrArray *cases, GError **error);
+
+/*
+ * A case as points.json holds it, read back (what `plugpull merge`
+ * joins): everything the three writers above use; no evidence.
+ */
+PpCase *pp_case_from_point(JsonObject *p, GError **error);
 
 #endif /* PP_SIMOUT_H */

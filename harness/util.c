@@ -20,6 +20,24 @@ pp_mkdir_p(const char *path, GError **error)
     return TRUE;
 }
 
+gboolean
+pp_out_dir_prepare(const char *out, GError **error)
+{
+    if (g_file_test(out, G_FILE_TEST_EXISTS)) {
+        g_autoptr(GDir) d = g_dir_open(out, 0, error);
+        if (d == NULL) {
+            return FALSE;
+        }
+        if (g_dir_read_name(d) != NULL) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                        "%s is not empty: results are never overwritten "
+                        "(choose a new --out or remove it)", out);
+            return FALSE;
+        }
+    }
+    return pp_mkdir_p(out, error);
+}
+
 char *
 pp_ostree_version(const char *ostree)
 {

@@ -11,6 +11,12 @@
 /* mkdir -p, with an error naming the syscall and the path. */
 gboolean pp_mkdir_p(const char *path, GError **error);
 
+/*
+ * A results directory: created when missing; refused when it holds
+ * anything (results are never overwritten).
+ */
+gboolean pp_out_dir_prepare(const char *out, GError **error);
+
 /* The version an ostree binary reports ("2022.7"), or "unknown". */
 char *pp_ostree_version(const char *ostree);
 

@@ -152,7 +152,30 @@ def _run_info(camp):
          % (s.get("duration_s", 0), esc(s.get("jobs")),
             s.get("states_per_minute", 0))),
         ("results", "<code>%s</code>" % esc(camp.dir)),
-    ])
+    ] + _provenance(s))
+
+
+def _provenance(s):
+    """Rows on the recording, the shard or the shards a campaign came from."""
+    rows = []
+    rec = s.get("recording")
+    if rec:
+        rows.append(("recording", "id %s, <code>%s</code>"
+                     % (esc(rec.get("id", "?")[:12]), esc(rec.get("dir")))))
+    shard = s.get("shard")
+    if shard:
+        rows.append(("shard", "%s of %s: %s of the campaign's %s crash points"
+                     % (esc(shard.get("index")), esc(shard.get("count")),
+                        esc(s.get("points_chosen")),
+                        esc(shard.get("points_all")))))
+    merged = s.get("merged")
+    if merged:
+        rows.append(("shards", "merged from %s shards: %s (duration: the "
+                     "longest shard; jobs: all shards together)"
+                     % (esc(merged.get("shards")),
+                        ", ".join("<code>%s</code>" % esc(d)
+                                  for d in merged.get("from", [])))))
+    return rows
 
 
 def _counts(camp):
