@@ -226,8 +226,19 @@ boot(PpRunWorker *w, PpCycle *c, const char *case_dir, const char *name,
             } else {
                 pp_vm_wait_exit(vm, 2000);
                 g_autofree char *how = pp_vm_describe_exit(vm);
-                reason = g_strdup_printf("QEMU %s before the agent line (%s)",
-                                         how, local->message);
+                /* QEMU says why on its stderr (a firmware it cannot load,
+                   a disk it cannot open): its last line goes along. */
+                g_autofree char *qtext = NULL;
+                g_autofree char *qlast = NULL;
+                if (g_file_get_contents(qlog, &qtext, NULL, NULL)) {
+                    g_strstrip(qtext);
+                    const char *nl = strrchr(qtext, '\n');
+                    qlast = g_strdup(nl != NULL ? nl + 1 : qtext);
+                }
+                reason = g_strdup_printf("QEMU %s before the agent line (%s)%s%s",
+                                         how, local->message,
+                                         qlast != NULL && *qlast ? ": " : "",
+                                         qlast != NULL ? qlast : "");
             }
             break;
         }

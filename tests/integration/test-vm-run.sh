@@ -22,7 +22,7 @@
 #      kernel boots, the console falls silent -> `hang`, exit 1;
 #   6. bad input: QEMU missing from PATH -> exit 2 naming the package; a
 #      malformed cut rule -> exit 2 with the shim's message, before any
-#      QEMU starts;
+#      QEMU starts; a firmware QEMU cannot load -> exit 3 with QEMU's reason;
 #   7. SIGINT mid-campaign: exit 130, the finished cycle's case kept, no
 #      QEMU left;
 #   8. no QEMU is left running at the end.
@@ -77,8 +77,13 @@ grep -q 'qemu-system-x86_64 not found.*qemu-system-x86' "$PP_TMP/noqemu.err" ||
 run_expect 2 badrule --cut 'syscall:calls=fsinc' --out "$PP_TMP/badrule"
 grep -q "unknown call name 'fsinc'" "$PP_TMP/badrule.err" ||
     pp_fail "bad rule: the shim's message is missing: $(cat "$PP_TMP/badrule.err")"
-[ -z "$(left_qemu)" ] || pp_fail "a QEMU started for bad input"
-pp_log "bad input: QEMU missing and a malformed rule exit 2 with the reason"
+# QEMU that starts and fails at once: exit 3 (the pristine image must
+# boot: the harness's problem), with QEMU's own reason.
+run_expect 3 badbios --window 4 --bios /etc/hostname --out "$PP_TMP/badbios"
+grep -q "QEMU exited with code 1.*could not load PC BIOS" "$PP_TMP/badbios.err" ||
+    pp_fail "QEMU failing to start: QEMU's reason is missing: $(cat "$PP_TMP/badbios.err")"
+[ -z "$(left_qemu)" ] || pp_fail "a QEMU was left after bad input"
+pp_log "bad input: QEMU missing and a malformed rule exit 2, QEMU failing to start exits 3, each with the reason"
 
 # --- 2. smoke campaign: random-time cuts --------------------------------------
 S=$PP_TMP/smoke
