@@ -4,6 +4,7 @@
  * the host's byte order and alignment do not matter.
  */
 #include "diskimage.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -327,20 +328,11 @@ read_at(int fd, const char *path, guint64 offset, guint8 *buf, gsize len,
     return TRUE;
 }
 
-static void
-close_fd_p(int *fd)
-{
-    if (*fd >= 0) {
-        int errsv = errno;
-        close(*fd);
-        errno = errsv;
-    }
-}
 
 gboolean
 pp_disk_probe(const char *path, PpDiskLayout *out, GError **error)
 {
-    __attribute__((cleanup(close_fd_p))) int fd =
+    pp_autofd int fd =
         open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         int errsv = errno;

@@ -9,6 +9,7 @@
  * Single-threaded; one Judge per call holds the per-judgement caches.
  */
 #include "oracle.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -115,16 +116,6 @@ close_dir_p(DIR **d)
 }
 #define pp_autodir __attribute__((cleanup(close_dir_p)))
 
-static void
-close_fd_p(int *fd)
-{
-    if (*fd >= 0) {
-        int errsv = errno;
-        close(*fd);
-        errno = errsv;
-    }
-}
-#define pp_autofd __attribute__((cleanup(close_fd_p)))
 
 static int
 cmp_names(gconstpointer a, gconstpointer b)

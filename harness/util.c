@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <glib/gstdio.h>
 
 gboolean
@@ -112,4 +114,14 @@ pp_json_load_object(const char *path, JsonObject **out, GError **error)
     }
     *out = json_node_get_object(root);
     return g_steal_pointer(&parser);
+}
+
+void
+pp_close_fd_p(int *fd)
+{
+    if (*fd >= 0) {
+        int errsv = errno;
+        close(*fd);
+        errno = errsv;
+    }
 }

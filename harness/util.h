@@ -41,4 +41,9 @@ char *pp_data_dir(const char *env_var, const char *name, GError **error);
 JsonParser *pp_json_load_object(const char *path, JsonObject **out,
                                  GError **error);
 
+/* A descriptor closed when it goes out of scope (errno kept): pp_autofd
+   int fd = open(...); -1 is left alone. */
+void pp_close_fd_p(int *fd);
+#define pp_autofd __attribute__((cleanup(pp_close_fd_p)))
+
 #endif /* PP_UTIL_H */

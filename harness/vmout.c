@@ -6,6 +6,17 @@
 #include "simout.h"
 #include "util.h"
 
+/* Members of the object being built with JsonBuilder b. */
+#define STR(k, v) do { json_builder_set_member_name(b, k); \
+        if ((v) != NULL) json_builder_add_string_value(b, v); \
+        else json_builder_add_null_value(b); } while (0)
+#define NUM(k, v) do { json_builder_set_member_name(b, k); \
+        json_builder_add_double_value(b, v); } while (0)
+#define INT(k, v) do { json_builder_set_member_name(b, k); \
+        json_builder_add_int_value(b, v); } while (0)
+#define BOOL(k, v) do { json_builder_set_member_name(b, k); \
+        json_builder_add_boolean_value(b, v); } while (0)
+
 /*
  * The arguments of `plugpull run` that replay cycle c alone, with the same
  * draw (everything but --out).  A phase cut replays as the syscall cut it
@@ -60,15 +71,6 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-#define STR(k, v) do { json_builder_set_member_name(b, k); \
-        if ((v) != NULL) json_builder_add_string_value(b, v); \
-        else json_builder_add_null_value(b); } while (0)
-#define NUM(k, v) do { json_builder_set_member_name(b, k); \
-        json_builder_add_double_value(b, v); } while (0)
-#define INT(k, v) do { json_builder_set_member_name(b, k); \
-        json_builder_add_int_value(b, v); } while (0)
-#define BOOL(k, v) do { json_builder_set_member_name(b, k); \
-        json_builder_add_boolean_value(b, v); } while (0)
     STR("id", c->id);
     STR("tier", "vm");
     STR("bootloader", "u-boot");
@@ -123,10 +125,6 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
         json_builder_set_member_name(b, "inspect");
         json_builder_add_value(b, json_node_copy(c->inspect));
     }
-#undef STR
-#undef NUM
-#undef INT
-#undef BOOL
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -270,13 +268,6 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-#define STR(k, v) do { json_builder_set_member_name(b, k); \
-        if ((v) != NULL) json_builder_add_string_value(b, v); \
-        else json_builder_add_null_value(b); } while (0)
-#define NUM(k, v) do { json_builder_set_member_name(b, k); \
-        json_builder_add_double_value(b, v); } while (0)
-#define INT(k, v) do { json_builder_set_member_name(b, k); \
-        json_builder_add_int_value(b, v); } while (0)
     STR("tier", "vm");
     STR("bootloader", "u-boot");
     json_builder_set_member_name(b, "scenario");
@@ -327,9 +318,6 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     NUM("mean_cycle_s", cycles->len ? cycle_s / cycles->len : 0.0);
     NUM("mean_boot_to_verdict_s", cycles->len ? verdict_s / cycles->len : 0.0);
     INT("resume_bytes_total", (gint64)bytes);
-#undef STR
-#undef NUM
-#undef INT
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *path = g_build_filename(env->out_dir, "summary.json", NULL);

@@ -111,3 +111,21 @@ pp_shim_run() {
 pp_json_get() {
     jq -r "$2" "$1"
 }
+
+# pp_need_image DIR: plugpull image build --out DIR (reused when up to date);
+# skip when a package it needs is missing (exit 2 names it), fail on any
+# other error, and when it leaves no disk.img or manifest.json.
+pp_need_image() {
+    _rc=0
+    "$PP_BIN" image build --out "$1" >"$PP_TMP/image-build.out" 2>"$PP_TMP/image-build.err" || _rc=$?
+    case $_rc in
+    0) ;;
+    2) pp_skip "image build: $(grep -m1 'missing' "$PP_TMP/image-build.err" || tail -1 "$PP_TMP/image-build.err")" ;;
+    *)
+        cat "$PP_TMP/image-build.err" >&2
+        pp_fail "plugpull image build exited $_rc"
+        ;;
+    esac
+    [ -f "$1/disk.img" ] && [ -f "$1/manifest.json" ] ||
+        pp_fail "image build left no disk.img or manifest.json in $1"
+}

@@ -28,23 +28,13 @@ BOOT_TIMEOUT=${PP_BOOT_TIMEOUT:-120}
 IMG=$PP_BUILD/image
 
 # --- 1. build or reuse ------------------------------------------------------
-rc=0
-"$PP_BIN" image build --out "$IMG" >"$PP_TMP/build.out" 2>"$PP_TMP/build.err" || rc=$?
-case $rc in
-0) ;;
-2) pp_skip "image build: $(grep -m1 'missing' "$PP_TMP/build.err" || tail -1 "$PP_TMP/build.err")" ;;
-*)
-    cat "$PP_TMP/build.err" >&2
-    pp_fail "plugpull image build exited $rc"
-    ;;
-esac
+pp_need_image "$IMG"
 M=$IMG/manifest.json
-[ -f "$IMG/disk.img" ] && [ -f "$M" ] || pp_fail "image build left no disk.img or manifest.json"
 V1=$(pp_json_get "$M" '.commits[0]')
 DEPLOYMENT=$(pp_json_get "$M" '.deployment')
 OFFSET=$(pp_json_get "$M" '.partition_offset')
 KERNEL=/boot/ostree/$(pp_json_get "$M" '.bootcsum_dir')/vmlinuz-$(pp_json_get "$M" '.kver')
-pp_log "image: $(grep 'built in' "$PP_TMP/build.out" | sed 's/^ *//')"
+pp_log "image: $(grep "built in" "$PP_TMP/image-build.out" | sed "s/^ *//")"
 
 # --- booting ----------------------------------------------------------------
 QEMU_PID=""

@@ -28,18 +28,8 @@ PATH=$PATH:/usr/sbin:/sbin
 pp_need_cmd debugfs jq dd truncate
 
 IMG=$PP_BUILD/image
-rc=0
-"$PP_BIN" image build --out "$IMG" >"$PP_TMP/build.out" 2>"$PP_TMP/build.err" || rc=$?
-case $rc in
-0) ;;
-2) pp_skip "image build: $(grep -m1 'missing' "$PP_TMP/build.err" || tail -1 "$PP_TMP/build.err")" ;;
-*)
-    cat "$PP_TMP/build.err" >&2
-    pp_fail "plugpull image build exited $rc"
-    ;;
-esac
+pp_need_image "$IMG"
 M=$IMG/manifest.json
-[ -f "$IMG/disk.img" ] && [ -f "$M" ] || pp_fail "image build left no disk.img or manifest.json"
 V1=$(pp_json_get "$M" '.commits[0]')
 OFFSET=$(pp_json_get "$M" '.partition_offset')
 SRV=$IMG/srv/repo

@@ -56,16 +56,7 @@ run_expect() {
 }
 
 # --- 1. build or reuse ------------------------------------------------------
-rc=0
-"$PP_BIN" image build --out "$IMG" >"$PP_TMP/build.out" 2>"$PP_TMP/build.err" || rc=$?
-case $rc in
-0) ;;
-2) pp_skip "image build: $(grep -m1 'missing' "$PP_TMP/build.err" || tail -1 "$PP_TMP/build.err")" ;;
-*)
-    cat "$PP_TMP/build.err" >&2
-    pp_fail "plugpull image build exited $rc"
-    ;;
-esac
+pp_need_image "$IMG"
 
 # --- 6. bad input first: cheap, and no QEMU may start -------------------------
 rc=0
