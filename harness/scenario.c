@@ -71,7 +71,9 @@ static const KeyDef keys[] = {
     { "crash", "points", KT_POINTS, "barriers", NULL,
       "`barriers`: just before and after every fsync, fdatasync, syncfs, "
       "sync, freeze, rename, link, symlink, unlink, rmdir. `all`: every "
-      "traced call. `sample:N`: N points drawn with the seed." },
+      "traced call. `sample:N`: N points drawn with the seed. `none`: no "
+      "crash state (with a `[fault]`: only the faulted run and its retry "
+      "are judged)." },
     { "crash", "seed", KT_UINT, "0", NULL,
       "Seed of every random choice (sampling, torn and reorder models)." },
     { "verify", "resume", KT_RESUME, "sample:16", NULL,
@@ -83,6 +85,24 @@ static const KeyDef keys[] = {
       "fetch again before the case is judged `redownload`." },
     { "verify", "rollback", KT_BOOL, "true", NULL,
       "Judge a lost rollback entry as `no-rollback` (false: ignore it)." },
+    { "fault", "inject", KT_STRING, "", NULL,
+      "An error instead of a power cut: one cfaultinject rule, its keys "
+      "separated by `;` (`calls`, `ops`, `path`, `nth`, `prob`, `errno`, "
+      "`short`, `timing`; see cfaultinject/README.md), e.g. "
+      "`calls=fsync,fdatasync;nth=3;errno=EIO`. The traced update runs "
+      "under it; the shim itself checks the rule when the scenario is "
+      "loaded. Then the device as the failed update left it is judged, and "
+      "the same update is retried without the fault and must boot the new "
+      "version. A fault that never fires is an error; a client that exits 0 "
+      "although it fired is flagged `fault swallowed`." },
+    { "fault", "network", KT_STRING, "", NULL,
+      "Faults of the update server during the traced update: `drop:P` "
+      "(close the connection mid-body), `stall:P` (pause mid-body), "
+      "`5xx:P` (answer 500/503), comma-separated, P the probability per "
+      "GET (0 to 1, at most 1 in total), drawn from `[crash] seed`. The "
+      "retry runs against a server without faults." },
+    { "fault", "stall-ms", KT_UINT, "2000", NULL,
+      "Length of each `stall` of `network`, in milliseconds." },
 };
 
 void
@@ -97,7 +117,15 @@ pp_scenario_free(PpScenario *s)
     g_free(s->bootloader);
     g_strfreev(s->repo_config);
     g_free(s->ostree);
+    g_free(s->fault_inject);
     g_free(s);
+}
+
+gboolean
+pp_scenario_has_fault(const PpScenario *s)
+{
+    return s->fault_inject != NULL || s->net_drop > 0 || s->net_stall > 0
+           || s->net_5xx > 0;
 }
 
 const char *
@@ -126,6 +154,10 @@ pp_points_parse(const char *s, PpPointsKind *kind, guint *n, GError **error)
         *kind = PP_POINTS_ALL;
         return TRUE;
     }
+    if (g_str_equal(s, "none")) {
+        *kind = PP_POINTS_NONE;
+        return TRUE;
+    }
     guint64 v;
     if (g_str_has_prefix(s, "sample:")
         && g_ascii_string_to_unsigned(s + 7, 10, 1, G_MAXUINT, &v, NULL)) {
@@ -134,7 +166,7 @@ pp_points_parse(const char *s, PpPointsKind *kind, guint *n, GError **error)
         return TRUE;
     }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                "points must be barriers, all or sample:N, not '%s'", s);
+                "points must be barriers, all, sample:N or none, not '%s'", s);
     return FALSE;
 }
 
@@ -148,6 +180,8 @@ pp_points_to_string(PpPointsKind kind, guint n)
         return g_strdup("all");
     case PP_POINTS_SAMPLE:
         return g_strdup_printf("sample:%u", n);
+    case PP_POINTS_NONE:
+        return g_strdup("none");
     }
     return g_strdup("?");
 }
@@ -202,6 +236,89 @@ enum_has(const char *values, const char *v)
 {
     g_auto(GStrv) parts = g_strsplit(values, "|", -1);
     return g_strv_contains((const char *const *)parts, v);
+}
+
+/*
+ * [fault] inject: the rule's own keys only.  The values are the shim's
+ * business (simfault.c runs the shim's parser on them); what is refused
+ * here is what would change the rule's nature: a second rule, a crash
+ * instead of a fault, global keys.
+ */
+static gboolean
+inject_syntax_ok(const char *value, const char **why)
+{
+    static const char *const allowed[] = { "calls", "ops", "path", "nth",
+                                           "prob", "errno", "short", "timing",
+                                           NULL };
+    if (strchr(value, '[') != NULL || strchr(value, '#') != NULL
+        || strchr(value, '\n') != NULL) {
+        *why = "one rule only: no [rule], # or newline";
+        return FALSE;
+    }
+    g_auto(GStrv) parts = g_strsplit(value, ";", -1);
+    guint n = 0;
+    for (char **p = parts; *p != NULL; p++) {
+        char *e = g_strstrip(*p);
+        if (*e == '\0') {
+            continue;
+        }
+        const char *eq = strchr(e, '=');
+        if (eq == NULL) {
+            *why = "each entry must be key=value";
+            return FALSE;
+        }
+        g_autofree char *key = g_strstrip(g_strndup(e, (gsize)(eq - e)));
+        if (!g_strv_contains(allowed, key)) {
+            *why = "keys are calls, ops, path, nth, prob, errno, short, timing";
+            return FALSE;
+        }
+        n++;
+    }
+    if (n == 0 && *value != '\0') {
+        *why = "empty rule";
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* [fault] network: "drop:P,stall:P,5xx:P" in any order, each at most once. */
+static gboolean
+parse_network(PpScenario *s, const char *value, const char **why)
+{
+    double p[3] = { 0, 0, 0 };
+    static const char *const names[] = { "drop", "stall", "5xx" };
+    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+    for (char **e = parts; *e != NULL; e++) {
+        char *t = g_strstrip(*e);
+        if (*t == '\0') {
+            continue;
+        }
+        const char *colon = strchr(t, ':');
+        gsize nl = colon != NULL ? (gsize)(colon - t) : 0;
+        int which = -1;
+        for (int i = 0; i < 3 && colon != NULL; i++) {
+            if (strlen(names[i]) == nl && strncmp(t, names[i], nl) == 0) {
+                which = i;
+            }
+        }
+        char *end = NULL;
+        double v = colon != NULL ? g_ascii_strtod(colon + 1, &end) : -1;
+        if (which < 0 || end == colon + 1 || end == NULL || *end != '\0'
+            || !(v > 0 && v <= 1) || p[which] != 0) {
+            *why = "expected drop:P, stall:P, 5xx:P (0 < P <= 1, each once), "
+                   "comma-separated";
+            return FALSE;
+        }
+        p[which] = v;
+    }
+    if (p[0] + p[1] + p[2] > 1.0) {
+        *why = "the probabilities add up to more than 1";
+        return FALSE;
+    }
+    s->net_drop = p[0];
+    s->net_stall = p[1];
+    s->net_5xx = p[2];
+    return TRUE;
 }
 
 /* Apply one value; on a bad value, say why in *why (static text). */
@@ -303,7 +420,7 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         }
     } else if (IS("crash", "points")) {
         if (!pp_points_parse(value, &s->points, &s->sample, NULL)) {
-            *why = "expected barriers, all or sample:N";
+            *why = "expected barriers, all, sample:N or none";
             return FALSE;
         }
     } else if (IS("crash", "seed")) {
@@ -317,6 +434,22 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         s->redownload_threshold = (guint)u;
     } else if (IS("verify", "rollback")) {
         s->check_rollback = g_str_equal(value, "true");
+    } else if (IS("fault", "inject")) {
+        if (!inject_syntax_ok(value, why)) {
+            return FALSE;
+        }
+        g_free(s->fault_inject);
+        s->fault_inject = *value != '\0' ? g_strdup(value) : NULL;
+    } else if (IS("fault", "network")) {
+        if (!parse_network(s, value, why)) {
+            return FALSE;
+        }
+    } else if (IS("fault", "stall-ms")) {
+        if (u < 1 || u > 600000) {
+            *why = "must be between 1 and 600000";
+            return FALSE;
+        }
+        s->stall_ms = (guint)u;
     } else {
         *why = "no handler (a bug in scenario.c)";
         return FALSE;
@@ -449,6 +582,7 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
                                "than from\n", name,
                                line_of(data, "firmware", "to"));
     }
+    s->fault_inject_line = line_of(data, "fault", "inject");
     if (problems->len > 0) {
         g_string_truncate(problems, problems->len - 1);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",

@@ -19,6 +19,7 @@ typedef enum {
     PP_POINTS_BARRIERS = 0,
     PP_POINTS_ALL,
     PP_POINTS_SAMPLE,
+    PP_POINTS_NONE,          /* no crash state: only a [fault] run's verdict */
 } PpPointsKind;
 
 typedef enum {
@@ -65,7 +66,18 @@ typedef struct {
     guint redownload_threshold;  /* objects durable before the cut that a
                                     resume may fetch again */
     gboolean check_rollback;
+
+    /* [fault]: an error instead of a power cut (see simfault.h) */
+    char *fault_inject;      /* cfaultinject rule keys, NULL = none */
+    guint fault_inject_line; /* its line in the file, for errors */
+    double net_drop;         /* stand-in fault probabilities per GET */
+    double net_stall;
+    double net_5xx;
+    guint stall_ms;
 } PpScenario;
+
+/* TRUE when the scenario has a [fault] (a shim rule or network faults). */
+gboolean pp_scenario_has_fault(const PpScenario *s);
 
 void pp_scenario_free(PpScenario *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpScenario, pp_scenario_free)
@@ -78,7 +90,7 @@ PpScenario *pp_scenario_load(const char *path, GError **error);
 PpScenario *pp_scenario_load_data(const char *data, const char *name,
                                   GError **error);
 
-/* "barriers", "all", "sample:N" */
+/* "barriers", "all", "sample:N", "none" */
 gboolean pp_points_parse(const char *s, PpPointsKind *kind, guint *n,
                          GError **error);
 char *pp_points_to_string(PpPointsKind kind, guint n);
