@@ -48,6 +48,15 @@ pp_record_client(const char *root, const char *workdir,
                  const char *const *argv, const char *const *extra_env,
                  PpRecording *out, GError **error)
 {
+    return pp_record_client_rules(root, workdir, argv, extra_env, NULL, out,
+                                  error);
+}
+
+gboolean
+pp_record_client_rules(const char *root, const char *workdir,
+                       const char *const *argv, const char *const *extra_env,
+                       const char *rules, PpRecording *out, GError **error)
+{
     memset(out, 0, sizeof *out);
     g_autofree char *real = realpath(root, NULL);
     if (real == NULL) {
@@ -90,8 +99,10 @@ pp_record_client(const char *root, const char *workdir,
         g_ptr_array_add(env, g_strdup(*e));
     }
     g_ptr_array_add(env, NULL);
-    g_autofree char *config = g_strdup_printf("mode=trace;trace=%s",
-                                              out->trace);
+    g_autofree char *config = g_strdup_printf("mode=trace;trace=%s%s%s",
+                                              out->trace,
+                                              rules != NULL ? ";" : "",
+                                              rules != NULL ? rules : "");
     PpClientOpts opts = {
         .config = config,
         .userns = TRUE,

@@ -40,6 +40,18 @@ gboolean pp_record_client(const char *root, const char *workdir,
                           PpRecording *out, GError **error);
 
 /*
+ * The same, with rules appended to the shim's configuration (e.g.
+ * "[rule];action=fault;calls=fsync;nth=3"): the run is traced and faulted
+ * at once, and faulted calls are in the trace flagged CFI_RF_INJECTED.
+ * rules may be NULL.
+ */
+gboolean pp_record_client_rules(const char *root, const char *workdir,
+                                const char *const *argv,
+                                const char *const *extra_env,
+                                const char *rules, PpRecording *out,
+                                GError **error);
+
+/*
  * A trace is usable only if it is whole: no damaged tail and no sequence
  * number without its record (the shim could not write one).
  */

@@ -51,6 +51,9 @@ typedef struct {
     PpPhases phases;
     GMutex resume_lock;      /* one resume at a time: one server log */
     struct PpHttpd *httpd;   /* the stand-in, for resumes (may be NULL) */
+    const char *resume_boot_id; /* boot id of resumes; NULL = a new one
+                                   each (a reboot); a [fault] retry keeps
+                                   the boot id of the failed run */
 } PpSimEnv;
 
 void pp_sim_env_clear(PpSimEnv *env);
@@ -99,6 +102,10 @@ PpCase *pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume,
 /* The case file: the case, and all replay needs. */
 JsonNode *pp_case_to_json(const PpSimEnv *env, const PpCase *c,
                           const char *scenario_path);
+
+/* Point a device's remote "origin" at url (its repo config). */
+gboolean pp_sim_set_remote_url(const char *sysroot, const char *url,
+                               GError **error);
 
 /* rm -rf without a subprocess. */
 gboolean pp_rm_rf(const char *path, GError **error);

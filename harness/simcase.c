@@ -183,8 +183,8 @@ object_key_of_url(const char *path)
 }
 
 /* Point the copied device's remote at the running stand-in. */
-static gboolean
-set_remote_url(const char *sysroot, const char *url, GError **error)
+gboolean
+pp_sim_set_remote_url(const char *sysroot, const char *url, GError **error)
 {
     g_autofree char *cfg = g_build_filename(sysroot, "ostree", "repo", "config",
                                             NULL);
@@ -229,13 +229,14 @@ resume_case(PpSimEnv *env, PpCase *c, const char *state)
 
     g_autofree char *url = g_strdup_printf("%s/repo",
                                            pp_httpd_get_url(env->httpd));
-    if (!set_remote_url(dir, url, &error)) {
+    if (!pp_sim_set_remote_url(dir, url, &error)) {
         c->resume_error = g_strdup(error->message);
         pp_rm_rf(dir, NULL);
         pp_rm_rf(tmp, NULL);
         return;
     }
-    g_autofree char *boot_id = g_uuid_string_random();
+    g_autofree char *boot_id = env->resume_boot_id != NULL
+        ? g_strdup(env->resume_boot_id) : g_uuid_string_random();
     g_autofree char *env_boot = g_strdup_printf("OSTREE_BOOTID=%s", boot_id);
     g_autofree char *env_tmp = g_strdup_printf("TMPDIR=%s", tmp);
     const char *envv[] = { env_boot, env_tmp,
