@@ -444,6 +444,11 @@ pp_cmd_run(int argc, char **argv)
         pp_print_error("run", error);
         return PP_EXIT_USAGE;
     }
+    if (pp_scenario_has_fault(sc)) {
+        g_printerr("plugpull: run: %s: [fault] scenarios run in the "
+                   "simulation tier only (plugpull sim)\n", sc->path);
+        return PP_EXIT_USAGE;
+    }
     if (env.cut.kind == PP_CUT_SYSCALL) {
         g_autofree char *shim = shim_beside_binary();
         if (shim != NULL && !pp_cut_rule_check(shim, env.cut.rule, &error)) {

@@ -6,6 +6,7 @@
 
 #include "plugpull.h"
 #include "scenario.h"
+#include "simfault.h"
 
 int
 pp_cmd_scenario(int argc, char **argv)
@@ -19,7 +20,7 @@ pp_cmd_scenario(int argc, char **argv)
         int rc = PP_EXIT_OK;
         for (int i = 2; i < argc; i++) {
             g_autoptr(GError) error = NULL;
-            g_autoptr(PpScenario) s = pp_scenario_load(argv[i], &error);
+            g_autoptr(PpScenario) s = pp_scenario_load_checked(argv[i], &error);
             if (s == NULL) {
                 g_printerr("%s\n", error->message);
                 rc = PP_EXIT_USAGE;

@@ -17,6 +17,7 @@
 #include "plugpull.h"
 #include "record.h"
 #include "sim.h"
+#include "simfault.h"
 #include "simout.h"
 #include "simpoints.h"
 #include "simrec.h"
@@ -98,7 +99,8 @@ run_one(gpointer data, gpointer user_data)
 /* Prepare the device and record the update; fills env. */
 static gboolean
 prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
-        PpHttpd **out_httpd, PpRecording *rec, GError **error)
+        PpHttpd **out_httpd, PpRecording *rec, PpSimFault *fault,
+        GError **error)
 {
     g_autofree char *fxdir = g_build_filename(work, "fixture", NULL);
     g_autoptr(PpFixture) fx = NULL;
@@ -171,11 +173,15 @@ prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
     }
     g_ptr_array_add(argv, NULL);
     g_autofree char *recdir = g_build_filename(work, "record", NULL);
-    if (!pp_record_client(fx->sysroot, recdir, (const char *const *)argv->pdata,
-                          NULL, rec, error)) {
+    /* [fault]: the traced run meets the error (simfault.h). */
+    if (!pp_fault_arm(sc, httpd, fx->srv_dir, fx->sysroot, fault, error)
+        || !pp_record_client_rules(fx->sysroot, recdir,
+                                   (const char *const *)argv->pdata, NULL,
+                                   fault->rule, rec, error)) {
         return FALSE;
     }
-    if (rec->exit_status != 0) {
+    pp_fault_note_run(fault, rec, httpd);
+    if (rec->exit_status != 0 && !fault->active) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                     "the traced update itself failed (%s exited %d): %s",
                     sc->ostree, rec->exit_status, rec->client_err);
@@ -250,11 +256,11 @@ parse_duration(const char *s, gint64 *out_s)
  * stand-in serving the firmware, which resumes need). */
 static gboolean
 env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
-           PpHttpd **out_httpd, GError **error)
+           PpHttpd **out_httpd, PpSimFault *fault, GError **error)
 {
     g_autoptr(PpFixture) fx = NULL;
     PpRecording rec = { 0 };
-    if (!prepare(sc, work, &fx, out_httpd, &rec, error)) {
+    if (!prepare(sc, work, &fx, out_httpd, &rec, fault, error)) {
         pp_recording_clear(&rec);
         return FALSE;
     }
@@ -319,6 +325,33 @@ env_place_states(PpSimEnv *env, const char *work, gboolean no_tmpfs,
     return TRUE;
 }
 
+/*
+ * [fault]: judge the state the faulted run left and its retry, before the
+ * crash points (see simfault.h); the case file goes beside the others.
+ */
+static gboolean
+run_fault(PpSimFault *fault, PpSimEnv *env, const char *dir,
+          const PpScenario *sc, JsonNode **out_json)
+{
+    g_autoptr(GError) error = NULL;
+    if (!pp_fault_judge(fault, env, &error)) {
+        pp_print_error("sim", error);
+        return FALSE;
+    }
+    g_print("fault: %s\n", fault->verdict);
+    if (fault->end != NULL) {
+        g_autoptr(JsonNode) node = pp_case_to_json(env, fault->end, sc->path);
+        g_autofree char *name = g_strdup_printf("%s.json", fault->end->id);
+        g_autofree char *path = g_build_filename(dir, "cases", name, NULL);
+        if (!pp_write_json(path, node, &error)) {
+            pp_print_error("sim", error);
+            return FALSE;
+        }
+    }
+    *out_json = pp_fault_to_json(fault, sc);
+    return TRUE;
+}
+
 /* --record-only: the recording is kept with its manifest, nothing is
  * judged.  env is loaded (so the recording is known to be usable). */
 static int
@@ -372,7 +405,7 @@ pp_cmd_sim(int argc, char **argv)
         { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "seed of every random "
           "choice", "N" },
         { "points", 'p', 0, G_OPTION_ARG_STRING, &points,
-          "all, barriers or sample:N", "P" },
+          "all, barriers, sample:N or none", "P" },
         { "ostree", 0, 0, G_OPTION_ARG_FILENAME, &ostree,
           "the client under test (default /usr/bin/ostree)", "PATH" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "cases judged at once "
@@ -463,8 +496,9 @@ pp_cmd_sim(int argc, char **argv)
             return PP_EXIT_USAGE;
         }
     } else {
-        sc = scenario_path != NULL ? pp_scenario_load(scenario_path, &error)
-                                   : pp_scenario_new_default();
+        sc = scenario_path != NULL
+            ? pp_scenario_load_checked(scenario_path, &error)
+            : pp_scenario_new_default();
         if (sc == NULL) {
             g_printerr("plugpull: sim: bad scenario:\n%s\n", error->message);
             return PP_EXIT_USAGE;
@@ -491,6 +525,12 @@ pp_cmd_sim(int argc, char **argv)
             g_free(sc->ostree);
             sc->ostree = g_steal_pointer(&ostree);
         }
+    }
+    if (pp_scenario_has_fault(sc) && (record_only_opt || rec != NULL)) {
+        /* The fault's verdict comes from the recording run itself. */
+        g_printerr("plugpull: sim: a [fault] scenario is judged in one run: "
+                   "not with --record-only, --recording or --shard\n");
+        return PP_EXIT_USAGE;
     }
     if (!g_file_test(sc->ostree, G_FILE_TEST_IS_EXECUTABLE)
         || g_file_test(sc->ostree, G_FILE_TEST_IS_DIR)) {
@@ -533,9 +573,10 @@ pp_cmd_sim(int argc, char **argv)
     }
     g_autoptr(PpHttpd) httpd = NULL;
     PpSimEnv env = { 0 };
+    g_auto(PpSimFault) fault = { 0 };
     gboolean env_ok = rec != NULL
         ? env_reuse(rec, sc, &env, &httpd, &error)
-        : env_record(sc, work, &env, &httpd, &error);
+        : env_record(sc, work, &env, &httpd, &fault, &error);
     if (!env_ok) {
         pp_print_error("sim", error);
         pp_sim_env_clear(&env);
@@ -566,10 +607,24 @@ pp_cmd_sim(int argc, char **argv)
         return rc;
     }
 
+    g_autoptr(JsonNode) fault_json = NULL;
+    if (fault.active && !run_fault(&fault, &env, dir, sc, &fault_json)) {
+        pp_sim_env_clear(&env);
+        if (fast != NULL) {
+            pp_rm_rf(fast, NULL);
+        }
+        return PP_EXIT_HARNESS;
+    }
+
     /* The crash points of the campaign, and this run's share of them. */
     g_autoptr(GArray) pointv = g_array_new(FALSE, FALSE, sizeof(guint));
     g_autoptr(GHashTable) resume_set = g_hash_table_new(NULL, NULL);
     pp_sim_choose_points(&env, sc, pointv, resume_set);
+    if (fault.active && !fault.fired) {
+        /* The trace is an ordinary update: nothing to judge. */
+        g_array_set_size(pointv, 0);
+        g_hash_table_remove_all(resume_set);
+    }
     g_autoptr(GArray) mine = pp_shard_indices(pointv->len, &shard);
     guint records = cfi_trace_n_records(env.trace);
     g_print("trace: %u calls recorded in %s; %u crash points chosen, %u to "
@@ -637,6 +692,7 @@ pp_cmd_sim(int argc, char **argv)
         .shard_index = shard.index,
         .shard_count = shard.count,
         .points_all = pointv->len,
+        .fault = fault_json,
     };
     info.judge_seconds = (double)(g_get_monotonic_time() - l.t0) / 1e6;
 
@@ -704,6 +760,13 @@ pp_cmd_sim(int argc, char **argv)
         rc = 128 + (int)interrupted;
     } else if (rc == PP_EXIT_OK && failed > 0) {
         rc = PP_EXIT_FAILURES;
+    }
+    if (fault.active && !fault.fired && rc == PP_EXIT_OK) {
+        g_printerr("plugpull: sim: %s\n", fault.verdict);
+        rc = PP_EXIT_USAGE;
+    } else if (pp_fault_failed(&fault)) {
+        g_print("  FAIL the faulted update: %s\n", fault.verdict);
+        rc = rc == PP_EXIT_OK ? PP_EXIT_FAILURES : rc;
     }
     if (l.budget_hit) {
         g_print("budget of %" G_GINT64_FORMAT " s reached: %u of %u crash "

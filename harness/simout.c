@@ -203,6 +203,10 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     add_boolean(b, "budget_reached", info->budget_hit);
     add_double(b, "coverage", info->points_total > 0
                               ? (double)cases->len / info->points_total : 0.0);
+    if (info->fault != NULL) {
+        json_builder_set_member_name(b, "fault");
+        json_builder_add_value(b, json_node_copy(info->fault));
+    }
     add_string(b, "started", info->started);
     add_double(b, "cases_wall_s", info->judge_seconds);
     add_double(b, "duration_s", info->duration_s);

@@ -71,6 +71,7 @@ typedef struct {
     guint points_all;
     /* `plugpull merge`: the shard directories, in order K = 1..N. */
     const char *const *merged_from;
+    JsonNode *fault;             /* [fault] verdict (simfault.h), or NULL */
 } PpRunInfo;
 
 gboolean pp_write_summary(const char *dir, const PpRunInfo *info,

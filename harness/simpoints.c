@@ -68,7 +68,9 @@ pp_sim_choose_points(const PpSimEnv *env, const PpScenario *sc,
 {
     PpTraceStats st;
     g_array_set_size(points, 0);
-    if (sc->points == PP_POINTS_BARRIERS) {
+    if (sc->points == PP_POINTS_NONE) {
+        return;
+    } else if (sc->points == PP_POINTS_BARRIERS) {
         pp_trace_stats_compute(env->trace, points, &st);
     } else {
         pp_trace_stats_compute(env->trace, NULL, &st);
