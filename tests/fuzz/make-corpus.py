@@ -150,6 +150,9 @@ def scenarios(d, top):
         "enum-pipe": "[device]\nbootloader = uboot|bls\n[client]\n"
                      "action = |\n",
         "spaces": "  [crash]  \n  model   =   torn  \n points=all\n",
+        "fault": "[fault]\ninject = calls=fsync;action=crash;;nth\n"
+                 "network = drop:0.5,drop:0.1,stall:,5xx:1e400\n"
+                 "stall-ms = 0\n[crash]\npoints = none\n",
     }
     for k, v in bad.items():
         w(d, "bad-" + k + ".conf", v)
