@@ -166,7 +166,8 @@ pp_points_parse(const char *s, PpPointsKind *kind, guint *n, GError **error)
         return TRUE;
     }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                "points must be barriers, all, sample:N or none, not '%s'", s);
+                "points must be barriers, all, sample:N or none, not '%s'",
+                s);
     return FALSE;
 }
 
@@ -247,9 +248,10 @@ enum_has(const char *values, const char *v)
 static gboolean
 inject_syntax_ok(const char *value, const char **why)
 {
-    static const char *const allowed[] = { "calls", "ops", "path", "nth",
-                                           "prob", "errno", "short", "timing",
-                                           NULL };
+    static const char *const allowed[] = {
+        "calls", "ops", "path", "nth", "prob", "errno", "short", "timing",
+        NULL,
+    };
     if (strchr(value, '[') != NULL || strchr(value, '#') != NULL
         || strchr(value, '\n') != NULL) {
         *why = "one rule only: no [rule], # or newline";
@@ -269,7 +271,8 @@ inject_syntax_ok(const char *value, const char **why)
         }
         g_autofree char *key = g_strstrip(g_strndup(e, (gsize)(eq - e)));
         if (!g_strv_contains(allowed, key)) {
-            *why = "keys are calls, ops, path, nth, prob, errno, short, timing";
+            *why = "keys are calls, ops, path, nth, prob, errno, short, "
+                   "timing";
             return FALSE;
         }
         n++;
@@ -281,7 +284,7 @@ inject_syntax_ok(const char *value, const char **why)
     return TRUE;
 }
 
-/* [fault] network: "drop:P,stall:P,5xx:P" in any order, each at most once. */
+/* [fault] network: "drop:P,stall:P,5xx:P", any order, each at most once. */
 static gboolean
 parse_network(PpScenario *s, const char *value, const char **why)
 {
@@ -305,8 +308,8 @@ parse_network(PpScenario *s, const char *value, const char **why)
         double v = colon != NULL ? g_ascii_strtod(colon + 1, &end) : -1;
         if (which < 0 || end == colon + 1 || end == NULL || *end != '\0'
             || !(v > 0 && v <= 1) || p[which] != 0) {
-            *why = "expected drop:P, stall:P, 5xx:P (0 < P <= 1, each once), "
-                   "comma-separated";
+            *why = "expected drop:P, stall:P, 5xx:P (0 < P <= 1, each "
+                   "once), comma-separated";
             return FALSE;
         }
         p[which] = v;

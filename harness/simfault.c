@@ -46,7 +46,8 @@ pp_fault_rule_check(const char *shim, const char *rule, GError **error)
         g_prefix_error(error, "checking the fault rule with %s: ", shim);
         return FALSE;
     }
-    if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0) {
+    if (!g_subprocess_get_if_exited(p)
+        || g_subprocess_get_exit_status(p) != 0) {
         /* 125: the shim refused the configuration before main. */
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "the shim refuses it: %s",
