@@ -106,6 +106,14 @@ for l in 2 3 4; do
     grep -q "bad-keys.conf:$l: \[fault\]" "$PP_TMP/out" ||
         pp_fail "bad [fault] keys: no error for line $l: $(cat "$PP_TMP/out")"
 done
+printf '[fault]\nnetwork = drop:0.6,stall:0.6\n' >"$PP_TMP/sum.conf"
+"$PP_BIN" scenario check "$PP_TMP/sum.conf" >"$PP_TMP/out" 2>&1
+[ $? -eq 2 ] && grep -q "sum.conf:2: .*add up to more than 1" "$PP_TMP/out" ||
+    pp_fail "network probabilities over 1: $(cat "$PP_TMP/out")"
+printf '[fault]\ninject = ops=write ; nth=2 ; errno=ENOSPC;\nnetwork = 5xx:0.25, drop:0.5\nstall-ms = 10\n' \
+    >"$PP_TMP/good.conf"
+"$PP_BIN" scenario check "$PP_TMP/good.conf" >/dev/null ||
+    pp_fail "a good [fault] section is refused"
 "$PP_BIN" scenario check "$scen/eio-fsync.conf" "$scen/disk-full.conf" \
     "$scen/network-drop.conf" "$scen/network-stall.conf" >/dev/null ||
     pp_fail "a shipped fault scenario is refused"
