@@ -345,13 +345,40 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     for (guint i = 0; i < cases->len; i++) {
         failures += pp_case_failed(cases->pdata[i]);
     }
+    /* A [fault] run is one more testcase: the faulted update itself. */
+    JsonObject *fo = info->fault != NULL ? json_node_get_object(info->fault)
+                                         : NULL;
+    gboolean fault_bad = fo != NULL
+        && (!json_object_get_boolean_member_with_default(fo, "fired", FALSE)
+            || json_object_get_boolean_member_with_default(fo, "failed",
+                                                           FALSE));
+    failures += fault_bad;
     g_autoptr(GString) x = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     g_autofree char *suite = g_markup_printf_escaped(
         "plugpull.%s.%s", info->tier, info->scenario_name);
     g_string_append_printf(x, "<testsuites>\n<testsuite name=\"%s\" tests=\"%u\" "
                            "failures=\"%u\" errors=\"0\" time=\"%.3f\" "
-                           "timestamp=\"%s\">\n", suite, cases->len, failures,
+                           "timestamp=\"%s\">\n", suite,
+                           cases->len + (fo != NULL), failures,
                            info->duration_s, info->started);
+    if (fo != NULL) {
+        const char *note = json_object_get_string_member_with_default(
+            fo, "note", "");
+        const char *verdict = json_object_get_string_member_with_default(
+            fo, "verdict", "");
+        g_autofree char *tc = g_markup_printf_escaped(
+            "  <testcase classname=\"%s.fault\" name=\"the faulted update "
+            "(%s)\" time=\"0\"", suite, note);
+        g_string_append(x, tc);
+        if (!fault_bad) {
+            g_string_append(x, "/>\n");
+        } else {
+            g_autofree char *f = g_markup_printf_escaped(
+                ">\n    <failure type=\"%s\" message=\"%s\">see summary.json "
+                "fault</failure>\n  </testcase>\n", note, verdict);
+            g_string_append(x, f);
+        }
+    }
     for (guint i = 0; i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
         g_autofree char *tc = g_markup_printf_escaped(

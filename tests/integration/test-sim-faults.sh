@@ -51,6 +51,8 @@ run_scenario() {
     check_fault "$out" fired=true failed=false end.outcome=pass \
         end.retried=true end.retry_error=null "$@" >"$PP_TMP/$name.v" ||
         { cat "$PP_TMP/$name.log"; pp_fail "$name: summary.json"; }
+    grep -q 'classname="plugpull.sim.'"$name"'.fault" name="the faulted update ([a-z ]*)" time="0"/>' \
+        "$out/junit.xml" || pp_fail "$name: no passing fault testcase in junit.xml"
     pp_log "$(cat "$PP_TMP/$name.v")"
 }
 run_scenario eio-fsync client_exit_status=1 note="error reported" \
@@ -160,6 +162,8 @@ rc=$?
 grep -q "FAULT SWALLOWED" "$PP_TMP/out" || pp_fail "swallowed: $(cat "$PP_TMP/out")"
 check_fault "$PP_TMP/swallow" fired=true swallowed=true note="fault swallowed" \
     client_exit_status=0 failed=true >/dev/null || pp_fail "swallowed: summary"
+grep -q '<failure type="fault swallowed"' "$PP_TMP/swallow/junit.xml" ||
+    pp_fail "swallowed: not a failure in junit.xml"
 pp_log "a swallowed fault (EIO from close) is flagged, exit 1"
 
 # --- points = none without a fault: accepted, no case --------------------
