@@ -173,6 +173,15 @@ rc=$?
 grep -q "^0 passed, 0 failed (0 cases" "$PP_TMP/out" || pp_fail "--points none: $(tail -2 "$PP_TMP/out")"
 pp_log "--points none: no crash state judged"
 
+# --- one run judges a fault: no recording to share, no shards -------------
+"$PP_BIN" sim --scenario "$scen/eio-fsync.conf" --record-only --out "$PP_TMP/rec" \
+    >"$PP_TMP/out" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "--record-only with [fault]: exit $rc, want 2"
+grep -q "not with --record-only, --recording or --shard" "$PP_TMP/out" ||
+    pp_fail "--record-only with [fault]: $(cat "$PP_TMP/out")"
+pp_log "a [fault] scenario is not recorded for shards: $(cat "$PP_TMP/out")"
+
 # --- the VM tier refuses a [fault] scenario ------------------------------
 "$PP_BIN" run --scenario "$scen/eio-fsync.conf" --out "$PP_TMP/vm" >"$PP_TMP/out" 2>&1
 rc=$?
