@@ -20,6 +20,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 sh "$here/fio-shim.sh" "$build" "$runs" "$tmp/fio.md"
 sh "$here/sim-states.sh" "$build" "${PP_BENCH_SIM_RUNS:-3}" "$tmp/sim.md"
 sh "$here/sim-shard.sh" "$build" "${PP_BENCH_SIM_RUNS:-3}" "$tmp/shard.md"
+sh "$here/vm-cycles.sh" "$build" "${PP_BENCH_VM_CYCLES:-6}" "$tmp/vm.md"
 
 disk_dev=$(df -P /var/tmp | awk 'NR == 2 { print $1 }')
 disk_name=$(basename "$disk_dev")
@@ -42,6 +43,8 @@ model=$(cat "/sys/block/$disk_name/device/model" 2>/dev/null || true)
     cat "$tmp/sim.md"
     echo
     cat "$tmp/shard.md"
+    echo
+    cat "$tmp/vm.md"
     echo
     if [ -f "$results" ] && grep -q '^<!-- notes -->' "$results"; then
         sed -n '/^<!-- notes -->/,$p' "$results"

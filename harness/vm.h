@@ -32,8 +32,21 @@ typedef struct {
     const char *bios;           /* firmware: U-Boot's qemu-x86 u-boot.rom */
     const char *disk;           /* raw disk image, opened read-write */
     const char *serial_log;     /* every byte of the console goes here */
+    const char *serial_times;   /* NULL, or every console line again, each
+                                   prefixed with the seconds since QEMU was
+                                   started at which its first byte arrived
+                                   ("%9.3f LINE"; lines the host sent:
+                                   "%9.3f > LINE"), for the time split of
+                                   a boot; serial_log stays byte for byte */
     const char *qemu_log;       /* QEMU's own stderr */
     const char *socket_path;    /* the console socket (unlinked first) */
+    const char *uboot_command;  /* NULL: U-Boot's autoboot counts down
+                                   (bootdelay); else pp_vm_start() presses
+                                   a key at "Hit any key to stop autoboot"
+                                   and types this at U-Boot's prompt, e.g.
+                                   "run bootcmd" (the same boot, sooner;
+                                   a key that comes after the countdown
+                                   ended types nothing) */
     guint memory_mb;            /* 0: 512 */
     gboolean net;               /* -netdev user (the host's 127.0.0.1 is
                                    10.0.2.2 in the guest) */
@@ -41,7 +54,10 @@ typedef struct {
     volatile sig_atomic_t *interrupted;
 } PpVmConfig;
 
-/* Start QEMU and accept its console connection (within 10 s). */
+/*
+ * Start QEMU and accept its console connection (within 10 s); with
+ * uboot_command, also get past U-Boot's autoboot countdown (within 30 s).
+ */
 PpVm *pp_vm_start(const PpVmConfig *config, GError **error);
 
 /*

@@ -161,7 +161,8 @@ commit_name(const PpRunEnv *env, const char *commit)
 typedef enum { BOOT_OK, BOOT_BRICK, BOOT_HANG } BootEnd;
 
 /*
- * Boot: QEMU on disk, logs in case_dir/<name>.{serial,qemu.log}.  BOOT_OK:
+ * Boot: QEMU on disk, logs in case_dir/<name>.{serial,serial.times,qemu.log}.
+ * BOOT_OK:
  * *out_vm runs with the agent at its prompt, *out_line is the agent's
  * "booted" line.  Otherwise *out_reason says why (for the verdict).
  * FALSE only when QEMU cannot be run or the campaign was interrupted.
@@ -173,6 +174,8 @@ boot(PpRunWorker *w, PpCycle *c, const char *case_dir, const char *name,
 {
     const PpRunEnv *env = w->env;
     g_autofree char *serial = g_strdup_printf("%s/%s.serial", case_dir, name);
+    g_autofree char *times = g_strdup_printf("%s/%s.serial.times", case_dir,
+                                             name);
     g_autofree char *qlog = g_strdup_printf("%s/%s.qemu.log", case_dir, name);
     g_autofree char *sock = g_strdup_printf("%s/console-%s.sock",
                                             env->work_dir, c->id);
@@ -180,6 +183,9 @@ boot(PpRunWorker *w, PpCycle *c, const char *case_dir, const char *name,
         .bios = env->bios,
         .disk = disk,
         .serial_log = serial,
+        .serial_times = times,
+        /* U-Boot's autoboot countdown skipped: the same boot, sooner. */
+        .uboot_command = "run bootcmd",
         .qemu_log = qlog,
         .socket_path = sock,
         .net = TRUE,

@@ -121,7 +121,7 @@ sha() {
 for pair in apt-get:apt apt-cache:apt dpkg-deb:dpkg ostree:ostree \
     busybox:busybox-static mkimage:u-boot-tools mke2fs:e2fsprogs \
     debugfs:e2fsprogs sfdisk:fdisk depmod:kmod modprobe:kmod cpio:cpio \
-    gzip:gzip unshare:util-linux ldd:libc-bin sha256sum:coreutils; do
+    gzip:gzip lz4:lz4 unshare:util-linux ldd:libc-bin sha256sum:coreutils; do
     c=${pair%%:*}
     p=${pair#*:}
     PATH=$PATH:/usr/sbin:/sbin command -v "$c" >/dev/null 2>&1 ||
@@ -255,19 +255,24 @@ copy_closure() {
     rm -f "$croot.ldd"
 }
 
-# deterministic_cpio DIR OUT: a newc archive of DIR, gzip, fixed mtimes.
+# deterministic_cpio DIR OUT: a newc archive of DIR, fixed mtimes, lz4
+# (legacy format, the one the kernel reads).  The kernel unpacks lz4 in
+# about 0.15 s less than gzip -6 under TCG (counted with -icount: guest
+# instructions to /init 0.87 s instead of 1.02 s); the image is 5.0 MB
+# instead of 4.3 MB, about 0.03 s more for ostree fsck to hash.  The
+# kernel accepts concatenated lz4 streams (the K1/K2 stamp below).
 deterministic_cpio() {
     (cd "$1" &&
         find . -exec touch -h -d @1704067200 {} + &&
         find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) |
-        gzip -n -6 >"$2.tmp" || die "cpio of $1 failed"
+        lz4 -l -9 -q >"$2.tmp" || die "cpio of $1 failed"
     mv "$2.tmp" "$2"
 }
 
 # --- 3. initramfs, keyed by its inputs -----------------------------------
 t0=$(now)
 ikey=$( {
-    echo "$kkey"
+    echo "$kkey lz4"
     sha "$BUSYBOX" "$prepare_root" "$here/initramfs-init"
     ldd "$prepare_root" | awk '/=> \// { print $3 }' | xargs sha256sum | awk '{ print $1 }'
 } | sha | cut -c1-16)

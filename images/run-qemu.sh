@@ -26,5 +26,5 @@ rom=${PP_UBOOT_ROM:-/usr/lib/u-boot/qemu-x86/u-boot.rom}
 [ -f "$rom" ] || { echo "run-qemu: $rom missing (package u-boot-qemu)" >&2; exit 2; }
 # shellcheck disable=SC2086
 exec qemu-system-x86_64 -M pc -m 512 -bios "$rom" -display none -vga none \
-    -no-reboot -serial mon:stdio $net \
+    -cpu qemu64,+rdrand -no-reboot -serial mon:stdio $net \
     -drive "file=$disk,format=raw,if=virtio" "$@"

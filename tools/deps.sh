@@ -12,7 +12,7 @@ ostree ostree-tests
 fio eatmydata jq chromium
 clang libclang-rt-14-dev
 busybox-static
-qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs
+qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs lz4
 "
 
 missing=""
