@@ -157,6 +157,23 @@ commit_name(const PpRunEnv *env, const char *commit)
     return g_strdup("unknown");
 }
 
+/*
+ * ": LINE", QEMU's last line on its stderr, or "": when QEMU ends at once
+ * it says why there (a firmware it cannot load, a disk it cannot open).
+ */
+static char *
+qemu_said(const char *qlog)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(qlog, &text, NULL, NULL)) {
+        return g_strdup("");
+    }
+    g_strstrip(text);
+    const char *nl = strrchr(text, '\n');
+    const char *last = nl != NULL ? nl + 1 : text;
+    return *last != '\0' ? g_strconcat(": ", last, NULL) : g_strdup("");
+}
+
 /* How a boot ended when it did not reach the agent. */
 typedef enum { BOOT_OK, BOOT_BRICK, BOOT_HANG } BootEnd;
 
@@ -197,7 +214,13 @@ boot(PpRunWorker *w, PpCycle *c, const char *case_dir, const char *name,
     *out_end = BOOT_BRICK;
     g_autoptr(PpVm) vm = pp_vm_start(&cfg, error);
     if (vm == NULL) {
+        g_autofree char *qlast = qemu_said(qlog);
         g_prefix_error(error, "%s: boot %s: ", c->id, name);
+        if (*qlast != '\0') {
+            g_autofree char *m = g_strconcat((*error)->message, qlast, NULL);
+            g_free((*error)->message);
+            (*error)->message = g_steal_pointer(&m);
+        }
         return FALSE;
     }
     gint64 deadline = deadline_in(env->boot_timeout_s);
@@ -232,19 +255,9 @@ boot(PpRunWorker *w, PpCycle *c, const char *case_dir, const char *name,
             } else {
                 pp_vm_wait_exit(vm, 2000);
                 g_autofree char *how = pp_vm_describe_exit(vm);
-                /* QEMU says why on its stderr (a firmware it cannot load,
-                   a disk it cannot open): its last line goes along. */
-                g_autofree char *qtext = NULL;
-                g_autofree char *qlast = NULL;
-                if (g_file_get_contents(qlog, &qtext, NULL, NULL)) {
-                    g_strstrip(qtext);
-                    const char *nl = strrchr(qtext, '\n');
-                    qlast = g_strdup(nl != NULL ? nl + 1 : qtext);
-                }
-                reason = g_strdup_printf("QEMU %s before the agent line (%s)%s%s",
-                                         how, local->message,
-                                         qlast != NULL && *qlast ? ": " : "",
-                                         qlast != NULL ? qlast : "");
+                g_autofree char *qlast = qemu_said(qlog);
+                reason = g_strdup_printf("QEMU %s before the agent line (%s)%s",
+                                         how, local->message, qlast);
             }
             break;
         }
