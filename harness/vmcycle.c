@@ -608,7 +608,6 @@ update_until_cut(PpRunWorker *w, PpCycle *c, PpVm *vm, gint64 t_update,
     g_free(c->phase);
     c->phase = g_strdup(c->update_done_before_cut ? "after-update"
                         : pp_phase_name(phase));
-    c->phase_estimated = FALSE;
     return TRUE;
 }
 

@@ -92,7 +92,6 @@ typedef struct {
     gint64 cut_seq;              /* from the CFI-CRASH line, -1 if none */
     char *phase;                 /* phase at the cut, from the shim's marks;
                                     "after-update" when it had ended */
-    gboolean phase_estimated;    /* not from marks (kept for the format) */
     GString *marks;              /* "deploy=1.234 bootloader=..." seconds
                                     after the update started */
     gboolean update_done_before_cut;

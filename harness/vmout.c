@@ -86,7 +86,6 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
     INT("cut_seq", c->cut_seq);
     BOOL("cut_fired", c->cut_fired);
     STR("phase", c->phase);
-    BOOL("phase_estimated", c->phase_estimated);
     STR("phase_marks", c->marks->str);
     NUM("window_s", env->window_s);
     NUM("cut_offset_s", c->cut_offset_s);
@@ -221,8 +220,6 @@ write_points(const PpRunEnv *env, GPtrArray *cycles, GError **error)
         json_builder_add_double_value(b, c->cut_offset_s);
         json_builder_set_member_name(b, "phase");
         json_builder_add_string_value(b, c->phase);
-        json_builder_set_member_name(b, "phase_estimated");
-        json_builder_add_boolean_value(b, c->phase_estimated);
         json_builder_set_member_name(b, "call");
         json_builder_add_string_value(b, c->cut_desc != NULL ? c->cut_desc
                                       : c->cut_rule != NULL ? c->cut_rule
