@@ -32,6 +32,31 @@ pp_shim_path(void)
     return path;
 }
 
+gboolean
+pp_shim_check_config(const char *shim, const char *config, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
+        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_setenv(l, "CFAULTINJECT", config, TRUE);
+    g_subprocess_launcher_setenv(l, "LD_PRELOAD", shim, TRUE);
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawn(l, error, "true",
+                                                           NULL);
+    g_autofree char *err = NULL;
+    if (p == NULL
+        || !g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &err, error)) {
+        g_prefix_error(error, "checking a shim configuration with %s: ", shim);
+        return FALSE;
+    }
+    if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "the shim refuses it: %s",
+                    err != NULL && *g_strstrip(err) != '\0'
+                    ? err : "(no message)");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 char *
 pp_preload_with_shim(const char *existing, const char *shim)
 {

@@ -37,6 +37,14 @@ void pp_client_result_clear(PpClientResult *r);
 /* The shim beside the plugpull binary, or $PLUGPULL_SHIM. */
 const char *pp_shim_path(void);
 
+/*
+ * Judge a CFAULTINJECT value with the shim's own parser: run `true` under
+ * it.  A malformed value stops it before main (exit 125, a message naming
+ * the key): FALSE with "the shim refuses it: MESSAGE".
+ */
+gboolean pp_shim_check_config(const char *shim, const char *config,
+                              GError **error);
+
 /* LD_PRELOAD value: the existing list (if any) with the shim appended. */
 char *pp_preload_with_shim(const char *existing, const char *shim);
 

@@ -20,6 +20,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "client.h"
 #include "httpd.h"
 #include "plugpull.h"
 #include "scenario.h"
@@ -148,24 +149,6 @@ default_image_dir(void)
     }
     g_autofree char *bindir = g_path_get_dirname(exe);
     return g_build_filename(bindir, "image", NULL);
-}
-
-/* The shim as built beside this binary (the image carries the same one):
-   a cut rule is checked by the shim's own parser before QEMU starts. */
-static char *
-shim_beside_binary(void)
-{
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-    if (exe == NULL) {
-        return NULL;
-    }
-    g_autofree char *bindir = g_path_get_dirname(exe);
-    char *so = g_build_filename(bindir, "libcfaultinject.so", NULL);
-    if (!g_file_test(so, G_FILE_TEST_IS_REGULAR)) {
-        g_free(so);
-        return NULL;
-    }
-    return so;
 }
 
 /* The campaign while workers run. */
@@ -450,8 +433,11 @@ pp_cmd_run(int argc, char **argv)
         return PP_EXIT_USAGE;
     }
     if (env.cut.kind == PP_CUT_SYSCALL) {
-        g_autofree char *shim = shim_beside_binary();
-        if (shim != NULL && !pp_cut_rule_check(shim, env.cut.rule, &error)) {
+        /* The image carries the shim built beside this binary: its own
+           parser judges the rule before any QEMU starts. */
+        const char *shim = pp_shim_path();
+        if (g_file_test(shim, G_FILE_TEST_IS_REGULAR)
+            && !pp_cut_rule_check(shim, env.cut.rule, &error)) {
             pp_print_error("run", error);
             return PP_EXIT_USAGE;
         }

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "cfi-calls.h"
+#include "client.h"
 #include "trace-format.h"
 
 void
@@ -126,22 +127,8 @@ gboolean
 pp_cut_rule_check(const char *shim, const char *rule, GError **error)
 {
     g_autofree char *config = pp_cut_rule_config(rule);
-    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
-        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_subprocess_launcher_setenv(l, "CFAULTINJECT", config, TRUE);
-    g_subprocess_launcher_setenv(l, "LD_PRELOAD", shim, TRUE);
-    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawn(l, error, "true",
-                                                           NULL);
-    g_autofree char *err = NULL;
-    if (p == NULL
-        || !g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &err, error)) {
-        g_prefix_error(error, "checking the cut rule with %s: ", shim);
-        return FALSE;
-    }
-    if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "--cut syscall:%s: the shim refuses the rule: %s", rule,
-                    err != NULL ? g_strstrip(err) : "(no message)");
+    if (!pp_shim_check_config(shim, config, error)) {
+        g_prefix_error(error, "--cut syscall:%s: ", rule);
         return FALSE;
     }
     return TRUE;
