@@ -218,6 +218,27 @@ lookup_fd(Interp *it, gint32 fd)
     return g_hash_table_lookup(it->fds, &k);
 }
 
+/*
+ * The inode a call on fd acted on: its binding, unless the (dev, ino) the
+ * shim read at the call names another inode we know.  That happens when
+ * threads race on a descriptor number: thread A enters close(5) after
+ * thread B entered the open that the kernel then gives fd 5, so in seq
+ * order B's open comes first, and A's last calls on its own fd 5 (and its
+ * close) fall after B's binding.  Sequence numbers are taken on entry, so
+ * only the identity says which file such a call touched.
+ */
+static guint32
+fd_inode(Interp *it, gint32 fd, guint64 dev, guint64 ino)
+{
+    FdBinding *b = lookup_fd(it, fd);
+    guint32 by_ident = lookup_devino(it, dev, ino);
+    if (b == NULL)
+        return by_ident;
+    if (by_ident != 0 && by_ident != b->inode)
+        return by_ident;
+    return b->inode;
+}
+
 /* Inode behind a descriptor: the OPEN that made it, else its (dev, ino),
  * else the path the shim read from /proc/self/fd.  0 = outside or unknown
  * (unknown is also warned about). */
@@ -243,11 +264,8 @@ resolve_fd(Interp *it, gint32 fd, guint64 dev, guint64 ino, gboolean use_path)
         if (rel != NULL)
             return 0;
     }
-    FdBinding *b = lookup_fd(it, fd);
-    if (b != NULL)
-        return b->inode;
-    guint32 id = lookup_devino(it, dev, ino);
-    if (id != 0)
+    guint32 id = fd_inode(it, fd, dev, ino);
+    if (id != 0 || lookup_fd(it, fd) != NULL)
         return id;
     warn(it, "fd %d of pid %u was never seen opened: ignored", fd,
          r->rec->pid);
@@ -355,6 +373,9 @@ do_open(Interp *it)
     const char *rel = relpath(it, it->cur->path);
 
     if (rel == NULL) {
+        /* The number may be an inode of ours the filesystem freed and
+           reused: forget it, or fd_inode would send writes there. */
+        bind_devino(it, rec->dev, rec->ino, 0);
         bind_fd(it, fd, 0, rec->arg);
         return;
     }
@@ -580,8 +601,7 @@ note_inflight(Interp *it)
         return;
     if (rec->off < 0 || it->cur->data_len == 0 || rec->fd < 0)
         return;
-    FdBinding *b = lookup_fd(it, rec->fd);
-    guint32 id = b != NULL ? b->inode : lookup_devino(it, rec->dev, rec->ino);
+    guint32 id = fd_inode(it, rec->fd, rec->dev, rec->ino);
     if (id == 0 || cfi_replay_inode(it->r, id)->type != CFI_INODE_FILE)
         return;
     CfiInflight *f = &it->r->inflight[it->i];
@@ -602,12 +622,17 @@ interpret_record(Interp *it)
     case CFI_OP_OPEN:
         do_open(it);
         break;
-    case CFI_OP_CLOSE:
-        if (rec->fd >= 0) {
+    case CFI_OP_CLOSE: {
+        /* A close that raced with the open that reused its number closes
+           the older file: the newer binding stays (see fd_inode). */
+        FdBinding *b = rec->fd >= 0 ? lookup_fd(it, rec->fd) : NULL;
+        guint32 by_ident = lookup_devino(it, rec->dev, rec->ino);
+        if (b != NULL && !(by_ident != 0 && by_ident != b->inode)) {
             gint64 k = ((gint64)rec->pid << 32) | (guint32)rec->fd;
             g_hash_table_remove(it->fds, &k);
         }
         break;
+    }
     case CFI_OP_WRITE:
     case CFI_OP_COPY:
         do_write(it, resolve_fd(it, rec->fd, rec->dev, rec->ino, TRUE));

@@ -17,6 +17,7 @@ struct CfiTraceBuilder {
     guint64 next_seq;
     guint32 pid;
     enum cfi_data_mode data_mode;
+    guint64 ident_dev, ident_ino; /* (dev, ino) the shim would have read */
 };
 
 CfiTraceBuilder *
@@ -49,6 +50,13 @@ void
 cfi_tb_set_pid(CfiTraceBuilder *tb, guint32 pid)
 {
     tb->pid = pid;
+}
+
+void
+cfi_tb_set_ident(CfiTraceBuilder *tb, guint64 dev, guint64 ino)
+{
+    tb->ident_dev = dev;
+    tb->ident_ino = ino;
 }
 
 void
@@ -144,6 +152,16 @@ cfi_tb_append(CfiTraceBuilder *tb, struct cfi_rec *rec, const char *path,
         tb->next_seq = rec->seq + 1;
     rec->pid = tb->pid;
     rec->tid = tb->pid;
+    if (tb->ident_ino != 0) {
+        if ((rec->fd >= 0 || rec->op == CFI_OP_OPEN) && rec->ino == 0) {
+            rec->dev = tb->ident_dev;
+            rec->ino = tb->ident_ino;
+        }
+        if (rec->fd2 >= 0 && rec->ino2 == 0) {
+            rec->dev2 = tb->ident_dev;
+            rec->ino2 = tb->ident_ino;
+        }
+    }
     rec->path_len = plen;
     rec->path2_len = p2len;
     rec->data_len = data_len;

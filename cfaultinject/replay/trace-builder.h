@@ -21,6 +21,9 @@ void cfi_trace_builder_set_data_mode(CfiTraceBuilder *tb,
                                      enum cfi_data_mode mode);
 void cfi_tb_set_pid(CfiTraceBuilder *tb, guint32 pid);
 void cfi_tb_set_next_seq(CfiTraceBuilder *tb, guint64 seq);
+/* The (dev, ino) the shim would have read with fstat: given to the records
+ * that follow (fd, and fd2 of a linkat) until changed; 0, 0 = none. */
+void cfi_tb_set_ident(CfiTraceBuilder *tb, guint64 dev, guint64 ino);
 /* Write the file (replacing it).  The builder stays usable. */
 gboolean cfi_trace_builder_finish(CfiTraceBuilder *tb, GError **error);
 /* Byte offset of the record that the next append will write. */

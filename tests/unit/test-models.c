@@ -53,6 +53,22 @@ teardown(void **state)
     return 0;
 }
 
+/* Write the trace and interpret it; returns the number of records and
+ * the count of warnings in *n_warnings. */
+static guint
+load_warned(Fx *fx, guint *n_warnings)
+{
+    g_autoptr(GError) error = NULL;
+    assert_true(cfi_trace_builder_finish(fx->tb, &error));
+    fx->trace = cfi_trace_open(fx->trace_path, &error);
+    assert_non_null(fx->trace);
+    fx->replay = cfi_replay_new(fx->trace, ORIG, fx->snap, &error);
+    if (fx->replay == NULL)
+        fail_msg("%s", error->message);
+    *n_warnings = cfi_replay_get_warnings(fx->replay)->len;
+    return cfi_replay_n_records(fx->replay);
+}
+
 /* Write the trace and interpret it; returns the number of records. */
 static guint
 load(Fx *fx)
@@ -858,6 +874,91 @@ test_fd_reuse_path_wins_fail(void **state)
     assert_int_equal(mode_of(t, "f"), 0755);
 }
 
+/*
+ * Two threads race on descriptor number 5 (ostree writes objects from a
+ * thread pool): thread B's open, which the kernel gives fd 5, entered
+ * before thread A's close(5), so in seq order A's last write, its link and
+ * its close come after B's open.  The (dev, ino) the shim read at each
+ * call says which file it was; with it, each object gets its own bytes.
+ * B may also be a file outside the root (ostree's download temp files).
+ */
+static guint
+build_fd_race(Fx *fx, gboolean with_ident, gboolean b_outside)
+{
+    const char *b_dir = b_outside ? "/elsewhere" : ORIG;
+    const char *b_name = b_outside ? "/elsewhere/b" : ORIG "/b";
+    if (with_ident)
+        cfi_tb_set_ident(fx->tb, 1, 100);
+    cfi_tb_open_tmpfile(fx->tb, ORIG, 5, 0644);          /* A */
+    cfi_tb_write(fx->tb, 5, 0, "AAAA", 4);
+    if (with_ident)
+        cfi_tb_set_ident(fx->tb, 1, 101);
+    cfi_tb_open_tmpfile(fx->tb, b_dir, 5, 0644);         /* B, raced */
+    if (with_ident)
+        cfi_tb_set_ident(fx->tb, 1, 100);
+    cfi_tb_write(fx->tb, 5, 4, "aaaa", 4);               /* A, late */
+    cfi_tb_link_tmpfile(fx->tb, 5, ORIG "/a");
+    cfi_tb_close(fx->tb, 5);
+    if (with_ident)
+        cfi_tb_set_ident(fx->tb, 1, 101);
+    cfi_tb_write(fx->tb, 5, 0, "BBBB", 4);               /* B */
+    cfi_tb_link_tmpfile(fx->tb, 5, b_name);
+    cfi_tb_close(fx->tb, 5);
+    cfi_tb_set_ident(fx->tb, 0, 0);
+    cfi_tb_sync(fx->tb);
+    guint n_warnings = 0;
+    guint n = with_ident ? load(fx) : load_warned(fx, &n_warnings);
+    /* Without identities B's write falls on a number nothing is bound to. */
+    assert_true(with_ident || n_warnings > 0);
+    return n;
+}
+
+static void
+test_fd_race_identity_wins(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_fd_race(fx, TRUE, FALSE);
+    for (int m = 0; m < CFI_MODEL_COUNT; m++) {
+        g_autofree char *t = mat(fx, n, m, 0, NULL);
+        assert_file(t, "a", "AAAAaaaa");
+        assert_file(t, "b", "BBBB");
+    }
+}
+
+static void
+test_fd_race_identity_wins_fail(void **state)
+{
+    /* Without the identity, A's late write and link land on B's file. */
+    Fx *fx = *state;
+    guint n = build_fd_race(fx, FALSE, FALSE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    g_autofree char *p = g_build_filename(t, "a", NULL);
+    g_autofree char *got = NULL;
+    assert_true(g_file_get_contents(p, &got, NULL, NULL));
+    assert_string_not_equal(got, "AAAAaaaa");
+}
+
+static void
+test_fd_race_outside_identity_wins(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_fd_race(fx, TRUE, TRUE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(t, "a", "AAAAaaaa");
+    assert_false(tu_exists(t, "b"));
+}
+
+static void
+test_fd_race_outside_identity_wins_fail(void **state)
+{
+    /* Without the identity, A's late write goes to the outside file and
+       A's link publishes nothing. */
+    Fx *fx = *state;
+    guint n = build_fd_race(fx, FALSE, TRUE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_false(tu_exists(t, "a"));
+}
+
 int
 main(void)
 {
@@ -884,6 +985,8 @@ main(void)
         T(test_names),
         T(test_target_must_be_empty),
         T(test_fd_reuse_path_wins),
+        T(test_fd_race_identity_wins),
+        T(test_fd_race_outside_identity_wins),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
