@@ -18,6 +18,7 @@
 #include "record.h"
 #include "sim.h"
 #include "simfault.h"
+#include "simfidelity.h"
 #include "simout.h"
 #include "simpoints.h"
 #include "simrec.h"
@@ -251,6 +252,9 @@ parse_duration(const char *s, gint64 *out_s)
     *out_s = total;
     return total > 0;
 }
+
+/* How many recordings may fail the fidelity check before sim gives up. */
+#define PP_SIM_RECORD_ATTEMPTS 3
 
 /* Record the update on a fresh device under work: fills env (and the
  * stand-in serving the firmware, which resumes need). */
@@ -574,30 +578,71 @@ pp_cmd_sim(int argc, char **argv)
     g_autoptr(PpHttpd) httpd = NULL;
     PpSimEnv env = { 0 };
     g_auto(PpSimFault) fault = { 0 };
-    gboolean env_ok = rec != NULL
-        ? env_reuse(rec, sc, &env, &httpd, &error)
-        : env_record(sc, work, &env, &httpd, &fault, &error);
-    if (!env_ok) {
-        pp_print_error("sim", error);
-        pp_sim_env_clear(&env);
-        return PP_EXIT_HARNESS;
-    }
-    env.ostree = g_strdup(sc->ostree);
-    env.model = sc->model;
-    env.seed = sc->seed;
-    env.redownload_threshold = sc->redownload_threshold;
-    env.check_rollback = sc->check_rollback;
-    env.httpd = sc->action == PP_ACTION_PULL ? NULL : httpd;
     g_autofree char *fast = NULL;
-    if (!env_place_states(&env, work, no_tmpfs || record_only_opt, &fast,
-                          &error)
-        || !pp_sim_env_load(&env, &error)) {
-        pp_print_error("sim", error);
+    /*
+     * A fresh trace must replay to what its run left (simfidelity.c).  One
+     * that does not is a harness fault, not a finding: it is said, and the
+     * update is recorded again, up to PP_SIM_RECORD_ATTEMPTS times.
+     */
+    for (guint attempt = 1;; attempt++) {
+        gboolean env_ok = rec != NULL
+            ? env_reuse(rec, sc, &env, &httpd, &error)
+            : env_record(sc, work, &env, &httpd, &fault, &error);
+        if (!env_ok) {
+            pp_print_error("sim", error);
+            pp_sim_env_clear(&env);
+            return PP_EXIT_HARNESS;
+        }
+        env.ostree = g_strdup(sc->ostree);
+        env.model = sc->model;
+        env.seed = sc->seed;
+        env.redownload_threshold = sc->redownload_threshold;
+        env.check_rollback = sc->check_rollback;
+        env.httpd = sc->action == PP_ACTION_PULL ? NULL : httpd;
+        g_autofree char *unfaithful = NULL;
+        if (!env_place_states(&env, work, no_tmpfs || record_only_opt, &fast,
+                              &error)
+            || !pp_sim_env_load(&env, &error)
+            || (rec == NULL
+                && !pp_sim_check_fidelity(&env, &unfaithful, &error))) {
+            pp_print_error("sim", error);
+            pp_sim_env_clear(&env);
+            if (fast != NULL) {
+                pp_rm_rf(fast, NULL);
+            }
+            return PP_EXIT_HARNESS;
+        }
+        if (unfaithful == NULL) {
+            break;
+        }
+        g_printerr("plugpull: sim: recording %u of %u: the trace does not "
+                   "replay to the state its run left (a harness fault; its "
+                   "crash states cannot be trusted): %s\n", attempt,
+                   PP_SIM_RECORD_ATTEMPTS, unfaithful);
+        if (attempt == PP_SIM_RECORD_ATTEMPTS || interrupted) {
+            g_printerr("plugpull: sim: giving up; the last recording is kept "
+                       "in %s\n", work);
+            pp_sim_env_clear(&env);
+            if (fast != NULL) {
+                pp_rm_rf(fast, NULL);
+            }
+            return PP_EXIT_HARNESS;
+        }
         pp_sim_env_clear(&env);
+        g_mutex_clear(&env.resume_lock);
+        memset(&env, 0, sizeof env);
+        g_clear_pointer(&httpd, pp_httpd_stop);
+        pp_sim_fault_clear(&fault);
+        memset(&fault, 0, sizeof fault);
         if (fast != NULL) {
             pp_rm_rf(fast, NULL);
+            g_clear_pointer(&fast, g_free);
         }
-        return PP_EXIT_HARNESS;
+        if (!pp_rm_rf(work, &error)) {
+            pp_print_error("sim", error);
+            return PP_EXIT_HARNESS;
+        }
+        g_print("recording the update again\n");
     }
     if (record_only_opt) {
         int rc = record_only(dir, sc, scenario_path, &env, version);

@@ -184,14 +184,26 @@ bind_devino(Interp *it, guint64 dev, guint64 ino, guint32 id)
                          GUINT_TO_POINTER(id));
 }
 
+/* In the devino map: a (dev, ino) last seen on a file outside the root. */
+#define DEVINO_OUTSIDE G_MAXUINT32
+
+/* The inode recorded for (dev, ino): 0 when unknown, DEVINO_OUTSIDE. */
 static guint32
-lookup_devino(Interp *it, guint64 dev, guint64 ino)
+lookup_devino_raw(Interp *it, guint64 dev, guint64 ino)
 {
     if (dev == 0 && ino == 0)
         return 0;
     g_autofree char *key = g_strdup_printf("%" G_GUINT64_FORMAT ":%"
                                            G_GUINT64_FORMAT, dev, ino);
     return GPOINTER_TO_UINT(g_hash_table_lookup(it->devino, key));
+}
+
+/* The inode of ours behind (dev, ino), 0 when none or outside. */
+static guint32
+lookup_devino(Interp *it, guint64 dev, guint64 ino)
+{
+    guint32 id = lookup_devino_raw(it, dev, ino);
+    return id == DEVINO_OUTSIDE ? 0 : id;
 }
 
 static gint64 *
@@ -231,9 +243,12 @@ static guint32
 fd_inode(Interp *it, gint32 fd, guint64 dev, guint64 ino)
 {
     FdBinding *b = lookup_fd(it, fd);
-    guint32 by_ident = lookup_devino(it, dev, ino);
+    guint32 raw = lookup_devino_raw(it, dev, ino);
+    guint32 by_ident = raw == DEVINO_OUTSIDE ? 0 : raw;
     if (b == NULL)
         return by_ident;
+    if (raw == DEVINO_OUTSIDE)
+        return 0;               /* a file outside the root: not ours */
     if (by_ident != 0 && by_ident != b->inode)
         return by_ident;
     return b->inode;
@@ -265,7 +280,8 @@ resolve_fd(Interp *it, gint32 fd, guint64 dev, guint64 ino, gboolean use_path)
             return 0;
     }
     guint32 id = fd_inode(it, fd, dev, ino);
-    if (id != 0 || lookup_fd(it, fd) != NULL)
+    if (id != 0 || lookup_fd(it, fd) != NULL
+        || lookup_devino_raw(it, dev, ino) == DEVINO_OUTSIDE)
         return id;
     warn(it, "fd %d of pid %u was never seen opened: ignored", fd,
          r->rec->pid);
@@ -373,9 +389,11 @@ do_open(Interp *it)
     const char *rel = relpath(it, it->cur->path);
 
     if (rel == NULL) {
-        /* The number may be an inode of ours the filesystem freed and
-           reused: forget it, or fd_inode would send writes there. */
-        bind_devino(it, rec->dev, rec->ino, 0);
+        /* Remember the identity as outside: a call that raced onto a
+           number bound to one of our files is then not applied to it,
+           and an inode of ours the filesystem freed and reused for this
+           file no longer attracts its writes (fd_inode). */
+        bind_devino(it, rec->dev, rec->ino, DEVINO_OUTSIDE);
         bind_fd(it, fd, 0, rec->arg);
         return;
     }
@@ -626,8 +644,9 @@ interpret_record(Interp *it)
         /* A close that raced with the open that reused its number closes
            the older file: the newer binding stays (see fd_inode). */
         FdBinding *b = rec->fd >= 0 ? lookup_fd(it, rec->fd) : NULL;
-        guint32 by_ident = lookup_devino(it, rec->dev, rec->ino);
-        if (b != NULL && !(by_ident != 0 && by_ident != b->inode)) {
+        guint32 raw = lookup_devino_raw(it, rec->dev, rec->ino);
+        guint32 owner = raw == DEVINO_OUTSIDE ? 0 : raw;
+        if (b != NULL && (raw == 0 || owner == b->inode)) {
             gint64 k = ((gint64)rec->pid << 32) | (guint32)rec->fd;
             g_hash_table_remove(it->fds, &k);
         }

@@ -883,13 +883,16 @@ test_fd_reuse_path_wins_fail(void **state)
  * B may also be a file outside the root (ostree's download temp files).
  */
 static guint
-build_fd_race(Fx *fx, gboolean with_ident, gboolean b_outside)
+build_fd_race(Fx *fx, gboolean with_ident, gboolean a_outside,
+              gboolean b_outside)
 {
+    const char *a_dir = a_outside ? "/elsewhere" : ORIG;
+    const char *a_name = a_outside ? "/elsewhere/a" : ORIG "/a";
     const char *b_dir = b_outside ? "/elsewhere" : ORIG;
     const char *b_name = b_outside ? "/elsewhere/b" : ORIG "/b";
     if (with_ident)
         cfi_tb_set_ident(fx->tb, 1, 100);
-    cfi_tb_open_tmpfile(fx->tb, ORIG, 5, 0644);          /* A */
+    cfi_tb_open_tmpfile(fx->tb, a_dir, 5, 0644);         /* A */
     cfi_tb_write(fx->tb, 5, 0, "AAAA", 4);
     if (with_ident)
         cfi_tb_set_ident(fx->tb, 1, 101);
@@ -897,7 +900,7 @@ build_fd_race(Fx *fx, gboolean with_ident, gboolean b_outside)
     if (with_ident)
         cfi_tb_set_ident(fx->tb, 1, 100);
     cfi_tb_write(fx->tb, 5, 4, "aaaa", 4);               /* A, late */
-    cfi_tb_link_tmpfile(fx->tb, 5, ORIG "/a");
+    cfi_tb_link_tmpfile(fx->tb, 5, a_name);
     cfi_tb_close(fx->tb, 5);
     if (with_ident)
         cfi_tb_set_ident(fx->tb, 1, 101);
@@ -917,7 +920,7 @@ static void
 test_fd_race_identity_wins(void **state)
 {
     Fx *fx = *state;
-    guint n = build_fd_race(fx, TRUE, FALSE);
+    guint n = build_fd_race(fx, TRUE, FALSE, FALSE);
     for (int m = 0; m < CFI_MODEL_COUNT; m++) {
         g_autofree char *t = mat(fx, n, m, 0, NULL);
         assert_file(t, "a", "AAAAaaaa");
@@ -930,7 +933,7 @@ test_fd_race_identity_wins_fail(void **state)
 {
     /* Without the identity, A's late write and link land on B's file. */
     Fx *fx = *state;
-    guint n = build_fd_race(fx, FALSE, FALSE);
+    guint n = build_fd_race(fx, FALSE, FALSE, FALSE);
     g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
     g_autofree char *p = g_build_filename(t, "a", NULL);
     g_autofree char *got = NULL;
@@ -942,7 +945,7 @@ static void
 test_fd_race_outside_identity_wins(void **state)
 {
     Fx *fx = *state;
-    guint n = build_fd_race(fx, TRUE, TRUE);
+    guint n = build_fd_race(fx, TRUE, FALSE, TRUE);
     g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
     assert_file(t, "a", "AAAAaaaa");
     assert_false(tu_exists(t, "b"));
@@ -954,9 +957,35 @@ test_fd_race_outside_identity_wins_fail(void **state)
     /* Without the identity, A's late write goes to the outside file and
        A's link publishes nothing. */
     Fx *fx = *state;
-    guint n = build_fd_race(fx, FALSE, TRUE);
+    guint n = build_fd_race(fx, FALSE, FALSE, TRUE);
     g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
     assert_false(tu_exists(t, "a"));
+}
+
+/* The race the other way round: A is a download file outside the root
+ * (ostree's main thread), B an object being written in the root.  A's
+ * late write must not land in B. */
+static void
+test_fd_race_from_outside_identity_wins(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_fd_race(fx, TRUE, TRUE, FALSE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(t, "b", "BBBB");
+    assert_false(tu_exists(t, "a"));
+}
+
+static void
+test_fd_race_from_outside_identity_wins_fail(void **state)
+{
+    /* Without the identity, A's late write goes into B: "BBBBaaaa". */
+    Fx *fx = *state;
+    guint n = build_fd_race(fx, FALSE, TRUE, FALSE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    g_autofree char *p = g_build_filename(t, "b", NULL);
+    g_autofree char *got = NULL;
+    if (g_file_get_contents(p, &got, NULL, NULL))
+        assert_string_not_equal(got, "BBBB");
 }
 
 int
@@ -987,6 +1016,7 @@ main(void)
         T(test_fd_reuse_path_wins),
         T(test_fd_race_identity_wins),
         T(test_fd_race_outside_identity_wins),
+        T(test_fd_race_from_outside_identity_wins),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
