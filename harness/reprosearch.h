@@ -34,8 +34,9 @@ void pp_search_step_free(PpSearchStep *s);
  * whose device could have left a dump of signature sig (a device booting
  * through U-Boot does not leave BLS entries), x models x points.  The
  * cost of a campaign grows with its crash points (all has about six
- * times as many as barriers), its tree (payload-kb), a [fault] (a faulted run and
- * its retry first) and the position of its model in models; a scenario
+ * times as many as barriers), its tree (payload-kb), a [fault] (a
+ * faulted run and its retry first) and the position of its model in
+ * models; a scenario
  * that expects failures (a self-check such as fsync-disabled) is
  * likelier and counts half.  Scenarios left out go to skipped with the
  * reason (char *).  A scenario that cannot be read is an error.
