@@ -216,43 +216,6 @@ fast_work_dir(void)
     return dir;
 }
 
-/* "90s", "15m", "2h", "1h30m", or plain seconds; FALSE when malformed. */
-static gboolean
-parse_duration(const char *s, gint64 *out_s)
-{
-    gint64 total = 0;
-    const char *p = s;
-    if (*p == '\0') {
-        return FALSE;
-    }
-    while (*p != '\0') {
-        char *end = NULL;
-        guint64 v = g_ascii_strtoull(p, &end, 10);
-        if (end == p) {
-            return FALSE;
-        }
-        gint64 unit = 1;
-        if (*end == 'h') {
-            unit = 3600;
-            end++;
-        } else if (*end == 'm') {
-            unit = 60;
-            end++;
-        } else if (*end == 's') {
-            end++;
-        } else if (*end != '\0') {
-            return FALSE;
-        }
-        if (v > G_MAXINT32) {
-            return FALSE;
-        }
-        total += (gint64)v * unit;
-        p = end;
-    }
-    *out_s = total;
-    return total > 0;
-}
-
 /* How many recordings may fail the fidelity check before sim gives up. */
 #define PP_SIM_RECORD_ATTEMPTS 3
 
@@ -453,7 +416,7 @@ pp_cmd_sim(int argc, char **argv)
         return PP_EXIT_USAGE;
     }
     gint64 budget_s = 0;
-    if (budget != NULL && !parse_duration(budget, &budget_s)) {
+    if (budget != NULL && !pp_parse_duration(budget, &budget_s)) {
         g_printerr("plugpull: sim: --budget must be a duration like 90s, 15m, "
                    "1h30m, not '%s'\n", budget);
         return PP_EXIT_USAGE;

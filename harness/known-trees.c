@@ -309,12 +309,80 @@ cmp_objects(gconstpointer a, gconstpointer b)
     return c != 0 ? c : (int)ta - (int)tb;
 }
 
+/*
+ * Check every metadata object the commit reaches (its checksum, which
+ * ostree_repo_fsck_object() also makes validate the structure) before
+ * anything parses them.  libostree trusts its own metadata: a commit
+ * object that a power cut left as zeros of the right length makes
+ * ostree_repo_read_commit() crash (libostree 2022.7).  The known trees of
+ * a server repo are sound; those a crash state's own repo offers
+ * (`plugpull inspect` without --repo) need not be.
+ */
+static gboolean
+check_metadata(OstreeRepo *repo, const char *commit, GError **error)
+{
+    if (!ostree_repo_fsck_object(repo, OSTREE_OBJECT_TYPE_COMMIT, commit, NULL,
+                                 error)) {
+        g_prefix_error(error, "known trees: commit %s: ", commit);
+        return FALSE;
+    }
+    g_autoptr(GVariant) cv = NULL;
+    if (!ostree_repo_load_variant(repo, OSTREE_OBJECT_TYPE_COMMIT, commit, &cv,
+                                  error)) {
+        return FALSE;
+    }
+    g_autoptr(GVariant) tree_csum = g_variant_get_child_value(cv, 6);
+    g_autoptr(GVariant) meta_csum = g_variant_get_child_value(cv, 7);
+    g_autoptr(GQueue) todo = g_queue_new();
+    g_queue_push_tail(todo, ostree_checksum_from_bytes_v(tree_csum));
+    g_autofree char *root_meta = ostree_checksum_from_bytes_v(meta_csum);
+    if (!ostree_repo_fsck_object(repo, OSTREE_OBJECT_TYPE_DIR_META, root_meta,
+                                 NULL, error)) {
+        g_prefix_error(error, "known trees: commit %s: ", commit);
+        return FALSE;
+    }
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                       g_free, NULL);
+    char *tree;
+    while ((tree = g_queue_pop_head(todo)) != NULL) {
+        if (!g_hash_table_add(seen, tree)) {
+            continue;
+        }
+        g_autoptr(GVariant) dv = NULL;
+        if (!ostree_repo_fsck_object(repo, OSTREE_OBJECT_TYPE_DIR_TREE, tree,
+                                     NULL, error)
+            || !ostree_repo_load_variant(repo, OSTREE_OBJECT_TYPE_DIR_TREE,
+                                         tree, &dv, error)) {
+            g_prefix_error(error, "known trees: commit %s: ", commit);
+            return FALSE;
+        }
+        /* (a(say) files, a(sayay) dirs: name, tree, meta) */
+        g_autoptr(GVariant) dirs = g_variant_get_child_value(dv, 1);
+        for (gsize i = 0; i < g_variant_n_children(dirs); i++) {
+            g_autoptr(GVariant) d = g_variant_get_child_value(dirs, i);
+            g_autoptr(GVariant) t = g_variant_get_child_value(d, 1);
+            g_autoptr(GVariant) m = g_variant_get_child_value(d, 2);
+            g_autofree char *meta = ostree_checksum_from_bytes_v(m);
+            if (!ostree_repo_fsck_object(repo, OSTREE_OBJECT_TYPE_DIR_META,
+                                         meta, NULL, error)) {
+                g_prefix_error(error, "known trees: commit %s: ", commit);
+                return FALSE;
+            }
+            g_queue_push_tail(todo, ostree_checksum_from_bytes_v(t));
+        }
+    }
+    return TRUE;
+}
+
 gboolean
 pp_known_trees_add(PpKnownTrees *kt, OstreeRepo *repo, const char *commit,
                    GError **error)
 {
     if (pp_known_trees_lookup(kt, commit) != NULL) {
         return TRUE;
+    }
+    if (!check_metadata(repo, commit, error)) {
+        return FALSE;
     }
     g_autoptr(PpKnownCommit) kc = g_new0(PpKnownCommit, 1);
     kc->checksum = g_strdup(commit);

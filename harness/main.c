@@ -32,6 +32,8 @@ static const struct command commands[] = {
       "build the fixture firmware repo and a directory sysroot" },
     { "inspect", pp_cmd_inspect,
       "judge a disk image or a directory sysroot: what it boots, whether that tree is complete, the repo" },
+    { "reproduce", pp_cmd_reproduce,
+      "search the crash points whose state fails like a bricked device's dump (field brick)" },
     { "report", pp_cmd_report,
       "write DIR/report.html, a self-contained page on a sim run" },
     { "compare", pp_cmd_compare,

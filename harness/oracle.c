@@ -1238,6 +1238,102 @@ check_repo(Judge *jc)
     r->ok = r->n_problems == 0;
 }
 
+/* ---- the layout around the entries ---------------------------------- */
+
+/* "PREFIX" followed by one or more dot-separated numbers (at most dots
+ * dots): loader.1, boot.0, boot.0.1. */
+static gboolean
+is_numbered(const char *name, const char *prefix, guint dots)
+{
+    if (!g_str_has_prefix(name, prefix)) {
+        return FALSE;
+    }
+    const char *p = name + strlen(prefix);
+    guint groups = 0;
+    while (*p != '\0') {
+        if (!g_ascii_isdigit(*p)) {
+            return FALSE;
+        }
+        while (g_ascii_isdigit(*p)) {
+            p++;
+        }
+        groups++;
+        if (*p == '.') {
+            p++;
+            if (*p == '\0') {
+                return FALSE;
+            }
+        }
+    }
+    return groups >= 1 && groups <= dots;
+}
+
+/* How many names in dfd/rel are PREFIX-numbered (directories only, with
+ * dirs_only); -1 when the directory cannot be listed. */
+static int
+count_names(int dfd, const char *rel, const char *prefix, guint dots,
+            gboolean dirs_only)
+{
+    pp_autofd int fd = -1;
+    g_autoptr(GPtrArray) names = NULL;
+    if (!list_dir_at(dfd, rel, &fd, &names, NULL)) {
+        return -1;
+    }
+    int n = 0;
+    for (guint i = 0; i < names->len; i++) {
+        struct stat st;
+        if (!is_numbered(names->pdata[i], prefix, dots)) {
+            continue;
+        }
+        if (dirs_only && (fstatat(fd, names->pdata[i], &st,
+                                  AT_SYMLINK_NOFOLLOW) < 0
+                          || !S_ISDIR(st.st_mode))) {
+            continue;
+        }
+        n++;
+    }
+    return n;
+}
+
+/*
+ * A power cut in the middle of a swap or a deploy leaves its traces beside
+ * what the entries name: a third loader.N, a boot.N without its entries, a
+ * deployment no entry boots.  Counted so that two crash states can be told
+ * apart (or matched) by them; nothing here changes the verdict.
+ */
+static void
+count_layout(Judge *jc)
+{
+    PpJudgement *j = jc->j;
+    j->n_loader_dirs = count_names(jc->sysroot_dfd, "boot", "loader.", 1, TRUE);
+    j->n_boot_dirs = count_names(jc->sysroot_dfd, "ostree", "boot.", 2, FALSE);
+    pp_autofd int fd = -1;
+    g_autoptr(GPtrArray) osnames = NULL;
+    if (!list_dir_at(jc->sysroot_dfd, "ostree/deploy", &fd, &osnames, NULL)) {
+        j->n_deploy_dirs = -1;
+        return;
+    }
+    j->n_deploy_dirs = 0;
+    for (guint i = 0; i < osnames->len; i++) {
+        g_autofree char *rel = g_build_filename(osnames->pdata[i], "deploy", NULL);
+        pp_autofd int dfd = -1;
+        g_autoptr(GPtrArray) names = NULL;
+        if (!list_dir_at(fd, rel, &dfd, &names, NULL)) {
+            continue;
+        }
+        for (guint k = 0; k < names->len; k++) {
+            const char *n = names->pdata[k];
+            const char *dot = strchr(n, '.');
+            struct stat st;
+            if (dot != NULL && dot - n == 64 && !g_str_has_suffix(n, ".origin")
+                && fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0
+                && S_ISDIR(st.st_mode)) {
+                j->n_deploy_dirs++;
+            }
+        }
+    }
+}
+
 /* ---- the verdict ---------------------------------------------------- */
 
 static const char *
@@ -1351,6 +1447,7 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
     if (!jc.opts.skip_repo) {
         check_repo(&jc);
     }
+    count_layout(&jc);
     decide(&jc);
     g_hash_table_unref(jc.csum_by_inode);
     close(jc.sysroot_dfd);
@@ -1478,6 +1575,12 @@ pp_judgement_to_json(const PpJudgement *j)
     json_int(b, "staging_dirs", j->repo.n_staging_dirs);
     json_int(b, "staging_bytes", (gint64)j->repo.staging_bytes);
     json_builder_end_object(b);
+    json_builder_set_member_name(b, "layout");
+    json_builder_begin_object(b);
+    json_int(b, "loader_dirs", j->n_loader_dirs);
+    json_int(b, "boot_dirs", j->n_boot_dirs);
+    json_int(b, "deploy_dirs", j->n_deploy_dirs);
+    json_builder_end_object(b);
     json_int(b, "elapsed_us", j->elapsed_us);
     json_builder_end_object(b);
     return json_builder_get_root(b);
@@ -1554,5 +1657,8 @@ pp_judgement_to_text(const PpJudgement *j)
                                " bytes left in ostree/repo/tmp/staging-*\n",
                                j->repo.n_staging_dirs, j->repo.staging_bytes);
     }
+    g_string_append_printf(s, "layout: %d boot/loader.N dir(s), %d ostree/boot.N "
+                           "name(s), %d deployment dir(s)\n", j->n_loader_dirs,
+                           j->n_boot_dirs, j->n_deploy_dirs);
     return g_string_free(g_steal_pointer(&s), FALSE);
 }

@@ -164,6 +164,11 @@ typedef struct {
     int booted;               /* index into entries, -1 if none boots */
     gboolean fell_back;       /* booted is not the default entry */
     PpRepoReport repo;
+    /* What lies around the entries, counted by name, not followed (the
+     * footprint of an interrupted swap or deploy; -1: not readable): */
+    int n_loader_dirs;        /* boot/loader.N directories */
+    int n_boot_dirs;          /* ostree/boot.N links and boot.N.M dirs */
+    int n_deploy_dirs;        /* ostree/deploy/OS/deploy/COMMIT.SERIAL dirs */
     gint64 elapsed_us;        /* time the judgement took */
 } PpJudgement;
 

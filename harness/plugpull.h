@@ -25,6 +25,7 @@ int pp_cmd_sim(int argc, char **argv);
 int pp_cmd_replay(int argc, char **argv);
 int pp_cmd_scenario(int argc, char **argv);
 int pp_cmd_inspect(int argc, char **argv);
+int pp_cmd_reproduce(int argc, char **argv);
 int pp_cmd_report(int argc, char **argv);
 int pp_cmd_compare(int argc, char **argv);
 int pp_cmd_merge(int argc, char **argv);

@@ -125,3 +125,40 @@ pp_close_fd_p(int *fd)
         errno = errsv;
     }
 }
+
+/* "90s", "15m", "2h", "1h30m", or plain seconds; FALSE when malformed. */
+gboolean
+pp_parse_duration(const char *s, gint64 *out_s)
+{
+    gint64 total = 0;
+    const char *p = s;
+    if (*p == '\0') {
+        return FALSE;
+    }
+    while (*p != '\0') {
+        char *end = NULL;
+        guint64 v = g_ascii_strtoull(p, &end, 10);
+        if (end == p) {
+            return FALSE;
+        }
+        gint64 unit = 1;
+        if (*end == 'h') {
+            unit = 3600;
+            end++;
+        } else if (*end == 'm') {
+            unit = 60;
+            end++;
+        } else if (*end == 's') {
+            end++;
+        } else if (*end != '\0') {
+            return FALSE;
+        }
+        if (v > G_MAXINT32) {
+            return FALSE;
+        }
+        total += (gint64)v * unit;
+        p = end;
+    }
+    *out_s = total;
+    return total > 0;
+}

@@ -41,6 +41,10 @@ char *pp_data_dir(const char *env_var, const char *name, GError **error);
 JsonParser *pp_json_load_object(const char *path, JsonObject **out,
                                  GError **error);
 
+/* "90s", "15m", "2h", "1h30m", or plain seconds, into *out_s (> 0);
+ * FALSE when malformed or zero. */
+gboolean pp_parse_duration(const char *s, gint64 *out_s);
+
 /* A descriptor closed when it goes out of scope (errno kept): pp_autofd
    int fd = open(...); -1 is left alone. */
 void pp_close_fd_p(int *fd);

@@ -213,6 +213,82 @@ changed_file(gboolean same_size)
     return NULL;
 }
 
+/* ---- known trees from a device's own repo (inspect without --repo) ---- */
+
+static gboolean
+add_from_own_repo(const char *root, const char *commit, GError **error)
+{
+    g_autofree char *rp = g_build_filename(root, "ostree", "repo", NULL);
+    g_autoptr(GFile) f = g_file_new_for_path(rp);
+    g_autoptr(OstreeRepo) repo = ostree_repo_new(f);
+    g_autoptr(PpKnownTrees) kt = pp_known_trees_new();
+    return ostree_repo_open(repo, NULL, error)
+           && pp_known_trees_add(kt, repo, commit, error);
+}
+
+static void
+test_known_trees_from_device_repo(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    assert_true(add_from_own_repo(w.uboot, w.fx->commits[1], &error));
+    assert_null(error);
+}
+
+/* A power cut without fsync leaves a commit object as zeros of its
+ * length: refused with the reason, where libostree's own reading of it
+ * crashes. */
+static void
+test_known_trees_zeroed_commit_fail(void **state)
+{
+    g_autoptr(Copy) c = copy_of(w.uboot);
+    const char *csum = w.fx->commits[1];
+    g_autofree char *rel = g_strdup_printf("ostree/repo/objects/%.2s/%s.commit",
+                                           csum, csum + 2);
+    g_autofree char *p = g_build_filename(c->root, rel, NULL);
+    gsize len = 0;
+    g_autofree char *data = NULL;
+    assert_true(g_file_get_contents(p, &data, &len, NULL));
+    memset(data, 0, len);
+    assert_int_equal(unlink(p), 0);     /* hardlinked: do not write through */
+    assert_true(g_file_set_contents(p, data, (gssize)len, NULL));
+    g_autoptr(GError) error = NULL;
+    assert_false(add_from_own_repo(c->root, csum, &error));
+    assert_contains(error->message, "Corrupted commit object");
+}
+
+/* ---- the layout counts ----------------------------------------------- */
+
+static void
+test_layout_counted(void **state)
+{
+    g_autoptr(PpJudgement) j = judge(w.uboot);
+    assert_int_equal(j->n_loader_dirs, 1);
+    assert_int_equal(j->n_deploy_dirs, 2);
+    assert_true(j->n_boot_dirs >= 2);
+}
+
+/* A swap cut between the new loader.N and the symlink: one loader dir
+ * more, and the verdict does not change. */
+static void
+test_layout_extra_loader_dir_fail(void **state)
+{
+    g_autoptr(Copy) c = copy_of(w.uboot);
+    g_autoptr(PpJudgement) before = judge(c->root);
+    g_autofree char *cur = g_build_filename(c->root, "boot", "loader", NULL);
+    g_autofree char *target = g_file_read_link(cur, NULL);
+    g_autofree char *other = g_build_filename(
+        c->root, "boot", g_str_equal(target, "loader.0") ? "loader.1"
+                                                         : "loader.0", NULL);
+    assert_int_equal(g_mkdir_with_parents(other, 0755), 0);
+    g_autoptr(PpJudgement) j = judge(c->root);
+    assert_int_equal(j->n_loader_dirs, 2);
+    assert_int_equal(j->outcome, before->outcome);
+    g_autoptr(JsonNode) n = pp_judgement_to_json(j);
+    JsonObject *layout = json_object_get_object_member(json_node_get_object(n),
+                                                       "layout");
+    assert_int_equal(json_object_get_int_member(layout, "loader_dirs"), 2);
+}
+
 /* ---- intact sysroots pass / the default kernel emptied -------------- */
 
 static void
@@ -1010,6 +1086,10 @@ main(void)
         cmocka_unit_test(test_loader_swap_with_bootlink_passes),
         cmocka_unit_test(test_loader_swap_without_bootlink_bricks),
         cmocka_unit_test(test_missing_loader_link_bricks),
+        cmocka_unit_test(test_known_trees_from_device_repo),
+        cmocka_unit_test(test_known_trees_zeroed_commit_fail),
+        cmocka_unit_test(test_layout_counted),
+        cmocka_unit_test(test_layout_extra_loader_dir_fail),
         cmocka_unit_test(test_restored_v2_file_passes),
         cmocka_unit_test(test_stale_v1_file_is_wrong_tree),
         cmocka_unit_test(test_truncated_file_is_wrong_tree),
