@@ -416,16 +416,25 @@ pp_cmd_run(int argc, char **argv)
         return PP_EXIT_USAGE;
     }
     g_auto(PpRunEnv) env = { 0 };
-    if (!pp_cut_spec_parse(cut != NULL ? cut : "random-time", &env.cut,
-                           &error)) {
-        pp_print_error("run", error);
-        return PP_EXIT_USAGE;
-    }
     g_autoptr(PpScenario) sc = scenario_path != NULL
         ? pp_scenario_load(scenario_path, &error) : pp_scenario_new_default();
     if (sc == NULL) {
         pp_print_error("run", error);
         return PP_EXIT_USAGE;
+    }
+    /* A scenario's [crash] phase is the default cut; --cut overrides. */
+    g_autofree char *scenario_cut = sc->phase >= 0
+        ? g_strdup_printf("phase:%s", pp_phase_name((PpPhase)sc->phase))
+        : NULL;
+    const char *cut_text = cut != NULL ? cut
+        : scenario_cut != NULL ? scenario_cut : "random-time";
+    if (!pp_cut_spec_parse(cut_text, &env.cut, &error)) {
+        pp_print_error("run", error);
+        return PP_EXIT_USAGE;
+    }
+    if (cut == NULL && scenario_cut != NULL) {
+        g_printerr("run: cut %s, from %s's [crash] phase\n", cut_text,
+                   sc->path);
     }
     if (pp_scenario_has_fault(sc)) {
         g_printerr("plugpull: run: %s: [fault] scenarios run in the "

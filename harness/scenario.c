@@ -1,6 +1,7 @@
 /*
  * scenario.c: the key table, the parser and the reference generator.
  */
+#include "phases.h"
 #include "scenario.h"
 
 #include <gio/gio.h>
@@ -76,6 +77,11 @@ static const KeyDef keys[] = {
       "are judged)." },
     { "crash", "seed", KT_UINT, "0", NULL,
       "Seed of every random choice (sampling, torn and reorder models)." },
+    { "crash", "phase", KT_ENUM, "any",
+      "any|pull|deploy|bootloader|cleanup",
+      "Cut only during this phase of the update: the sim tier keeps the "
+      "crash points whose call falls in it (before `sample:N` draws); "
+      "`plugpull run` cuts at `phase:NAME` unless `--cut` says otherwise." },
     { "verify", "resume", KT_RESUME, "sample:16", NULL,
       "Which crash states are also rebooted and updated again: `all`, "
       "`none`, or `sample:N` (N drawn with the seed, always including the "
@@ -428,6 +434,9 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         }
     } else if (IS("crash", "seed")) {
         s->seed = u;
+    } else if (IS("crash", "phase")) {
+        PpPhase ph;
+        s->phase = pp_phase_from_name(value, &ph) ? (gint)ph : -1;
     } else if (IS("verify", "resume")) {
         if (!parse_resume(value, &s->resume, &s->resume_sample)) {
             *why = "expected all, none or sample:N";

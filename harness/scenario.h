@@ -59,6 +59,7 @@ typedef struct {
     PpPointsKind points;
     guint sample;            /* with PP_POINTS_SAMPLE */
     guint64 seed;
+    gint phase;              /* crash points only in this PpPhase; -1 any */
 
     /* [verify] */
     PpResumeKind resume;

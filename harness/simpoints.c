@@ -77,10 +77,21 @@ pp_sim_choose_points(const PpSimEnv *env, const PpScenario *sc,
         for (guint k = 0; k <= st.records; k++) {
             g_array_append_val(points, k);
         }
-        if (sc->points == PP_POINTS_SAMPLE) {
-            sample_in_place(points, sc->sample, sc->seed);
-            g_array_sort(points, cmp_uint);
+    }
+    if (sc->phase >= 0) {
+        /* [crash] phase: the points inside that phase only. */
+        guint kept = 0;
+        for (guint i = 0; i < points->len; i++) {
+            guint k = g_array_index(points, guint, i);
+            if ((gint)pp_phases_at(&env->phases, k) == sc->phase) {
+                g_array_index(points, guint, kept++) = k;
+            }
         }
+        g_array_set_size(points, kept);
+    }
+    if (sc->points == PP_POINTS_SAMPLE) {
+        sample_in_place(points, sc->sample, sc->seed);
+        g_array_sort(points, cmp_uint);
     }
 
     if (sc->resume == PP_RESUME_ALL) {

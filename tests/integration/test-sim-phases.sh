@@ -1,0 +1,49 @@
+#!/bin/sh
+# [crash] phase: a scenario that cuts in one phase of the update only.
+# Each of the four phase scenarios keeps crash points of its phase and no
+# other (points.json says the phase of every case), and passes; the VM
+# tier takes the phase as its default cut (checked without QEMU: run
+# prints its cut before it needs the machine).  Twin: a phase that is not
+# one is refused with file:line, exit 2.
+. "$(dirname "$0")/lib.sh"
+pp_init "$@"
+pp_need_build
+scen=$(cd "$(dirname "$0")/../../scenarios" && pwd)
+
+for pair in interrupted-pull:pull interrupted-deploy:deploy \
+            bootloader-swap:bootloader cleanup-after-swap:cleanup; do
+    name=${pair%%:*}
+    phase=${pair#*:}
+    out=$PP_TMP/$name
+    "$PP_BIN" sim --scenario "$scen/$name.conf" --points sample:6 --resume sample:1 \
+        --out "$out" >"$out.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || { tail -5 "$out.log"; pp_fail "$name: exit $rc, want 0"; }
+    python3 - "$out" "$phase" <<'PY' || pp_fail "$name: points.json"
+import json, sys, os
+p = json.load(open(os.path.join(sys.argv[1], "points.json")))
+phases = sorted({c["phase"] for c in p["cases"]})
+assert len(p["cases"]) == 6, len(p["cases"])
+assert phases == [sys.argv[2]], phases
+PY
+    pp_log "$name: 6 crash points, all in the $phase phase, pass"
+done
+
+# The same file in the VM tier: its phase is the cut.  QEMU is not needed
+# to see that: --image names a directory without an image.
+"$PP_BIN" run --scenario "$scen/bootloader-swap.conf" --no-build \
+    --image "$PP_TMP/no-image" --iterations 1 --out "$PP_TMP/vm" \
+    >"$PP_TMP/vm.log" 2>&1
+grep -q "run: cut phase:bootloader, from .*bootloader-swap.conf.s \[crash\] phase" "$PP_TMP/vm.log" ||
+    { cat "$PP_TMP/vm.log"; pp_fail "run did not take the scenario's phase as its cut"; }
+pp_log "run --scenario bootloader-swap.conf cuts at phase:bootloader"
+
+# Twin: a phase that is not one.
+sed 's/^phase = .*/phase = swap/' "$scen/bootloader-swap.conf" >"$PP_TMP/bad.conf"
+"$PP_BIN" sim --scenario "$PP_TMP/bad.conf" --out "$PP_TMP/bad" >"$PP_TMP/bad.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "phase = swap: exit $rc, want 2"
+grep -q "bad.conf:[0-9]*: \[crash\] phase = 'swap'" "$PP_TMP/bad.log" ||
+    { cat "$PP_TMP/bad.log"; pp_fail "no file:line message for phase = swap"; }
+pp_log "phase = swap: refused with file:line, exit 2"
+pp_log PASS
