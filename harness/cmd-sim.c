@@ -415,9 +415,9 @@ pp_cmd_sim(int argc, char **argv)
           "what was covered", "DURATION" },
         { "no-tmpfs", 0, 0, G_OPTION_ARG_NONE, &no_tmpfs,
           "build crash states under DIR/work, not on /dev/shm", NULL },
-        { "resume", 0, 0, G_OPTION_ARG_STRING, &resume,
+        { "resume-updates", 0, 0, G_OPTION_ARG_STRING, &resume,
           "which states are also rebooted and updated again: all, none, "
-          "sample:N", "R" },
+          "sample:N (the scenario's [verify] resume)", "R" },
         { "record-only", 0, 0, G_OPTION_ARG_NONE, &record_only_opt,
           "record the update into DIR and judge nothing: a recording for "
           "--recording", NULL },

@@ -478,7 +478,7 @@ pp_simrec_scenario(const PpSimRec *rec, const PpSimRecAsk *ask,
             return NULL;
         }
         g_autofree char *r = pp_resume_to_string(kind, n);
-        disagree(bad, "resume", r, rec->resume);
+        disagree(bad, "resume-updates", r, rec->resume);
     }
     g_autoptr(PpScenario) sc = rec->scenario_text != NULL
         ? pp_scenario_load_data(rec->scenario_text, rec->scenario_path, error)
