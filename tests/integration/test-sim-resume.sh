@@ -1,0 +1,167 @@
+#!/bin/sh
+# plugpull sim --resume: a campaign stopped by SIGINT or by a crash of the
+# harness (SIGKILL) continues where it stopped, losing no finished case,
+# and ends with the verdicts an uninterrupted run gives.
+#
+# One recording serves every comparison (the client is threaded, so two
+# recordings differ): campaign A records its own update and is stopped
+# with SIGINT, then resumed (its work/ holds the recording's manifest);
+# B judges A's recording uninterrupted, the reference; C judges it too,
+# is SIGKILLed, resumed, stopped by SIGTERM, resumed, and also has a torn
+# done record judged again.  Failing twins: --resume of a campaign still
+# running, with another --seed, with a torn campaign.json and on a
+# directory that holds no campaign all exit 2, naming the lock, the
+# disagreement or the file.
+. "$(dirname "$0")/lib.sh"
+pp_init "$@"
+pp_need_build
+pp_need_cmd jq
+
+scen=$(cd "$(dirname "$0")/../../scenarios" && pwd)/fsync-disabled.conf
+# fsync-disabled fails some states: exit 1 is the finished campaign's.
+camp="--scenario $scen --points sample:40 --resume-updates sample:4"
+
+n_done() {
+    ls "$1/work/done" 2>/dev/null | grep -c '\.json$'
+}
+
+# wait_done DIR PID N: until DIR has N finished cases (or PID ended).
+wait_done() {
+    i=0
+    while [ "$(n_done "$1")" -lt "$3" ]; do
+        kill -0 "$2" 2>/dev/null || pp_fail "the campaign in $1 ended before $3 cases"
+        i=$((i + 1))
+        [ "$i" -lt 1200 ] || pp_fail "no $3 finished cases in $1 after 60 s"
+        sleep 0.05
+    done
+}
+
+# same REF DIR: identical case ids (cases/ and points.json), verdicts,
+# resume costs and summary counts.
+same() {
+    python3 - "$1" "$2" <<'PY' || pp_fail "$2 differs from the uninterrupted $1"
+import json, os, sys
+def view(d):
+    s = json.load(open(os.path.join(d, "summary.json")))
+    p = json.load(open(os.path.join(d, "points.json")))
+    return {
+        "case files": sorted(os.listdir(os.path.join(d, "cases"))),
+        "points": [[c["id"], c["k"], c["phase"], c["outcome"], c["resumed"],
+                    c.get("resume_objects"), c.get("resume_redownloaded")]
+                   for c in p["cases"]],
+        "summary": [s["cases"], s["points_chosen"], s["passed"], s["failed"],
+                    s["outcomes"], s["resume"]["checked"], s["interrupted"],
+                    s["coverage"]],
+    }
+a, b = view(sys.argv[1]), view(sys.argv[2])
+for k in a:
+    if a[k] != b[k]:
+        print("%s: %s\n  vs %s" % (k, a[k], b[k]), file=sys.stderr)
+        sys.exit(1)
+PY
+}
+
+# --- A: records, SIGINT mid-way, --resume ---------------------------------
+A=$PP_TMP/a
+t0=$(date +%s)
+"$PP_BIN" sim $camp --jobs 1 --out "$A" >"$PP_TMP/a.log" 2>&1 &
+pid=$!
+wait_done "$A" "$pid" 5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || { cat "$PP_TMP/a.log"; pp_fail "SIGINT: sim exited $rc, want 130"; }
+grep -qF "continue it with: plugpull sim --out '$A' --resume" "$PP_TMP/a.log" ||
+    { cat "$PP_TMP/a.log"; pp_fail "SIGINT: no continue command"; }
+[ "$(jq .interrupted "$A/summary.json")" = true ] || pp_fail "partial summary not marked interrupted"
+part=$(jq .cases "$A/summary.json")
+[ "$part" -ge 5 ] && [ "$part" -lt 40 ] || pp_fail "partial summary has $part cases"
+pp_log "SIGINT after $part cases: exit 130, partial summary, continue command ($(($(date +%s) - t0)) s)"
+
+"$PP_BIN" sim --out "$A" --resume >"$PP_TMP/a2.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/a2.log"; pp_fail "--resume exited $rc, want 1"; }
+grep -q "reusing the recording" "$PP_TMP/a2.log" || pp_fail "--resume recorded again"
+kept=$(sed -n 's/^resume: \([0-9]*\) finished case(s) kept.*/\1/p' "$PP_TMP/a2.log")
+[ "${kept:-0}" -ge "$part" ] || { cat "$PP_TMP/a2.log"; pp_fail "--resume kept ${kept:-no} cases, $part were finished"; }
+[ "$(jq .cases "$A/summary.json")" -eq 40 ] || pp_fail "resumed campaign has not 40 cases"
+[ "$(jq .continued.cases_kept "$A/summary.json")" -eq "$kept" ] || pp_fail "summary.continued"
+pp_log "--resume kept $kept cases and judged the rest ($(($(date +%s) - t0)) s)"
+
+# --- B: the same recording, uninterrupted ---------------------------------
+B=$PP_TMP/b
+"$PP_BIN" sim --recording "$A/work" --out "$B" >"$PP_TMP/b.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/b.log"; pp_fail "reference run exited $rc, want 1"; }
+same "$B" "$A"
+pp_log "SIGINT + --resume = an uninterrupted run: case ids, verdicts, counts ($(($(date +%s) - t0)) s)"
+
+# --- C: SIGKILL (a crash of the harness) mid-campaign, --resume -----------
+C=$PP_TMP/c
+"$PP_BIN" sim --recording "$A/work" --jobs 1 --out "$C" >"$PP_TMP/c.log" 2>&1 &
+pid=$!
+wait_done "$C" "$pid" 4
+# Twin: a second plugpull on a running campaign is refused.
+"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/t0.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "--resume of a running campaign exited $rc, want 2"
+grep -qF "$C/campaign.json is locked: another plugpull is running" "$PP_TMP/t0.log" ||
+    { cat "$PP_TMP/t0.log"; pp_fail "no lock message"; }
+wait_done "$C" "$pid" 8
+scratch=$(cat "$C/work/scratch-dir" 2>/dev/null)
+kill -KILL "$pid"
+wait "$pid"
+[ ! -f "$C/summary.json" ] || pp_fail "a killed harness wrote a summary?"
+# The resume is stopped once more, by SIGTERM this time.
+n=$(n_done "$C")
+"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/c2.log" 2>&1 &
+pid=$!
+wait_done "$C" "$pid" $((n + 4))
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 143 ] || { cat "$PP_TMP/c2.log"; pp_fail "SIGTERM: sim exited $rc, want 143"; }
+grep -qF "continue it with: plugpull sim --out '$C' --resume" "$PP_TMP/c2.log" ||
+    { cat "$PP_TMP/c2.log"; pp_fail "SIGTERM: no continue command"; }
+[ -z "$scratch" ] || [ ! -e "$scratch" ] ||
+    pp_fail "the killed run's states on tmpfs ($scratch) were not removed"
+"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/c3.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/c3.log"; pp_fail "--resume after SIGKILL, SIGTERM exited $rc, want 1"; }
+same "$B" "$C"
+pp_log "SIGKILL + --resume, SIGTERM (exit 143) + --resume = an uninterrupted run ($(($(date +%s) - t0)) s)"
+
+# A torn done record is judged again, with a note; the result is the same.
+torn=$(ls "$C/work/done" | head -1)
+head -c 40 "$C/work/done/$torn" >"$C/work/done/$torn.x" && mv "$C/work/done/$torn.x" "$C/work/done/$torn"
+"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/c4.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/c4.log"; pp_fail "--resume with a torn record exited $rc"; }
+grep -q "note: .*$torn.*judging ${torn%.json} again" "$PP_TMP/c4.log" ||
+    { cat "$PP_TMP/c4.log"; pp_fail "no note about the torn record $torn"; }
+grep -q "^resume: 39 finished case(s) kept, 1 to judge" "$PP_TMP/c4.log" ||
+    { cat "$PP_TMP/c4.log"; pp_fail "the torn case was not the only one judged"; }
+same "$B" "$C"
+pp_log "a torn done record: that case is judged again, with a note"
+
+# --- failing twins ----------------------------------------------------------
+"$PP_BIN" sim --out "$C" --resume --seed 7 >"$PP_TMP/t1.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "--resume --seed 7 exited $rc, want 2"
+grep -q "seed: 7 given, the campaign has 0" "$PP_TMP/t1.log" ||
+    { cat "$PP_TMP/t1.log"; pp_fail "no seed disagreement named"; }
+
+head -c 100 "$C/campaign.json" >"$PP_TMP/cj" && cp "$PP_TMP/cj" "$C/campaign.json"
+"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/t2.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "--resume on a torn campaign.json exited $rc, want 2"
+grep -qF "$C/campaign.json is unreadable" "$PP_TMP/t2.log" ||
+    { cat "$PP_TMP/t2.log"; pp_fail "the torn campaign.json is not named"; }
+
+mkdir "$PP_TMP/empty"
+"$PP_BIN" sim --out "$PP_TMP/empty" --resume >"$PP_TMP/t3.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "--resume on an empty directory exited $rc, want 2"
+grep -qF "$PP_TMP/empty/campaign.json is missing" "$PP_TMP/t3.log" ||
+    { cat "$PP_TMP/t3.log"; pp_fail "the missing campaign.json is not named"; }
+pp_log "failing twins: another --seed, a torn campaign.json, no campaign: exit 2 ($(($(date +%s) - t0)) s)"
