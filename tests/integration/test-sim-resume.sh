@@ -36,28 +36,37 @@ wait_done() {
     done
 }
 
-# same REF DIR: identical case ids (cases/ and points.json), verdicts,
-# resume costs and summary counts.
+# same REF DIR: what an uninterrupted run writes, but for what measures
+# the run (timings, jobs) and says where it came from (recording,
+# continued): summary.json, points.json, every case file, junit.xml.
 same() {
     python3 - "$1" "$2" <<'PY' || pp_fail "$2 differs from the uninterrupted $1"
-import json, os, sys
+import json, os, re, sys
+RUN = {"seconds", "time", "elapsed_us", "started", "duration_s",
+       "cases_wall_s", "states_per_minute", "time_split", "jobs",
+       "recording", "continued"}
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in RUN}
+    if isinstance(o, list):
+        return [strip(x) for x in o]
+    return o
 def view(d):
-    s = json.load(open(os.path.join(d, "summary.json")))
-    p = json.load(open(os.path.join(d, "points.json")))
-    return {
-        "case files": sorted(os.listdir(os.path.join(d, "cases"))),
-        "points": [[c["id"], c["k"], c["phase"], c["outcome"], c["resumed"],
-                    c.get("resume_objects"), c.get("resume_redownloaded")]
-                   for c in p["cases"]],
-        "summary": [s["cases"], s["points_chosen"], s["passed"], s["failed"],
-                    s["outcomes"], s["resume"]["checked"], s["interrupted"],
-                    s["coverage"]],
-    }
+    v = {f: strip(json.load(open(os.path.join(d, f))))
+         for f in ("summary.json", "points.json")}
+    v["case files"] = sorted(os.listdir(os.path.join(d, "cases")))
+    for n in v["case files"]:
+        v[n] = strip(json.load(open(os.path.join(d, "cases", n))))
+    v["junit.xml"] = re.sub(r' (time|timestamp)="[^"]*"', "",
+                            open(os.path.join(d, "junit.xml")).read())
+    return v
 a, b = view(sys.argv[1]), view(sys.argv[2])
-for k in a:
-    if a[k] != b[k]:
-        print("%s: %s\n  vs %s" % (k, a[k], b[k]), file=sys.stderr)
+for k in sorted(set(a) | set(b)):
+    if a.get(k) != b.get(k):
+        print("%s: %s\n  vs %s" % (k, a.get(k), b.get(k)), file=sys.stderr)
         sys.exit(1)
+print("  %d cases, %d case files: the same" % (len(a["points.json"]["cases"]),
+                                              len(a["case files"])))
 PY
 }
 
@@ -94,7 +103,7 @@ B=$PP_TMP/b
 rc=$?
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/b.log"; pp_fail "reference run exited $rc, want 1"; }
 same "$B" "$A"
-pp_log "SIGINT + --resume = an uninterrupted run: case ids, verdicts, counts ($(($(date +%s) - t0)) s)"
+pp_log "SIGINT + --resume = an uninterrupted run: summary, points, case files, junit ($(($(date +%s) - t0)) s)"
 
 # --- C: SIGKILL (a crash of the harness) mid-campaign, --resume -----------
 C=$PP_TMP/c
@@ -109,8 +118,8 @@ grep -qF "$C/campaign.json is locked: another plugpull is running" "$PP_TMP/t0.l
     { cat "$PP_TMP/t0.log"; pp_fail "no lock message"; }
 wait_done "$C" "$pid" 8
 scratch=$(cat "$C/work/scratch-dir" 2>/dev/null)
-kill -KILL "$pid"
-wait "$pid"
+# (the shell's own "Killed" notice is not news here)
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
 [ ! -f "$C/summary.json" ] || pp_fail "a killed harness wrote a summary?"
 # The resume is stopped once more, by SIGTERM this time.
 n=$(n_done "$C")
@@ -145,6 +154,14 @@ same "$B" "$C"
 pp_log "a torn done record: that case is judged again, with a note"
 
 # --- failing twins ----------------------------------------------------------
+# The comparison itself sees one changed verdict.
+D=$PP_TMP/d
+mkdir "$D" && cp -r "$C/cases" "$C/summary.json" "$C/junit.xml" "$D/"
+jq '.cases[3].outcome = "brick"' "$C/points.json" >"$D/points.json"
+if (same "$B" "$D") >/dev/null 2>&1; then
+    pp_fail "the comparison did not see a changed verdict"
+fi
+
 "$PP_BIN" sim --out "$C" --resume --seed 7 >"$PP_TMP/t1.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "--resume --seed 7 exited $rc, want 2"
@@ -164,4 +181,4 @@ rc=$?
 [ "$rc" -eq 2 ] || pp_fail "--resume on an empty directory exited $rc, want 2"
 grep -qF "$PP_TMP/empty/campaign.json is missing" "$PP_TMP/t3.log" ||
     { cat "$PP_TMP/t3.log"; pp_fail "the missing campaign.json is not named"; }
-pp_log "failing twins: another --seed, a torn campaign.json, no campaign: exit 2 ($(($(date +%s) - t0)) s)"
+pp_log "failing twins: a changed verdict is seen; a running campaign, another --seed, a torn campaign.json, no campaign: exit 2 ($(($(date +%s) - t0)) s)"
