@@ -7,8 +7,8 @@
 # recordings differ): campaign A records its own update and is stopped
 # with SIGINT, then resumed (its work/ holds the recording's manifest);
 # B judges A's recording uninterrupted, the reference; C judges it too,
-# is SIGKILLed, resumed, stopped by SIGTERM, resumed, and also has a torn
-# done record judged again.  Failing twins: --resume of a campaign still
+# is SIGKILLed, resumed, stopped by SIGTERM, resumed, and then has a torn
+# done record and a torn case file judged again.  Failing twins: --resume of a campaign still
 # running, with another --seed, with a torn campaign.json and on a
 # directory that holds no campaign all exit 2, naming the lock, the
 # disagreement or the file.
@@ -140,18 +140,23 @@ rc=$?
 same "$B" "$C"
 pp_log "SIGKILL + --resume, SIGTERM (exit 143) + --resume = an uninterrupted run ($(($(date +%s) - t0)) s)"
 
-# A torn done record is judged again, with a note; the result is the same.
+# A torn done record, and a finished case whose case file is torn, are
+# judged again, with a note; the result is the same.
 torn=$(ls "$C/work/done" | head -1)
 head -c 40 "$C/work/done/$torn" >"$C/work/done/$torn.x" && mv "$C/work/done/$torn.x" "$C/work/done/$torn"
+tornf=$(ls "$C/cases" | grep -v "^$torn\$" | tail -1)
+head -c 60 "$C/cases/$tornf" >"$C/cases/$tornf.x" && mv "$C/cases/$tornf.x" "$C/cases/$tornf"
 "$PP_BIN" sim --out "$C" --resume >"$PP_TMP/c4.log" 2>&1
 rc=$?
-[ "$rc" -eq 1 ] || { cat "$PP_TMP/c4.log"; pp_fail "--resume with a torn record exited $rc"; }
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/c4.log"; pp_fail "--resume with torn files exited $rc"; }
 grep -q "note: .*$torn.*judging ${torn%.json} again" "$PP_TMP/c4.log" ||
     { cat "$PP_TMP/c4.log"; pp_fail "no note about the torn record $torn"; }
-grep -q "^resume: 39 finished case(s) kept, 1 to judge" "$PP_TMP/c4.log" ||
-    { cat "$PP_TMP/c4.log"; pp_fail "the torn case was not the only one judged"; }
+grep -q "note: .*cases/$tornf.*judging ${tornf%.json} again" "$PP_TMP/c4.log" ||
+    { cat "$PP_TMP/c4.log"; pp_fail "no note about the torn case file $tornf"; }
+grep -q "^resume: 38 finished case(s) kept, 2 to judge" "$PP_TMP/c4.log" ||
+    { cat "$PP_TMP/c4.log"; pp_fail "the torn cases were not the only ones judged"; }
 same "$B" "$C"
-pp_log "a torn done record: that case is judged again, with a note"
+pp_log "a torn done record, a torn case file: those cases are judged again, with a note"
 
 # --- failing twins ----------------------------------------------------------
 # The comparison itself sees one changed verdict.
