@@ -187,3 +187,17 @@ rc=$?
 grep -qF "$PP_TMP/empty/campaign.json is missing" "$PP_TMP/t3.log" ||
     { cat "$PP_TMP/t3.log"; pp_fail "the missing campaign.json is not named"; }
 pp_log "failing twins: a changed verdict is seen; a running campaign, another --seed, a torn campaign.json, no campaign: exit 2 ($(($(date +%s) - t0)) s)"
+
+# plugpull run --resume refuses the same way before any VM starts (the VM
+# tier's resume itself is tested at unit level: tests/unit/test-vmcampaign.c).
+"$PP_BIN" run --out "$PP_TMP/empty" --resume >"$PP_TMP/t4.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "run --resume on an empty directory exited $rc, want 2"
+grep -qF "$PP_TMP/empty/campaign.json is missing" "$PP_TMP/t4.log" ||
+    { cat "$PP_TMP/t4.log"; pp_fail "run: the missing campaign.json is not named"; }
+"$PP_BIN" run --out "$A" --resume >"$PP_TMP/t5.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || pp_fail "run --resume on a sim campaign exited $rc, want 2"
+grep -qF "$A/campaign.json: not a plugpull run campaign" "$PP_TMP/t5.log" ||
+    { cat "$PP_TMP/t5.log"; pp_fail "run: a sim campaign is not refused by name"; }
+pp_log "run --resume: no campaign, a sim campaign: exit 2 naming the file"
