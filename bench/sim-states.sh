@@ -18,7 +18,7 @@ field() { python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(eva
 for r in $(seq 1 "$runs"); do
     for j in 1 2; do
         d=$tmp/j$j-r$r
-        "$build/plugpull" sim --points all --resume none --jobs "$j" --out "$d" >"$d.log" 2>&1 ||
+        "$build/plugpull" sim --points all --resume-updates none --jobs "$j" --out "$d" >"$d.log" 2>&1 ||
             { cat "$d.log" >&2; exit 1; }
         spm=$(field "$d/summary.json" "s['states_per_minute']")
         cases=$(field "$d/summary.json" "s['cases']")
@@ -29,7 +29,7 @@ for r in $(seq 1 "$runs"); do
     done
 done
 d=$tmp/resume
-"$build/plugpull" sim --points sample:40 --resume all --jobs 2 --out "$d" >"$d.log" 2>&1 ||
+"$build/plugpull" sim --points sample:40 --resume-updates all --jobs 2 --out "$d" >"$d.log" 2>&1 ||
     { cat "$d.log" >&2; exit 1; }
 resume_ms=$(field "$d/summary.json" "'%.0f' % (s['time_split']['resume_s'] / s['resume']['checked'] * 1000)")
 resume_n=$(field "$d/summary.json" "s['resume']['checked']")
@@ -40,7 +40,7 @@ cases=$(grep -m1 '^jobs=1 ' "$tmp/raw" | sed 's/.*cases=\([0-9]*\).*/\1/')
 {
     echo "### sim: crash states judged per minute (default upgrade, --points all)"
     echo
-    echo "\`plugpull sim --points all --resume none --jobs J\`: $cases crash states of"
+    echo "\`plugpull sim --points all --resume-updates none --jobs J\`: $cases crash states of"
     echo "\`ostree admin upgrade\` v1 -> v2 (2 MiB payload, U-Boot device, ordered model), each"
     echo "materialised and judged (boot selection, tree against the commit, repo, rollback)."
     echo "$runs runs per J, interleaved; goal >= 1000 states per minute."
@@ -51,7 +51,7 @@ cases=$(grep -m1 '^jobs=1 ' "$tmp/raw" | sed 's/.*cases=\([0-9]*\).*/\1/')
     echo "| 2 | $m2 | $(awk -v v="$m2" 'BEGIN { print (v >= 1000) ? "yes" : "no" }') |"
     echo
     echo "Resume checks, counted separately: $resume_n states rebooted and updated"
-    echo "again (\`--points sample:40 --resume all --jobs 2\`): $resume_ms ms each (copy of the"
+    echo "again (\`--points sample:40 --resume-updates all --jobs 2\`): $resume_ms ms each (copy of the"
     echo "state, \`ostree admin upgrade\` against the stand-in, judging the result)."
     echo
     echo "Raw runs, with the time per case split into materialise, judge, resume, remove (ms):"

@@ -8,8 +8,9 @@
  * calibrate (one uncut, traced update) when the cut needs the window or
  * the phases; then run the cycles, J at a time, each on its own disk copy
  * and QEMU.  Exit 0 all pass, 1 a cycle failed, 2 usage or a missing
- * package, 3 the harness failed, 130 interrupted (finished cycles are
- * written; no QEMU and no server are left running).
+ * package, 3 the harness failed, 130 (SIGINT) or 143 (SIGTERM)
+ * interrupted (finished cycles are written; no QEMU and no server are
+ * left running; --resume continues, vmcampaign.h).
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include "scenario.h"
 #include "sim.h"
 #include "util.h"
+#include "vmcampaign.h"
 #include "vmcycle.h"
 #include "vmout.h"
 
@@ -36,8 +38,7 @@ static volatile sig_atomic_t run_interrupted;
 static void
 on_interrupt(int sig)
 {
-    (void)sig;
-    run_interrupted = 1;
+    run_interrupted = sig;
 }
 
 /* plugpull image build --out DIR, as a child (the same binary). */
@@ -157,7 +158,8 @@ typedef struct {
     GMutex lock;
     guint next;                  /* next position in order[] */
     guint *order;                /* cycle indices to run */
-    guint n;
+    guint n_order;
+    guint n;                     /* cycles of the campaign (with the kept) */
     GPtrArray *done;             /* PpCycle *, finished */
     guint failures;
     gint64 t0;
@@ -198,7 +200,7 @@ worker_main(gpointer data)
     Campaign *cp = wk->cp;
     for (;;) {
         g_mutex_lock(&cp->lock);
-        gboolean stop = cp->next >= cp->n || cp->error != NULL
+        gboolean stop = cp->next >= cp->n_order || cp->error != NULL
                         || run_interrupted;
         guint index = stop ? 0 : cp->order[cp->next++];
         g_mutex_unlock(&cp->lock);
@@ -283,15 +285,107 @@ apply_scenario(const PpScenario *sc, PpRunEnv *env, GError **error)
     return TRUE;
 }
 
+/* The exact command that continues the campaign (not for --cycle). */
+static void
+print_continue(const PpRunEnv *env, gint only_cycle)
+{
+    if (only_cycle < 0) {
+        g_autofree char *q = g_shell_quote(env->out_dir);
+        g_printerr("continue it with: plugpull run --out %s --resume\n", q);
+    }
+}
+
+/*
+ * A fresh campaign writes DIR/campaign.json once the image is known; a
+ * resumed one checks that the image still holds the commits it started
+ * with (another image gives other cycles: a usage error).
+ */
+static gboolean
+keep_campaign(const PpVmCampaign *camp, const PpRunEnv *env,
+              const char *cut, gint iterations,
+              gboolean no_build, double window, gint boot_timeout,
+              gint hang_timeout, gint cmd_timeout, const char *started,
+              gint only_cycle, GError **error)
+{
+    if (camp != NULL) {
+        if (g_strcmp0(camp->from_commit, env->from) != 0
+            || g_strcmp0(camp->to_commit, env->to) != 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "%s: the image %s now updates %.12s -> %.12s, the "
+                        "campaign started with %.12s -> %.12s", camp->path,
+                        env->image_dir, env->from, env->to,
+                        camp->from_commit, camp->to_commit);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (only_cycle >= 0) {
+        return TRUE;            /* a replay, not a campaign */
+    }
+    g_autofree char *text = NULL;
+    if (env->scenario_path != NULL
+        && !g_file_get_contents(env->scenario_path, &text, NULL, error)) {
+        return FALSE;
+    }
+    PpVmCampaign fresh = {
+        .opts = {
+            .scenario_path = env->scenario_path,
+            .scenario_text = text,
+            .cut = (char *)(cut != NULL ? cut : "random-time"),
+            .iterations = iterations,
+            .seed = (gint64)env->seed,
+            .image_dir = env->image_dir,
+            .no_build = no_build,
+            .window_s = window,
+            .boot_timeout = boot_timeout,
+            .hang_timeout = hang_timeout,
+            .cmd_timeout = cmd_timeout,
+            .bios = env->bios,
+            .sabotage = env->sabotage,
+        },
+        .from_commit = (char *)env->from,
+        .to_commit = (char *)env->to,
+        .started = (char *)started,
+    };
+    return pp_vm_campaign_write(env->out_dir, &fresh, error);
+}
+
+/* --resume: cycle index as an earlier run finished it, or NULL (to run;
+   with a note when its case file does not read back). */
+static PpCycle *
+load_finished(const PpRunEnv *env, guint index)
+{
+    g_autoptr(GError) error = NULL;
+    PpCycle *c = pp_vm_cycle_load(env, index, &error);
+    if (c == NULL
+        && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+        g_printerr("run: resume: note: %s: running cycle %u again\n",
+                   error->message, index);
+    }
+    return c;
+}
+
+#define UNSET G_MININT
+#define UNSET_S (-G_MAXDOUBLE)
+
+/* An option as PpVmOptions has it: < 0 when not given. */
+static gint
+given_int(gint v)
+{
+    return v == UNSET ? -1 : v;
+}
+
 int
 pp_cmd_run(int argc, char **argv)
 {
-    gint iterations = 3;
+    /* UNSET / NULL: not given (--resume tells given options from defaults,
+       which are applied after parsing; bad values are still refused). */
+    gint iterations = UNSET;
     gint64 seed = -1;
-    gdouble window = 0;
-    gint boot_timeout = 60;
-    gint hang_timeout = 20;
-    gint cmd_timeout = 300;
+    gdouble window = UNSET_S;
+    gint boot_timeout = UNSET;
+    gint hang_timeout = UNSET;
+    gint cmd_timeout = UNSET;
     gint jobs = 1;
     gint only_cycle = -1;
     g_autofree char *out_dir = NULL;
@@ -301,6 +395,7 @@ pp_cmd_run(int argc, char **argv)
     g_autofree char *cut = NULL;
     g_autofree char *scenario_path = NULL;
     gboolean no_build = FALSE;
+    gboolean resume_opt = FALSE;
     GOptionEntry entries[] = {
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
           "results directory (created)", "DIR" },
@@ -344,6 +439,9 @@ pp_cmd_run(int argc, char **argv)
           "test hook, after the cut: empty-kernel (empty the kernel uEnv.txt "
           "names) or hang-init (every deployment's init sleeps silently)",
           "WHAT" },
+        { "resume", 0, 0, G_OPTION_ARG_NONE, &resume_opt,
+          "continue the campaign in --out DIR where it stopped (signal, "
+          "crash): its finished cycles are kept, the rest run", NULL },
         { NULL },
     };
     /* The command as given, for the summary (parsing eats argv). */
@@ -364,7 +462,8 @@ pp_cmd_run(int argc, char **argv)
         "serial logs),\nDIR/junit.xml; a failing cycle's disk is kept for "
         "`plugpull inspect`.\n"
         "Exit status: 0 all pass, 1 a cycle failed, 2 usage error or missing "
-        "package,\n3 harness failure, 130 interrupted.");
+        "package,\n3 harness failure, 130 (SIGINT) or 143 (SIGTERM) "
+        "interrupted: --resume continues.");
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         pp_print_error("run", error);
@@ -378,6 +477,61 @@ pp_cmd_run(int argc, char **argv)
         g_printerr("plugpull: run: --out DIR is required\n");
         return PP_EXIT_USAGE;
     }
+    g_autoptr(PpVmCampaign) camp = NULL;
+    if (resume_opt) {
+        if (only_cycle >= 0) {
+            g_printerr("plugpull: run: --cycle replays one cycle; --resume "
+                       "continues a campaign\n");
+            return PP_EXIT_USAGE;
+        }
+        g_autofree char *d = g_canonicalize_filename(out_dir, NULL);
+        camp = pp_vm_campaign_load(d, &error);
+        PpVmOptions given = {
+            .scenario_path = scenario_path,
+            .cut = cut,
+            .iterations = given_int(iterations),
+            .seed = seed,
+            .image_dir = image_dir != NULL
+                ? g_canonicalize_filename(image_dir, NULL) : NULL,
+            .no_build = no_build ? 1 : -1,
+            .window_s = window == UNSET_S ? -1 : window,
+            .boot_timeout = given_int(boot_timeout),
+            .hang_timeout = given_int(hang_timeout),
+            .cmd_timeout = given_int(cmd_timeout),
+            .bios = bios,
+            .sabotage = sabotage,
+        };
+        gboolean agree = camp != NULL
+                         && pp_vm_campaign_check(camp, &given, &error);
+        g_free(given.image_dir);
+        if (!agree) {
+            pp_print_error("run: --resume", error);
+            return PP_EXIT_USAGE;
+        }
+        /* From here on, the campaign's values are the options. */
+        const PpVmOptions *o = &camp->opts;
+        g_clear_pointer(&scenario_path, g_free);
+        g_free(cut);
+        cut = g_strdup(o->cut);
+        iterations = o->iterations;
+        seed = o->seed;
+        g_free(image_dir);
+        image_dir = g_strdup(o->image_dir);
+        no_build = o->no_build;
+        window = o->window_s;
+        boot_timeout = o->boot_timeout;
+        hang_timeout = o->hang_timeout;
+        cmd_timeout = o->cmd_timeout;
+        g_free(bios);
+        bios = g_strdup(o->bios);
+        g_free(sabotage);
+        sabotage = g_strdup(o->sabotage);
+    }
+    iterations = iterations == UNSET ? 3 : iterations;
+    window = window == UNSET_S ? 0 : window;
+    boot_timeout = boot_timeout == UNSET ? 60 : boot_timeout;
+    hang_timeout = hang_timeout == UNSET ? 20 : hang_timeout;
+    cmd_timeout = cmd_timeout == UNSET ? 300 : cmd_timeout;
     if (iterations < 1 || iterations > 100000) {
         g_printerr("plugpull: run: --iterations %d: not in 1..100000\n",
                    iterations);
@@ -416,8 +570,14 @@ pp_cmd_run(int argc, char **argv)
         return PP_EXIT_USAGE;
     }
     g_auto(PpRunEnv) env = { 0 };
-    g_autoptr(PpScenario) sc = scenario_path != NULL
-        ? pp_scenario_load(scenario_path, &error) : pp_scenario_new_default();
+    g_autoptr(PpScenario) sc = NULL;
+    if (camp != NULL && camp->opts.scenario_text != NULL) {
+        sc = pp_scenario_load_data(camp->opts.scenario_text,
+                                   camp->opts.scenario_path, &error);
+    } else {
+        sc = scenario_path != NULL ? pp_scenario_load(scenario_path, &error)
+                                   : pp_scenario_new_default();
+    }
     if (sc == NULL) {
         pp_print_error("run", error);
         return PP_EXIT_USAGE;
@@ -435,6 +595,9 @@ pp_cmd_run(int argc, char **argv)
     if (cut == NULL && scenario_cut != NULL) {
         g_printerr("run: cut %s, from %s's [crash] phase\n", cut_text,
                    sc->path);
+    }
+    if (cut == NULL) {
+        cut = g_strdup(cut_text);   /* what campaign.json keeps */
     }
     if (pp_scenario_has_fault(sc)) {
         g_printerr("plugpull: run: %s: [fault] scenarios run in the "
@@ -503,16 +666,17 @@ pp_cmd_run(int argc, char **argv)
 
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *started = g_date_time_format_iso8601(now);
+    g_autofree char *started = camp != NULL
+        ? g_strdup(camp->started) : g_date_time_format_iso8601(now);
     if (!no_build) {
         g_printerr("run: image %s (build or reuse)\n", env.image_dir);
         int st = build_image(env.image_dir, &error);
         if (st < 0) {
             pp_print_error("run: image build", error);
-            return run_interrupted ? 130 : PP_EXIT_HARNESS;
+            return run_interrupted ? 128 + run_interrupted : PP_EXIT_HARNESS;
         }
         if (run_interrupted) {
-            return 130;
+            return 128 + run_interrupted;
         }
         if (st != 0) {
             g_printerr("plugpull: run: image build exited %d\n", st);
@@ -526,6 +690,13 @@ pp_cmd_run(int argc, char **argv)
     if (!apply_scenario(sc, &env, &error)) {
         pp_print_error("run", error);
         return PP_EXIT_USAGE;
+    }
+    if (!keep_campaign(camp, &env, cut, iterations, no_build, window,
+                       boot_timeout, hang_timeout, cmd_timeout, started,
+                       only_cycle, &error)) {
+        pp_print_error("run", error);
+        return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)
+            ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
     }
     g_autofree char *srv_root = NULL;
     if (!prepare_srv(&env, &srv_root, &error)) {
@@ -560,15 +731,34 @@ pp_cmd_run(int argc, char **argv)
 
     gboolean need_cal = (env.cut.kind == PP_CUT_RANDOM_TIME && window == 0)
                         || env.cut.kind == PP_CUT_PHASE;
+    if (need_cal && camp != NULL) {
+        /* The draws depend on the calibration: the saved one, not a new
+           measurement, unless it is lost. */
+        g_autoptr(GError) local = NULL;
+        if (pp_vm_calibration_load(&env, &local)) {
+            g_printerr("run: resume: the calibration of the first run "
+                       "(window %.2f s)\n", env.window_s);
+            need_cal = FALSE;
+        } else {
+            g_printerr("run: resume: %s: calibrating again\n",
+                       local->message);
+        }
+    }
     if (need_cal) {
         g_printerr("run: calibration: one uncut update, traced in the guest\n");
         if (!pp_calibrate(&workers[0].w, &env, &error)) {
             if (run_interrupted) {
                 g_printerr("\nplugpull: run: interrupted\n");
-                rc = 130;
+                print_continue(&env, only_cycle);
+                rc = 128 + run_interrupted;
                 goto out;
             }
             pp_print_error("run: calibration", error);
+            rc = PP_EXIT_HARNESS;
+            goto out;
+        }
+        if (!pp_vm_calibration_save(&env, &error)) {
+            pp_print_error("run", error);
             rc = PP_EXIT_HARNESS;
             goto out;
         }
@@ -583,10 +773,22 @@ pp_cmd_run(int argc, char **argv)
 
     cp.n = only_cycle >= 0 ? 1 : (guint)iterations;
     cp.order = g_new0(guint, cp.n);
-    for (guint i = 0; i < cp.n; i++) {
-        cp.order[i] = only_cycle >= 0 ? (guint)only_cycle : i;
-    }
     cp.done = g_ptr_array_new_with_free_func((GDestroyNotify)pp_cycle_free);
+    for (guint i = 0; i < cp.n; i++) {
+        guint index = only_cycle >= 0 ? (guint)only_cycle : i;
+        PpCycle *kept = camp != NULL ? load_finished(&env, index) : NULL;
+        if (kept != NULL) {
+            cp.failures += pp_cycle_failed(kept);
+            g_ptr_array_add(cp.done, kept);
+        } else {
+            cp.order[cp.n_order++] = index;
+        }
+    }
+    guint n_kept = cp.done->len;
+    if (camp != NULL) {
+        g_printerr("run: resume: %u finished cycle(s) kept, %u to run\n",
+                   n_kept, cp.n_order);
+    }
     cp.t0 = cp.t_last = g_get_monotonic_time();
     for (guint i = 0; i < n_workers; i++) {
         g_ptr_array_add(threads, g_thread_new("plugpull-vm", worker_main,
@@ -603,6 +805,7 @@ pp_cmd_run(int argc, char **argv)
     if (run_interrupted) {
         g_printerr("\nplugpull: run: interrupted after %u finished cycle(s); "
                    "QEMU stopped\n", cp.done->len);
+        print_continue(&env, only_cycle);
     }
     PpVmRunInfo info = {
         .iterations = cp.n,
@@ -610,8 +813,10 @@ pp_cmd_run(int argc, char **argv)
         .duration_s = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC,
         .cycles_wall_s = (double)(cp.t_last - cp.t0) / G_USEC_PER_SEC,
         .started = started,
-        .interrupted = run_interrupted,
+        .interrupted = run_interrupted != 0,
         .command = command->str,
+        .cycles_kept = n_kept,
+        .continued = camp != NULL,
     };
     g_clear_error(&error);
     if (!pp_vm_write_results(&env, &info, cp.done, &error)) {
@@ -619,7 +824,7 @@ pp_cmd_run(int argc, char **argv)
         rc = PP_EXIT_HARNESS;
     }
     if (run_interrupted) {
-        rc = 130;
+        rc = 128 + run_interrupted;
     } else if (rc == PP_EXIT_OK && cp.failures > 0) {
         rc = PP_EXIT_FAILURES;
     }

@@ -17,6 +17,7 @@
 #include "plugpull.h"
 #include "record.h"
 #include "sim.h"
+#include "simcampaign.h"
 #include "simfault.h"
 #include "simfidelity.h"
 #include "simout.h"
@@ -47,6 +48,11 @@ typedef struct {
     gint64 t0;
     gboolean tty;
     const char *out;
+    /* Where a finished case is kept as it ends (simcampaign.h). */
+    const char *cases_dir;
+    const char *done_dir;
+    const char *rec_id;       /* the recording the cases are judged on */
+    const char *scenario_path;
 } Loop;
 
 static void
@@ -62,6 +68,37 @@ report_progress(Loop *l)
         g_printerr("  progress: %u/%u cases, %u failure(s), %.0f s\n", l->done,
                    total, l->failed, el);
     }
+}
+
+/*
+ * Every failing case, the resumed ones, and every 25th passing one get a
+ * case file, counted over the campaign's points (idx) so that the shards
+ * of a campaign write the case files an unsharded run writes.
+ */
+static gboolean
+has_case_file(const PpCase *c, guint idx)
+{
+    return pp_case_failed(c) || c->resumed || idx % 25 == 0;
+}
+
+/*
+ * Keep a finished case on disk the moment it ends, so that --resume after
+ * a signal or a crash does not judge it again: its case file (if it has
+ * one) first, then the done record that says it is finished.
+ */
+static gboolean
+keep_case(Loop *l, guint idx, const PpCase *c, GError **error)
+{
+    if (has_case_file(c, idx)) {
+        g_autoptr(JsonNode) node = pp_case_to_json(l->env, c,
+                                                   l->scenario_path);
+        g_autofree char *name = g_strdup_printf("%s.json", c->id);
+        g_autofree char *path = g_build_filename(l->cases_dir, name, NULL);
+        if (!pp_write_json(path, node, error)) {
+            return FALSE;
+        }
+    }
+    return pp_campaign_save_case(l->done_dir, l->rec_id, c, error);
 }
 
 static void
@@ -81,6 +118,11 @@ run_one(gpointer data, gpointer user_data)
     gboolean resume = g_hash_table_contains(l->resume_set, GUINT_TO_POINTER(k + 1));
     g_autoptr(GError) error = NULL;
     PpCase *c = pp_sim_run_case(l->env, k, resume, FALSE, &error);
+    /* A case that ends after the signal may have had its client killed
+     * by it (Ctrl-C signals the whole process group): not kept. */
+    if (c != NULL && !interrupted && !keep_case(l, idx, c, &error)) {
+        g_clear_pointer(&c, pp_case_free);
+    }
     g_mutex_lock(&l->lock);
     if (c == NULL) {
         if (l->first_error == NULL) {
@@ -332,7 +374,7 @@ record_only(const char *dir, const PpScenario *sc, const char *scenario_path,
         pp_print_error("sim", error);
         return PP_EXIT_HARNESS;
     }
-    if (!pp_simrec_write(dir, sc, text, env, version, &error)) {
+    if (!pp_simrec_write(dir, sc, text, env, version, NULL, &error)) {
         pp_print_error("sim: writing the recording", error);
         return PP_EXIT_HARNESS;
     }
@@ -346,6 +388,106 @@ record_only(const char *dir, const PpScenario *sc, const char *scenario_path,
     g_print("judge them with: plugpull sim --recording %s [--shard K/N] "
             "--out DIR\n", dir);
     return PP_EXIT_OK;
+}
+
+/* The exact command that continues the campaign in dir. */
+static void
+print_continue(const char *dir)
+{
+    g_autofree char *q = g_shell_quote(dir);
+    g_printerr("continue it with: plugpull sim --out %s --resume\n", q);
+}
+
+/*
+ * --resume without a usable recording: nothing judged so far can be
+ * trusted (it belongs to another trace, or to a [fault] run that is
+ * judged in one piece), so the campaign starts again in dir.
+ */
+static gboolean
+start_over(const char *work, const char *cases_dir, GError **error)
+{
+    if (!pp_rm_rf(work, error) || !pp_rm_rf(cases_dir, error)) {
+        return FALSE;
+    }
+    return pp_mkdir_p(cases_dir, error);
+}
+
+/*
+ * --resume of a campaign that recorded its own update: the recording in
+ * work when its manifest verifies (the trace reads back with its SHA-256,
+ * the snapshot and firmware repo with their digests), else NULL after
+ * starting over.  FALSE only when starting over failed.
+ */
+static gboolean
+reuse_own_recording(const PpScenario *sc, const char *work,
+                    const char *cases_dir, PpSimRec **out_rec,
+                    GError **error)
+{
+    *out_rec = NULL;
+    g_autofree char *manifest = g_build_filename(work, PP_SIMREC_MANIFEST,
+                                                 NULL);
+    if (pp_scenario_has_fault(sc)) {
+        g_print("resume: a [fault] campaign is judged in one run: it starts "
+                "again\n");
+        return start_over(work, cases_dir, error);
+    }
+    if (!g_file_test(manifest, G_FILE_TEST_EXISTS)) {
+        g_print("resume: no recording was completed (%s is missing): "
+                "recording again\n", manifest);
+        return start_over(work, cases_dir, error);
+    }
+    g_autoptr(GError) local = NULL;
+    *out_rec = pp_simrec_load(work, &local);
+    if (*out_rec == NULL) {
+        g_print("resume: the recording in %s is unusable, so are the cases "
+                "judged on it; recording again:\n  %s\n", work,
+                local->message);
+        return start_over(work, cases_dir, error);
+    }
+    g_print("resume: reusing the recording %s (id %.12s, %u calls)\n", work,
+            (*out_rec)->id, (*out_rec)->records);
+    return TRUE;
+}
+
+/*
+ * --resume: the cases of this run's share (mine) that an earlier run
+ * finished, from their done records, into l->results; how many.  A
+ * record or a case file that does not read back whole is judged again.
+ */
+static guint
+load_finished(Loop *l, const PpScenario *sc, GArray *mine)
+{
+    guint kept = 0, torn = 0;
+    guint tmp = pp_campaign_remove_temps(l->done_dir)
+        + pp_campaign_remove_temps(l->cases_dir);
+    if (tmp > 0) {
+        g_print("resume: removed %u temporary file(s) of writes the "
+                "harness did not finish\n", tmp);
+    }
+    for (guint i = 0; i < mine->len; i++) {
+        guint idx = g_array_index(mine, guint, i);
+        guint k = g_array_index(l->points, guint, idx);
+        g_autofree char *id = pp_case_id(sc->model, k, sc->seed);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(PpCase) c = NULL;
+        if (pp_campaign_load_case(l->done_dir, id, l->rec_id, &c, &error)
+            && c != NULL && has_case_file(c, idx)) {
+            pp_campaign_case_file_ok(l->cases_dir, id, &error);
+        }
+        if (error != NULL) {
+            g_print("resume: note: %s: judging %s again\n", error->message,
+                    id);
+            torn++;
+            continue;
+        }
+        if (c != NULL) {
+            l->results[idx] = g_steal_pointer(&c);
+            kept++;
+        }
+    }
+    g_print("resume: %u finished case(s) kept, %u to judge%s\n", kept,
+            mine->len - kept, torn > 0 ? " (some again, see the notes)" : "");
+    return kept;
 }
 
 int
@@ -364,6 +506,7 @@ pp_cmd_sim(int argc, char **argv)
     gint jobs = 2;
     gboolean no_tmpfs = FALSE;
     gboolean record_only_opt = FALSE;
+    gboolean resume_opt = FALSE;
     GOptionEntry entries[] = {
         { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario_path,
           "campaign file (default: the built-in upgrade v1 -> v2)", "FILE" },
@@ -382,9 +525,9 @@ pp_cmd_sim(int argc, char **argv)
           "what was covered", "DURATION" },
         { "no-tmpfs", 0, 0, G_OPTION_ARG_NONE, &no_tmpfs,
           "build crash states under DIR/work, not on /dev/shm", NULL },
-        { "resume", 0, 0, G_OPTION_ARG_STRING, &resume,
+        { "resume-updates", 0, 0, G_OPTION_ARG_STRING, &resume,
           "which states are also rebooted and updated again: all, none, "
-          "sample:N", "R" },
+          "sample:N (the scenario's [verify] resume)", "R" },
         { "record-only", 0, 0, G_OPTION_ARG_NONE, &record_only_opt,
           "record the update into DIR and judge nothing: a recording for "
           "--recording", NULL },
@@ -396,6 +539,9 @@ pp_cmd_sim(int argc, char **argv)
           "join the shards with plugpull merge)", "K/N" },
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
           "results directory (new or empty)", "DIR" },
+        { "resume", 0, 0, G_OPTION_ARG_NONE, &resume_opt,
+          "continue the campaign in --out DIR where it stopped (signal, "
+          "crash): its finished cases are kept, the rest judged", NULL },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -405,7 +551,8 @@ pp_cmd_sim(int argc, char **argv)
                                  "each crash state.\nExit status: 0 all "
                                  "passed, 1 a failure was found, 2 usage or "
                                  "scenario error, 3 the harness failed, 130 "
-                                 "interrupted.");
+                                 "(SIGINT) or 143 (SIGTERM) interrupted: "
+                                 "--resume continues.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         pp_print_error("sim", error);
@@ -424,6 +571,40 @@ pp_cmd_sim(int argc, char **argv)
     if (jobs < 1 || jobs > 64) {
         g_printerr("plugpull: sim: --jobs must be 1 to 64\n");
         return PP_EXIT_USAGE;
+    }
+    g_autoptr(PpCampaign) camp = NULL;
+    if (resume_opt) {
+        if (record_only_opt) {
+            g_printerr("plugpull: sim: --resume continues a campaign; "
+                       "--record-only makes a recording\n");
+            return PP_EXIT_USAGE;
+        }
+        g_autofree char *d = g_canonicalize_filename(out, NULL);
+        camp = pp_campaign_load(d, &error);
+        PpCampaignAsk ask = { scenario_path, model, points, seed, resume,
+                              shard_arg, budget != NULL ? budget_s : -1,
+                              recording, ostree };
+        if (camp == NULL || !pp_campaign_check(camp, &ask, &error)) {
+            pp_print_error("sim: --resume", error);
+            return PP_EXIT_USAGE;
+        }
+        /* From here on, the campaign's values are the options. */
+        g_clear_pointer(&scenario_path, g_free);
+        g_free(model);
+        model = g_strdup(camp->model);
+        g_free(points);
+        points = g_strdup(camp->points);
+        seed = (gint64)camp->seed;
+        g_free(resume);
+        resume = g_strdup(camp->resume_updates);
+        g_free(shard_arg);
+        shard_arg = g_strdup(camp->shard);
+        budget_s = camp->budget_s;
+        g_free(recording);
+        recording = g_strdup(camp->recording);
+        if (ostree == NULL) {
+            ostree = g_strdup(camp->client_path);
+        }
     }
     PpShard shard = { 0 };
     if (shard_arg != NULL && !pp_shard_parse(shard_arg, &shard, &error)) {
@@ -463,9 +644,14 @@ pp_cmd_sim(int argc, char **argv)
             return PP_EXIT_USAGE;
         }
     } else {
-        sc = scenario_path != NULL
-            ? pp_scenario_load_checked(scenario_path, &error)
-            : pp_scenario_new_default();
+        if (camp != NULL && camp->scenario_text != NULL) {
+            sc = pp_scenario_load_data(camp->scenario_text,
+                                       camp->scenario_path, &error);
+        } else {
+            sc = scenario_path != NULL
+                ? pp_scenario_load_checked(scenario_path, &error)
+                : pp_scenario_new_default();
+        }
         if (sc == NULL) {
             g_printerr("plugpull: sim: bad scenario:\n%s\n", error->message);
             return PP_EXIT_USAGE;
@@ -506,14 +692,66 @@ pp_cmd_sim(int argc, char **argv)
         return PP_EXIT_USAGE;
     }
     g_autofree char *dir = g_canonicalize_filename(out, NULL);
-    if (!pp_out_dir_prepare(dir, &error)) {
+    if (camp == NULL && !pp_out_dir_prepare(dir, &error)) {
         pp_print_error("sim", error);
         return PP_EXIT_USAGE;
     }
     g_autofree char *cases_dir = g_build_filename(dir, "cases", NULL);
     g_autofree char *work = g_build_filename(dir, "work", NULL);
+    g_autofree char *done_dir = g_build_filename(work, "done", NULL);
     if (!record_only_opt) {
         g_mkdir_with_parents(cases_dir, 0755);
+    }
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    gint64 t_start = g_get_monotonic_time();
+    g_autofree char *started = camp != NULL
+        ? g_strdup(camp->started) : g_date_time_format_iso8601(now);
+    g_autofree char *version = pp_ostree_version(sc->ostree);
+    g_autofree char *pts = pp_points_to_string(sc->points, sc->sample);
+    g_autofree char *resume_str = pp_resume_to_string(sc->resume,
+                                                      sc->resume_sample);
+    /* The scenario's text, which campaign.json keeps. */
+    g_autofree char *scenario_text = NULL;
+    if (camp != NULL) {
+        scenario_text = g_strdup(camp->scenario_text);
+    } else if (rec != NULL) {
+        scenario_text = g_strdup(rec->scenario_text);
+    } else if (scenario_path != NULL
+               && !g_file_get_contents(scenario_path, &scenario_text, NULL,
+                                       &error)) {
+        pp_print_error("sim", error);
+        return PP_EXIT_USAGE;
+    }
+    if (camp == NULL && !record_only_opt) {
+        /* First, so that whatever happens next can be resumed. */
+        PpCampaign fresh = {
+            .scenario_path = sc->path,
+            .scenario_text = scenario_text,
+            .model = (char *)cfi_model_to_string(sc->model),
+            .points = pts,
+            .seed = sc->seed,
+            .resume_updates = resume_str,
+            .shard = shard_arg,
+            .budget_s = budget_s,
+            .recording = rec != NULL ? rec->dir : NULL,
+            .client_path = sc->ostree,
+            .client_version = version,
+            .started = started,
+        };
+        if (!pp_campaign_write(dir, &fresh, &error)) {
+            pp_print_error("sim", error);
+            return PP_EXIT_HARNESS;
+        }
+    }
+    pp_autofd int lock_fd = -1;
+    if (!record_only_opt
+        && (lock_fd = pp_campaign_lock(dir, &error)) < 0) {
+        pp_print_error("sim", error);
+        return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY)
+            ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
+    }
+    if (camp != NULL) {
+        pp_campaign_remove_scratch(work);
     }
 
     struct sigaction sa = { 0 };
@@ -521,13 +759,6 @@ pp_cmd_sim(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    gint64 t_start = g_get_monotonic_time();
-    g_autofree char *started = g_date_time_format_iso8601(now);
-    g_autofree char *version = pp_ostree_version(sc->ostree);
-    g_autofree char *pts = pp_points_to_string(sc->points, sc->sample);
-    g_autofree char *resume_str = pp_resume_to_string(sc->resume,
-                                                      sc->resume_sample);
     g_print("plugpull sim: scenario %s (%s), %s of v%u -> v%u, %s device, "
             "model %s, points %s, seed %" G_GUINT64_FORMAT "\n", sc->name,
             sc->path, pp_action_to_string(sc->action), sc->from_version,
@@ -537,6 +768,16 @@ pp_cmd_sim(int argc, char **argv)
     if (rec != NULL) {
         g_print("recording: %s (id %.12s, recorded %s)\n", rec->dir,
                 rec->id, rec->recorded);
+    }
+    if (camp != NULL) {
+        g_print("resume: the campaign started %s in %s\n", camp->started,
+                dir);
+    }
+    g_autoptr(PpSimRec) own = NULL;
+    if (camp != NULL && rec == NULL
+        && !reuse_own_recording(sc, work, cases_dir, &own, &error)) {
+        pp_print_error("sim: --resume", error);
+        return PP_EXIT_HARNESS;
     }
     g_autoptr(PpHttpd) httpd = NULL;
     PpSimEnv env = { 0 };
@@ -548,12 +789,17 @@ pp_cmd_sim(int argc, char **argv)
      * update is recorded again, up to PP_SIM_RECORD_ATTEMPTS times.
      */
     for (guint attempt = 1;; attempt++) {
-        gboolean env_ok = rec != NULL
-            ? env_reuse(rec, sc, &env, &httpd, &error)
+        gboolean fresh = rec == NULL && own == NULL;
+        gboolean env_ok = !fresh
+            ? env_reuse(rec != NULL ? rec : own, sc, &env, &httpd, &error)
             : env_record(sc, work, &env, &httpd, &fault, &error);
         if (!env_ok) {
             pp_print_error("sim", error);
             pp_sim_env_clear(&env);
+            if (interrupted) {
+                print_continue(dir);
+                return 128 + (int)interrupted;
+            }
             return PP_EXIT_HARNESS;
         }
         env.ostree = g_strdup(sc->ostree);
@@ -565,9 +811,10 @@ pp_cmd_sim(int argc, char **argv)
         g_autofree char *unfaithful = NULL;
         if (!env_place_states(&env, work, no_tmpfs || record_only_opt, &fast,
                               &error)
+            || (fast != NULL && !record_only_opt
+                && !pp_campaign_note_scratch(work, fast, &error))
             || !pp_sim_env_load(&env, &error)
-            || (rec == NULL
-                && !pp_sim_check_fidelity(&env, &unfaithful, &error))) {
+            || (fresh && !pp_sim_check_fidelity(&env, &unfaithful, &error))) {
             pp_print_error("sim", error);
             pp_sim_env_clear(&env);
             if (fast != NULL) {
@@ -607,6 +854,25 @@ pp_cmd_sim(int argc, char **argv)
         }
         g_print("recording the update again\n");
     }
+    /*
+     * A campaign that recorded its own update keeps the recording's
+     * manifest in work before judging anything: --resume reuses the trace
+     * only when the manifest verifies.  (A [fault] campaign needs the
+     * device as the faulted run left it, which the manifest drops.)
+     */
+    g_autofree char *own_id = NULL;
+    if (rec == NULL && own == NULL && !record_only_opt && !fault.active
+        && !pp_simrec_write(work, sc, scenario_text, &env, version, &own_id,
+                            &error)) {
+        pp_print_error("sim: writing the recording's manifest", error);
+        pp_sim_env_clear(&env);
+        if (fast != NULL) {
+            pp_rm_rf(fast, NULL);
+        }
+        return PP_EXIT_HARNESS;
+    }
+    const char *rec_id = rec != NULL ? rec->id
+        : own != NULL ? own->id : own_id != NULL ? own_id : "unrecorded";
     if (record_only_opt) {
         int rc = record_only(dir, sc, scenario_path, &env, version);
         g_autofree char *states = g_strdup(env.states_dir);
@@ -656,7 +922,21 @@ pp_cmd_sim(int argc, char **argv)
     l.deadline = budget_s > 0 ? t_start + budget_s * G_USEC_PER_SEC : 0;
     l.tty = isatty(2);
     l.out = dir;
+    l.cases_dir = cases_dir;
+    l.done_dir = done_dir;
+    l.rec_id = rec_id;
+    l.scenario_path = sc->path;
     g_mutex_init(&l.lock);
+    if (!pp_mkdir_p(done_dir, &error)) {
+        pp_print_error("sim", error);
+        pp_sim_env_clear(&env);
+        if (fast != NULL) {
+            pp_rm_rf(fast, NULL);
+        }
+        return PP_EXIT_HARNESS;
+    }
+    guint kept = camp != NULL ? load_finished(&l, sc, mine) : 0;
+    l.total = mine->len - kept;
     GThreadPool *pool = g_thread_pool_new(run_one, &l, jobs, TRUE, NULL);
     /*
      * Under a budget, judge the points in a seeded random order, so that
@@ -668,8 +948,10 @@ pp_cmd_sim(int argc, char **argv)
         pp_shuffle(order, sc->seed ^ 0xb0d6e7ULL);
     }
     for (guint i = 0; i < order->len; i++) {
-        g_thread_pool_push(pool, GUINT_TO_POINTER(g_array_index(order, guint, i) + 1),
-                           NULL);
+        guint idx = g_array_index(order, guint, i);
+        if (l.results[idx] == NULL) {
+            g_thread_pool_push(pool, GUINT_TO_POINTER(idx + 1), NULL);
+        }
     }
     g_thread_pool_free(pool, FALSE, TRUE);
     if (l.tty) {
@@ -712,25 +994,13 @@ pp_cmd_sim(int argc, char **argv)
         if (c == NULL) {
             continue;
         }
+        /* Its case file was written when it ended (keep_case). */
         g_ptr_array_add(cases, c);
-        /*
-         * Every failing case, the resumed ones, and every 25th passing
-         * one, counted over the campaign's points so that the shards of
-         * a campaign write the case files an unsharded run writes.
-         */
-        if (pp_case_failed(c) || c->resumed || i % 25 == 0) {
-            g_autoptr(JsonNode) node = pp_case_to_json(&env, c, sc->path);
-            g_autofree char *name = g_strdup_printf("%s.json", c->id);
-            g_autofree char *path = g_build_filename(cases_dir, name, NULL);
-            if (!pp_write_json(path, node, &error)) {
-                pp_print_error("sim", error);
-                rc = PP_EXIT_HARNESS;
-                g_clear_error(&error);
-            }
-        }
     }
     g_free(l.results);
     info.interrupted = interrupted != 0;
+    info.continued = camp != NULL;
+    info.cases_kept = kept;
     info.budget_s = budget_s;
     info.budget_hit = l.budget_hit;
     info.duration_s = (double)(g_get_monotonic_time() - t_start) / 1e6;
@@ -755,8 +1025,9 @@ pp_cmd_sim(int argc, char **argv)
     }
     g_print("%u passed, %u failed (%u cases, %.0f states/minute, %.1f s); "
             "results in %s\n", cases->len - failed, failed, cases->len,
-            info.judge_seconds > 0 ? 60.0 * cases->len / info.judge_seconds
-                                   : 0.0, info.duration_s, dir);
+            info.judge_seconds > 0
+                ? 60.0 * (cases->len - kept) / info.judge_seconds : 0.0,
+            info.duration_s, dir);
     if (l.first_error != NULL) {
         pp_print_error("sim: a case could not be judged", l.first_error);
         g_clear_error(&l.first_error);
@@ -765,6 +1036,7 @@ pp_cmd_sim(int argc, char **argv)
         g_printerr("plugpull: sim: interrupted by signal %d after %u of %u "
                    "cases; those are kept in %s\n", (int)interrupted,
                    cases->len, mine->len, dir);
+        print_continue(dir);
         rc = 128 + (int)interrupted;
     } else if (rc == PP_EXIT_OK && failed > 0) {
         rc = PP_EXIT_FAILURES;
@@ -778,7 +1050,8 @@ pp_cmd_sim(int argc, char **argv)
     }
     if (l.budget_hit) {
         g_print("budget of %" G_GINT64_FORMAT " s reached: %u of %u crash "
-                "points covered\n", budget_s, cases->len, mine->len);
+                "points covered (plugpull sim --out %s --resume judges the "
+                "rest)\n", budget_s, cases->len, mine->len, dir);
     }
     pp_sim_env_clear(&env);
     /*
@@ -788,11 +1061,12 @@ pp_cmd_sim(int argc, char **argv)
      */
     g_autofree char *states = g_build_filename(work, "states", NULL);
     pp_rm_rf(states, NULL);
-    if (rec != NULL) {
-        g_rmdir(work);
-    }
     if (fast != NULL) {
         pp_rm_rf(fast, NULL);
+        pp_campaign_remove_scratch(work);
+    }
+    if (rec != NULL) {
+        g_rmdir(work);
     }
     return rc;
 }

@@ -201,7 +201,7 @@ pp_search_run(PpSearchCtl *ctl, const char *plugpull, const PpSearchStep *step,
     const char *fixed[] = { plugpull, "sim", "--scenario", step->scenario,
                             "--model", step->model, "--points", step->points,
                             "--seed", seed_s, "--jobs", jobs_s,
-                            "--resume", "none", "--out", dir };
+                            "--resume-updates", "none", "--out", dir };
     for (guint i = 0; i < G_N_ELEMENTS(fixed); i++) {
         g_ptr_array_add(argv, (gpointer)fixed[i]);
     }

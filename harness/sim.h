@@ -92,6 +92,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpCase, pp_case_free)
 
 gboolean pp_case_failed(const PpCase *c);
 
+/* A case's id, "ordered-k001338-s0": what its files are named after. */
+char *pp_case_id(CfiModel model, guint k, guint64 seed);
+
 /*
  * Build, judge and (when resume) resume crash state k.  keep_state:
  * leave the materialised state in states_dir/<id> (else removed).

@@ -35,6 +35,13 @@ pp_case_free(PpCase *c)
     g_free(c);
 }
 
+char *
+pp_case_id(CfiModel model, guint k, guint64 seed)
+{
+    return g_strdup_printf("%s-k%06u-s%" G_GUINT64_FORMAT,
+                           cfi_model_to_string(model), k, seed);
+}
+
 gboolean
 pp_case_failed(const PpCase *c)
 {
@@ -317,8 +324,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(PpCase) c = g_new0(PpCase, 1);
     c->k = k;
-    c->id = g_strdup_printf("%s-k%06u-s%" G_GUINT64_FORMAT,
-                            cfi_model_to_string(env->model), k, env->seed);
+    c->id = pp_case_id(env->model, k, env->seed);
     c->state_name = cfi_crashstate_name(env->trace_path, k, env->model,
                                         env->seed);
     c->phase = pp_phases_at(&env->phases, k);

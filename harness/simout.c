@@ -177,9 +177,11 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     add_int(b, "passed", passed);
     add_int(b, "failed", failed);
     pp_json_add_outcomes(b, counts);
-    add_double(b, "states_per_minute", info->judge_seconds > 0
-                                       ? 60.0 * cases->len / info->judge_seconds
-                                       : 0.0);
+    add_double(b, "states_per_minute",
+               info->judge_seconds > 0
+                   ? 60.0 * (cases->len - info->cases_kept)
+                         / info->judge_seconds
+                   : 0.0);
     json_builder_set_member_name(b, "resume");
     json_builder_begin_object(b);
     add_string(b, "choice", info->resume);
@@ -199,6 +201,13 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     json_builder_end_object(b);
     add_int(b, "jobs", info->jobs);
     add_boolean(b, "interrupted", info->interrupted);
+    if (info->continued) {
+        /* Provenance, like "recording": this run continued an earlier. */
+        json_builder_set_member_name(b, "continued");
+        json_builder_begin_object(b);
+        add_int(b, "cases_kept", info->cases_kept);
+        json_builder_end_object(b);
+    }
     add_int(b, "budget_s", info->budget_s);
     add_boolean(b, "budget_reached", info->budget_hit);
     add_double(b, "coverage", info->points_total > 0
@@ -217,6 +226,38 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     return pp_write_json(path, root, error);
 }
 
+JsonNode *
+pp_case_to_point(const PpCase *c)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string(b, "id", c->id);
+    add_int(b, "k", c->k);
+    add_string(b, "state", c->state_name);
+    add_string(b, "phase", pp_phase_name(c->phase));
+    add_string(b, "call", c->call);
+    add_string(b, "outcome", c->outcome);
+    add_string(b, "reason", c->reason);
+    add_boolean(b, "resumed", c->resumed);
+    if (c->resumed) {
+        add_int(b, "resume_bytes", (gint64)c->resume_bytes);
+        add_int(b, "resume_objects", c->resume_objects);
+        add_int(b, "resume_redownloaded", c->resume_refetched);
+        add_int(b, "resume_durable_before", c->durable_objects);
+        add_int(b, "resume_staging_bytes", (gint64)c->resume_staging_bytes);
+    }
+    add_double(b, "seconds", c->seconds);
+    json_builder_set_member_name(b, "time");
+    json_builder_begin_object(b);
+    add_double(b, "materialise_s", c->t_materialise);
+    add_double(b, "judge_s", c->t_judge);
+    add_double(b, "resume_s", c->t_resume);
+    add_double(b, "remove_s", c->t_remove);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
 gboolean
 pp_write_points(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                 GError **error)
@@ -228,32 +269,7 @@ pp_write_points(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     json_builder_set_member_name(b, "cases");
     json_builder_begin_array(b);
     for (guint i = 0; i < cases->len; i++) {
-        const PpCase *c = cases->pdata[i];
-        json_builder_begin_object(b);
-        add_string(b, "id", c->id);
-        add_int(b, "k", c->k);
-        add_string(b, "state", c->state_name);
-        add_string(b, "phase", pp_phase_name(c->phase));
-        add_string(b, "call", c->call);
-        add_string(b, "outcome", c->outcome);
-        add_string(b, "reason", c->reason);
-        add_boolean(b, "resumed", c->resumed);
-        if (c->resumed) {
-            add_int(b, "resume_bytes", (gint64)c->resume_bytes);
-            add_int(b, "resume_objects", c->resume_objects);
-            add_int(b, "resume_redownloaded", c->resume_refetched);
-            add_int(b, "resume_durable_before", c->durable_objects);
-            add_int(b, "resume_staging_bytes", (gint64)c->resume_staging_bytes);
-        }
-        add_double(b, "seconds", c->seconds);
-        json_builder_set_member_name(b, "time");
-        json_builder_begin_object(b);
-        add_double(b, "materialise_s", c->t_materialise);
-        add_double(b, "judge_s", c->t_judge);
-        add_double(b, "resume_s", c->t_resume);
-        add_double(b, "remove_s", c->t_remove);
-        json_builder_end_object(b);
-        json_builder_end_object(b);
+        json_builder_add_value(b, pp_case_to_point(cases->pdata[i]));
     }
     json_builder_end_array(b);
     json_builder_end_object(b);

@@ -55,6 +55,10 @@ typedef struct {
     gint commit_point;           /* -1: none */
     guint points_total;          /* points chosen (this shard's share) */
     gboolean interrupted;
+    /* `sim --resume`: cases_kept of the cases were judged by an earlier
+     * run (judge_seconds and the speed count only this run's). */
+    gboolean continued;
+    guint cases_kept;
     gint64 budget_s;             /* 0 = none */
     gboolean budget_hit;         /* stopped by the budget */
     char *started;               /* ISO 8601 */
@@ -80,6 +84,9 @@ gboolean pp_write_points(const char *dir, const PpRunInfo *info,
                          GPtrArray *cases, GError **error);
 gboolean pp_write_junit(const char *dir, const PpRunInfo *info,
                         GPtrArray *cases, GError **error);
+
+/* A case as points.json holds it (one entry of its "cases"). */
+JsonNode *pp_case_to_point(const PpCase *c);
 
 /*
  * A case as points.json holds it, read back (what `plugpull merge`

@@ -171,10 +171,14 @@ tree_digest(const char *dir, GError **error)
 gboolean
 pp_simrec_write(const char *dir, const PpScenario *sc,
                 const char *scenario_text, const PpSimEnv *env,
-                const char *client_version, GError **error)
+                const char *client_version, char **out_id, GError **error)
 {
+    /* sim builds states from a copy of the snapshot on tmpfs; the
+     * recording's is the one under dir. */
+    const char *snap_path = env->case_snapshot != NULL ? env->case_snapshot
+                                                       : env->snapshot;
     const char *trace = under(dir, env->trace_path, error);
-    const char *snapshot = trace != NULL ? under(dir, env->snapshot, error)
+    const char *snapshot = trace != NULL ? under(dir, snap_path, error)
                                          : NULL;
     const char *srv_dir = snapshot != NULL ? under(dir, env->srv_dir, error)
                                            : NULL;
@@ -195,7 +199,7 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
     }
     g_autofree char *id = file_sha256(env->trace_path, error);
     g_autofree char *snap_digest = id != NULL
-        ? tree_digest(env->snapshot, error) : NULL;
+        ? tree_digest(snap_path, error) : NULL;
     g_autofree char *srv_digest = snap_digest != NULL
         ? tree_digest(env->srv_dir, error) : NULL;
     if (srv_digest == NULL) {
@@ -284,7 +288,13 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
 
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *path = g_build_filename(dir, PP_SIMREC_MANIFEST, NULL);
-    return pp_write_json(path, root, error);
+    if (!pp_write_json(path, root, error)) {
+        return FALSE;
+    }
+    if (out_id != NULL) {
+        *out_id = g_steal_pointer(&id);
+    }
+    return TRUE;
 }
 
 /* A string member of o, or an error naming the manifest. */
@@ -478,7 +488,7 @@ pp_simrec_scenario(const PpSimRec *rec, const PpSimRecAsk *ask,
             return NULL;
         }
         g_autofree char *r = pp_resume_to_string(kind, n);
-        disagree(bad, "resume", r, rec->resume);
+        disagree(bad, "resume-updates", r, rec->resume);
     }
     g_autoptr(PpScenario) sc = rec->scenario_text != NULL
         ? pp_scenario_load_data(rec->scenario_text, rec->scenario_path, error)

@@ -65,11 +65,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpSimRec, pp_simrec_free)
  * under dir), made with scenario sc (its text scenario_text, NULL for the
  * built-in default) and the client at version client_version.  Drops what
  * a run on the recording does not need (the device after the run, the
- * fixture's trees) first.
+ * fixture's trees) first.  The recording's id into *out_id (may be NULL).
  */
 gboolean pp_simrec_write(const char *dir, const PpScenario *sc,
                          const char *scenario_text, const PpSimEnv *env,
-                         const char *client_version, GError **error);
+                         const char *client_version, char **out_id,
+                         GError **error);
 
 /*
  * Load REC's manifest and check that its files are there.  A directory

@@ -137,6 +137,77 @@ pp_vm_write_case(const PpRunEnv *env, const PpCycle *c, GError **error)
     return pp_write_json(path, node, error);
 }
 
+/* A string member of a case file, NULL when null or absent. */
+static char *
+dup_member(JsonObject *o, const char *name)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    return n != NULL && JSON_NODE_HOLDS_VALUE(n)
+               && json_node_get_value_type(n) == G_TYPE_STRING
+        ? g_strdup(json_node_get_string(n)) : NULL;
+}
+
+PpCycle *
+pp_vm_cycle_load(const PpRunEnv *env, guint index, GError **error)
+{
+    g_autoptr(PpCycle) c = pp_cycle_new(env, index);
+    g_autofree char *path = g_strdup_printf("%s/cases/%s.json", env->out_dir,
+                                            c->id);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s is missing",
+                    path);
+        return NULL;
+    }
+    JsonObject *o = NULL;
+    g_autoptr(JsonParser) parser = pp_json_load_object(path, &o, error);
+    if (parser == NULL) {
+        return NULL;
+    }
+    g_autofree char *id = dup_member(o, "id");
+    g_autofree char *outcome = dup_member(o, "outcome");
+    g_autofree char *cut = dup_member(o, "cut");
+    if (g_strcmp0(id, c->id) != 0 || outcome == NULL || cut == NULL
+        || json_object_get_int_member_with_default(o, "cycle", -1)
+           != (gint64)index) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: not the case file of cycle %u (id, cycle, outcome "
+                    "or cut missing)", path, index);
+        return NULL;
+    }
+    g_free(c->outcome);
+    c->outcome = g_steal_pointer(&outcome);
+    g_free(c->cut_kind);
+    c->cut_kind = g_steal_pointer(&cut);
+    g_free(c->phase);
+    c->phase = dup_member(o, "phase");
+    if (c->phase == NULL) {
+        c->phase = g_strdup("unknown");
+    }
+    g_free(c->reason);
+    c->reason = dup_member(o, "reason");
+    g_free(c->cut_rule);
+    c->cut_rule = dup_member(o, "cut_rule");
+    g_free(c->cut_desc);
+    c->cut_desc = dup_member(o, "cut_call");
+    c->booted_after_cut = dup_member(o, "booted_after_cut");
+    c->booted_final = dup_member(o, "booted_final");
+    c->disk_kept = dup_member(o, "disk");
+    c->cut_offset_s = json_object_get_double_member_with_default(
+        o, "cut_offset_s", 0);
+    c->status_rc = (int)json_object_get_int_member_with_default(
+        o, "status_rc", 0);
+    c->fsck_rc = (int)json_object_get_int_member_with_default(o, "fsck_rc",
+                                                              0);
+    c->resume_rc = (int)json_object_get_int_member_with_default(
+        o, "resume_rc", 0);
+    c->resume_bytes = (guint64)json_object_get_int_member_with_default(
+        o, "resume_bytes", 0);
+    c->boot_to_verdict_s = json_object_get_double_member_with_default(
+        o, "boot_to_verdict_s", 0);
+    c->seconds = json_object_get_double_member_with_default(o, "seconds", 0);
+    return g_steal_pointer(&c);
+}
+
 static gboolean
 write_junit(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
             GError **error)
@@ -290,6 +361,12 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     INT("failed", failed);
     json_builder_set_member_name(b, "interrupted");
     json_builder_add_boolean_value(b, info->interrupted);
+    if (info->continued) {
+        json_builder_set_member_name(b, "continued");
+        json_builder_begin_object(b);
+        INT("cycles_kept", info->cycles_kept);
+        json_builder_end_object(b);
+    }
     pp_json_add_outcomes(b, counts);
     NUM("window_s", env->window_s);
     if (env->have_timeline) {
@@ -311,7 +388,10 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
        the calibration are paid once per campaign.  With jobs > 1 the
        cycles overlap: divide by the wall time they took together. */
     double wall = info->jobs > 1 ? info->cycles_wall_s : cycle_s;
-    NUM("cycles_per_hour", wall > 0 ? cycles->len * 3600.0 / wall : 0.0);
+    /* In parallel, the wall time is this run's: its cycles only. */
+    guint timed = info->jobs > 1 ? cycles->len - info->cycles_kept
+                                 : cycles->len;
+    NUM("cycles_per_hour", wall > 0 ? timed * 3600.0 / wall : 0.0);
     NUM("mean_cycle_s", cycles->len ? cycle_s / cycles->len : 0.0);
     NUM("mean_boot_to_verdict_s", cycles->len ? verdict_s / cycles->len : 0.0);
     INT("resume_bytes_total", (gint64)bytes);

@@ -18,10 +18,21 @@ typedef struct {
     const char *started;         /* ISO 8601 */
     gboolean interrupted;
     const char *command;         /* how to run this campaign again */
+    guint cycles_kept;           /* run --resume: finished by an earlier
+                                    run (summary: continued) */
+    gboolean continued;
 } PpVmRunInfo;
 
 gboolean pp_vm_write_case(const PpRunEnv *env, const PpCycle *c,
                           GError **error);
+/*
+ * Cycle index as its case file holds it, read back with what the results
+ * (points.json, junit.xml, summary.json) use.  NULL with
+ * G_IO_ERROR_NOT_FOUND when it has none (it did not finish), another
+ * error when the file does not read back (then it runs again).
+ */
+PpCycle *pp_vm_cycle_load(const PpRunEnv *env, guint index, GError **error);
+
 /* cycles: PpCycle *, in cycle order. */
 gboolean pp_vm_write_results(const PpRunEnv *env, const PpVmRunInfo *info,
                              GPtrArray *cycles, GError **error);

@@ -8,7 +8,7 @@ pp_init "$@"
 
 # --points all: about 1,500 states, more than 12 s of work even on a fast
 # machine, so the budget is what stops the run.
-"$PP_BIN" sim --points all --budget 12s --resume none --out "$PP_TMP/b" >"$PP_TMP/log" 2>&1
+"$PP_BIN" sim --points all --budget 12s --resume-updates none --out "$PP_TMP/b" >"$PP_TMP/log" 2>&1
 rc=$?
 tail -2 "$PP_TMP/log"
 [ "$rc" -eq 0 ] || pp_fail "budgeted sim exited $rc, want 0"

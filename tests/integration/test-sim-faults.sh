@@ -44,7 +44,7 @@ run_scenario() {
     name=$1
     shift
     out=$PP_TMP/$name
-    "$PP_BIN" sim --scenario "$scen/$name.conf" --points sample:8 --resume none \
+    "$PP_BIN" sim --scenario "$scen/$name.conf" --points sample:8 --resume-updates none \
         --out "$out" >"$PP_TMP/$name.log" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] || { cat "$PP_TMP/$name.log"; pp_fail "$name: exit $rc, want 0"; }

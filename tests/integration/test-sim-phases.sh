@@ -15,7 +15,7 @@ for pair in interrupted-pull:pull interrupted-deploy:deploy \
     name=${pair%%:*}
     phase=${pair#*:}
     out=$PP_TMP/$name
-    "$PP_BIN" sim --scenario "$scen/$name.conf" --points sample:6 --resume sample:1 \
+    "$PP_BIN" sim --scenario "$scen/$name.conf" --points sample:6 --resume-updates sample:1 \
         --out "$out" >"$out.log" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] || { tail -5 "$out.log"; pp_fail "$name: exit $rc, want 0"; }

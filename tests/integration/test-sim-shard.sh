@@ -21,7 +21,7 @@ pp_need_build
 pp_need_cmd python3 jq
 
 scen=$(cd "$(dirname "$0")/../../scenarios" && pwd)/fsync-disabled.conf
-camp="--scenario $scen --points sample:30 --resume sample:3"
+camp="--scenario $scen --points sample:30 --resume-updates sample:3"
 t0=$(date +%s.%N)
 
 # --- record once ------------------------------------------------------------
