@@ -157,10 +157,28 @@ prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
         return FALSE;
     }
     g_autofree char *url = g_strdup_printf("%s/repo", pp_httpd_get_url(httpd));
-    if ((sc->from_version != 1 && !pp_fixture_publish(fx, sc->from_version, error))
+    /* With [firmware] rollback the device first runs that version and is
+       updated to `from` untraced, which keeps it as the rollback. */
+    guint first = sc->rollback_version != 0 ? sc->rollback_version
+                                            : sc->from_version;
+    if ((first != 1 && !pp_fixture_publish(fx, first, error))
         || !pp_fixture_make_sysroot_full(fx, url, sc->bootloader, error)) {
         g_prefix_error(error, "preparing the device: ");
         return FALSE;
+    }
+    if (sc->rollback_version != 0) {
+        g_autofree char *sysroot_arg = g_strdup_printf("--sysroot=%s",
+                                                       fx->sysroot);
+        g_autofree char *os_arg = g_strdup_printf("--os=%s", fx->osname);
+        const char *upgrade[] = { "admin", "upgrade", sysroot_arg, os_arg,
+                                  NULL };
+        if (!pp_fixture_publish(fx, sc->from_version, error)
+            || !pp_fixture_ostree_device(upgrade, NULL, error)) {
+            g_prefix_error(error, "preparing the device (v%u, then v%u with "
+                           "v%u as its rollback): ", sc->rollback_version,
+                           sc->from_version, sc->rollback_version);
+            return FALSE;
+        }
     }
     g_autofree char *repo_opt = g_strdup_printf("--repo=%s/ostree/repo",
                                                 fx->sysroot);

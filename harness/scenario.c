@@ -47,6 +47,10 @@ static const KeyDef keys[] = {
       "little larger: busybox, kernel, initramfs)." },
     { "firmware", "from", KT_UINT, "1", NULL,
       "Version (1, 2 or 3) deployed on the device before the update." },
+    { "firmware", "rollback", KT_UINT, "0", NULL,
+      "Version (1 or 2, older than `from`) the device ran before `from`: it "
+      "was updated from it untraced, so it boots `from` with this version "
+      "as its rollback deployment. 0: no rollback deployment." },
     { "firmware", "to", KT_UINT, "2", NULL,
       "Version published for the update. v1 -> v2 changes the kernel; "
       "v2 -> v3 keeps it." },
@@ -387,6 +391,12 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         } else {
             s->to_version = (guint)u;
         }
+    } else if (IS("firmware", "rollback")) {
+        if (u > 2) {
+            *why = "0 (none), or the version 1 or 2 older than from";
+            return FALSE;
+        }
+        s->rollback_version = (guint)u;
     } else if (IS("firmware", "static-delta")) {
         s->static_delta = g_str_equal(value, "true");
     } else if (IS("device", "bootloader")) {
@@ -593,6 +603,12 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
         g_string_append_printf(problems, "%s:%u: [firmware] to must be newer "
                                "than from\n", name,
                                line_of(data, "firmware", "to"));
+    }
+    if (problems->len == 0 && s->rollback_version != 0
+        && s->rollback_version >= s->from_version) {
+        g_string_append_printf(problems, "%s:%u: [firmware] rollback must be "
+                               "older than from\n", name,
+                               line_of(data, "firmware", "rollback"));
     }
     s->fault_inject_line = line_of(data, "fault", "inject");
     if (problems->len > 0) {

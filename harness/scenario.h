@@ -43,6 +43,8 @@ typedef struct {
     /* [firmware] */
     guint payload_kb;
     guint from_version;      /* deployed on the device at start (1-based) */
+    guint rollback_version;  /* deployed before from, kept as the rollback;
+                                0 = none */
     guint to_version;        /* published for the update */
     gboolean static_delta;   /* serve a from -> to static delta */
 

@@ -1,5 +1,7 @@
 #!/bin/sh
-# [crash] phase: a scenario that cuts in one phase of the update only.
+# Scenario library, device and cut placement: [crash] phase (a scenario
+# that cuts in one phase of the update only) and [firmware] rollback (a
+# device with a rollback deployment).
 # Each of the four phase scenarios keeps crash points of its phase and no
 # other (points.json says the phase of every case), and passes; the VM
 # tier takes the phase as its default cut (checked without QEMU: run
@@ -46,4 +48,29 @@ rc=$?
 grep -q "bad.conf:[0-9]*: \[crash\] phase = 'swap'" "$PP_TMP/bad.log" ||
     { cat "$PP_TMP/bad.log"; pp_fail "no file:line message for phase = swap"; }
 pp_log "phase = swap: refused with file:line, exit 2"
+# [firmware] rollback: the device boots v2 with v1 as its rollback; every
+# judged state must keep a good rollback entry too.
+out=$PP_TMP/rollback
+"$PP_BIN" sim --scenario "$scen/upgrade-with-rollback.conf" --points sample:6 \
+    --resume-updates sample:1 --out "$out" >"$out.log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || { tail -5 "$out.log"; pp_fail "upgrade-with-rollback: exit $rc, want 0"; }
+python3 - "$out" <<'PY' || pp_fail "upgrade-with-rollback: cases"
+import json, sys, os, glob
+cases = glob.glob(os.path.join(sys.argv[1], "cases", "*.json"))
+assert cases, "no case files"
+for f in cases:
+    c = json.load(open(f))
+    ev = c["evidence"]
+    assert len(ev["entries"]) == 2, (f, len(ev["entries"]))
+    assert "the rollback entry is good too" in ev["reason"], (f, ev["reason"])
+PY
+pp_log "upgrade-with-rollback: two entries in every state, the rollback good"
+# Twin: a rollback that is not older than from.
+sed 's/^rollback = .*/rollback = 2/' "$scen/upgrade-with-rollback.conf" >"$PP_TMP/rb-bad.conf"
+"$PP_BIN" scenario check "$PP_TMP/rb-bad.conf" >"$PP_TMP/rb-bad.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "rb-bad.conf:[0-9]*: \[firmware\] rollback must be older than from" "$PP_TMP/rb-bad.log" ||
+    { cat "$PP_TMP/rb-bad.log"; pp_fail "rollback = from: exit $rc, want 2 with file:line"; }
+pp_log "rollback = from: refused with file:line, exit 2"
 pp_log PASS
