@@ -76,6 +76,14 @@ static const KeyDef keys[] = {
       "are judged)." },
     { "crash", "seed", KT_UINT, "0", NULL,
       "Seed of every random choice (sampling, torn and reorder models)." },
+    { "crash", "repeat", KT_UINT, "1", NULL,
+      "Power cuts per resumed case (1 to 16). With K > 1 a resumed case is "
+      "a schedule of cuts: the cut at the crash point, then a cut during "
+      "the resumed update at a barrier point drawn with the seed, and so "
+      "on K times; each state is judged, and a last uncut resume must end "
+      "on the new version. The case id lists the cuts "
+      "(`ordered-k001338+000412-s0`); the first failing cut ends the "
+      "schedule and is the verdict." },
     { "verify", "resume", KT_RESUME, "sample:16", NULL,
       "Which crash states are also rebooted and updated again: `all`, "
       "`none`, or `sample:N` (N drawn with the seed, always including the "
@@ -428,6 +436,12 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         }
     } else if (IS("crash", "seed")) {
         s->seed = u;
+    } else if (IS("crash", "repeat")) {
+        if (u < 1 || u > PP_REPEAT_MAX) {
+            *why = "must be between 1 and 16";
+            return FALSE;
+        }
+        s->repeat = (guint)u;
     } else if (IS("verify", "resume")) {
         if (!parse_resume(value, &s->resume, &s->resume_sample)) {
             *why = "expected all, none or sample:N";
