@@ -38,17 +38,28 @@ pp_case_file_clear(PpCaseFile *f)
     pp_sim_env_clear(&f->env);
     g_clear_pointer(&f->httpd, pp_httpd_stop);
     g_clear_pointer(&f->schedule, g_array_unref);
+    g_clear_pointer(&f->hints, g_free);
     g_clear_object(&f->parser);
 }
 
-/* The schedule in the id must start where state.name cuts, with the same
- * model and seed: a hand-edited file that disagrees is refused. */
+/*
+ * A repeated-cuts case names its schedule in its id, which must start
+ * where state.name cuts, with the same model and seed: a hand-edited file
+ * that disagrees is refused.  Any other case (single-cut, or a [fault]
+ * case named "fault-...") is the one cut of state.name.
+ */
 static gboolean
 read_schedule(PpCaseFile *f, guint k, GError **error)
 {
     CfiModel model;
     guint64 seed;
     f->schedule = g_array_new(FALSE, FALSE, sizeof(guint));
+    f->multi = json_object_has_member(f->root, "cuts");
+    if (!f->multi) {
+        g_array_append_val(f->schedule, k);
+        f->repeat = 1;
+        return TRUE;
+    }
     if (!pp_schedule_from_id(f->id, &model, f->schedule, &seed, error)) {
         g_prefix_error(error, "case file: ");
         return FALSE;
@@ -63,12 +74,22 @@ read_schedule(PpCaseFile *f, guint k, GError **error)
                                                   "name"));
         return FALSE;
     }
-    f->multi = json_object_has_member(f->root, "cuts");
-    if (!f->multi && f->schedule->len > 1) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "case file: the id %s has %u cuts but there is no "
-                    "'cuts' member", f->id, f->schedule->len);
-        return FALSE;
+    f->hints = g_new0(PpCutHint, f->schedule->len);
+    JsonNode *cn = json_object_get_member(f->root, "cuts");
+    JsonArray *ca = cn != NULL && JSON_NODE_HOLDS_ARRAY(cn)
+        ? json_node_get_array(cn) : NULL;
+    for (guint i = 0; ca != NULL && i < json_array_get_length(ca)
+                      && i < f->schedule->len; i++) {
+        JsonNode *e = json_array_get_element(ca, i);
+        JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e)
+                                                  : NULL;
+        if (o == NULL) {
+            continue;
+        }
+        f->hints[i].syscall = json_object_get_string_member_with_default(
+            o, "syscall", NULL);
+        f->hints[i].path = json_object_get_string_member_with_default(
+            o, "path", NULL);
     }
     f->repeat = (guint)json_object_get_int_member_with_default(
         f->root, "repeat", f->schedule->len);
@@ -186,5 +207,8 @@ pp_case_file_run(PpCaseFile *f, const guint *cuts, guint n, guint repeat,
         return pp_sim_run_case(&f->env, cuts[0], f->resume, keep_state,
                                error);
     }
-    return pp_sim_run_cuts(&f->env, cuts, n, repeat, keep_state, error);
+    gboolean own = n == f->schedule->len
+        && memcmp(cuts, f->schedule->data, n * sizeof(guint)) == 0;
+    return pp_sim_run_cuts(&f->env, cuts, own ? f->hints : NULL, n, repeat,
+                           keep_state, error);
 }

@@ -21,6 +21,7 @@ typedef struct {
     const char *recorded;    /* its outcome */
     const char *scenario;    /* the scenario it came from */
     GArray *schedule;        /* guint: the cuts made */
+    PpCutHint *hints;        /* the call recorded at each (into root) */
     gboolean multi;          /* a repeated-cuts case */
     guint repeat;            /* cuts its campaign asked for */
     gboolean resume;         /* resumed (single-cut cases) */
@@ -41,7 +42,9 @@ gboolean pp_case_file_load(const char *path, const char *states_dir,
 
 /*
  * Judge the case again with the schedule cuts[0 .. n-1] (its own, or one
- * being tried by minimize) and `repeat` cuts asked for.
+ * being tried by minimize) and `repeat` cuts asked for.  Its own schedule
+ * is cut at the recorded calls (pp_sim_run_cuts' hints); another one at
+ * its points.
  */
 PpCase *pp_case_file_run(PpCaseFile *f, const guint *cuts, guint n,
                          guint repeat, gboolean keep_state, GError **error);

@@ -82,7 +82,7 @@ run_one(gpointer data, gpointer user_data)
     g_autoptr(GError) error = NULL;
     /* A resumed case may be cut again during its resumes (simrepeat.c). */
     PpCase *c = resume && l->repeat > 1 && l->env->httpd != NULL
-        ? pp_sim_run_cuts(l->env, &k, 1, l->repeat, FALSE, &error)
+        ? pp_sim_run_cuts(l->env, &k, NULL, 1, l->repeat, FALSE, &error)
         : pp_sim_run_case(l->env, k, resume, FALSE, &error);
     g_mutex_lock(&l->lock);
     if (c == NULL) {

@@ -135,16 +135,28 @@ PpCase *pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume,
                         gboolean keep_state, GError **error);
 
 /*
+ * What a replay knows of a cut besides its point: the call recorded
+ * there (NULL members: nothing known).
+ */
+typedef struct {
+    const char *syscall;
+    const char *path;        /* relative to the sysroot, or NULL */
+} PpCutHint;
+
+/*
  * A case of repeated cuts (simrepeat.c): cut at given[0] of the recorded
  * update, judge, resume traced and cut at given[1] of that resume (drawn
  * with the seed when i >= n_given), ... `repeat` cuts in all, then a last
  * uncut resume must end on the new version.  The first failing cut ends
- * the schedule.  A given point past the end of its run's trace (the
- * client is threaded: a replayed resume may be shorter) is moved to the
- * end, and the cut says so.
+ * the schedule.  The client is threaded, so a resume run again can put
+ * the recorded call of a cut at another index: with hints (n_given of
+ * them, or NULL) a cut in a resume goes to the nearest call of that
+ * syscall on that path when the one at its point is another; a point
+ * past the end of its run's trace goes to the end.  The cut says so.
  */
-PpCase *pp_sim_run_cuts(PpSimEnv *env, const guint *given, guint n_given,
-                        guint repeat, gboolean keep_state, GError **error);
+PpCase *pp_sim_run_cuts(PpSimEnv *env, const guint *given,
+                        const PpCutHint *hints, guint n_given, guint repeat,
+                        gboolean keep_state, GError **error);
 
 /* The case file: the case, and all replay needs. */
 JsonNode *pp_case_to_json(const PpSimEnv *env, const PpCase *c,

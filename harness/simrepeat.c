@@ -96,6 +96,40 @@ cut_take_resume(PpSimEnv *env, PpCut *cut, const PpResumeResult *r)
     }
 }
 
+static gboolean
+record_is(CfiTrace *trace, const char *root, guint j, const PpCutHint *h)
+{
+    const CfiRecord *r = cfi_trace_get(trace, j);
+    return g_strcmp0(cfi_call_name(r->rec->call), h->syscall) == 0
+           && g_strcmp0(pp_sim_relative_path(r->path, root), h->path) == 0;
+}
+
+/*
+ * The record nearest to point (the earlier one on a tie) that is the
+ * hinted call; point itself when it is, or when no record is.  A call
+ * without a path (a close, a write on a descriptor) says too little to be
+ * looked for: its point is kept.
+ */
+static guint
+follow_hint(CfiTrace *trace, const char *root, guint point,
+            const PpCutHint *h)
+{
+    guint n = cfi_trace_n_records(trace);
+    if (h == NULL || h->syscall == NULL || h->path == NULL || point >= n
+        || record_is(trace, root, point, h)) {
+        return point;
+    }
+    for (guint d = 1; d < n; d++) {
+        if (d <= point && record_is(trace, root, point - d, h)) {
+            return point - d;
+        }
+        if (point + d < n && record_is(trace, root, point + d, h)) {
+            return point + d;
+        }
+    }
+    return point;
+}
+
 /*
  * Cut the traced resume r (it ran from prev_state) at the given point or
  * at one drawn from its barrier points; materialise and judge the crash
@@ -104,8 +138,8 @@ cut_take_resume(PpSimEnv *env, PpCut *cut, const PpResumeResult *r)
 static gboolean
 cut_resume(PpSimEnv *env, const char *trace_path, const PpResumeResult *r,
            const char *prev_state, const char *state, gboolean given,
-           guint point, const char *prefix_id, guint cut_no, PpCase *c,
-           PpCut **out_cut, GError **error)
+           guint point, const PpCutHint *hint, const char *prefix_id,
+           guint cut_no, PpCase *c, PpCut **out_cut, GError **error)
 {
     g_autoptr(CfiTrace) trace = cfi_trace_open(trace_path, error);
     if (trace == NULL) {
@@ -137,6 +171,15 @@ cut_resume(PpSimEnv *env, const char *trace_path, const PpResumeResult *r,
                                     "of this resume's trace (%u calls): cut "
                                     "at its end", point, n);
         point = n;
+    } else {
+        guint found = follow_hint(trace, r->root, point, hint);
+        if (found != point) {
+            cut->note = g_strdup_printf("the recorded call (%s %s) is #%u "
+                                        "in this run of the resume, not "
+                                        "#%u: cut there", hint->syscall,
+                                        hint->path, found, point);
+            point = found;
+        }
     }
     PpPhases phases = { 0 };
     pp_phases_classify(trace, r->root, &phases);
@@ -165,8 +208,9 @@ state_dir(PpSimEnv *env, const char *base, guint cut_no)
 }
 
 PpCase *
-pp_sim_run_cuts(PpSimEnv *env, const guint *given, guint n_given,
-                guint repeat, gboolean keep_state, GError **error)
+pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
+                guint n_given, guint repeat, gboolean keep_state,
+                GError **error)
 {
     g_return_val_if_fail(n_given >= 1 && repeat >= 1, NULL);
     gint64 t0 = g_get_monotonic_time();
@@ -243,8 +287,9 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, guint n_given,
         }
         PpCut *cut = NULL;
         ok = cut_resume(env, trace, &r, state, next, i < n_given,
-                        i < n_given ? given[i] : 0, prefix, i + 1, c, &cut,
-                        error);
+                        i < n_given ? given[i] : 0,
+                        hints != NULL && i < n_given ? &hints[i] : NULL,
+                        prefix, i + 1, c, &cut, error);
         pp_resume_result_clear(&r);
         if (cut != NULL) {
             g_ptr_array_add(c->cuts, cut);
