@@ -160,8 +160,10 @@ pp_case_file_load(const char *path, const char *states_dir, PpCaseFile *f,
     JsonArray *commits = cn != NULL && JSON_NODE_HOLDS_ARRAY(cn)
         ? json_node_get_array(cn) : NULL;
     g_autoptr(GPtrArray) cv = g_ptr_array_new();
-    for (guint i = 0; commits != NULL && i < json_array_get_length(commits); i++) {
-        g_ptr_array_add(cv, g_strdup(json_array_get_string_element(commits, i)));
+    guint n_commits = commits != NULL ? json_array_get_length(commits) : 0;
+    for (guint i = 0; i < n_commits; i++) {
+        g_ptr_array_add(cv, g_strdup(json_array_get_string_element(commits,
+                                                                   i)));
     }
     g_ptr_array_add(cv, NULL);
     env->commits = (char **)g_ptr_array_free(g_steal_pointer(&cv), FALSE);

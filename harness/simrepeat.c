@@ -242,6 +242,7 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
     gint64 t1 = g_get_monotonic_time();
     if (!cfi_replay_materialise(env->replay, k1, env->model, env->seed, state,
                                 &first->stats, error)) {
+        pp_rm_rf(state, NULL);
         return NULL;
     }
     c->stats = first->stats;
