@@ -13,8 +13,9 @@
  *      state the remaining cuts leave: its point is an index into that
  *      run, moved to its end when past it);
  *   3. for each remaining cut in order, move it to an earlier barrier
- *      point of its run while the failure holds (galloping back from it).
- *      A cut that was not on a barrier point gets there this way.
+ *      point of its run while the failure holds (galloping back from it);
+ *      a cut between barrier points that no earlier one can replace is
+ *      tried at the next barrier point after it.
  *
  * "Smaller" is fewer cuts, then earlier cuts.  Each schedule is judged
  * once (a cache keyed by its id) and every one is printed.  A single-cut
@@ -112,9 +113,11 @@ test_point(guint point, gpointer data)
     return keeps_failure(pt->s, judge(pt->s, (const guint *)t->data, t->len));
 }
 
-/* The barrier points of the run cut i falls in, with the cut's own point. */
+/* The barrier points of the run cut i falls in, with the cut's own point
+ * (*out_barrier: it is one of them). */
 static GArray *
-candidates(Search *s, const PpCase *c, guint i, guint point)
+candidates(Search *s, const PpCase *c, guint i, guint point,
+           gboolean *out_barrier)
 {
     GArray *cand = g_array_new(FALSE, FALSE, sizeof(guint));
     if (i == 0) {
@@ -131,7 +134,8 @@ candidates(Search *s, const PpCase *c, guint i, guint point)
     while (at < cand->len && g_array_index(cand, guint, at) < point) {
         at++;
     }
-    if (at == cand->len || g_array_index(cand, guint, at) != point) {
+    *out_barrier = at < cand->len && g_array_index(cand, guint, at) == point;
+    if (!*out_barrier) {
         g_array_insert_val(cand, at, point);
     }
     return cand;
@@ -227,11 +231,18 @@ minimize(Search *s, const char *dir, const char *original)
             break;
         }
         guint point = g_array_index(cur, guint, i);
-        g_autoptr(GArray) cand = candidates(s, c, i, point);
+        gboolean barrier = FALSE;
+        g_autoptr(GArray) cand = candidates(s, c, i, point, &barrier);
         PointTry pt = { s, cur, i };
         guint at = pp_shrink_earliest((const guint *)cand->data,
                                       index_of(cand, point), test_point, &pt);
         guint moved = g_array_index(cand, guint, at);
+        /* A cut between barrier points that no earlier one can replace:
+         * the next barrier point, if the failure holds there. */
+        if (moved == point && !barrier && at + 1 < cand->len
+            && test_point(g_array_index(cand, guint, at + 1), &pt)) {
+            moved = g_array_index(cand, guint, at + 1);
+        }
         if (moved != point) {
             g_print("  cut %u: %u -> %u\n", i + 1, point, moved);
             g_array_index(cur, guint, i) = moved;
@@ -295,7 +306,9 @@ pp_cmd_minimize(int argc, char **argv)
         ctx, "Shrink a failing case to the smallest schedule of power cuts "
         "that still fails with the same outcome: drop cuts (delta "
         "debugging), then move each cut to an earlier barrier point of its "
-        "run while the failure holds.  A single-cut case keeps its one cut "
+        "run while the failure holds (a cut between barrier points that "
+        "no earlier one replaces is tried at the next one).  A single-cut "
+        "case keeps its one cut "
         "and gets the earliest point found with the same outcome.  Every "
         "schedule tried is printed; the minimal case file is written into "
         "DIR with its replay command.\nExit status: 0 a minimal failing "
