@@ -174,7 +174,8 @@ shard_load(const char *dir, GError **error)
  * scenario, model, seed, points, resume, client) and the split.
  */
 static const char *const same_keys[] = {
-    "tier", "scenario.name", "model", "seed", "points", "resume.choice",
+    "tier", "scenario.name", "model", "seed", "repeat", "points",
+    "resume.choice",
     "client.version", "recording.id", "trace.records", "trace.commit_point",
     "shard.count", "shard.points_all", NULL,
 };
@@ -388,6 +389,7 @@ pp_cmd_merge(int argc, char **argv)
                                        "failures"),
         .model = string_at(s0, "model"),
         .seed = (guint64)int_at(s0, "seed"),
+        .repeat = (guint)int_at(s0, "repeat"),
         .points = string_at(s0, "points"),
         .resume = string_at(s0, "resume.choice"),
         .client_path = string_at(s0, "client.path"),

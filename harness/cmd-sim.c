@@ -40,6 +40,7 @@ typedef struct {
     GArray *points;           /* every point of the campaign */
     guint total;              /* how many of them this run judges */
     GHashTable *resume_set;   /* k -> resume this one */
+    guint repeat;             /* cuts per resumed case */
     PpCase **results;         /* one slot per point of the campaign */
     GError *first_error;
     GMutex lock;
@@ -117,7 +118,10 @@ run_one(gpointer data, gpointer user_data)
     guint k = g_array_index(l->points, guint, idx);
     gboolean resume = g_hash_table_contains(l->resume_set, GUINT_TO_POINTER(k + 1));
     g_autoptr(GError) error = NULL;
-    PpCase *c = pp_sim_run_case(l->env, k, resume, FALSE, &error);
+    /* A resumed case may be cut again during its resumes (simrepeat.c). */
+    PpCase *c = resume && l->repeat > 1 && l->env->httpd != NULL
+        ? pp_sim_run_cuts(l->env, &k, NULL, 1, l->repeat, FALSE, &error)
+        : pp_sim_run_case(l->env, k, resume, FALSE, &error);
     /* A case that ends after the signal may have had its client killed
      * by it (Ctrl-C signals the whole process group): not kept. */
     if (c != NULL && !interrupted && !keep_case(l, idx, c, &error)) {
@@ -777,11 +781,14 @@ pp_cmd_sim(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    g_autofree char *repeat_note = sc->repeat > 1
+        ? g_strdup_printf(", %u cuts per resumed case", sc->repeat)
+        : g_strdup("");
     g_print("plugpull sim: scenario %s (%s), %s of v%u -> v%u, %s device, "
-            "model %s, points %s, seed %" G_GUINT64_FORMAT "\n", sc->name,
+            "model %s, points %s, seed %" G_GUINT64_FORMAT "%s\n", sc->name,
             sc->path, pp_action_to_string(sc->action), sc->from_version,
             sc->to_version, sc->bootloader, cfi_model_to_string(sc->model),
-            pts, sc->seed);
+            pts, sc->seed, repeat_note);
     g_print("client: %s %s\n", sc->ostree, version);
     if (rec != NULL) {
         g_print("recording: %s (id %.12s, recorded %s)\n", rec->dir,
@@ -934,6 +941,7 @@ pp_cmd_sim(int argc, char **argv)
     l.points = pointv;
     l.total = mine->len;
     l.resume_set = resume_set;
+    l.repeat = sc->repeat;
     l.results = g_new0(PpCase *, pointv->len);
     l.t0 = g_get_monotonic_time();
     /* The budget counts from the start of the command, setup included. */
@@ -985,6 +993,7 @@ pp_cmd_sim(int argc, char **argv)
         .expect_failures = sc->expect_failures,
         .model = cfi_model_to_string(sc->model),
         .seed = sc->seed,
+        .repeat = sc->repeat,
         .points = pts,
         .resume = resume_str,
         .client_path = sc->ostree,

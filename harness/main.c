@@ -22,6 +22,8 @@ static const struct command commands[] = {
       "join the shards of one campaign (sim --recording REC --shard K/N) into one result" },
     { "replay", pp_cmd_replay,
       "reproduce one case of a campaign from its case file" },
+    { "minimize", pp_cmd_minimize,
+      "shrink a failing case to the smallest schedule of power cuts that still fails" },
     { "scenario", pp_cmd_scenario,
       "check scenario files (scenario check FILE...), print the key reference (scenario doc)" },
     { "trace", pp_cmd_trace,

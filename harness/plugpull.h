@@ -23,6 +23,7 @@ int pp_cmd_serve(int argc, char **argv);
 int pp_cmd_fixture(int argc, char **argv);
 int pp_cmd_sim(int argc, char **argv);
 int pp_cmd_replay(int argc, char **argv);
+int pp_cmd_minimize(int argc, char **argv);
 int pp_cmd_scenario(int argc, char **argv);
 int pp_cmd_inspect(int argc, char **argv);
 int pp_cmd_reproduce(int argc, char **argv);

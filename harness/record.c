@@ -43,6 +43,54 @@ pp_copy_tree(const char *src, const char *dest, GError **error)
     return TRUE;
 }
 
+/*
+ * Run argv under the shim tracing into trace, as the device would run it
+ * after a fresh boot: a boot id of its own (ostree keys its staging
+ * directories on it), downloads buffered outside the traced tree
+ * (tmpdir), deployments left mutable so crash states can be deleted.
+ */
+static gboolean
+run_traced(const char *trace, const char *tmpdir, const char *boot_id,
+           const char *const *argv, const char *const *extra_env,
+           const char *rules, PpRecording *out, GError **error)
+{
+    out->boot_id = g_strdup(boot_id);
+    g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(env, g_strdup_printf("OSTREE_BOOTID=%s", boot_id));
+    g_ptr_array_add(env, g_strdup_printf("TMPDIR=%s", tmpdir));
+    g_ptr_array_add(env, g_strdup("OSTREE_SYSROOT_DEBUG=mutable-deployments"));
+    for (const char *const *e = extra_env; e != NULL && *e != NULL; e++) {
+        g_ptr_array_add(env, g_strdup(*e));
+    }
+    g_ptr_array_add(env, NULL);
+    g_autofree char *config = g_strdup_printf("mode=trace;trace=%s%s%s",
+                                              trace,
+                                              rules != NULL ? ";" : "",
+                                              rules != NULL ? rules : "");
+    PpClientOpts opts = {
+        .config = config,
+        .userns = TRUE,
+        .env = (const char *const *)env->pdata,
+        .capture = TRUE,
+    };
+    PpClientResult res;
+    gint64 t0 = g_get_monotonic_time();
+    if (!pp_client_run(&opts, argv, &res, error)) {
+        return FALSE;
+    }
+    out->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
+    out->exit_status = res.exit_status;
+    out->client_err = g_steal_pointer(&res.err);
+    pp_client_result_clear(&res);
+    if (!g_file_test(trace, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "record: %s wrote no trace (exit %d): %s", argv[0],
+                    out->exit_status, out->client_err);
+        return FALSE;
+    }
+    return pp_trace_check_complete(trace, error);
+}
+
 gboolean
 pp_record_client(const char *root, const char *workdir,
                  const char *const *argv, const char *const *extra_env,
@@ -84,47 +132,34 @@ pp_record_client_rules(const char *root, const char *workdir,
     if (!pp_copy_tree(out->root, out->snapshot, error)) {
         return FALSE;
     }
+    g_autofree char *boot_id = g_uuid_string_random();
+    return run_traced(out->trace, tmpdir, boot_id, argv, extra_env, rules,
+                      out, error);
+}
 
-    /*
-     * The device has just booted: a boot id of its own (ostree keys its
-     * staging directories on it), downloads buffered outside the traced
-     * tree, deployments left mutable so crash states can be deleted.
-     */
-    out->boot_id = g_uuid_string_random();
-    g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
-    g_ptr_array_add(env, g_strdup_printf("OSTREE_BOOTID=%s", out->boot_id));
-    g_ptr_array_add(env, g_strdup_printf("TMPDIR=%s", tmpdir));
-    g_ptr_array_add(env, g_strdup("OSTREE_SYSROOT_DEBUG=mutable-deployments"));
-    for (const char *const *e = extra_env; e != NULL && *e != NULL; e++) {
-        g_ptr_array_add(env, g_strdup(*e));
-    }
-    g_ptr_array_add(env, NULL);
-    g_autofree char *config = g_strdup_printf("mode=trace;trace=%s%s%s",
-                                              out->trace,
-                                              rules != NULL ? ";" : "",
-                                              rules != NULL ? rules : "");
-    PpClientOpts opts = {
-        .config = config,
-        .userns = TRUE,
-        .env = (const char *const *)env->pdata,
-        .capture = TRUE,
-    };
-    PpClientResult res;
-    gint64 t0 = g_get_monotonic_time();
-    if (!pp_client_run(&opts, argv, &res, error)) {
+gboolean
+pp_trace_client(const char *root, const char *trace, const char *tmpdir,
+                const char *boot_id, const char *const *argv,
+                PpRecording *out, GError **error)
+{
+    memset(out, 0, sizeof *out);
+    out->root = realpath(root, NULL);
+    if (out->root == NULL) {
+        int errsv = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                    "realpath(%s): %s", root, g_strerror(errsv));
         return FALSE;
     }
-    out->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
-    out->exit_status = res.exit_status;
-    out->client_err = g_steal_pointer(&res.err);
-    pp_client_result_clear(&res);
-    if (!g_file_test(out->trace, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "record: %s wrote no trace (exit %d): %s", argv[0],
-                    out->exit_status, out->client_err);
+    out->trace = g_strdup(trace);
+    if (g_file_test(trace, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                    "trace: %s already exists", trace);
         return FALSE;
     }
-    return pp_trace_check_complete(out->trace, error);
+    if (!pp_mkdir_p(tmpdir, error)) {
+        return FALSE;
+    }
+    return run_traced(trace, tmpdir, boot_id, argv, NULL, NULL, out, error);
 }
 
 gboolean

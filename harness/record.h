@@ -52,6 +52,18 @@ gboolean pp_record_client_rules(const char *root, const char *workdir,
                                 GError **error);
 
 /*
+ * Run argv traced into `trace`, in place on root, without a snapshot: the
+ * caller keeps the state the run starts from (a resumed update cut again
+ * starts from a crash state, which is already a copy).  boot_id is the
+ * OSTREE_BOOTID of the run, tmpdir its TMPDIR (created).  out gets
+ * exit_status, client_err, seconds, trace and root (canonical).
+ */
+gboolean pp_trace_client(const char *root, const char *trace,
+                         const char *tmpdir, const char *boot_id,
+                         const char *const *argv, PpRecording *out,
+                         GError **error);
+
+/*
  * A trace is usable only if it is whole: no damaged tail and no sequence
  * number without its record (the shim could not write one).
  */

@@ -86,6 +86,14 @@ static const KeyDef keys[] = {
       "Cut only during this phase of the update: the sim tier keeps the "
       "crash points whose call falls in it (before `sample:N` draws); "
       "`plugpull run` cuts at `phase:NAME` unless `--cut` says otherwise." },
+    { "crash", "repeat", KT_UINT, "1", NULL,
+      "Power cuts per resumed case (1 to 16). With K > 1 a resumed case is "
+      "a schedule of cuts: the cut at the crash point, then a cut during "
+      "the resumed update at a barrier point drawn with the seed, and so "
+      "on K times; each state is judged, and a last uncut resume must end "
+      "on the new version. The case id lists the cuts "
+      "(`ordered-k001338+000412-s0`); the first failing cut ends the "
+      "schedule and is the verdict." },
     { "verify", "resume", KT_RESUME, "sample:16", NULL,
       "Which crash states are also rebooted and updated again: `all`, "
       "`none`, or `sample:N` (N drawn with the seed, always including the "
@@ -456,6 +464,12 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
                 s->phase = (gint)i;
             }
         }
+    } else if (IS("crash", "repeat")) {
+        if (u < 1 || u > PP_REPEAT_MAX) {
+            *why = "must be between 1 and 16";
+            return FALSE;
+        }
+        s->repeat = (guint)u;
     } else if (IS("verify", "resume")) {
         if (!parse_resume(value, &s->resume, &s->resume_sample)) {
             *why = "expected all, none or sample:N";

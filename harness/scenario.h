@@ -62,6 +62,7 @@ typedef struct {
     guint sample;            /* with PP_POINTS_SAMPLE */
     guint64 seed;
     gint phase;              /* crash points only in this PpPhase; -1 any */
+    guint repeat;            /* cuts per resumed case (1: one cut) */
 
     /* [verify] */
     PpResumeKind resume;
@@ -78,6 +79,10 @@ typedef struct {
     double net_5xx;
     guint stall_ms;
 } PpScenario;
+
+/* Bound of [crash] repeat: every cut after the first costs a traced
+ * resume of the update. */
+#define PP_REPEAT_MAX 16
 
 /* TRUE when the scenario has a [fault] (a shim rule or network faults). */
 gboolean pp_scenario_has_fault(const PpScenario *s);

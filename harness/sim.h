@@ -60,8 +60,39 @@ void pp_sim_env_clear(PpSimEnv *env);
 /* Open the trace, interpret it, load the known trees. */
 gboolean pp_sim_env_load(PpSimEnv *env, GError **error);
 
+/*
+ * One power cut of a repeated-cuts case ([crash] repeat = K, simrepeat.c):
+ * where it fell, what the device was after it, and what the update
+ * resumed after it did.
+ */
 typedef struct {
-    char *id;                /* "ordered-k001338-s0" */
+    guint k;                 /* the point, in the trace of its run */
+    guint records;           /* calls of that run's trace */
+    gboolean in_resume;      /* FALSE: cut 1, in the recorded update */
+    char *call;              /* the call in flight, readable */
+    char *syscall;           /* its name, or NULL at the end of the run */
+    char *path;              /* its path relative to the sysroot, or NULL */
+    PpPhase phase;
+    char *outcome;           /* this cut's verdict (with its resume's) */
+    char *reason;
+    JsonNode *judgement;     /* the oracle on the crash state */
+    CfiCrashStats stats;
+    GArray *barriers;        /* the run's barrier points (minimize) */
+    gboolean resumed;        /* the update was run again after this cut */
+    int resume_exit;
+    guint64 resume_bytes;
+    guint resume_objects;
+    guint resume_refetched;
+    guint durable_objects;
+    char *resume_error;
+    char *note;              /* e.g. the given point did not fit the run */
+} PpCut;
+
+void pp_cut_free(PpCut *cut);
+
+typedef struct {
+    char *id;                /* "ordered-k001338-s0"; with repeated cuts
+                                "ordered-k001338+000412-s0" (schedule.h) */
     char *state_name;        /* cfi_crashstate_name() */
     guint k;
     PpPhase phase;
@@ -85,6 +116,10 @@ typedef struct {
     double t_judge;
     double t_resume;
     double t_remove;
+    guint repeat;            /* cuts asked for (1: a single-cut case) */
+    GPtrArray *cuts;         /* PpCut, the cuts made (repeat > 1), else
+                                NULL */
+    guint failed_cut;        /* 1-based cut whose verdict failed, 0 none */
 } PpCase;
 
 void pp_case_free(PpCase *c);
@@ -100,6 +135,30 @@ char *pp_case_id(CfiModel model, guint k, guint64 seed);
  * leave the materialised state in states_dir/<id> (else removed).
  */
 PpCase *pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume,
+                        gboolean keep_state, GError **error);
+
+/*
+ * What a replay knows of a cut besides its point: the call recorded
+ * there (NULL members: nothing known).
+ */
+typedef struct {
+    const char *syscall;
+    const char *path;        /* relative to the sysroot, or NULL */
+} PpCutHint;
+
+/*
+ * A case of repeated cuts (simrepeat.c): cut at given[0] of the recorded
+ * update, judge, resume traced and cut at given[1] of that resume (drawn
+ * with the seed when i >= n_given), ... `repeat` cuts in all, then a last
+ * uncut resume must end on the new version.  The first failing cut ends
+ * the schedule.  The client is threaded, so a resume run again can put
+ * the recorded call of a cut at another index: with hints (n_given of
+ * them, or NULL) a cut in a resume goes to the nearest call of that
+ * syscall on that path when the one at its point is another; a point
+ * past the end of its run's trace goes to the end.  The cut says so.
+ */
+PpCase *pp_sim_run_cuts(PpSimEnv *env, const guint *given,
+                        const PpCutHint *hints, guint n_given, guint repeat,
                         gboolean keep_state, GError **error);
 
 /* The case file: the case, and all replay needs. */

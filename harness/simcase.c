@@ -17,6 +17,7 @@
 #include "util.h"
 #include "httpd.h"
 #include "record.h"
+#include "sim-private.h"
 
 void
 pp_case_free(PpCase *c)
@@ -32,6 +33,7 @@ pp_case_free(PpCase *c)
     g_clear_pointer(&c->judgement, json_node_unref);
     g_free(c->resume_error);
     g_clear_pointer(&c->resume_judgement, json_node_unref);
+    g_clear_pointer(&c->cuts, g_ptr_array_unref);
     g_free(c);
 }
 
@@ -40,6 +42,24 @@ pp_case_id(CfiModel model, guint k, guint64 seed)
 {
     return g_strdup_printf("%s-k%06u-s%" G_GUINT64_FORMAT,
                            cfi_model_to_string(model), k, seed);
+}
+
+void
+pp_cut_free(PpCut *cut)
+{
+    if (cut == NULL) {
+        return;
+    }
+    g_free(cut->call);
+    g_free(cut->syscall);
+    g_free(cut->path);
+    g_free(cut->outcome);
+    g_free(cut->reason);
+    g_clear_pointer(&cut->judgement, json_node_unref);
+    g_clear_pointer(&cut->barriers, g_array_unref);
+    g_free(cut->resume_error);
+    g_free(cut->note);
+    g_free(cut);
 }
 
 gboolean
@@ -117,29 +137,32 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
     return TRUE;
 }
 
-/* "renameat boot/loader.tmp -> boot/loader", paths relative to root. */
-static char *
-describe_call(const PpSimEnv *env, guint k)
+const char *
+pp_sim_relative_path(const char *path, const char *root)
 {
-    if (k >= cfi_trace_n_records(env->trace)) {
+    gsize rl = strlen(root);
+    if (path != NULL && strncmp(path, root, rl) == 0 && path[rl] == '/') {
+        return path + rl + 1;
+    }
+    return path;
+}
+
+char *
+pp_sim_describe_call(CfiTrace *trace, const char *root, guint k)
+{
+    if (k >= cfi_trace_n_records(trace)) {
         return g_strdup("(end of the run: every call completed)");
     }
-    const CfiRecord *r = cfi_trace_get(env->trace, k);
-    gsize rl = strlen(env->root);
-    const char *p1 = r->path, *p2 = r->path2;
-    if (p1 != NULL && strncmp(p1, env->root, rl) == 0 && p1[rl] == '/') {
-        p1 += rl + 1;
-    }
-    if (p2 != NULL && strncmp(p2, env->root, rl) == 0 && p2[rl] == '/') {
-        p2 += rl + 1;
-    }
+    const CfiRecord *r = cfi_trace_get(trace, k);
+    const char *p1 = pp_sim_relative_path(r->path, root);
+    const char *p2 = pp_sim_relative_path(r->path2, root);
     return g_strdup_printf("#%u %s%s%s%s%s", k, cfi_call_name(r->rec->call),
                            p1 != NULL ? " " : "", p1 != NULL ? p1 : "",
                            p2 != NULL ? " -> " : "", p2 != NULL ? p2 : "");
 }
 
-static PpOracleOpts
-oracle_opts(const PpSimEnv *env)
+PpOracleOpts
+pp_sim_oracle_opts(const PpSimEnv *env)
 {
     PpOracleOpts o = { 0 };
     /*
@@ -208,43 +231,85 @@ pp_sim_set_remote_url(const char *sysroot, const char *url, GError **error)
     return TRUE;
 }
 
-/*
- * Reboot and resume: on a copy of the crash state, run the update again
- * with a new boot id against the stand-in, then judge the result: it must
- * boot the new version, complete.
- */
+void
+pp_resume_result_clear(PpResumeResult *r)
+{
+    g_clear_pointer(&r->error, g_free);
+    g_clear_pointer(&r->judgement, json_node_unref);
+    g_clear_pointer(&r->root, g_free);
+}
+
+/* Judge the device after a resumed update: it must boot the new version,
+ * complete.  Sets r->error when it does not. */
 static void
-resume_case(PpSimEnv *env, PpCase *c, const char *state)
+judge_resumed(PpSimEnv *env, const char *dir, PpResumeResult *r)
+{
+    g_autoptr(GError) error = NULL;
+    PpOracleOpts o = pp_sim_oracle_opts(env);
+    g_autoptr(PpJudgement) j = NULL;
+    if (!pp_oracle_judge(dir, env->known, &o, &j, &error)) {
+        r->error = g_strdup_printf("judging the resumed device: %s",
+                                   error->message);
+        return;
+    }
+    r->judgement = pp_judgement_to_json(j);
+    r->staging_bytes = j->repo.staging_bytes;
+    const PpBootEntry *b = j->booted >= 0 ? j->entries->pdata[j->booted]
+                                          : NULL;
+    if (j->outcome != PP_OUTCOME_PASS && j->outcome != PP_OUTCOME_NO_ROLLBACK) {
+        r->error = g_strdup_printf(
+            "after the resumed update the device is %s: %s",
+            pp_outcome_to_string(j->outcome), j->reason);
+    } else if (b == NULL || g_strcmp0(b->commit, env->to_commit) != 0) {
+        r->error = g_strdup_printf(
+            "after the resumed update the device boots %s, not the new "
+            "version %.12s", b != NULL && b->commit != NULL ? b->commit
+                                                            : "nothing",
+            env->to_commit);
+    }
+}
+
+void
+pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
+              const char *trace, const char *boot_id, PpResumeResult *r)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *dir = g_strdup_printf("%s/%s-resume", env->states_dir,
-                                           c->id);
-    g_autofree char *tmp = g_strdup_printf("%s/%s-tmp", env->states_dir, c->id);
-    c->resumed = TRUE;
-    c->resume_exit = -1;
-    if (!pp_copy_tree(state, dir, &error)
-        || g_mkdir_with_parents(tmp, 0755) < 0) {
-        c->resume_error = g_strdup_printf("copying the state: %s",
-                                          error != NULL ? error->message
-                                                        : g_strerror(errno));
+                                           name);
+    g_autofree char *tmp = g_strdup_printf("%s/%s-tmp", env->states_dir, name);
+    gint64 t0 = g_get_monotonic_time();
+    memset(r, 0, sizeof *r);
+    r->exit_status = -1;
+    /*
+     * The remote is set on the state itself (the key file is replaced by
+     * a rename, so a snapshot the state is hardlinked from is left
+     * alone): a traced run then starts from exactly the state the models
+     * will build its crash states on.
+     */
+    g_autofree char *url = g_strdup_printf("%s/repo",
+                                           pp_httpd_get_url(env->httpd));
+    if (!pp_sim_set_remote_url(state, url, &error)
+        || !pp_copy_tree(state, dir, &error)) {
+        r->error = g_strdup_printf("preparing the resume: %s",
+                                   error->message);
+        pp_rm_rf(dir, NULL);
+        return;
+    }
+    if (g_mkdir_with_parents(tmp, 0755) < 0) {
+        int errsv = errno;
+        r->error = g_strdup_printf("mkdir %s: %s", tmp, g_strerror(errsv));
         pp_rm_rf(dir, NULL);
         return;
     }
     g_autofree char *repo = g_build_filename(dir, "ostree", "repo", NULL);
     g_autoptr(GHashTable) durable = repo_objects(repo);
-    c->durable_objects = g_hash_table_size(durable);
+    r->durable = g_hash_table_size(durable);
 
-    g_autofree char *url = g_strdup_printf("%s/repo",
-                                           pp_httpd_get_url(env->httpd));
-    if (!pp_sim_set_remote_url(dir, url, &error)) {
-        c->resume_error = g_strdup(error->message);
-        pp_rm_rf(dir, NULL);
-        pp_rm_rf(tmp, NULL);
-        return;
-    }
-    g_autofree char *boot_id = env->resume_boot_id != NULL
-        ? g_strdup(env->resume_boot_id) : g_uuid_string_random();
-    g_autofree char *env_boot = g_strdup_printf("OSTREE_BOOTID=%s", boot_id);
+    g_autofree char *fresh_boot = boot_id != NULL ? g_strdup(boot_id)
+        : env->resume_boot_id != NULL ? g_strdup(env->resume_boot_id)
+                                      : g_uuid_string_random();
+    g_autofree char *env_boot = g_strdup_printf("OSTREE_BOOTID=%s",
+                                                fresh_boot);
     g_autofree char *env_tmp = g_strdup_printf("TMPDIR=%s", tmp);
     const char *envv[] = { env_boot, env_tmp,
                            "OSTREE_SYSROOT_DEBUG=mutable-deployments", NULL };
@@ -254,6 +319,7 @@ resume_case(PpSimEnv *env, PpCase *c, const char *state)
                            os_opt, NULL };
     PpClientOpts opts = { .userns = TRUE, .env = envv, .capture = TRUE };
     PpClientResult res = { 0 };
+    PpRecording rec = { 0 };
 
     g_mutex_lock(&env->resume_lock);
     guint before = 0;
@@ -261,60 +327,75 @@ resume_case(PpSimEnv *env, PpCase *c, const char *state)
         g_autoptr(GPtrArray) log = pp_httpd_dup_log(env->httpd);
         before = log->len;
     }
-    gboolean ran = pp_client_run(&opts, argv, &res, &error);
+    gboolean ran;
+    if (trace != NULL) {
+        ran = pp_trace_client(dir, trace, tmp, fresh_boot, argv, &rec,
+                              &error);
+        res.exit_status = rec.exit_status;
+        res.err = g_steal_pointer(&rec.client_err);
+        r->root = g_steal_pointer(&rec.root);
+    } else {
+        ran = pp_client_run(&opts, argv, &res, &error);
+    }
     g_autoptr(GPtrArray) log = pp_httpd_dup_log(env->httpd);
     g_mutex_unlock(&env->resume_lock);
+    pp_recording_clear(&rec);
 
     if (!ran) {
-        c->resume_error = g_strdup(error->message);
+        r->error = g_strdup(error->message);
     } else {
-        c->resume_exit = res.exit_status;
+        r->exit_status = res.exit_status;
         if (res.exit_status != 0) {
-            c->resume_error = g_strdup_printf("%s admin upgrade exited %d: %s",
-                                              env->ostree, res.exit_status,
-                                              res.err != NULL
-                                              ? g_strchomp(res.err) : "");
+            r->error = g_strdup_printf("%s admin upgrade exited %d: %s",
+                                       env->ostree, res.exit_status,
+                                       res.err != NULL ? g_strchomp(res.err)
+                                                       : "");
         }
     }
     pp_client_result_clear(&res);
     for (guint i = before; i < log->len; i++) {
         const PpHttpdRequest *rq = log->pdata[i];
-        c->resume_bytes += rq->bytes;
+        r->bytes += rq->bytes;
         g_autofree char *key = object_key_of_url(rq->path);
         if (key != NULL && rq->status == 200) {
-            c->resume_objects++;
+            r->objects++;
             if (g_hash_table_contains(durable, key)) {
-                c->resume_refetched++;
+                r->refetched++;
             }
         }
     }
-
-    if (c->resume_error == NULL) {
-        PpOracleOpts o = oracle_opts(env);
-        g_autoptr(PpJudgement) j = NULL;
-        if (!pp_oracle_judge(dir, env->known, &o, &j, &error)) {
-            c->resume_error = g_strdup_printf("judging the resumed device: %s",
-                                              error->message);
-        } else {
-            c->resume_judgement = pp_judgement_to_json(j);
-            c->resume_staging_bytes = j->repo.staging_bytes;
-            const PpBootEntry *b = j->booted >= 0
-                ? j->entries->pdata[j->booted] : NULL;
-            if (j->outcome != PP_OUTCOME_PASS
-                && j->outcome != PP_OUTCOME_NO_ROLLBACK) {
-                c->resume_error = g_strdup_printf(
-                    "after the resumed update the device is %s: %s",
-                    pp_outcome_to_string(j->outcome), j->reason);
-            } else if (b == NULL || g_strcmp0(b->commit, env->to_commit) != 0) {
-                c->resume_error = g_strdup_printf(
-                    "after the resumed update the device boots %s, not the "
-                    "new version %.12s", b != NULL && b->commit != NULL
-                    ? b->commit : "nothing", env->to_commit);
-            }
-        }
+    if (r->error == NULL) {
+        judge_resumed(env, dir, r);
     }
     pp_rm_rf(dir, NULL);
     pp_rm_rf(tmp, NULL);
+    r->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
+}
+
+/* Reboot and resume the case's crash state (pp_sim_resume), untraced. */
+static void
+resume_case(PpSimEnv *env, PpCase *c, const char *state)
+{
+    PpResumeResult r;
+    pp_sim_resume(env, state, c->id, NULL, NULL, &r);
+    pp_case_take_resume(c, &r);
+    pp_resume_result_clear(&r);
+}
+
+void
+pp_case_take_resume(PpCase *c, PpResumeResult *r)
+{
+    c->resumed = TRUE;
+    c->resume_exit = r->exit_status;
+    c->resume_bytes = r->bytes;
+    c->resume_objects = r->objects;
+    c->resume_refetched = r->refetched;
+    c->durable_objects = r->durable;
+    c->resume_staging_bytes = r->staging_bytes;
+    g_free(c->resume_error);
+    c->resume_error = g_steal_pointer(&r->error);
+    g_clear_pointer(&c->resume_judgement, json_node_unref);
+    c->resume_judgement = g_steal_pointer(&r->judgement);
 }
 
 PpCase *
@@ -324,11 +405,12 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(PpCase) c = g_new0(PpCase, 1);
     c->k = k;
+    c->repeat = 1;
     c->id = pp_case_id(env->model, k, env->seed);
     c->state_name = cfi_crashstate_name(env->trace_path, k, env->model,
                                         env->seed);
     c->phase = pp_phases_at(&env->phases, k);
-    c->call = describe_call(env, k);
+    c->call = pp_sim_describe_call(env->trace, env->root, k);
 
     g_autofree char *state = g_build_filename(env->states_dir, c->id, NULL);
     if (g_file_test(state, G_FILE_TEST_EXISTS) && !pp_rm_rf(state, error)) {
@@ -341,7 +423,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     }
     gint64 t2 = g_get_monotonic_time();
     c->t_materialise = (double)(t2 - t1) / 1e6;
-    PpOracleOpts o = oracle_opts(env);
+    PpOracleOpts o = pp_sim_oracle_opts(env);
     g_autoptr(PpJudgement) j = NULL;
     if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
         g_prefix_error(error, "judging %s: ", c->state_name);
@@ -389,6 +471,95 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     return g_steal_pointer(&c);
 }
 
+static void
+add_string_or_null(JsonBuilder *b, const char *name, const char *v)
+{
+    json_builder_set_member_name(b, name);
+    if (v != NULL) {
+        json_builder_add_string_value(b, v);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+/* A repeated-cuts case: the schedule and every cut made. */
+static void
+add_cuts(JsonBuilder *b, const PpCase *c)
+{
+    json_builder_set_member_name(b, "repeat");
+    json_builder_add_int_value(b, c->repeat);
+    json_builder_set_member_name(b, "schedule");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < c->cuts->len; i++) {
+        const PpCut *cut = c->cuts->pdata[i];
+        json_builder_add_int_value(b, cut->k);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "failed_cut");
+    if (c->failed_cut > 0) {
+        json_builder_add_int_value(b, c->failed_cut);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    json_builder_set_member_name(b, "cuts");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < c->cuts->len; i++) {
+        const PpCut *cut = c->cuts->pdata[i];
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "cut");
+        json_builder_add_int_value(b, i + 1);
+        json_builder_set_member_name(b, "run");
+        json_builder_add_string_value(b, cut->in_resume
+                                      ? "the update resumed after the "
+                                        "previous cut (traced)"
+                                      : "the recorded update");
+        json_builder_set_member_name(b, "k");
+        json_builder_add_int_value(b, cut->k);
+        json_builder_set_member_name(b, "records");
+        json_builder_add_int_value(b, cut->records);
+        json_builder_set_member_name(b, "call");
+        json_builder_add_string_value(b, cut->call);
+        add_string_or_null(b, "syscall", cut->syscall);
+        add_string_or_null(b, "path", cut->path);
+        json_builder_set_member_name(b, "phase");
+        json_builder_add_string_value(b, pp_phase_name(cut->phase));
+        json_builder_set_member_name(b, "outcome");
+        json_builder_add_string_value(b, cut->outcome);
+        json_builder_set_member_name(b, "reason");
+        json_builder_add_string_value(b, cut->reason);
+        json_builder_set_member_name(b, "ops_persisted");
+        json_builder_add_int_value(b, cut->stats.ops_persisted);
+        json_builder_set_member_name(b, "ops_dropped");
+        json_builder_add_int_value(b, cut->stats.ops_dropped);
+        if (cut->note != NULL) {
+            json_builder_set_member_name(b, "note");
+            json_builder_add_string_value(b, cut->note);
+        }
+        json_builder_set_member_name(b, "judgement");
+        json_builder_add_value(b, json_node_copy(cut->judgement));
+        json_builder_set_member_name(b, "resume");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "checked");
+        json_builder_add_boolean_value(b, cut->resumed);
+        if (cut->resumed) {
+            json_builder_set_member_name(b, "exit_status");
+            json_builder_add_int_value(b, cut->resume_exit);
+            json_builder_set_member_name(b, "bytes_downloaded");
+            json_builder_add_int_value(b, (gint64)cut->resume_bytes);
+            json_builder_set_member_name(b, "objects_downloaded");
+            json_builder_add_int_value(b, cut->resume_objects);
+            json_builder_set_member_name(b, "objects_redownloaded");
+            json_builder_add_int_value(b, cut->resume_refetched);
+            json_builder_set_member_name(b, "objects_durable_before");
+            json_builder_add_int_value(b, cut->durable_objects);
+            add_string_or_null(b, "error", cut->resume_error);
+        }
+        json_builder_end_object(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
 JsonNode *
 pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
 {
@@ -425,6 +596,9 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
 
     json_builder_set_member_name(b, "evidence");
     json_builder_add_value(b, json_node_copy(c->judgement));
+    if (c->cuts != NULL) {
+        add_cuts(b, c);
+    }
 
     json_builder_set_member_name(b, "resume");
     json_builder_begin_object(b);

@@ -159,6 +159,7 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     json_builder_end_object(b);
     add_string(b, "model", info->model);
     add_int(b, "seed", (gint64)info->seed);
+    add_int(b, "repeat", info->repeat > 0 ? info->repeat : 1);
     add_string(b, "points", info->points);
     json_builder_set_member_name(b, "client");
     json_builder_begin_object(b);
@@ -239,6 +240,10 @@ pp_case_to_point(const PpCase *c)
     add_string(b, "outcome", c->outcome);
     add_string(b, "reason", c->reason);
     add_boolean(b, "resumed", c->resumed);
+    if (c->cuts != NULL) {
+        add_int(b, "cuts", c->cuts->len);
+        add_int(b, "failed_cut", c->failed_cut);
+    }
     if (c->resumed) {
         add_int(b, "resume_bytes", (gint64)c->resume_bytes);
         add_int(b, "resume_objects", c->resume_objects);
@@ -337,6 +342,17 @@ pp_case_from_point(JsonObject *p, GError **error)
     c->resume_staging_bytes = (guint64)json_object_get_int_member_with_default(
         p, "resume_staging_bytes", 0);
     c->seconds = json_object_get_double_member_with_default(p, "seconds", 0);
+    /* A repeated-cuts case: how many cuts, which failed (the cuts
+     * themselves are in its case file). */
+    if (json_object_has_member(p, "cuts")) {
+        guint n = (guint)json_object_get_int_member_with_default(p, "cuts", 0);
+        c->cuts = g_ptr_array_new_with_free_func((GDestroyNotify)pp_cut_free);
+        for (guint i = 0; i < n && i < PP_REPEAT_MAX; i++) {
+            g_ptr_array_add(c->cuts, g_new0(PpCut, 1));
+        }
+        c->failed_cut = (guint)json_object_get_int_member_with_default(
+            p, "failed_cut", 0);
+    }
     JsonNode *tn = json_object_get_member(p, "time");
     JsonObject *t = tn != NULL && JSON_NODE_HOLDS_OBJECT(tn)
         ? json_node_get_object(tn) : NULL;

@@ -46,6 +46,7 @@ typedef struct {
     gboolean expect_failures;
     const char *model;           /* "ordered" */
     guint64 seed;
+    guint repeat;                /* [crash] repeat (0 read as 1) */
     const char *points;          /* "barriers", "all", "sample:N" */
     const char *resume;          /* "all", "none", "sample:N" */
     const char *client_path;

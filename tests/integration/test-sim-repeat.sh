@@ -1,0 +1,164 @@
+#!/bin/sh
+# Repeated power cuts ([crash] repeat = K) and plugpull minimize.
+#
+# - scenarios/repeated-cuts.conf on a small sample passes, and every case
+#   records its K cuts (point, call, phase, verdict) under an id that
+#   names the schedule; replaying a 3-cut case gives the same verdict;
+# - failing twin: fsync-disabled with repeat = 2 fails, and its failing
+#   cases replay to the same verdict;
+# - minimize of a failing case writes a schedule no longer than the
+#   original that still fails on replay, also for a hand-made 2-cut
+#   schedule (a harmless first cut, then a cut in the resumed pull);
+#   twin: minimize of a passing case exits 1, of a malformed one 2;
+# - a malformed repeat (0, x) is refused with file:line, exit 2.
+. "$(dirname "$0")/lib.sh"
+pp_init "$@"
+pp_need_build
+pp_need_cmd jq
+scen_dir=$(cd "$(dirname "$0")/../../scenarios" && pwd)
+
+# --- bad input: repeat = 0, repeat = x --------------------------------
+printf '[scenario]\nname = r0\n[crash]\nrepeat = 0\n' >"$PP_TMP/r0.conf"
+printf '[crash]\nrepeat = x\n' >"$PP_TMP/rx.conf"
+(cd "$PP_TMP" && "$PP_BIN" scenario check r0.conf rx.conf) >"$PP_TMP/out" 2>&1
+rc=$?
+cat "$PP_TMP/out"
+[ "$rc" -eq 2 ] || pp_fail "scenario check of repeat = 0 / x exited $rc, want 2"
+grep -q "^r0.conf:4: \[crash\] repeat = '0': must be between 1 and 16$" "$PP_TMP/out" ||
+    pp_fail "repeat = 0: no file:line message"
+grep -q "^rx.conf:2: \[crash\] repeat = 'x': expected a whole number$" "$PP_TMP/out" ||
+    pp_fail "repeat = x: no file:line message"
+"$PP_BIN" sim --scenario "$PP_TMP/r0.conf" --out "$PP_TMP/never" >/dev/null 2>&1
+[ $? -eq 2 ] || pp_fail "sim with repeat = 0: want exit 2"
+"$PP_BIN" scenario check "$scen_dir/repeated-cuts.conf" >/dev/null ||
+    pp_fail "repeated-cuts.conf is refused"
+pp_log "repeat = 0 and repeat = x refused with file:line (exit 2); repeated-cuts.conf accepted"
+
+# --- the scenario passes, each case with 3 cuts ---------------------------
+t0=$(date +%s)
+out=$PP_TMP/rep
+"$PP_BIN" sim --scenario "$scen_dir/repeated-cuts.conf" --points sample:3 \
+    --out "$out" >"$PP_TMP/rep.log" 2>&1
+rc=$?
+tail -1 "$PP_TMP/rep.log"
+[ "$rc" -eq 0 ] || { cat "$PP_TMP/rep.log"; pp_fail "repeated-cuts exited $rc, want 0"; }
+python3 - "$out" <<'PY' || pp_fail "the cases do not record their 3 cuts"
+import json, os, re, sys
+out = sys.argv[1]
+s = json.load(open(os.path.join(out, "summary.json")))
+assert s["repeat"] == 3 and s["cases"] == 3 and s["failed"] == 0, s
+pts = json.load(open(os.path.join(out, "points.json")))["cases"]
+for p in pts:
+    assert p["cuts"] == 3 and p["failed_cut"] == 0, p
+    c = json.load(open(os.path.join(out, "cases", p["id"] + ".json")))
+    assert c["repeat"] == 3 and len(c["cuts"]) == 3, c["id"]
+    ks = [int(x) for x in re.match(r"ordered-k([0-9+]+)-s0$", c["id"]).group(1).split("+")]
+    assert ks == c["schedule"] == [cut["k"] for cut in c["cuts"]], c["id"]
+    assert c["cuts"][0]["run"] == "the recorded update"
+    for cut in c["cuts"]:
+        assert cut["outcome"] == "pass" and cut["judgement"]["outcome"] in ("pass", "no-rollback"), cut
+        assert cut["phase"] in ("pull", "deploy", "bootloader", "cleanup")
+        assert cut["call"].startswith("#%d" % cut["k"]) or cut["k"] == cut["records"], cut
+        assert cut["resume"]["checked"] and cut["resume"]["exit_status"] == 0, cut
+print("3 cases x 3 cuts: " + " ".join(p["id"] for p in pts))
+PY
+first=$(ls "$out"/cases/*.json | head -1)
+"$PP_BIN" replay "$first" >"$PP_TMP/replay" 2>&1
+rc=$?
+cat "$PP_TMP/replay"
+[ "$rc" -eq 0 ] || pp_fail "replay of a 3-cut case exited $rc, want 0"
+grep -q "recorded verdict: pass; replayed: pass (same)" "$PP_TMP/replay" ||
+    pp_fail "replay gave another verdict"
+[ "$(grep -c '^  cut [123]/3 ' "$PP_TMP/replay")" -eq 3 ] || pp_fail "replay did not make 3 cuts"
+pp_log "repeated-cuts: 3 cases of 3 cuts pass, a 3-cut case replays to the same verdict ($(( $(date +%s) - t0 )) s)"
+
+# --- failing twin: fsync-disabled, repeat = 2 ------------------------------
+t0=$(date +%s)
+sed -e 's/^points = barriers$/points = sample:4\nrepeat = 2/' \
+    -e 's/^resume = sample:4$/resume = all/' \
+    "$scen_dir/fsync-disabled.conf" >"$PP_TMP/fd2.conf"
+grep -q '^repeat = 2$' "$PP_TMP/fd2.conf" || pp_fail "could not derive the repeat = 2 twin"
+fout=$PP_TMP/fd2
+"$PP_BIN" sim --scenario "$PP_TMP/fd2.conf" --out "$fout" >"$PP_TMP/fd2.log" 2>&1
+rc=$?
+tail -1 "$PP_TMP/fd2.log"
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/fd2.log"; pp_fail "fsync-disabled, repeat = 2 exited $rc, want 1"; }
+fail=$(python3 - "$fout" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+s = json.load(open(os.path.join(out, "summary.json")))
+assert s["repeat"] == 2 and s["failed"] > 0, s
+fails = []
+for p in json.load(open(os.path.join(out, "points.json")))["cases"]:
+    if p["outcome"] != "pass":
+        c = json.load(open(os.path.join(out, "cases", p["id"] + ".json")))
+        assert 1 <= c["failed_cut"] <= len(c["cuts"]) <= 2, c["id"]
+        assert c["cuts"][c["failed_cut"] - 1]["outcome"] == c["outcome"], c["id"]
+        assert c["reason"].startswith("cut %d of 2 " % c["failed_cut"]), c["reason"]
+        fails.append(c)
+fails.sort(key=lambda c: (c["outcome"] != "repo-corrupt", c["id"]))
+print(os.path.join(out, "cases", fails[0]["id"] + ".json"))
+PY
+) || pp_fail "fsync-disabled, repeat = 2: failing cases"
+"$PP_BIN" replay "$fail" >"$PP_TMP/freplay" 2>&1
+rc=$?
+tail -1 "$PP_TMP/freplay"
+[ "$rc" -eq 1 ] || pp_fail "replay of a failing case exited $rc, want 1"
+grep -q "(same)" "$PP_TMP/freplay" || pp_fail "the failing case replays differently"
+pp_log "fsync-disabled, repeat = 2: failures, each naming its cut; $(basename "$fail" .json) replays the same ($(( $(date +%s) - t0 )) s)"
+
+# --- minimize: a failing case, then a hand-made 2-cut schedule -------------
+# min_check CASE DIR: minimize, then replay the minimal case: it must fail
+# with the same outcome, with no more cuts than CASE.
+min_check() {
+    "$PP_BIN" minimize "$1" --out "$2" >"$2.log" 2>&1
+    rc=$?
+    cat "$2.log"
+    [ "$rc" -eq 0 ] || pp_fail "minimize $1 exited $rc, want 0"
+    m=$(ls "$2"/*.json)
+    [ -n "$m" ] && [ "$(echo "$m" | wc -l)" -eq 1 ] || pp_fail "minimize wrote no single case file into $2"
+    grep -q "^replay: plugpull replay $m$" "$2.log" || pp_fail "minimize did not print the replay command"
+    python3 - "$1" "$m" <<'PY' || pp_fail "minimal schedule of $1"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+na = len(a.get("schedule", [a["state"]["k"]]))
+assert len(b["schedule"]) <= na, (a["id"], b["id"])
+assert b["id"].count("+") + 1 == len(b["schedule"]), b["id"]
+assert b["outcome"] != "pass" and b["minimized_from"] == a["id"], b["id"]
+print("%s (%d cuts) -> %s (%d cuts, %s)" % (a["id"], na, b["id"], len(b["schedule"]), b["outcome"]))
+PY
+    want=$(jq -r .outcome "$m")
+    "$PP_BIN" replay "$m" >"$2.replay" 2>&1
+    rc=$?
+    [ "$rc" -eq 1 ] || { cat "$2.replay"; pp_fail "replay of the minimal case exited $rc, want 1"; }
+    grep -q "recorded verdict: $want; replayed: $want (same)" "$2.replay" ||
+        { cat "$2.replay"; pp_fail "the minimal case replays differently"; }
+}
+t0=$(date +%s)
+min_check "$fail" "$PP_TMP/min1"
+# A schedule of two cuts: nothing lost at point 0, then the cut at the
+# failing point, which now falls in the resumed update's pull.
+k=$(jq -r '.state.k' "$fail")
+jq --arg k "$k" '.id = "ordered-k000000+" + ("000000" + $k | .[-6:]) + "-s0"
+    | .state.name = (.state.name | sub("@[0-9]+:"; "@0:")) | .repeat = 2
+    | .schedule = [0, ($k | tonumber)]' \
+    "$fail" >"$PP_TMP/two.json"
+min_check "$PP_TMP/two.json" "$PP_TMP/min2"
+pp_log "minimize: smaller schedules that fail the same on replay ($(( $(date +%s) - t0 )) s)"
+
+# --- twins: nothing to minimise, a malformed case ---------------------------
+"$PP_BIN" minimize "$first" --out "$PP_TMP/min-pass" >"$PP_TMP/out" 2>&1
+rc=$?
+tail -1 "$PP_TMP/out"
+[ "$rc" -eq 1 ] || pp_fail "minimize of a passing case exited $rc, want 1"
+grep -q "nothing to minimise" "$PP_TMP/out" || pp_fail "minimize of a passing case: $(cat "$PP_TMP/out")"
+[ -z "$(ls "$PP_TMP/min-pass" 2>/dev/null)" ] || pp_fail "minimize of a passing case wrote a case"
+jq '.id = "ordered-k12+x-s0"' "$fail" >"$PP_TMP/bad.json"
+"$PP_BIN" minimize "$PP_TMP/bad.json" --out "$PP_TMP/min-bad" >"$PP_TMP/out" 2>&1
+rc=$?
+cat "$PP_TMP/out"
+[ "$rc" -eq 2 ] || pp_fail "minimize of a malformed case exited $rc, want 2"
+grep -q "case id 'ordered-k12+x-s0': a cut is not a number" "$PP_TMP/out" || pp_fail "malformed case: message"
+"$PP_BIN" minimize >/dev/null 2>&1
+[ $? -eq 2 ] || pp_fail "minimize without arguments: want exit 2"
+pp_log "minimize: a passing case exits 1, a malformed one 2"
