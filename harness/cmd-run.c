@@ -252,11 +252,11 @@ static gboolean
 apply_scenario(const PpScenario *sc, PpRunEnv *env, GError **error)
 {
     guint n = g_strv_length(env->commits);
-    if (sc->from_version != 1 || sc->rollback_version != 0) {
+    if (sc->from_version != 1 || sc->n_history > 1) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                    "%s: from = %u, rollback = %u: the image's disk has v1 "
-                    "deployed alone", sc->path, sc->from_version,
-                    sc->rollback_version);
+                    "%s: from = %u%s: the image's disk has v1 deployed "
+                    "alone", sc->path, sc->from_version,
+                    sc->n_history > 1 ? " after a history" : "");
         return FALSE;
     }
     if (sc->to_version < 2 || sc->to_version > n) {

@@ -161,26 +161,24 @@ prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
         return FALSE;
     }
     g_autofree char *url = g_strdup_printf("%s/repo", pp_httpd_get_url(httpd));
-    /* With [firmware] rollback the device first runs that version and is
-       updated to `from` untraced, which keeps it as the rollback. */
-    guint first = sc->rollback_version != 0 ? sc->rollback_version
-                                            : sc->from_version;
+    /* With [firmware] history the device first runs the oldest version
+       and is updated untraced through the others up to `from`. */
+    guint first = sc->n_history > 0 ? sc->history[0] : sc->from_version;
     if ((first != 1 && !pp_fixture_publish(fx, first, error))
         || !pp_fixture_make_sysroot_full(fx, url, sc->bootloader, error)) {
         g_prefix_error(error, "preparing the device: ");
         return FALSE;
     }
-    if (sc->rollback_version != 0) {
+    for (guint i = 1; i < sc->n_history; i++) {
         g_autofree char *sysroot_arg = g_strdup_printf("--sysroot=%s",
                                                        fx->sysroot);
         g_autofree char *os_arg = g_strdup_printf("--os=%s", fx->osname);
         const char *upgrade[] = { "admin", "upgrade", sysroot_arg, os_arg,
                                   NULL };
-        if (!pp_fixture_publish(fx, sc->from_version, error)
+        if (!pp_fixture_publish(fx, sc->history[i], error)
             || !pp_fixture_ostree_device(upgrade, NULL, error)) {
-            g_prefix_error(error, "preparing the device (v%u, then v%u with "
-                           "v%u as its rollback): ", sc->rollback_version,
-                           sc->from_version, sc->rollback_version);
+            g_prefix_error(error, "preparing the device (history, v%u -> "
+                           "v%u): ", sc->history[i - 1], sc->history[i]);
             return FALSE;
         }
     }
@@ -195,7 +193,10 @@ prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
             return FALSE;
         }
     }
-    if (!pp_fixture_publish(fx, sc->to_version, error)) {
+    /* Going back to an older version publishes its tree again. */
+    if (sc->to_version < sc->from_version
+        ? !pp_fixture_publish_again(fx, sc->to_version, error)
+        : !pp_fixture_publish(fx, sc->to_version, error)) {
         return FALSE;
     }
     if (sc->static_delta
@@ -300,11 +301,14 @@ env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
     env->snapshot = g_strdup(rec.snapshot);
     env->srv_dir = g_strdup(fx->srv_dir);
     env->srv_repo = g_strdup(fx->srv_repo);
-    env->commits = g_new0(char *, PP_FIXTURE_N_VERSIONS + 1);
+    env->commits = g_new0(char *, PP_FIXTURE_N_VERSIONS + 2);
     for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
         env->commits[v] = g_strdup(fx->commits[v]);
     }
-    env->to_commit = g_strdup(fx->commits[sc->to_version - 1]);
+    /* A version published again is a known-good tree of its own commit. */
+    env->commits[PP_FIXTURE_N_VERSIONS] = g_strdup(fx->again);
+    env->to_commit = g_strdup(fx->again != NULL ? fx->again
+                              : fx->commits[sc->to_version - 1]);
     env->osname = g_strdup(fx->osname);
     env->bootloader = g_strdup(sc->bootloader);
     pp_recording_clear(&rec);

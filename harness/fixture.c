@@ -43,6 +43,7 @@ pp_fixture_free(PpFixture *fx)
     g_free(fx->ref);
     g_free(fx->kver);
     g_free(fx->srv_dir);
+    g_free(fx->again);
     for (guint i = 0; i < PP_FIXTURE_N_VERSIONS; i++) {
         g_free(fx->commits[i]);
         g_free(fx->trees[i]);
@@ -631,5 +632,46 @@ pp_fixture_set_remote_url(PpFixture *fx, const char *remote_url, GError **error)
         g_prefix_error(error, "fixture: set remote URL: ");
         return FALSE;
     }
+    return TRUE;
+}
+
+gboolean
+pp_fixture_publish_again(PpFixture *fx, guint version, GError **error)
+{
+    if (version < 1 || version > PP_FIXTURE_N_VERSIONS) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "fixture: publish again: no version %u (1..%u)", version,
+                    PP_FIXTURE_N_VERSIONS);
+        return FALSE;
+    }
+    g_autofree char *repo_opt = g_strconcat("--repo=", fx->srv_repo, NULL);
+    /* The same tree, by reference: not one object of it is new. */
+    g_autofree char *tree_opt = g_strconcat("--tree=ref=",
+                                            fx->commits[version - 1], NULL);
+    g_autofree char *version_opt = g_strdup_printf(
+        "--add-metadata-string=version=%u", version);
+    g_autofree char *subject_opt = g_strdup_printf(
+        "--subject=plugpull fixture v%u again", version);
+    g_autofree char *branch_opt = g_strconcat("--branch=", fx->ref, NULL);
+    const char *commit[] = {
+        "commit", repo_opt, "--bootable", "--owner-uid=0", "--owner-gid=0",
+        "--no-xattrs", "--timestamp=2024-01-09 00:00:00 +0000", version_opt,
+        subject_opt, tree_opt, branch_opt, NULL,
+    };
+    const char *summary[] = { "summary", repo_opt, "-u", NULL };
+    g_autofree char *checksum = NULL;
+    if (!run_ostree(FALSE, commit, &checksum, error)) {
+        g_prefix_error(error, "fixture: publish v%u again: ", version);
+        return FALSE;
+    }
+    g_strstrip(checksum);
+    if (!ostree_validate_checksum_string(checksum, error)
+        || !run_ostree(FALSE, summary, NULL, error)) {
+        g_prefix_error(error, "fixture: publish v%u again: ", version);
+        return FALSE;
+    }
+    g_free(fx->again);
+    fx->again = g_steal_pointer(&checksum);
+    fx->published = version;
     return TRUE;
 }

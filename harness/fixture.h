@@ -56,7 +56,16 @@ typedef struct {
     char *trees[PP_FIXTURE_N_VERSIONS];    /* DIR/trees/vN */
     guint payload_kb;
     guint published;            /* version the ref points at (1-based) */
+    char *again;                /* pp_fixture_publish_again()'s commit */
 } PpFixture;
+
+/*
+ * Going back: commit the tree of `version` again on the branch, as the
+ * newest commit (a later timestamp: ostree refuses to upgrade to an older
+ * commit), and point the ref at it.  The checksum is kept in fx->again.
+ */
+gboolean pp_fixture_publish_again(PpFixture *fx, guint version,
+                                  GError **error);
 
 void pp_fixture_free(PpFixture *fx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpFixture, pp_fixture_free)

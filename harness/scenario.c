@@ -47,13 +47,17 @@ static const KeyDef keys[] = {
       "little larger: busybox, kernel, initramfs)." },
     { "firmware", "from", KT_UINT, "1", NULL,
       "Version (1, 2 or 3) deployed on the device before the update." },
-    { "firmware", "rollback", KT_UINT, "0", NULL,
-      "Version (1 or 2, older than `from`) the device ran before `from`: it "
-      "was updated from it untraced, so it boots `from` with this version "
-      "as its rollback deployment. 0: no rollback deployment." },
+    { "firmware", "history", KT_LIST, "", NULL,
+      "Versions the device ran before the update, oldest first, separated "
+      "by `;` and ending at `from` (e.g. `1;2`): it is updated from each to "
+      "the next untraced, so it boots `from` with the one before as its "
+      "rollback, and ostree's cleanup has pruned what no deployment needs "
+      "any more. Empty: `from` was deployed alone." },
     { "firmware", "to", KT_UINT, "2", NULL,
       "Version published for the update. v1 -> v2 changes the kernel; "
-      "v2 -> v3 keeps it." },
+      "v2 -> v3 keeps it. A version older than `from` is published again "
+      "as a new commit of its tree (going back: ostree refuses an older "
+      "commit), so only what the device no longer has is downloaded." },
     { "firmware", "static-delta", KT_BOOL, "false", NULL,
       "Serve a static delta from `from` to `to` (advertised in the "
       "summary), so the pull fetches delta parts instead of objects." },
@@ -136,6 +140,7 @@ pp_scenario_free(PpScenario *s)
     g_strfreev(s->repo_config);
     g_free(s->ostree);
     g_free(s->fault_inject);
+    g_free(s->history);
     g_free(s);
 }
 
@@ -399,12 +404,29 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         } else {
             s->to_version = (guint)u;
         }
-    } else if (IS("firmware", "rollback")) {
-        if (u > 2) {
-            *why = "0 (none), or the version 1 or 2 older than from";
-            return FALSE;
+    } else if (IS("firmware", "history")) {
+        g_auto(GStrv) parts = g_strsplit(value, ";", -1);
+        g_autofree guint *h = g_new0(guint, g_strv_length(parts) + 1);
+        guint n = 0;
+        for (char **p = parts; *p != NULL; p++) {
+            g_strstrip(*p);
+            if (**p == '\0') {
+                continue;
+            }
+            guint64 v = 0;
+            if (!g_ascii_string_to_unsigned(*p, 10, 1, 3, &v, NULL)) {
+                *why = "each entry must be a version 1, 2 or 3";
+                return FALSE;
+            }
+            if (n > 0 && v <= h[n - 1]) {
+                *why = "the versions must be increasing, oldest first";
+                return FALSE;
+            }
+            h[n++] = (guint)v;
         }
-        s->rollback_version = (guint)u;
+        g_free(s->history);
+        s->history = n > 0 ? g_steal_pointer(&h) : NULL;
+        s->n_history = n;
     } else if (IS("firmware", "static-delta")) {
         s->static_delta = g_str_equal(value, "true");
     } else if (IS("device", "bootloader")) {
@@ -621,17 +643,24 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
             }
         }
     }
-    if (problems->len == 0 && s->from_version >= s->to_version
+    if (problems->len == 0 && s->from_version == s->to_version
         && s->action != PP_ACTION_PULL) {
-        g_string_append_printf(problems, "%s:%u: [firmware] to must be newer "
-                               "than from\n", name,
+        g_string_append_printf(problems, "%s:%u: [firmware] to must differ "
+                               "from from\n", name,
                                line_of(data, "firmware", "to"));
     }
-    if (problems->len == 0 && s->rollback_version != 0
-        && s->rollback_version >= s->from_version) {
-        g_string_append_printf(problems, "%s:%u: [firmware] rollback must be "
-                               "older than from\n", name,
-                               line_of(data, "firmware", "rollback"));
+    if (problems->len == 0 && s->to_version < s->from_version
+        && s->static_delta) {
+        g_string_append_printf(problems, "%s:%u: [firmware] static-delta: "
+                               "not for going back to an older version\n",
+                               name, line_of(data, "firmware", "static-delta"));
+    }
+    if (problems->len == 0 && s->n_history > 0
+        && s->history[s->n_history - 1] != s->from_version) {
+        g_string_append_printf(problems, "%s:%u: [firmware] history must end "
+                               "at from (%u)\n", name,
+                               line_of(data, "firmware", "history"),
+                               s->from_version);
     }
     s->fault_inject_line = line_of(data, "fault", "inject");
     if (problems->len > 0) {

@@ -43,8 +43,10 @@ typedef struct {
     /* [firmware] */
     guint payload_kb;
     guint from_version;      /* deployed on the device at start (1-based) */
-    guint rollback_version;  /* deployed before from, kept as the rollback;
-                                0 = none */
+    guint *history;          /* versions the device ran before the update,
+                                updated untraced from one to the next; the
+                                last is from_version (NULL: just from) */
+    guint n_history;
     guint to_version;        /* published for the update */
     gboolean static_delta;   /* serve a from -> to static delta */
 

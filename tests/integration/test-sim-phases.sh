@@ -1,7 +1,8 @@
 #!/bin/sh
 # Scenario library, device and cut placement: [crash] phase (a scenario
-# that cuts in one phase of the update only) and [firmware] rollback (a
-# device with a rollback deployment).
+# that cuts in one phase of the update only) and [firmware] history (a
+# device with a rollback deployment; garbage collection, then going back
+# to an older version published again).
 # Each of the four phase scenarios keeps crash points of its phase and no
 # other (points.json says the phase of every case), and passes; the VM
 # tier takes the phase as its default cut (checked without QEMU: run
@@ -48,7 +49,7 @@ rc=$?
 grep -q "bad.conf:[0-9]*: \[crash\] phase = 'swap'" "$PP_TMP/bad.log" ||
     { cat "$PP_TMP/bad.log"; pp_fail "no file:line message for phase = swap"; }
 pp_log "phase = swap: refused with file:line, exit 2"
-# [firmware] rollback: the device boots v2 with v1 as its rollback; every
+# [firmware] history: the device boots v2 with v1 as its rollback; every
 # judged state must keep a good rollback entry too.
 out=$PP_TMP/rollback
 "$PP_BIN" sim --scenario "$scen/upgrade-with-rollback.conf" --points sample:6 \
@@ -66,11 +67,33 @@ for f in cases:
     assert "the rollback entry is good too" in ev["reason"], (f, ev["reason"])
 PY
 pp_log "upgrade-with-rollback: two entries in every state, the rollback good"
-# Twin: a rollback that is not older than from.
-sed 's/^rollback = .*/rollback = 2/' "$scen/upgrade-with-rollback.conf" >"$PP_TMP/rb-bad.conf"
-"$PP_BIN" scenario check "$PP_TMP/rb-bad.conf" >"$PP_TMP/rb-bad.log" 2>&1
+# Garbage collection and going back: v1 -> v2 -> v3 untraced, then v1's
+# tree republished; every state boots a complete tree, resumes end on the
+# republished commit.
+out=$PP_TMP/gc
+"$PP_BIN" sim --scenario "$scen/gc-and-back.conf" --points sample:6 \
+    --resume-updates sample:2 --out "$out" >"$out.log" 2>&1
 rc=$?
-[ "$rc" -eq 2 ] && grep -q "rb-bad.conf:[0-9]*: \[firmware\] rollback must be older than from" "$PP_TMP/rb-bad.log" ||
-    { cat "$PP_TMP/rb-bad.log"; pp_fail "rollback = from: exit $rc, want 2 with file:line"; }
-pp_log "rollback = from: refused with file:line, exit 2"
+[ "$rc" -eq 0 ] || { tail -5 "$out.log"; pp_fail "gc-and-back: exit $rc, want 0"; }
+grep -q "upgrade of v3 -> v1" "$out.log" || pp_fail "gc-and-back: not v3 -> v1"
+python3 - "$out" <<'PY' || pp_fail "gc-and-back: cases"
+import json, sys, os
+p = json.load(open(os.path.join(sys.argv[1], "points.json")))
+assert len(p["cases"]) == 6 and all(c["outcome"] == "pass" for c in p["cases"]), p["cases"]
+assert sum(1 for c in p["cases"] if c["resumed"]) >= 2
+PY
+pp_log "gc-and-back: v3 -> v1 republished, 6 states pass, resumes end on it"
+
+# Twins: a history that does not end at from; one that goes backwards.
+sed 's/^history = .*/history = 1;2/' "$scen/gc-and-back.conf" >"$PP_TMP/h-bad.conf"
+"$PP_BIN" scenario check "$PP_TMP/h-bad.conf" >"$PP_TMP/h-bad.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "h-bad.conf:[0-9]*: \[firmware\] history must end at from (3)" "$PP_TMP/h-bad.log" ||
+    { cat "$PP_TMP/h-bad.log"; pp_fail "history not ending at from: exit $rc, want 2 with file:line"; }
+sed 's/^history = .*/history = 2;1;3/' "$scen/gc-and-back.conf" >"$PP_TMP/h-back.conf"
+"$PP_BIN" scenario check "$PP_TMP/h-back.conf" >"$PP_TMP/h-back.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "h-back.conf:[0-9]*: \[firmware\] history = '2;1;3': the versions must be increasing" "$PP_TMP/h-back.log" ||
+    { cat "$PP_TMP/h-back.log"; pp_fail "history going backwards: exit $rc, want 2 with file:line"; }
+pp_log "history not ending at from, or going backwards: refused with file:line, exit 2"
 pp_log PASS

@@ -24,7 +24,8 @@
 #      malformed cut rule -> exit 2 with the shim's message, before any
 #      QEMU starts; a firmware QEMU cannot load -> exit 3 with QEMU's reason;
 #   7. SIGINT mid-campaign: exit 130, the finished cycle's case kept, no
-#      QEMU left;
+#      QEMU left; `--resume` runs the cycle left and keeps the finished
+#      one as it was;
 #   8. no QEMU is left running at the end.
 #
 # Prints cycles per hour and boot-to-verdict seconds (figures for
@@ -158,7 +159,7 @@ pp_log "silent init: hang ($(jq -r .reason "$case" | cut -c1-60)...), serial log
 
 # --- 7. SIGINT mid-campaign -----------------------------------------------------
 I=$PP_TMP/sigint
-"$PP_BIN" run --no-build --image "$IMG" --iterations 5 --seed 3 --window "$WIN" \
+"$PP_BIN" run --no-build --image "$IMG" --iterations 2 --seed 3 --window "$WIN" \
     --out "$I" 2>"$PP_TMP/sigint.err" &
 pid=$!
 # Wait for the first finished case, then interrupt the second cycle.
@@ -178,6 +179,18 @@ grep -q 'interrupted after 1 finished cycle' "$PP_TMP/sigint.err" || pp_fail "SI
 [ "$(jq -r .cycles "$I/summary.json")" = 1 ] || pp_fail "SIGINT: the finished cycle is not in the summary"
 [ -z "$(left_qemu)" ] || pp_fail "SIGINT: QEMU left running: $(left_qemu)"
 pp_log "SIGINT: exit 130, 1 finished cycle kept, no QEMU left"
+grep -q "plugpull run --out '$I' --resume" "$PP_TMP/sigint.err" ||
+    pp_fail "SIGINT: no continue command: $(tail -3 "$PP_TMP/sigint.err")"
+first=$(sha256sum <"$I/cases/vm-c0000-s3.json")
+rc=0
+"$PP_BIN" run --out "$I" --resume 2>"$PP_TMP/resume.err" || rc=$?
+[ "$rc" = 0 ] || { cat "$PP_TMP/resume.err" >&2; pp_fail "--resume: exit $rc, expected 0"; }
+[ "$(jq -r .cycles "$I/summary.json")" = 2 ] || pp_fail "--resume: summary has $(jq -r .cycles "$I/summary.json") cycles, want 2"
+[ "$(jq -r .interrupted "$I/summary.json")" = false ] || pp_fail "--resume: summary still interrupted"
+[ -f "$I/cases/vm-c0001-s3.json" ] || pp_fail "--resume: the second cycle has no case"
+[ "$(sha256sum <"$I/cases/vm-c0000-s3.json")" = "$first" ] || pp_fail "--resume: the finished cycle was run again"
+[ -z "$(left_qemu)" ] || pp_fail "--resume: QEMU left running: $(left_qemu)"
+pp_log "--resume: the cycle left ran, the finished one kept as it was"
 
 # --- 8. nothing left ----------------------------------------------------------
 l=$(left_qemu)
