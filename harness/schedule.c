@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "util.h"
+
 char *
 pp_schedule_to_id(CfiModel model, const guint *cuts, guint n, guint64 seed)
 {
@@ -78,15 +80,6 @@ pp_schedule_from_id(const char *id, CfiModel *out_model, GArray *cuts,
     return TRUE;
 }
 
-static guint64
-splitmix64(guint64 *state)
-{
-    guint64 z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* FNV-1a: a stable hash of the id, the same on every machine (GLib's
  * g_str_hash is not promised to be). */
 static guint64
@@ -108,7 +101,7 @@ pp_schedule_draw(guint64 seed, const char *prefix_id, guint cut,
         return 0;
     }
     guint64 st = seed ^ fnv1a(prefix_id) ^ ((guint64)cut << 32);
-    return (guint)(splitmix64(&st) % n_candidates);
+    return (guint)(pp_splitmix64(&st) % n_candidates);
 }
 
 char *

@@ -134,29 +134,10 @@ pp_campaign_load(const char *dir, GError **error)
 {
     g_autoptr(PpCampaign) c = g_new0(PpCampaign, 1);
     c->path = g_build_filename(dir, PP_CAMPAIGN_FILE, NULL);
-    if (!g_file_test(c->path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "%s is missing: %s is not a campaign started by plugpull "
-                    "sim (nothing to resume)", c->path, dir);
-        return NULL;
-    }
     JsonObject *m = NULL;
-    g_autoptr(GError) local = NULL;
-    g_autoptr(JsonParser) parser = pp_json_load_object(c->path, &m, &local);
+    g_autoptr(JsonParser) parser = pp_campaign_file_load(
+        c->path, dir, "sim", "campaign", CAMPAIGN_FORMAT, &m, error);
     if (parser == NULL) {
-        /* A torn or edited file: the campaign cannot be known. */
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s is unreadable, so the campaign cannot be resumed: %s",
-                    c->path, local->message);
-        return NULL;
-    }
-    if (!g_str_equal(json_object_get_string_member_with_default(m, "kind", ""),
-                     "campaign")
-        || json_object_get_int_member_with_default(m, "format", 0)
-           != CAMPAIGN_FORMAT) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not a plugpull campaign file of format %d", c->path,
-                    CAMPAIGN_FORMAT);
         return NULL;
     }
     JsonObject *sc = get_object(m, "scenario");

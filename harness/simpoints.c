@@ -5,16 +5,9 @@
 
 #include <string.h>
 
-#include "tracestats.h"
+#include "util.h"
 
-static guint64
-splitmix64(guint64 *state)
-{
-    guint64 z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "tracestats.h"
 
 static gint
 cmp_uint(gconstpointer a, gconstpointer b)
@@ -33,7 +26,7 @@ sample_in_place(GArray *arr, guint n, guint64 seed)
     guint64 st = seed ^ 0x5eed5eed5eedULL;
     guint *v = (guint *)arr->data;
     for (guint i = 0; i < n; i++) {
-        guint j = i + (guint)(splitmix64(&st) % (arr->len - i));
+        guint j = i + (guint)(pp_splitmix64(&st) % (arr->len - i));
         guint t = v[i];
         v[i] = v[j];
         v[j] = t;
@@ -134,7 +127,7 @@ pp_shuffle(GArray *v, guint64 seed)
     guint64 rs = seed;
     guint *a = (guint *)v->data;
     for (guint i = v->len; i > 1; i--) {
-        guint j = (guint)(splitmix64(&rs) % i);
+        guint j = (guint)(pp_splitmix64(&rs) % i);
         guint t = a[i - 1];
         a[i - 1] = a[j];
         a[j] = t;

@@ -41,6 +41,21 @@ char *pp_data_dir(const char *env_var, const char *name, GError **error);
 JsonParser *pp_json_load_object(const char *path, JsonObject **out,
                                  GError **error);
 
+/*
+ * A campaign file (DIR/campaign.json) of `kind` and `format`, for
+ * --resume: a missing file says that DIR is no campaign of `command`; an
+ * unreadable or foreign one says why it cannot be resumed.  Returns the
+ * parser (which owns *out) or NULL.
+ */
+JsonParser *pp_campaign_file_load(const char *path, const char *dir,
+                                  const char *command, const char *kind,
+                                  gint64 format, JsonObject **out,
+                                  GError **error);
+
+/* splitmix64: the seeded generator of every draw that must be the same
+ * on every machine (GRand's sequence is not promised across versions). */
+guint64 pp_splitmix64(guint64 *state);
+
 /* "90s", "15m", "2h", "1h30m", or plain seconds, into *out_s (> 0);
  * FALSE when malformed or zero. */
 gboolean pp_parse_duration(const char *s, gint64 *out_s);

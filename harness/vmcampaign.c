@@ -127,28 +127,10 @@ pp_vm_campaign_load(const char *dir, GError **error)
 {
     g_autoptr(PpVmCampaign) c = g_new0(PpVmCampaign, 1);
     c->path = g_build_filename(dir, "campaign.json", NULL);
-    if (!g_file_test(c->path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "%s is missing: %s is not a campaign started by plugpull "
-                    "run (nothing to resume)", c->path, dir);
-        return NULL;
-    }
     JsonObject *m = NULL;
-    g_autoptr(GError) local = NULL;
-    g_autoptr(JsonParser) parser = pp_json_load_object(c->path, &m, &local);
+    g_autoptr(JsonParser) parser = pp_campaign_file_load(
+        c->path, dir, "run", "vm-campaign", VM_CAMPAIGN_FORMAT, &m, error);
     if (parser == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s is unreadable, so the campaign cannot be resumed: %s",
-                    c->path, local->message);
-        return NULL;
-    }
-    if (!g_str_equal(json_object_get_string_member_with_default(m, "kind", ""),
-                     "vm-campaign")
-        || json_object_get_int_member_with_default(m, "format", 0)
-           != VM_CAMPAIGN_FORMAT) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not a plugpull run campaign file of format %d",
-                    c->path, VM_CAMPAIGN_FORMAT);
         return NULL;
     }
     PpVmOptions *o = &c->opts;
