@@ -83,7 +83,7 @@ fout=$PP_TMP/fd2
 rc=$?
 tail -1 "$PP_TMP/fd2.log"
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/fd2.log"; pp_fail "fsync-disabled, repeat = 2 exited $rc, want 1"; }
-fail=$(python3 - "$fout" <<'PY'
+fails=$(python3 - "$fout" <<'PY'
 import json, os, sys
 out = sys.argv[1]
 s = json.load(open(os.path.join(out, "summary.json")))
@@ -97,9 +97,16 @@ for p in json.load(open(os.path.join(out, "points.json")))["cases"]:
         assert c["reason"].startswith("cut %d of 2 " % c["failed_cut"]), c["reason"]
         fails.append(c)
 fails.sort(key=lambda c: (c["outcome"] != "repo-corrupt", c["id"]))
-print(os.path.join(out, "cases", fails[0]["id"] + ".json"))
+# Second line: a case that fails at its first cut, past point 0, for the
+# hand-made two-cut schedule below (its point is in the recorded update).
+firsts = [c for c in fails if c["failed_cut"] == 1 and c["schedule"][0] > 0]
+assert firsts, "no case fails at its first cut"
+for c in (fails[0], firsts[0]):
+    print(os.path.join(out, "cases", c["id"] + ".json"))
 PY
 ) || pp_fail "fsync-disabled, repeat = 2: failing cases"
+fail=$(echo "$fails" | sed -n 1p)
+fail1=$(echo "$fails" | sed -n 2p)
 "$PP_BIN" replay "$fail" >"$PP_TMP/freplay" 2>&1
 rc=$?
 tail -1 "$PP_TMP/freplay"
@@ -138,11 +145,11 @@ t0=$(date +%s)
 min_check "$fail" "$PP_TMP/min1"
 # A schedule of two cuts: nothing lost at point 0, then the cut at the
 # failing point, which now falls in the resumed update's pull.
-k=$(jq -r '.state.k' "$fail")
+k=$(jq -r '.state.k' "$fail1")
 jq --arg k "$k" '.id = "ordered-k000000+" + ("000000" + $k | .[-6:]) + "-s0"
     | .state.name = (.state.name | sub("@[0-9]+:"; "@0:")) | .repeat = 2
     | .schedule = [0, ($k | tonumber)]' \
-    "$fail" >"$PP_TMP/two.json"
+    "$fail1" >"$PP_TMP/two.json"
 min_check "$PP_TMP/two.json" "$PP_TMP/min2"
 pp_log "minimize: smaller schedules that fail the same on replay ($(( $(date +%s) - t0 )) s)"
 
