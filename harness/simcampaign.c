@@ -38,71 +38,39 @@ pp_campaign_free(PpCampaign *c)
     g_free(c);
 }
 
-static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value != NULL) {
-        json_builder_add_string_value(b, value);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
 gboolean
 pp_campaign_write(const char *dir, const PpCampaign *c, GError **error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string_or_null(b, "tool", "plugpull");
-    add_string_or_null(b, "kind", "campaign");
+    pp_json_add_string_or_null(b, "tool", "plugpull");
+    pp_json_add_string_or_null(b, "kind", "campaign");
     json_builder_set_member_name(b, "format");
     json_builder_add_int_value(b, CAMPAIGN_FORMAT);
     json_builder_set_member_name(b, "scenario");
     json_builder_begin_object(b);
-    add_string_or_null(b, "path", c->scenario_path);
-    add_string_or_null(b, "text", c->scenario_text);
+    pp_json_add_string_or_null(b, "path", c->scenario_path);
+    pp_json_add_string_or_null(b, "text", c->scenario_text);
     json_builder_end_object(b);
-    add_string_or_null(b, "model", c->model);
+    pp_json_add_string_or_null(b, "model", c->model);
     json_builder_set_member_name(b, "seed");
     json_builder_add_int_value(b, (gint64)c->seed);
-    add_string_or_null(b, "points", c->points);
-    add_string_or_null(b, "resume_updates", c->resume_updates);
-    add_string_or_null(b, "shard", c->shard);
+    pp_json_add_string_or_null(b, "points", c->points);
+    pp_json_add_string_or_null(b, "resume_updates", c->resume_updates);
+    pp_json_add_string_or_null(b, "shard", c->shard);
     json_builder_set_member_name(b, "budget_s");
     json_builder_add_int_value(b, c->budget_s);
-    add_string_or_null(b, "recording", c->recording);
+    pp_json_add_string_or_null(b, "recording", c->recording);
     json_builder_set_member_name(b, "client");
     json_builder_begin_object(b);
-    add_string_or_null(b, "path", c->client_path);
-    add_string_or_null(b, "version", c->client_version);
+    pp_json_add_string_or_null(b, "path", c->client_path);
+    pp_json_add_string_or_null(b, "version", c->client_version);
     json_builder_end_object(b);
-    add_string_or_null(b, "started", c->started);
+    pp_json_add_string_or_null(b, "started", c->started);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *path = g_build_filename(dir, PP_CAMPAIGN_FILE, NULL);
     return pp_write_json(path, root, error);
-}
-
-/* A member that must be a string (nullable: or null, giving NULL). */
-static gboolean
-get_string(JsonObject *o, const char *name, gboolean nullable,
-           const char *path, char **out, GError **error)
-{
-    JsonNode *n = o != NULL ? json_object_get_member(o, name) : NULL;
-    if (n != NULL && nullable && JSON_NODE_HOLDS_NULL(n)) {
-        *out = NULL;
-        return TRUE;
-    }
-    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n)
-        || json_node_get_value_type(n) != G_TYPE_STRING) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: '%s' missing or not a string%s", path, name,
-                    nullable ? " or null" : "");
-        return FALSE;
-    }
-    *out = g_strdup(json_node_get_string(n));
-    return TRUE;
 }
 
 static gboolean
@@ -143,34 +111,24 @@ pp_campaign_load(const char *dir, GError **error)
     JsonObject *sc = get_object(m, "scenario");
     JsonObject *client = get_object(m, "client");
     gint64 seed = 0;
-    if (!get_string(sc, "path", FALSE, c->path, &c->scenario_path, error)
-        || !get_string(sc, "text", TRUE, c->path, &c->scenario_text, error)
-        || !get_string(m, "model", FALSE, c->path, &c->model, error)
+    if (!pp_json_get_string(sc, "path", FALSE, c->path, &c->scenario_path, error)
+        || !pp_json_get_string(sc, "text", TRUE, c->path, &c->scenario_text, error)
+        || !pp_json_get_string(m, "model", FALSE, c->path, &c->model, error)
         || !get_int(m, "seed", c->path, &seed, error)
-        || !get_string(m, "points", FALSE, c->path, &c->points, error)
-        || !get_string(m, "resume_updates", FALSE, c->path,
+        || !pp_json_get_string(m, "points", FALSE, c->path, &c->points, error)
+        || !pp_json_get_string(m, "resume_updates", FALSE, c->path,
                        &c->resume_updates, error)
-        || !get_string(m, "shard", TRUE, c->path, &c->shard, error)
+        || !pp_json_get_string(m, "shard", TRUE, c->path, &c->shard, error)
         || !get_int(m, "budget_s", c->path, &c->budget_s, error)
-        || !get_string(m, "recording", TRUE, c->path, &c->recording, error)
-        || !get_string(client, "path", FALSE, c->path, &c->client_path, error)
-        || !get_string(client, "version", FALSE, c->path, &c->client_version,
+        || !pp_json_get_string(m, "recording", TRUE, c->path, &c->recording, error)
+        || !pp_json_get_string(client, "path", FALSE, c->path, &c->client_path, error)
+        || !pp_json_get_string(client, "version", FALSE, c->path, &c->client_version,
                        error)
-        || !get_string(m, "started", FALSE, c->path, &c->started, error)) {
+        || !pp_json_get_string(m, "started", FALSE, c->path, &c->started, error)) {
         return NULL;
     }
     c->seed = (guint64)seed;
     return g_steal_pointer(&c);
-}
-
-/* Append "what: X given, the campaign has Y" when they differ. */
-static void
-disagree(GString *out, const char *what, const char *given, const char *has)
-{
-    if (g_strcmp0(given, has) != 0) {
-        g_string_append_printf(out, "\n  %s: %s given, the campaign has %s",
-                               what, given, has != NULL ? has : "none");
-    }
 }
 
 gboolean
@@ -194,7 +152,7 @@ pp_campaign_check(const PpCampaign *c, const PpCampaignAsk *ask,
         if (!cfi_model_from_string(ask->model, &m, error)) {
             return FALSE;
         }
-        disagree(bad, "model", cfi_model_to_string(m), c->model);
+        pp_campaign_disagree(bad, "model", cfi_model_to_string(m), c->model);
     }
     if (ask->points != NULL) {
         PpPointsKind kind;
@@ -203,13 +161,13 @@ pp_campaign_check(const PpCampaign *c, const PpCampaignAsk *ask,
             return FALSE;
         }
         g_autofree char *p = pp_points_to_string(kind, n);
-        disagree(bad, "points", p, c->points);
+        pp_campaign_disagree(bad, "points", p, c->points);
     }
     if (ask->seed >= 0) {
         g_autofree char *given = g_strdup_printf("%" G_GINT64_FORMAT,
                                                  ask->seed);
         g_autofree char *has = g_strdup_printf("%" G_GUINT64_FORMAT, c->seed);
-        disagree(bad, "seed", given, has);
+        pp_campaign_disagree(bad, "seed", given, has);
     }
     if (ask->resume_updates != NULL) {
         PpResumeKind kind;
@@ -218,7 +176,7 @@ pp_campaign_check(const PpCampaign *c, const PpCampaignAsk *ask,
             return FALSE;
         }
         g_autofree char *r = pp_resume_to_string(kind, n);
-        disagree(bad, "resume-updates", r, c->resume_updates);
+        pp_campaign_disagree(bad, "resume-updates", r, c->resume_updates);
     }
     if (ask->shard != NULL) {
         PpShard sh = { 0 };
@@ -226,18 +184,18 @@ pp_campaign_check(const PpCampaign *c, const PpCampaignAsk *ask,
             return FALSE;
         }
         g_autofree char *s = g_strdup_printf("%u/%u", sh.index, sh.count);
-        disagree(bad, "shard", s, c->shard);
+        pp_campaign_disagree(bad, "shard", s, c->shard);
     }
     if (ask->budget_s >= 0) {
         g_autofree char *given = g_strdup_printf("%" G_GINT64_FORMAT " s",
                                                  ask->budget_s);
         g_autofree char *has = c->budget_s > 0
             ? g_strdup_printf("%" G_GINT64_FORMAT " s", c->budget_s) : NULL;
-        disagree(bad, "budget", given, has);
+        pp_campaign_disagree(bad, "budget", given, has);
     }
     if (ask->recording != NULL) {
         g_autofree char *given = g_canonicalize_filename(ask->recording, NULL);
-        disagree(bad, "recording", given, c->recording);
+        pp_campaign_disagree(bad, "recording", given, c->recording);
     }
     /* Another client would judge other states: the version must match. */
     const char *client = ask->ostree != NULL ? ask->ostree : c->client_path;

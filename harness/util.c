@@ -204,3 +204,45 @@ pp_splitmix64(guint64 *state)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
+
+gboolean
+pp_json_get_string(JsonObject *o, const char *name, gboolean nullable,
+                   const char *path, char **out, GError **error)
+{
+    JsonNode *n = o != NULL ? json_object_get_member(o, name) : NULL;
+    if (n != NULL && nullable && JSON_NODE_HOLDS_NULL(n)) {
+        *out = NULL;
+        return TRUE;
+    }
+    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n)
+        || json_node_get_value_type(n) != G_TYPE_STRING) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: '%s' missing or not a string%s", path, name,
+                    nullable ? " or null" : "");
+        return FALSE;
+    }
+    *out = g_strdup(json_node_get_string(n));
+    return TRUE;
+}
+
+void
+pp_json_add_string_or_null(JsonBuilder *b, const char *name,
+                           const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value != NULL) {
+        json_builder_add_string_value(b, value);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+void
+pp_campaign_disagree(GString *out, const char *what, const char *given,
+                     const char *has)
+{
+    if (given != NULL && g_strcmp0(given, has) != 0) {
+        g_string_append_printf(out, "\n  %s: %s given, the campaign has %s",
+                               what, given, has != NULL ? has : "none");
+    }
+}

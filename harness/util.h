@@ -52,6 +52,20 @@ JsonParser *pp_campaign_file_load(const char *path, const char *dir,
                                   gint64 format, JsonObject **out,
                                   GError **error);
 
+/* Members of the small JSON files the harness keeps (campaign.json):
+ * a string member, or NULL for a null one when nullable (errors name the
+ * file); a string or null written. */
+gboolean pp_json_get_string(JsonObject *o, const char *name,
+                            gboolean nullable, const char *path, char **out,
+                            GError **error);
+void pp_json_add_string_or_null(JsonBuilder *b, const char *name,
+                                const char *value);
+
+/* --resume: append "\n  WHAT: GIVEN given, the campaign has HAS" to out
+ * when an option was given (not NULL) and differs from the campaign's. */
+void pp_campaign_disagree(GString *out, const char *what, const char *given,
+                          const char *has);
+
 /* splitmix64: the seeded generator of every draw that must be the same
  * on every machine (GRand's sequence is not promised across versions). */
 guint64 pp_splitmix64(guint64 *state);

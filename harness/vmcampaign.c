@@ -36,17 +36,6 @@ pp_vm_campaign_free(PpVmCampaign *c)
 }
 
 static void
-add_string(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value != NULL) {
-        json_builder_add_string_value(b, value);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
-static void
 add_int(JsonBuilder *b, const char *name, gint64 value)
 {
     json_builder_set_member_name(b, name);
@@ -59,50 +48,30 @@ pp_vm_campaign_write(const char *dir, const PpVmCampaign *c, GError **error)
     const PpVmOptions *o = &c->opts;
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string(b, "tool", "plugpull");
-    add_string(b, "kind", "vm-campaign");
+    pp_json_add_string_or_null(b, "tool", "plugpull");
+    pp_json_add_string_or_null(b, "kind", "vm-campaign");
     add_int(b, "format", VM_CAMPAIGN_FORMAT);
-    add_string(b, "scenario_path", o->scenario_path);
-    add_string(b, "scenario_text", o->scenario_text);
-    add_string(b, "cut", o->cut);
+    pp_json_add_string_or_null(b, "scenario_path", o->scenario_path);
+    pp_json_add_string_or_null(b, "scenario_text", o->scenario_text);
+    pp_json_add_string_or_null(b, "cut", o->cut);
     add_int(b, "iterations", o->iterations);
     add_int(b, "seed", o->seed);
-    add_string(b, "image", o->image_dir);
+    pp_json_add_string_or_null(b, "image", o->image_dir);
     add_int(b, "no_build", o->no_build);
     json_builder_set_member_name(b, "window_s");
     json_builder_add_double_value(b, o->window_s);
     add_int(b, "boot_timeout", o->boot_timeout);
     add_int(b, "hang_timeout", o->hang_timeout);
     add_int(b, "cmd_timeout", o->cmd_timeout);
-    add_string(b, "bios", o->bios);
-    add_string(b, "sabotage", o->sabotage);
-    add_string(b, "from_commit", c->from_commit);
-    add_string(b, "to_commit", c->to_commit);
-    add_string(b, "started", c->started);
+    pp_json_add_string_or_null(b, "bios", o->bios);
+    pp_json_add_string_or_null(b, "sabotage", o->sabotage);
+    pp_json_add_string_or_null(b, "from_commit", c->from_commit);
+    pp_json_add_string_or_null(b, "to_commit", c->to_commit);
+    pp_json_add_string_or_null(b, "started", c->started);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *path = g_build_filename(dir, "campaign.json", NULL);
     return pp_write_json(path, root, error);
-}
-
-/* A string member, or NULL for a null one when nullable. */
-static gboolean
-get_string(JsonObject *o, const char *name, gboolean nullable,
-           const char *path, char **out, GError **error)
-{
-    JsonNode *n = json_object_get_member(o, name);
-    if (n != NULL && nullable && JSON_NODE_HOLDS_NULL(n)) {
-        *out = NULL;
-        return TRUE;
-    }
-    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n)
-        || json_node_get_value_type(n) != G_TYPE_STRING) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: '%s' missing or not a string", path, name);
-        return FALSE;
-    }
-    *out = g_strdup(json_node_get_string(n));
-    return TRUE;
 }
 
 static gboolean
@@ -136,25 +105,25 @@ pp_vm_campaign_load(const char *dir, GError **error)
     PpVmOptions *o = &c->opts;
     double iterations = 0, seed = 0, no_build = 0;
     double boot = 0, hang = 0, cmd = 0;
-    if (!get_string(m, "scenario_path", TRUE, c->path, &o->scenario_path,
+    if (!pp_json_get_string(m, "scenario_path", TRUE, c->path, &o->scenario_path,
                     error)
-        || !get_string(m, "scenario_text", TRUE, c->path, &o->scenario_text,
+        || !pp_json_get_string(m, "scenario_text", TRUE, c->path, &o->scenario_text,
                        error)
-        || !get_string(m, "cut", FALSE, c->path, &o->cut, error)
+        || !pp_json_get_string(m, "cut", FALSE, c->path, &o->cut, error)
         || !get_number(m, "iterations", c->path, &iterations, error)
         || !get_number(m, "seed", c->path, &seed, error)
-        || !get_string(m, "image", FALSE, c->path, &o->image_dir, error)
+        || !pp_json_get_string(m, "image", FALSE, c->path, &o->image_dir, error)
         || !get_number(m, "no_build", c->path, &no_build, error)
         || !get_number(m, "window_s", c->path, &o->window_s, error)
         || !get_number(m, "boot_timeout", c->path, &boot, error)
         || !get_number(m, "hang_timeout", c->path, &hang, error)
         || !get_number(m, "cmd_timeout", c->path, &cmd, error)
-        || !get_string(m, "bios", FALSE, c->path, &o->bios, error)
-        || !get_string(m, "sabotage", TRUE, c->path, &o->sabotage, error)
-        || !get_string(m, "from_commit", FALSE, c->path, &c->from_commit,
+        || !pp_json_get_string(m, "bios", FALSE, c->path, &o->bios, error)
+        || !pp_json_get_string(m, "sabotage", TRUE, c->path, &o->sabotage, error)
+        || !pp_json_get_string(m, "from_commit", FALSE, c->path, &c->from_commit,
                        error)
-        || !get_string(m, "to_commit", FALSE, c->path, &c->to_commit, error)
-        || !get_string(m, "started", FALSE, c->path, &c->started, error)) {
+        || !pp_json_get_string(m, "to_commit", FALSE, c->path, &c->to_commit, error)
+        || !pp_json_get_string(m, "started", FALSE, c->path, &c->started, error)) {
         return NULL;
     }
     /* The seed is written as an integer: read it as one (a double would
@@ -171,16 +140,6 @@ pp_vm_campaign_load(const char *dir, GError **error)
         return NULL;
     }
     return g_steal_pointer(&c);
-}
-
-static void
-disagree_str(GString *bad, const char *what, const char *given,
-             const char *has)
-{
-    if (given != NULL && g_strcmp0(given, has) != 0) {
-        g_string_append_printf(bad, "\n  %s: %s given, the campaign has %s",
-                               what, given, has != NULL ? has : "none");
-    }
 }
 
 static void
@@ -212,10 +171,10 @@ pp_vm_campaign_check(const PpVmCampaign *c, const PpVmOptions *given,
                                    ? o->scenario_path : "built-in default");
         }
     }
-    disagree_str(bad, "cut", given->cut, o->cut);
+    pp_campaign_disagree(bad, "cut", given->cut, o->cut);
     disagree_int(bad, "iterations", given->iterations, o->iterations);
     disagree_int(bad, "seed", given->seed, o->seed);
-    disagree_str(bad, "image", given->image_dir, o->image_dir);
+    pp_campaign_disagree(bad, "image", given->image_dir, o->image_dir);
     disagree_int(bad, "no-build", given->no_build, o->no_build);
     if (given->window_s >= 0 && given->window_s != o->window_s) {
         g_string_append_printf(bad, "\n  window: %g given, the campaign has "
@@ -224,8 +183,8 @@ pp_vm_campaign_check(const PpVmCampaign *c, const PpVmOptions *given,
     disagree_int(bad, "boot-timeout", given->boot_timeout, o->boot_timeout);
     disagree_int(bad, "hang-timeout", given->hang_timeout, o->hang_timeout);
     disagree_int(bad, "cmd-timeout", given->cmd_timeout, o->cmd_timeout);
-    disagree_str(bad, "bios", given->bios, o->bios);
-    disagree_str(bad, "sabotage", given->sabotage, o->sabotage);
+    pp_campaign_disagree(bad, "bios", given->bios, o->bios);
+    pp_campaign_disagree(bad, "sabotage", given->sabotage, o->sabotage);
     if (bad->len > 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "%s pins the campaign, and this run disagrees with it "
@@ -255,7 +214,7 @@ pp_vm_calibration_save(const PpRunEnv *env, GError **error)
     g_autofree char *trace = calibration_trace(env);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string(b, "trace", trace);
+    pp_json_add_string_or_null(b, "trace", trace);
     json_builder_set_member_name(b, "t0");
     json_builder_add_double_value(b, env->timeline.t0);
     json_builder_set_member_name(b, "window_s");
@@ -280,7 +239,7 @@ pp_vm_calibration_load(PpRunEnv *env, GError **error)
     g_autofree char *trace = NULL;
     double t0 = 0, window = 0;
     if (parser == NULL
-        || !get_string(m, "trace", FALSE, path, &trace, error)
+        || !pp_json_get_string(m, "trace", FALSE, path, &trace, error)
         || !get_number(m, "t0", path, &t0, error)
         || !get_number(m, "window_s", path, &window, error)) {
         return FALSE;
