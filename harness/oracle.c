@@ -1459,17 +1459,6 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
 /* ---- reporting ------------------------------------------------------ */
 
 static void
-json_str(JsonBuilder *b, const char *name, const char *v)
-{
-    json_builder_set_member_name(b, name);
-    if (v != NULL) {
-        json_builder_add_string_value(b, v);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
-static void
 json_bool(JsonBuilder *b, const char *name, gboolean v)
 {
     json_builder_set_member_name(b, name);
@@ -1489,29 +1478,29 @@ entry_to_json(JsonBuilder *b, const PpBootEntry *e, gboolean booted)
     json_builder_begin_object(b);
     json_int(b, "index", e->index);
     json_bool(b, "booted", booted);
-    json_str(b, "source", e->source);
-    json_str(b, "title", e->title);
-    json_str(b, "version", e->version);
-    json_str(b, "options", e->options);
-    json_str(b, "linux", e->linux_path);
-    json_str(b, "initrd", e->initrd_path);
-    json_str(b, "devicetree", e->devicetree_path);
+    pp_json_add_string_or_null(b, "source", e->source);
+    pp_json_add_string_or_null(b, "title", e->title);
+    pp_json_add_string_or_null(b, "version", e->version);
+    pp_json_add_string_or_null(b, "options", e->options);
+    pp_json_add_string_or_null(b, "linux", e->linux_path);
+    pp_json_add_string_or_null(b, "initrd", e->initrd_path);
+    pp_json_add_string_or_null(b, "devicetree", e->devicetree_path);
     json_bool(b, "bootable", e->bootable);
-    json_str(b, "boot_error", e->boot_error);
-    json_str(b, "ostree_arg", e->ostree_arg);
-    json_str(b, "deploy_path", e->deploy_path);
-    json_str(b, "osname", e->osname);
-    json_str(b, "commit", e->commit);
+    pp_json_add_string_or_null(b, "boot_error", e->boot_error);
+    pp_json_add_string_or_null(b, "ostree_arg", e->ostree_arg);
+    pp_json_add_string_or_null(b, "deploy_path", e->deploy_path);
+    pp_json_add_string_or_null(b, "osname", e->osname);
+    pp_json_add_string_or_null(b, "commit", e->commit);
     json_int(b, "serial", e->serial);
-    json_str(b, "bootcsum", e->bootcsum);
-    json_str(b, "bootcsum_actual", e->bootcsum_actual);
+    pp_json_add_string_or_null(b, "bootcsum", e->bootcsum);
+    pp_json_add_string_or_null(b, "bootcsum_actual", e->bootcsum_actual);
     json_builder_set_member_name(b, "tree");
     json_builder_begin_object(b);
     json_bool(b, "checked", e->tree_checked);
     json_bool(b, "known", e->tree_known);
-    json_str(b, "version", e->tree_version);
+    pp_json_add_string_or_null(b, "version", e->tree_version);
     json_bool(b, "complete", e->tree_complete);
-    json_str(b, "error", e->tree_error);
+    pp_json_add_string_or_null(b, "error", e->tree_error);
     json_int(b, "paths_compared", e->n_paths);
     json_int(b, "bytes_hashed", (gint64)e->bytes_hashed);
     json_int(b, "n_diffs", e->n_diffs);
@@ -1520,9 +1509,9 @@ entry_to_json(JsonBuilder *b, const PpBootEntry *e, gboolean booted)
     for (guint i = 0; i < e->diffs->len; i++) {
         const PpTreeDiff *d = e->diffs->pdata[i];
         json_builder_begin_object(b);
-        json_str(b, "path", d->path);
-        json_str(b, "kind", d->kind);
-        json_str(b, "detail", d->detail);
+        pp_json_add_string_or_null(b, "path", d->path);
+        pp_json_add_string_or_null(b, "kind", d->kind);
+        pp_json_add_string_or_null(b, "detail", d->detail);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -1535,11 +1524,11 @@ pp_judgement_to_json(const PpJudgement *j)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_str(b, "outcome", pp_outcome_to_string(j->outcome));
-    json_str(b, "reason", j->reason);
-    json_str(b, "backend", j->backend);
+    pp_json_add_string_or_null(b, "outcome", pp_outcome_to_string(j->outcome));
+    pp_json_add_string_or_null(b, "reason", j->reason);
+    pp_json_add_string_or_null(b, "backend", j->backend);
     json_int(b, "bootversion", j->bootversion);
-    json_str(b, "loader_error", j->loader_error);
+    pp_json_add_string_or_null(b, "loader_error", j->loader_error);
     json_int(b, "booted", j->booted);
     json_bool(b, "fell_back", j->fell_back);
     json_builder_set_member_name(b, "entries");
@@ -1557,8 +1546,8 @@ pp_judgement_to_json(const PpJudgement *j)
     for (guint i = 0; i < j->repo.refs->len; i++) {
         const PpRefInfo *r = j->repo.refs->pdata[i];
         json_builder_begin_object(b);
-        json_str(b, "name", r->name);
-        json_str(b, "commit", r->commit);
+        pp_json_add_string_or_null(b, "name", r->name);
+        pp_json_add_string_or_null(b, "commit", r->commit);
         json_bool(b, "partial", r->partial);
         json_builder_end_object(b);
     }

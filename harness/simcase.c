@@ -471,17 +471,6 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     return g_steal_pointer(&c);
 }
 
-static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *v)
-{
-    json_builder_set_member_name(b, name);
-    if (v != NULL) {
-        json_builder_add_string_value(b, v);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
 /* A repeated-cuts case: the schedule and every cut made. */
 static void
 add_cuts(JsonBuilder *b, const PpCase *c)
@@ -519,8 +508,8 @@ add_cuts(JsonBuilder *b, const PpCase *c)
         json_builder_add_int_value(b, cut->records);
         json_builder_set_member_name(b, "call");
         json_builder_add_string_value(b, cut->call);
-        add_string_or_null(b, "syscall", cut->syscall);
-        add_string_or_null(b, "path", cut->path);
+        pp_json_add_string_or_null(b, "syscall", cut->syscall);
+        pp_json_add_string_or_null(b, "path", cut->path);
         json_builder_set_member_name(b, "phase");
         json_builder_add_string_value(b, pp_phase_name(cut->phase));
         json_builder_set_member_name(b, "outcome");
@@ -552,7 +541,7 @@ add_cuts(JsonBuilder *b, const PpCase *c)
             json_builder_add_int_value(b, cut->resume_refetched);
             json_builder_set_member_name(b, "objects_durable_before");
             json_builder_add_int_value(b, cut->durable_objects);
-            add_string_or_null(b, "error", cut->resume_error);
+            pp_json_add_string_or_null(b, "error", cut->resume_error);
         }
         json_builder_end_object(b);
         json_builder_end_object(b);

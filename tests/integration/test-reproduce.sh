@@ -38,8 +38,11 @@ rm -rf "$PP_TMP/keep"
 pp_log "field dump: $src_id of the fsync-disabled campaign ($(jq -r .reason "$src"))"
 
 # --- reproduce the directory ---------------------------------------------
+# Barrier points: the dump's crash point (a rename or unlink of the pull)
+# is a barrier of every recording; a sample of all points depends on the
+# recording's length, which varies by a call or two between runs.
 t0=$(date +%s)
-"$PP_BIN" reproduce "$PP_TMP/dump" --points sample:30 --seed 0 --budget 90s \
+"$PP_BIN" reproduce "$PP_TMP/dump" --points barriers --seed 0 --budget 90s \
     --stop-on-match --out "$PP_TMP/r1" >"$PP_TMP/r1.log" 2>&1
 rc=$?
 t1=$(date +%s)
@@ -156,5 +159,11 @@ tail -3 "$PP_TMP/r-int.log"
 [ "$rc" -eq 130 ] || pp_fail "interrupted reproduce: exit $rc, want 130"
 jq -e '.interrupted and (.search.campaigns | length) == 1
        and .search.campaigns[0].status == "interrupted"' \
-    "$PP_TMP/r-int/reproduce.json" >/dev/null || pp_fail "interrupted: reproduce.json"
+    "$PP_TMP/r-int/reproduce.json" >/dev/null || {
+    # What the campaign itself said: its status and log say why.
+    cat "$PP_TMP/r-int.log"
+    jq -c '.search.campaigns' "$PP_TMP/r-int/reproduce.json"
+    tail -20 "$PP_TMP"/r-int/search/*.log
+    pp_fail "interrupted: reproduce.json"
+}
 pp_log "SIGINT: exit 130, the interrupted campaign recorded"
