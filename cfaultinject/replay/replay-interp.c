@@ -25,10 +25,24 @@
 
 #define UMASK_GUESS 022u        /* the run's umask is not in the trace */
 
-typedef struct {
+typedef struct FdBinding FdBinding;
+struct FdBinding {
     guint32 inode;              /* 0 = outside orig_root or unknown */
     guint32 oflags;
-} FdBinding;
+    guint64 dev, ino;           /* the file's identity when bound; 0 unknown */
+    FdBinding *prev;            /* the binding this number had before, while
+                                   its close may still follow (fd_inode) */
+};
+
+static void
+fd_binding_free(gpointer p)
+{
+    FdBinding *b = p;
+    if (b != NULL) {
+        fd_binding_free(b->prev);
+        g_free(b);
+    }
+}
 
 typedef struct {
     CfiReplay *r;
@@ -184,26 +198,14 @@ bind_devino(Interp *it, guint64 dev, guint64 ino, guint32 id)
                          GUINT_TO_POINTER(id));
 }
 
-/* In the devino map: a (dev, ino) last seen on a file outside the root. */
-#define DEVINO_OUTSIDE G_MAXUINT32
-
-/* The inode recorded for (dev, ino): 0 when unknown, DEVINO_OUTSIDE. */
 static guint32
-lookup_devino_raw(Interp *it, guint64 dev, guint64 ino)
+lookup_devino(Interp *it, guint64 dev, guint64 ino)
 {
     if (dev == 0 && ino == 0)
         return 0;
     g_autofree char *key = g_strdup_printf("%" G_GUINT64_FORMAT ":%"
                                            G_GUINT64_FORMAT, dev, ino);
     return GPOINTER_TO_UINT(g_hash_table_lookup(it->devino, key));
-}
-
-/* The inode of ours behind (dev, ino), 0 when none or outside. */
-static guint32
-lookup_devino(Interp *it, guint64 dev, guint64 ino)
-{
-    guint32 id = lookup_devino_raw(it, dev, ino);
-    return id == DEVINO_OUTSIDE ? 0 : id;
 }
 
 static gint64 *
@@ -214,13 +216,36 @@ fd_key(guint32 pid, gint32 fd)
     return k;
 }
 
+/*
+ * Bind fd to inode id, with the identity of the current record (the file
+ * an OPEN made, or the one a call's path named).  opened: a new open of
+ * the number, whose previous holder is kept (see fd_inode); else a
+ * correction of a stale binding, which replaces it.
+ */
 static void
-bind_fd(Interp *it, gint32 fd, guint32 id, guint32 oflags)
+bind_fd(Interp *it, gint32 fd, guint32 id, guint32 oflags, gboolean opened)
 {
-    FdBinding *b = g_new(FdBinding, 1);
+    FdBinding *b = g_new0(FdBinding, 1);
     b->inode = id;
     b->oflags = oflags;
-    g_hash_table_replace(it->fds, fd_key(it->cur->rec->pid, fd), b);
+    b->dev = it->cur->rec->dev;
+    b->ino = it->cur->rec->ino;
+    gint64 *k = fd_key(it->cur->rec->pid, fd);
+    gpointer key = NULL, old = NULL;
+    if (opened && g_hash_table_steal_extended(it->fds, k, &key, &old)) {
+        g_free(key);
+        FdBinding *o = old;
+        fd_binding_free(o->prev);   /* only the latest holder can race */
+        o->prev = NULL;
+        b->prev = o;
+    }
+    g_hash_table_replace(it->fds, k, b);
+}
+
+static gboolean
+same_file(const FdBinding *b, guint64 dev, guint64 ino)
+{
+    return b != NULL && ino != 0 && b->ino == ino && b->dev == dev;
 }
 
 static FdBinding *
@@ -231,26 +256,25 @@ lookup_fd(Interp *it, gint32 fd)
 }
 
 /*
- * The inode a call on fd acted on: its binding, unless the (dev, ino) the
- * shim read at the call names another inode we know.  That happens when
- * threads race on a descriptor number: thread A enters close(5) after
- * thread B entered the open that the kernel then gives fd 5, so in seq
- * order B's open comes first, and A's last calls on its own fd 5 (and its
- * close) fall after B's binding.  Sequence numbers are taken on entry, so
- * only the identity says which file such a call touched.
+ * The inode a call on fd acted on.  Threads race on descriptor numbers:
+ * thread A enters close(5) after thread B entered the open that the
+ * kernel then gives fd 5, so in seq order (taken on entry) B's open comes
+ * first, and A's last calls on its own fd 5, and its close, come after
+ * B's binding.  The (dev, ino) the shim read at each call tells them
+ * apart: a call whose identity is that of the number's previous holder,
+ * not its latest, was A's.  Only the previous holder of the same number
+ * is considered: identities alone are not a key across time (an inode
+ * freed by one close is reused by the next open, whose identity is read
+ * when the open returns but ordered when it entered).
  */
 static guint32
 fd_inode(Interp *it, gint32 fd, guint64 dev, guint64 ino)
 {
     FdBinding *b = lookup_fd(it, fd);
-    guint32 raw = lookup_devino_raw(it, dev, ino);
-    guint32 by_ident = raw == DEVINO_OUTSIDE ? 0 : raw;
     if (b == NULL)
-        return by_ident;
-    if (raw == DEVINO_OUTSIDE)
-        return 0;               /* a file outside the root: not ours */
-    if (by_ident != 0 && by_ident != b->inode)
-        return by_ident;
+        return lookup_devino(it, dev, ino);
+    if (!same_file(b, dev, ino) && same_file(b->prev, dev, ino))
+        return b->prev->inode;
     return b->inode;
 }
 
@@ -272,7 +296,7 @@ resolve_fd(Interp *it, gint32 fd, guint64 dev, guint64 ino, gboolean use_path)
         const char *rel = relpath(it, r->path);
         guint32 pid_id = rel != NULL ? resolve(it, rel) : 0;
         if (pid_id != 0) {
-            bind_fd(it, fd, pid_id, 0);
+            bind_fd(it, fd, pid_id, 0, FALSE);
             bind_devino(it, dev, ino, pid_id);
             return pid_id;
         }
@@ -280,8 +304,7 @@ resolve_fd(Interp *it, gint32 fd, guint64 dev, guint64 ino, gboolean use_path)
             return 0;
     }
     guint32 id = fd_inode(it, fd, dev, ino);
-    if (id != 0 || lookup_fd(it, fd) != NULL
-        || lookup_devino_raw(it, dev, ino) == DEVINO_OUTSIDE)
+    if (id != 0 || lookup_fd(it, fd) != NULL)
         return id;
     warn(it, "fd %d of pid %u was never seen opened: ignored", fd,
          r->rec->pid);
@@ -389,18 +412,13 @@ do_open(Interp *it)
     const char *rel = relpath(it, it->cur->path);
 
     if (rel == NULL) {
-        /* Remember the identity as outside: a call that raced onto a
-           number bound to one of our files is then not applied to it,
-           and an inode of ours the filesystem freed and reused for this
-           file no longer attracts its writes (fd_inode). */
-        bind_devino(it, rec->dev, rec->ino, DEVINO_OUTSIDE);
-        bind_fd(it, fd, 0, rec->arg);
+        bind_fd(it, fd, 0, rec->arg, TRUE);
         return;
     }
     if (rec->flags & CFI_RF_TMPFILE) {
         guint32 id = new_inode(it, CFI_INODE_FILE, rec->arg2);
         bind_devino(it, rec->dev, rec->ino, id);
-        bind_fd(it, fd, id, rec->arg);
+        bind_fd(it, fd, id, rec->arg, TRUE);
         return;
     }
     guint32 id = resolve(it, rel);
@@ -424,7 +442,7 @@ do_open(Interp *it)
     }
     if (id != 0)
         bind_devino(it, rec->dev, rec->ino, id);
-    bind_fd(it, fd, id, rec->arg);
+    bind_fd(it, fd, id, rec->arg, TRUE);
 }
 
 static void
@@ -641,12 +659,13 @@ interpret_record(Interp *it)
         do_open(it);
         break;
     case CFI_OP_CLOSE: {
-        /* A close that raced with the open that reused its number closes
-           the older file: the newer binding stays (see fd_inode). */
+        /* The previous holder's close, raced past the number's new open
+           (see fd_inode), ends that holder only. */
         FdBinding *b = rec->fd >= 0 ? lookup_fd(it, rec->fd) : NULL;
-        guint32 raw = lookup_devino_raw(it, rec->dev, rec->ino);
-        guint32 owner = raw == DEVINO_OUTSIDE ? 0 : raw;
-        if (b != NULL && (raw == 0 || owner == b->inode)) {
+        if (b != NULL && !same_file(b, rec->dev, rec->ino)
+            && same_file(b->prev, rec->dev, rec->ino)) {
+            g_clear_pointer(&b->prev, fd_binding_free);
+        } else if (b != NULL) {
             gint64 k = ((gint64)rec->pid << 32) | (guint32)rec->fd;
             g_hash_table_remove(it->fds, &k);
         }
@@ -728,7 +747,7 @@ cfi_replay_interpret(CfiReplay *r, GError **error)
     Interp it = {
         .r = r,
         .fds = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                     g_free),
+                                     fd_binding_free),
         .devino = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         NULL),
         .pend_inode = g_ptr_array_new_with_free_func(free_array),

@@ -988,6 +988,50 @@ test_fd_race_from_outside_identity_wins_fail(void **state)
         assert_string_not_equal(got, "BBBB");
 }
 
+/*
+ * An inode number freed and reused across a race (met in CI): a download
+ * file X outside the root holds fd 19 and inode 7; X is closed, its inode
+ * freed, and object Y gets inode 7 from an open (fd 20) that entered
+ * before X's last write and close.  X's write carries identity 7 too, but
+ * it was made on fd 19, whose holder is X: it must not land in Y.
+ */
+static guint
+build_ino_reuse(Fx *fx, gboolean x_open_recorded)
+{
+    cfi_tb_set_ident(fx->tb, 1, 7);
+    if (x_open_recorded)
+        cfi_tb_open_tmpfile(fx->tb, "/elsewhere", 19, 0600);   /* X */
+    cfi_tb_open_tmpfile(fx->tb, ORIG, 20, 0644);               /* Y */
+    cfi_tb_write(fx->tb, 19, 0, "download junk", 13);           /* X */
+    cfi_tb_close(fx->tb, 19);
+    cfi_tb_write(fx->tb, 20, 0, "object", 6);                  /* Y */
+    cfi_tb_link_tmpfile(fx->tb, 20, ORIG "/obj");
+    cfi_tb_close(fx->tb, 20);
+    cfi_tb_set_ident(fx->tb, 0, 0);
+    cfi_tb_sync(fx->tb);
+    return load(fx);
+}
+
+static void
+test_ino_reuse_number_wins(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_ino_reuse(fx, TRUE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(t, "obj", "object");
+}
+
+static void
+test_ino_reuse_number_wins_fail(void **state)
+{
+    /* Without X's open, fd 19 is bound to nothing and the identity is
+       all there is: the junk lands in Y ("object" written over it). */
+    Fx *fx = *state;
+    guint n = build_ino_reuse(fx, FALSE);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    assert_file(t, "obj", "objectad junk");
+}
+
 int
 main(void)
 {
@@ -1017,6 +1061,7 @@ main(void)
         T(test_fd_race_identity_wins),
         T(test_fd_race_outside_identity_wins),
         T(test_fd_race_from_outside_identity_wins),
+        T(test_ino_reuse_number_wins),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
