@@ -19,7 +19,10 @@ Q := @
 endif
 
 WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
-BASEFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE
+# Each object's header dependencies come from the compiler (-MMD -MP: a
+# .d file beside the object, read back below), not from a list by hand.
+DEPFLAGS  := -MMD -MP
+BASEFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE $(DEPFLAGS)
 SHIMFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Icfaultinject -I$(GEN) \
              -fno-strict-aliasing -ftls-model=initial-exec
 PKGCFLAGS  = $(shell pkg-config --cflags $(PKGS))
@@ -43,7 +46,8 @@ REPLAY_OBJS := $(patsubst cfaultinject/replay/%.c,$(BUILD)/replay/%.o,$(REPLAY_S
                $(BUILD)/replay/crc32c.o $(BUILD)/replay/cfi-calls.o
 
 # --- harness --------------------------------------------------------------
-HARNESS_SRCS := $(wildcard harness/*.c)
+# harness/main.c, then one folder a role (harness/*/): see README, Layout.
+HARNESS_SRCS := harness/main.c $(wildcard harness/*/*.c)
 HARNESS_OBJS := $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 # Everything but main(): the unit tests link it too.
 HARNESS_LIB_OBJS := $(filter-out $(BUILD)/harness/main.o,$(HARNESS_OBJS))
@@ -65,12 +69,12 @@ $(GEN_OUT): $(SPEC) $(GENERATOR)
 	@echo "  GEN      $(GEN)/ (from $(SPEC))"
 	$(Q)$(PYTHON) $(GENERATOR) $(SPEC) $(GEN)
 
-$(BUILD)/shim/%.o: cfaultinject/%.c $(GEN_OUT) cfaultinject/*.h
+$(BUILD)/shim/%.o: cfaultinject/%.c $(GEN_OUT)
 	@mkdir -p $(@D)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(SHIMFLAGS) -c $< -o $@
 
-$(BUILD)/shim/%.o: $(GEN)/%.c $(GEN_OUT) cfaultinject/*.h
+$(BUILD)/shim/%.o: $(GEN)/%.c $(GEN_OUT)
 	@mkdir -p $(@D)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(SHIMFLAGS) -c $< -o $@
@@ -80,12 +84,12 @@ $(BUILD)/libcfaultinject.so: $(SHIM_OBJS) $(GEN)/shim.map
 	$(Q)$(CC) -shared -o $@ $(SHIM_OBJS) -Wl,--version-script=$(GEN)/shim.map \
 	    -Wl,-z,now -ldl -lpthread
 
-$(BUILD)/replay/%.o: cfaultinject/replay/%.c $(GEN_OUT) cfaultinject/*.h cfaultinject/replay/*.h
+$(BUILD)/replay/%.o: cfaultinject/replay/%.c $(GEN_OUT)
 	@mkdir -p $(@D)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(HOSTFLAGS) -c $< -o $@
 
-$(BUILD)/replay/crc32c.o: cfaultinject/crc32c.c cfaultinject/crc32c.h
+$(BUILD)/replay/crc32c.o: cfaultinject/crc32c.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(HOSTFLAGS) -c $< -o $@
 
@@ -97,7 +101,7 @@ $(BUILD)/libcfireplay.a: $(REPLAY_OBJS)
 	@echo "  AR       $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/harness/%.o: harness/%.c $(GEN_OUT) harness/*.h cfaultinject/*.h cfaultinject/replay/*.h
+$(BUILD)/harness/%.o: harness/%.c $(GEN_OUT)
 	@mkdir -p $(@D)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(HOSTFLAGS) -c $< -o $@
@@ -110,7 +114,7 @@ $(BUILD)/plugpull: $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libc
 	@echo "  LD       $@"
 	$(Q)$(CC) -o $@ $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS)
 
-$(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(wildcard tests/unit/*.h)
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a
 	@mkdir -p $(@D)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(HOSTFLAGS) $(shell pkg-config --cflags cmocka) -Itests/unit -o $@ $< \
@@ -160,6 +164,9 @@ scenario-doc: $(BUILD)/plugpull
 
 clean:
 	rm -rf $(BUILD)
+
+# The header dependencies the compiler wrote (-MMD -MP).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Fuzz targets and the ASan/UBSan build of the unit tests (tests/fuzz/).
 include tests/fuzz/fuzz.mk

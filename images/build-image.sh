@@ -91,7 +91,7 @@ out=$(cd "$out" && pwd)
 cache=$(cd "$cache" && pwd)
 
 OSNAME=plugpull
-FIXTURE_KVER=6.1.0-plugpull        # harness/fixture.h PP_FIXTURE_KVER
+FIXTURE_KVER=6.1.0-plugpull        # harness/server/fixture.h PP_FIXTURE_KVER
 REF=plugpull/device
 KARGS="--karg=root=/dev/vda1 --karg=rw"
 # The guest reaches the host's 127.0.0.1 through QEMU user networking at

@@ -1,6 +1,6 @@
 """campaign: read the result directory of `plugpull sim` or `plugpull run`.
 
-The contract is harness/simout.h (and, for the VM tier, harness/vmout.h):
+The contract is harness/sim/sim-out.h (and, for the VM tier, harness/vm/vm-out.h):
 DIR/summary.json, DIR/points.json (every judged crash point, or every
 power-cut cycle) and DIR/cases/<id>.json (every failing case and a sample
 of passing ones; every cycle for the VM tier).  A directory that lacks one

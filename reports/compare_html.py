@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """compare_html.py COMPARE.json --out FILE: the page of `plugpull compare`.
 
-harness/cmd-compare.c pairs the crash points of two campaigns and writes
+harness/cli/cmd-compare.c pairs the crash points of two campaigns and writes
 COMPARE.json; this renders it: the verdict, the two runs side by side,
 the outcome of both against the crash point with the changes marked, the
 newly failing points with B's evidence and replay commands, the newly

@@ -1,12 +1,12 @@
 """evidence: one judged crash state, or one power-cut cycle, as HTML.
 
 render_case: what the oracle wrote into a simulation case file
-(harness/oracle.c, pp_judgement_to_json): which boot entry the bootloader
+(harness/oracle/oracle.c, pp_judgement_to_json): which boot entry the bootloader
 would take, or why none boots; each entry's tree against the known commits
 with the files that differ; the repo's refs and problems; the resumed
 update; and the command that replays the case.
 
-render_vm_case: what a VM cycle's case file says (harness/vmout.c): where
+render_vm_case: what a VM cycle's case file says (harness/vm/vm-out.c): where
 the power was cut, what each boot did, the end of the serial console of
 every boot that failed, the evidence the harness gathered in the guest,
 the kept disk image and the command that replays the cycle.

@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 
-# The oracle's verdicts, in the order of harness/simout.c's summary.
+# The oracle's verdicts, in the order of harness/sim/sim-out.c's summary.
 OUTCOMES = ("pass", "brick", "hang", "wrong-tree", "repo-corrupt",
             "no-rollback", "stuck", "redownload")
 OUTCOME_COLOURS = {
@@ -36,7 +36,7 @@ OUTCOME_MEANINGS = {
     "redownload": "the resumed update fetched again what was already durable",
 }
 
-# The phases of an update (harness/phases.h), in trace order.
+# The phases of an update (harness/common/phases.h), in trace order.
 PHASES = ("pull", "deploy", "bootloader", "cleanup")
 PHASE_COLOURS = {
     "pull": "#e3f2fd",

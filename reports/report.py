@@ -2,7 +2,7 @@
 """report.py DIR [--out FILE]: the HTML report of one `plugpull sim` or
 `plugpull run` (VM tier) campaign.
 
-Run by `plugpull report DIR` (harness/cmd-report.c).  Writes DIR/report.html
+Run by `plugpull report DIR` (harness/cli/cmd-report.c).  Writes DIR/report.html
 (or FILE) atomically: one self-contained page with the verdict, the outcome
 counts, the outcome and the resume cost against where the power was cut
 (inline SVG), a table per phase, and every failing case with its evidence

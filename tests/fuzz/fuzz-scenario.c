@@ -1,6 +1,6 @@
 /*
  * fuzz-scenario.c: libFuzzer target for the scenario parser
- * (harness/scenario.c, pp_scenario_load_data).
+ * (harness/common/scenario.c, pp_scenario_load_data).
  *
  * The input, NUL-terminated, is a scenario file.  It must parse or give an
  * error with a message, never crash.  The same bytes are also fed to the
@@ -13,7 +13,7 @@
 
 #include <glib.h>
 
-#include "scenario.h"
+#include "common/scenario.h"
 
 static void
 quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,

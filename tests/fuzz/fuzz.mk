@@ -52,7 +52,7 @@ FUZZ_CFLAGS    := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 FUZZ_SRCS_trace    := $(FUZZ_DIR)/fuzz-trace.c cfaultinject/replay/trace-reader.c \
                       cfaultinject/replay/trace-print.c cfaultinject/crc32c.c \
                       $(FUZZ_GEN)/cfi-calls.c
-FUZZ_SRCS_scenario := $(FUZZ_DIR)/fuzz-scenario.c harness/scenario.c \
+FUZZ_SRCS_scenario := $(FUZZ_DIR)/fuzz-scenario.c harness/common/scenario.c \
                       cfaultinject/replay/crashstate-name.c
 FUZZ_SRCS_config   := $(FUZZ_DIR)/fuzz-config.c cfaultinject/config.c \
                       $(FUZZ_GEN)/cfi-calls.c
@@ -64,7 +64,7 @@ FUZZ_MAXLEN_scenario := 8192
 FUZZ_MAXLEN_config   := 8192
 
 FUZZ_BINS := $(foreach t,$(FUZZ_TARGETS),$(FUZZ_OUT)/fuzz-$(t))
-FUZZ_HDRS := $(wildcard cfaultinject/*.h cfaultinject/replay/*.h harness/*.h \
+FUZZ_HDRS := $(wildcard cfaultinject/*.h cfaultinject/replay/*.h harness/*.h harness/*/*.h \
                         $(FUZZ_GEN)/cfi-calls.h)
 
 .PHONY: fuzz-build fuzz-short fuzz-regress fuzz-check-gen asan-unit \
@@ -148,7 +148,7 @@ ASAN_CFLAGS   := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                  $(FUZZ_INC) $(shell pkg-config --cflags $(ASAN_PKGS) cmocka)
 ASAN_LIBS     := $(shell pkg-config --libs $(ASAN_PKGS) cmocka) -lpthread
 ASAN_LIB_SRCS := $(wildcard cfaultinject/replay/*.c) cfaultinject/crc32c.c \
-                 $(filter-out harness/main.c,$(wildcard harness/*.c))
+                 $(wildcard harness/*/*.c)
 ASAN_LIB_OBJS := $(patsubst %.c,$(ASAN_OUT)/obj/%.o,$(ASAN_LIB_SRCS)) \
                  $(ASAN_OUT)/obj/gen/cfi-calls.o
 # ASAN_UNIT_DIR/ASAN_TEST_OUT let test-sanitizers.sh build planted-bug

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Before any case is judged, sim checks that the fresh trace replays
 # (process-kill at its end: every call applied) to the directory its run
-# left (harness/simfidelity.c).  A recording that does not is a harness
+# left (harness/sim/sim-fidelity.c).  A recording that does not is a harness
 # fault: it is said, with the path, and the update is recorded again, up
 # to 3 times; then sim gives up with exit 3.  The real thing is rare (it
 # caught threads racing on a descriptor number), so the test spoils

@@ -23,9 +23,9 @@
 
 #include <glib/gstdio.h>
 
-#include "sim.h"
-#include "simcampaign.h"
-#include "util.h"
+#include "sim/sim.h"
+#include "sim/sim-campaign.h"
+#include "common/util.h"
 
 static char *
 tmpdir(void)

@@ -20,9 +20,9 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include "diskimage.h"
-#include "e2extract.h"
-#include "stat-overlay.h"
+#include "postmortem/diskimage.h"
+#include "postmortem/e2extract.h"
+#include "oracle/stat-overlay.h"
 
 #define MIB (1024u * 1024u)
 

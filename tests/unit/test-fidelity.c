@@ -1,6 +1,6 @@
 /*
  * test-fidelity: the check that a fresh trace replays to the state its
- * run left (harness/simfidelity.c), before any case is judged.
+ * run left (harness/sim/sim-fidelity.c), before any case is judged.
  *
  * - a run whose directory is exactly what its trace says passes;
  * - twins, each must be named with its path: a file whose bytes differ
@@ -11,9 +11,9 @@
 #include <fcntl.h>
 
 #include "cfi-test-util.h"
-#include "simfidelity.h"
+#include "sim/sim-fidelity.h"
 #include "trace-builder.h"
-#include "util.h"
+#include "common/util.h"
 
 typedef struct {
     char *dir;

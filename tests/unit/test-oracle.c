@@ -15,8 +15,8 @@
 
 #include "cfi-test-util.h"
 
-#include "fixture.h"
-#include "oracle.h"
+#include "server/fixture.h"
+#include "oracle/oracle.h"
 
 typedef struct {
     char *dir;

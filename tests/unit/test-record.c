@@ -15,7 +15,7 @@
 
 #include <glib/gstdio.h>
 
-#include "record.h"
+#include "sim/record.h"
 #include "shimtest.h"
 #include "trace-builder.h"
 

@@ -1,6 +1,6 @@
 /*
  * test-schedule: the schedule of a repeated-cuts case and the search that
- * shrinks it (harness/schedule.c, harness/shrink.c).
+ * shrinks it (harness/common/schedule.c, harness/common/shrink.c).
  *
  * - a schedule written into a case id reads back exactly, the model's own
  *   '-' included; twin: malformed ids are refused, naming the id and the
@@ -22,8 +22,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "schedule.h"
-#include "shrink.h"
+#include "common/schedule.h"
+#include "common/shrink.h"
 
 static void
 round_trip(CfiModel model, const guint *cuts, guint n, guint64 seed,

@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "shimtest.h"
-#include "simout.h"
-#include "simpoints.h"
-#include "util.h"
+#include "sim/sim-out.h"
+#include "sim/sim-points.h"
+#include "common/util.h"
 
 static void
 test_shards_partition_points(void **state)

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "cfi-calls.h"
-#include "client.h"
+#include "common/client.h"
 #include "shimtest.h"
 #include "trace-builder.h"
 

@@ -20,7 +20,7 @@
 
 #include <string.h>
 
-#include "signature.h"
+#include "oracle/signature.h"
 
 /*
  * A judgement as pp_judgement_to_json() writes it: one uboot entry that

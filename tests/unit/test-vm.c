@@ -11,7 +11,7 @@
 
 #include "cfi-test-util.h"
 
-#include "vm.h"
+#include "vm/vm-qemu.h"
 
 /* The fake.  Acts:
  *   key   countdown, waits for a key; then "=> ", reads a line, echoes it,

@@ -21,10 +21,10 @@
 #include <glib/gstdio.h>
 
 #include "shimtest.h"
-#include "sim.h"
+#include "sim/sim.h"
 #include "trace-builder.h"
-#include "vmcampaign.h"
-#include "vmout.h"
+#include "vm/vm-campaign.h"
+#include "vm/vm-out.h"
 
 static PpVmCampaign *
 example(void)

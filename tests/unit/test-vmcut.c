@@ -1,6 +1,6 @@
 /*
  * test-vmcut.c: the VM tier's cut specifications, the calibration
- * timeline and the choice of a phase's call (harness/vmcut.c).
+ * timeline and the choice of a phase's call (harness/vm/vm-cut.c).
  *
  * The timeline is built from a small trace written with the trace
  * builder, with paths as a booted device's ostree writes them: the
@@ -17,7 +17,7 @@
 
 #include "shimtest.h"
 #include "trace-builder.h"
-#include "vmcut.h"
+#include "vm/vm-cut.h"
 
 /* ---- cut specifications ------------------------------------------------ */
 

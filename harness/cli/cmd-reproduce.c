@@ -1,0 +1,674 @@
+/*
+ * cmd-reproduce.c: plugpull reproduce IMAGE|DIR: from a bricked device's
+ * dump to a crash schedule that bricks the simulated device the same way.
+ *
+ * The dump is judged as `plugpull inspect` judges it (inspect.h), with the
+ * options every simulated crash state is judged with (the device boots
+ * its default entry or nothing), and its diagnosis signature formed
+ * (signature.h).  Then simulation campaigns run, cheap and likely first
+ * (reprosearch.h), each a `plugpull sim` into OUT/search/NN/, until the
+ * budget is spent or the space exhausted; every case whose signature
+ * equals the dump's is a match, printed with its crash point and the
+ * command that replays it; the closest others are near matches.
+ * OUT/reproduce.json (written atomically after every campaign) holds the
+ * dump's signature, the space covered and the matches.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "crashstate.h"
+#include "postmortem/inspect.h"
+#include "plugpull.h"
+#include "postmortem/reprosearch.h"
+#include "common/scenario.h"
+#include "oracle/signature.h"
+#include "sim/sim-out.h"
+#include "common/util.h"
+
+#define PP_EXIT_INTERRUPTED 130
+#define DEFAULT_BUDGET "10m"
+/* Below this, a campaign would end in its own setup: not worth starting. */
+#define MIN_CAMPAIGN_S 5
+
+static const char *const default_models[] = {
+    "ordered", "process-kill", "reorder", "torn", "strict", NULL,
+};
+static const char *const default_points[] = { "barriers", "all", NULL };
+
+/* What one campaign of the search gave. */
+typedef struct {
+    const PpSearchStep *step;
+    char *dir;
+    char *log;
+    int exit_status;
+    const char *status;        /* done budget interrupted error */
+    char *error;               /* the last line of its log, on error */
+    gint64 cases;
+    gint64 points_chosen;
+    gint64 failed;
+    guint matches;
+    double seconds;
+} Campaign;
+
+static void
+campaign_free(Campaign *c)
+{
+    g_free(c->dir);
+    g_free(c->log);
+    g_free(c->error);
+    g_free(c);
+}
+
+typedef struct {
+    const char *target;
+    const char *out;
+    PpInspection *ins;
+    JsonNode *judgement;
+    JsonNode *sig;
+    guint64 seed;
+    gint64 budget_s;
+    gboolean budget_hit;
+    int interrupted;
+    char *started;
+    gint64 t0;
+    GPtrArray *space;          /* PpSearchStep * */
+    GPtrArray *skipped;        /* char * */
+    GPtrArray *campaigns;      /* Campaign * */
+    GPtrArray *matches;        /* PpSearchHit * */
+    GPtrArray *near;           /* PpSearchHit *, best first */
+    guint n_near;
+} Repro;
+
+static int
+cmp_paths(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The scenario files shipped: scenarios/ *.conf, sorted. */
+static char **
+shipped_scenarios(GError **error)
+{
+    g_autofree char *dir = pp_data_dir("PLUGPULL_SCENARIOS", "scenarios", error);
+    if (dir == NULL) {
+        return NULL;
+    }
+    g_autoptr(GDir) d = g_dir_open(dir, 0, error);
+    if (d == NULL) {
+        g_prefix_error(error, "the shipped scenarios: ");
+        return NULL;
+    }
+    g_autoptr(GPtrArray) v = g_ptr_array_new();
+    const char *n;
+    while ((n = g_dir_read_name(d)) != NULL) {
+        if (g_str_has_suffix(n, ".conf")) {
+            g_ptr_array_add(v, g_canonicalize_filename(n, dir));
+        }
+    }
+    g_ptr_array_sort(v, cmp_paths);
+    g_ptr_array_add(v, NULL);
+    char **out = (char **)g_ptr_array_free(g_steal_pointer(&v), FALSE);
+    return out;
+}
+
+static JsonNode *
+step_to_json(const PpSearchStep *s)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "index");
+    json_builder_add_int_value(b, s->index);
+    json_builder_set_member_name(b, "scenario");
+    json_builder_add_string_value(b, s->scenario);
+    json_builder_set_member_name(b, "scenario_name");
+    json_builder_add_string_value(b, s->scenario_name);
+    json_builder_set_member_name(b, "model");
+    json_builder_add_string_value(b, s->model);
+    json_builder_set_member_name(b, "points");
+    json_builder_add_string_value(b, s->points);
+    json_builder_set_member_name(b, "cost");
+    json_builder_add_double_value(b, s->cost);
+    json_builder_set_member_name(b, "why");
+    json_builder_add_string_value(b, s->why);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+static JsonNode *
+campaign_to_json(const Campaign *c)
+{
+    JsonNode *n = step_to_json(c->step);
+    JsonObject *o = json_node_get_object(n);
+    json_object_set_string_member(o, "dir", c->dir);
+    json_object_set_string_member(o, "log", c->log);
+    json_object_set_string_member(o, "status", c->status);
+    json_object_set_int_member(o, "exit_status", c->exit_status);
+    if (c->error != NULL) {
+        json_object_set_string_member(o, "error", c->error);
+    }
+    json_object_set_int_member(o, "cases", c->cases);
+    json_object_set_int_member(o, "points_chosen", c->points_chosen);
+    json_object_set_int_member(o, "failed", c->failed);
+    json_object_set_int_member(o, "matches", c->matches);
+    json_object_set_double_member(o, "seconds", c->seconds);
+    return n;
+}
+
+static const PpSearchStep *
+step_of(const Repro *r, guint index)
+{
+    return r->space->pdata[index - 1];
+}
+
+static const char *
+verdict(const Repro *r)
+{
+    if (r->space == NULL) {
+        return "nothing-to-reproduce";
+    }
+    if (r->matches->len > 0) {
+        return "matched";
+    }
+    return r->interrupted != 0 ? "interrupted" : "no-match";
+}
+
+static gboolean
+write_report(const Repro *r, GError **error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "tool");
+    json_builder_add_string_value(b, "plugpull reproduce");
+    json_builder_set_member_name(b, "verdict");
+    json_builder_add_string_value(b, verdict(r));
+    json_builder_set_member_name(b, "dump");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, r->target);
+    json_builder_set_member_name(b, "image");
+    json_builder_add_boolean_value(b, r->ins->is_image);
+    json_builder_set_member_name(b, "known_source");
+    json_builder_add_string_value(b, r->ins->known_source);
+    json_builder_set_member_name(b, "notes");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->ins->notes->len; i++) {
+        json_builder_add_string_value(b, r->ins->notes->pdata[i]);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "judgement");
+    json_builder_add_value(b, json_node_copy(r->judgement));
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "signature");
+    json_builder_add_value(b, json_node_copy(r->sig));
+    g_autofree char *text = pp_signature_to_text(r->sig);
+    json_builder_set_member_name(b, "signature_text");
+    json_builder_add_string_value(b, text);
+    json_builder_set_member_name(b, "seed");
+    json_builder_add_int_value(b, (gint64)r->seed);
+    json_builder_set_member_name(b, "budget_s");
+    json_builder_add_int_value(b, r->budget_s);
+    json_builder_set_member_name(b, "budget_reached");
+    json_builder_add_boolean_value(b, r->budget_hit);
+    json_builder_set_member_name(b, "interrupted");
+    json_builder_add_boolean_value(b, r->interrupted != 0);
+    json_builder_set_member_name(b, "started");
+    json_builder_add_string_value(b, r->started);
+    json_builder_set_member_name(b, "duration_s");
+    json_builder_add_double_value(b, (double)(g_get_monotonic_time() - r->t0)
+                                     / 1e6);
+
+    json_builder_set_member_name(b, "search");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "space");
+    json_builder_add_int_value(b, r->space != NULL ? r->space->len : 0);
+    json_builder_set_member_name(b, "skipped");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->skipped != NULL && i < r->skipped->len; i++) {
+        json_builder_add_string_value(b, r->skipped->pdata[i]);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "campaigns");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->campaigns != NULL && i < r->campaigns->len; i++) {
+        json_builder_add_value(b, campaign_to_json(r->campaigns->pdata[i]));
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "not_run");
+    json_builder_begin_array(b);
+    guint ran = r->campaigns != NULL ? r->campaigns->len : 0;
+    for (guint i = ran; r->space != NULL && i < r->space->len; i++) {
+        json_builder_add_value(b, step_to_json(r->space->pdata[i]));
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+
+    json_builder_set_member_name(b, "matches");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->matches != NULL && i < r->matches->len; i++) {
+        const PpSearchHit *h = r->matches->pdata[i];
+        json_builder_add_value(b, pp_search_hit_to_json(h, step_of(r, h->step)));
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "near_matches");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->near != NULL && i < r->near->len; i++) {
+        const PpSearchHit *h = r->near->pdata[i];
+        json_builder_add_value(b, pp_search_hit_to_json(h, step_of(r, h->step)));
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *path = g_build_filename(r->out, "reproduce.json", NULL);
+    return pp_write_json(path, root, error);
+}
+
+/* Keep the n_near best non-matching cases, best first (earlier first
+ * among equals: the cheaper campaign). */
+static void
+keep_near(Repro *r, PpSearchHit *h)
+{
+    guint pos = r->near->len;
+    while (pos > 0 && ((PpSearchHit *)r->near->pdata[pos - 1])->agree < h->agree) {
+        pos--;
+    }
+    if (pos >= r->n_near) {
+        pp_search_hit_free(h);
+        return;
+    }
+    g_ptr_array_insert(r->near, (gint)pos, h);
+    if (r->near->len > r->n_near) {
+        g_ptr_array_remove_index(r->near, r->near->len - 1);
+    }
+}
+
+static void
+print_hit(const char *tag, const PpSearchHit *h, const PpSearchStep *s,
+          gboolean with_sig)
+{
+    g_print("%s %s: scenario %s, model %s, points %s: crash point k=%u, %s, "
+            "phase %s (case: %s)\n", tag, h->id, s->scenario_name, s->model,
+            s->points, h->k, h->syscall, h->phase, h->outcome);
+    g_print("    call: %s\n", h->call);
+    if (with_sig) {
+        g_autofree char *text = pp_signature_to_text(h->signature);
+        g_print("    %u/%u fields agree; differs in", h->agree,
+                PP_SIGNATURE_N_FIELDS);
+        for (guint i = 0; i < h->differ->len; i++) {
+            g_print(" %s", (char *)h->differ->pdata[i]);
+        }
+        g_print("\n    signature: %s\n", text);
+    }
+    g_print("    replay: %s\n", h->replay);
+}
+
+/* The last non-empty line of a file, for an error message. */
+static char *
+last_line(const char *path)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        return g_strdup("(no log)");
+    }
+    g_strchomp(text);
+    const char *nl = strrchr(text, '\n');
+    return g_strdup(nl != NULL ? nl + 1 : text);
+}
+
+/* What the campaign's summary.json says it covered. */
+static void
+read_summary(Campaign *c)
+{
+    g_autofree char *path = g_build_filename(c->dir, "summary.json", NULL);
+    JsonObject *o = NULL;
+    g_autoptr(JsonParser) p = pp_json_load_object(path, &o, NULL);
+    if (p == NULL) {
+        return;
+    }
+    c->cases = json_object_get_int_member_with_default(o, "cases", 0);
+    c->points_chosen = json_object_get_int_member_with_default(
+        o, "points_chosen", 0);
+    c->failed = json_object_get_int_member_with_default(o, "failed", 0);
+    if (g_str_equal(c->status, "done")
+        && json_object_get_boolean_member_with_default(o, "budget_reached",
+                                                       FALSE)) {
+        c->status = "budget";
+    }
+}
+
+/* Run the campaigns in order until the budget, a signal or the end. */
+static gboolean
+search(Repro *r, guint jobs, gboolean stop_on_match, GError **error)
+{
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
+    if (exe == NULL) {
+        g_prefix_error(error, "readlink /proc/self/exe: ");
+        return FALSE;
+    }
+    g_autofree char *search_dir = g_build_filename(r->out, "search", NULL);
+    if (!pp_mkdir_p(search_dir, error)) {
+        return FALSE;
+    }
+    gint64 deadline = r->t0 + r->budget_s * G_USEC_PER_SEC;
+    PpSearchCtl ctl;
+    pp_search_ctl_init(&ctl);
+    gboolean ok = TRUE;
+    for (guint i = 0; i < r->space->len; i++) {
+        const PpSearchStep *s = r->space->pdata[i];
+        if (pp_search_ctl_stopped(&ctl)) {
+            break;
+        }
+        gint64 left = (deadline - g_get_monotonic_time()) / G_USEC_PER_SEC;
+        if (left < MIN_CAMPAIGN_S) {
+            r->budget_hit = TRUE;
+            break;
+        }
+        Campaign *c = g_new0(Campaign, 1);
+        c->step = s;
+        c->dir = g_strdup_printf("%s/%02u", search_dir, s->index);
+        c->log = g_strdup_printf("%s/%02u.log", search_dir, s->index);
+        g_print("[%u/%u] %s, model %s, points %s (%.0f s of budget left)\n",
+                s->index, r->space->len, s->scenario_name, s->model, s->points,
+                (double)left);
+        gint64 t = g_get_monotonic_time();
+        if (!pp_search_run(&ctl, exe, s, r->seed, jobs, left, c->dir, c->log,
+                           &c->exit_status, error)) {
+            campaign_free(c);
+            ok = FALSE;
+            break;
+        }
+        c->seconds = (double)(g_get_monotonic_time() - t) / 1e6;
+        g_ptr_array_add(r->campaigns, c);
+        switch (c->exit_status) {
+        case PP_EXIT_OK:
+        case PP_EXIT_FAILURES:
+            c->status = "done";
+            break;
+        case PP_EXIT_INTERRUPTED:
+        case 128 + 15:
+            c->status = "interrupted";
+            break;
+        default:
+            /* One campaign that cannot run (a client missing for it, a
+             * [fault] that does not fire) does not end the search. */
+            c->status = "error";
+            c->error = last_line(c->log);
+            g_print("    campaign failed (exit %d): %s\n", c->exit_status,
+                    c->error);
+            break;
+        }
+        read_summary(c);
+        g_autoptr(GPtrArray) hits = g_ptr_array_new_with_free_func(
+            (GDestroyNotify)pp_search_hit_free);
+        if (!pp_search_read_cases(c->dir, s->index, r->sig, hits, error)) {
+            ok = FALSE;
+            break;
+        }
+        for (guint k = 0; k < hits->len; k++) {
+            PpSearchHit *h = g_steal_pointer(&hits->pdata[k]);
+            if (h->agree == PP_SIGNATURE_N_FIELDS) {
+                c->matches++;
+                print_hit("  MATCH", h, s, FALSE);
+                g_ptr_array_add(r->matches, h);
+            } else {
+                keep_near(r, h);
+            }
+        }
+        g_print("    %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " crash points "
+                "judged, %" G_GINT64_FORMAT " failed, %u match(es), %.1f s "
+                "[%s]\n", c->cases, c->points_chosen, c->failed, c->matches,
+                c->seconds, c->status);
+        g_autoptr(GError) local = NULL;
+        if (!write_report(r, &local)) {
+            pp_print_error("reproduce", local);
+        }
+        if (stop_on_match && r->matches->len > 0) {
+            break;
+        }
+    }
+    pp_search_ctl_stopped(&ctl);
+    r->interrupted = ctl.interrupted;
+    pp_search_ctl_clear(&ctl);
+    return ok;
+}
+
+/* Option values that must name a model or a choice of points. */
+static gboolean
+check_lists(char **models, char **points, GError **error)
+{
+    for (char **m = models; m != NULL && *m != NULL; m++) {
+        CfiModel cm;
+        if (!cfi_model_from_string(*m, &cm, error)) {
+            return FALSE;
+        }
+    }
+    for (char **p = points; p != NULL && *p != NULL; p++) {
+        PpPointsKind kind;
+        guint n;
+        if (!pp_points_parse(*p, &kind, &n, error)) {
+            return FALSE;
+        }
+        if (kind == PP_POINTS_NONE) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "--points none: a search needs crash points");
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static void
+repro_clear(Repro *r)
+{
+    g_clear_pointer(&r->ins, pp_inspection_free);
+    g_clear_pointer(&r->judgement, json_node_unref);
+    g_clear_pointer(&r->sig, json_node_unref);
+    g_clear_pointer(&r->started, g_free);
+    g_clear_pointer(&r->space, g_ptr_array_unref);
+    g_clear_pointer(&r->skipped, g_ptr_array_unref);
+    g_clear_pointer(&r->campaigns, g_ptr_array_unref);
+    g_clear_pointer(&r->matches, g_ptr_array_unref);
+    g_clear_pointer(&r->near, g_ptr_array_unref);
+}
+
+int
+pp_cmd_reproduce(int argc, char **argv)
+{
+    g_autofree char *budget = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *server_repo = NULL;
+    g_auto(GStrv) scenarios = NULL;
+    g_auto(GStrv) models = NULL;
+    g_auto(GStrv) points = NULL;
+    gint64 seed = -1;
+    gint jobs = 2;
+    gint n_near = 5;
+    gboolean stop_on_match = FALSE;
+    GOptionEntry entries[] = {
+        { "budget", 0, 0, G_OPTION_ARG_STRING, &budget,
+          "stop the search after this long (90s, 10m, 1h; default "
+          DEFAULT_BUDGET ")", "D" },
+        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+          "results directory, new or empty (default "
+          "plugpull-reproduce-DATE-TIME)", "OUT" },
+        { "repo", 'r', 0, G_OPTION_ARG_FILENAME, &server_repo,
+          "the server's repo: its commits are the known-good trees of the "
+          "dump (default: the dump's own repo)", "REPO" },
+        { "seed", 's', 0, G_OPTION_ARG_INT64, &seed,
+          "seed of every campaign (default: drawn, printed and stored)", "N" },
+        { "scenario", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &scenarios,
+          "search this scenario (repeatable; default: every shipped one "
+          "whose device fits the dump)", "FILE" },
+        { "model", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &models,
+          "search this model (repeatable, in this order; default ordered, "
+          "process-kill, reorder, torn, strict)", "M" },
+        { "points", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &points,
+          "search these crash points (repeatable: barriers, all, sample:N; "
+          "default barriers, all)", "P" },
+        { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+          "cases judged at once in a campaign (default 2)", "J" },
+        { "near", 0, 0, G_OPTION_ARG_INT, &n_near,
+          "near matches kept (default 5)", "N" },
+        { "stop-on-match", 0, 0, G_OPTION_ARG_NONE, &stop_on_match,
+          "end the search with the campaign that gave the first match",
+          NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE|DIR");
+    g_autoptr(GError) error = NULL;
+    g_option_context_set_summary(
+        ctx, "Reproduce a field brick: judge a bricked device's dump (a disk "
+        "image or\na directory sysroot) as plugpull inspect does, form its "
+        "diagnosis\nsignature, and search simulation campaigns (scenario x "
+        "model x points)\nfor the crash points whose state has the same "
+        "signature.");
+    g_option_context_set_description(
+        ctx, "Results: OUT/reproduce.json (the dump's signature, the "
+        "campaigns run and\nnot run, the matches and near matches), "
+        "OUT/search/NN/ (each campaign,\nas plugpull sim leaves it; "
+        "plugpull replay takes its case files).\n\nExit status: 0 a match "
+        "was found, or the dump boots and there is nothing\nto reproduce; "
+        "1 no match; 2 usage or an unreadable dump; 3 the harness\nfailed; "
+        "130 interrupted (what was covered is written).");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        pp_print_error("reproduce", error);
+        return PP_EXIT_USAGE;
+    }
+    if (argc != 2) {
+        g_printerr("plugpull: reproduce: needs exactly one IMAGE file or DIR "
+                   "(see --help)\n");
+        return PP_EXIT_USAGE;
+    }
+    gint64 budget_s = 0;
+    if (!pp_parse_duration(budget != NULL ? budget : DEFAULT_BUDGET, &budget_s)) {
+        g_printerr("plugpull: reproduce: --budget must be a duration like 90s, "
+                   "10m, 1h30m, not '%s'\n", budget);
+        return PP_EXIT_USAGE;
+    }
+    if (jobs < 1 || jobs > 64 || n_near < 0) {
+        g_printerr("plugpull: reproduce: --jobs must be 1 to 64, --near 0 or "
+                   "more\n");
+        return PP_EXIT_USAGE;
+    }
+    if (!check_lists(models, points, &error)) {
+        pp_print_error("reproduce", error);
+        return PP_EXIT_USAGE;
+    }
+    if (scenarios == NULL) {
+        scenarios = shipped_scenarios(&error);
+        if (scenarios == NULL) {
+            pp_print_error("reproduce", error);
+            return PP_EXIT_HARNESS;
+        }
+    }
+
+    Repro r = { 0 };
+    r.target = argv[1];
+    r.t0 = g_get_monotonic_time();
+    r.budget_s = budget_s;
+    r.n_near = (guint)n_near;
+    r.seed = seed >= 0 ? (guint64)seed : g_random_int();
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    r.started = g_date_time_format_iso8601(now);
+    /* Judged as every simulated state is (simcase.c): the device boots its
+     * default entry or nothing, so that the signatures compare. */
+    PpOracleOpts opts = { .bootloader = PP_BOOTLOADER_AUTO, .no_fallback = TRUE };
+    if (!pp_inspect(r.target, server_repo, &opts, &r.ins, &error)) {
+        pp_print_error("reproduce", error);
+        return pp_inspect_exit_status(error);
+    }
+    r.judgement = pp_judgement_to_json(r.ins->judgement);
+    if (!pp_signature_from_judgement(r.judgement, &r.sig, &error)) {
+        pp_print_error("reproduce", error);
+        repro_clear(&r);
+        return PP_EXIT_HARNESS;
+    }
+    g_autofree char *sig_text = pp_signature_to_text(r.sig);
+    g_print("dump: %s (%s; known trees from %s)\n", r.target,
+            r.ins->is_image ? "disk image" : "directory", r.ins->known_source);
+    for (guint i = 0; i < r.ins->notes->len; i++) {
+        g_print("note: %s\n", (char *)r.ins->notes->pdata[i]);
+    }
+    g_print("verdict: %s: %s\n", pp_outcome_to_string(r.ins->judgement->outcome),
+            r.ins->judgement->reason);
+    g_print("signature: %s\n", sig_text);
+
+    if (out == NULL) {
+        out = g_date_time_format(now, "plugpull-reproduce-%Y%m%d-%H%M%S");
+    }
+    g_autofree char *out_dir = g_canonicalize_filename(out, NULL);
+    r.out = out_dir;
+    if (!pp_out_dir_prepare(out_dir, &error)) {
+        pp_print_error("reproduce", error);
+        repro_clear(&r);
+        return PP_EXIT_USAGE;
+    }
+    r.campaigns = g_ptr_array_new_with_free_func((GDestroyNotify)campaign_free);
+    r.matches = g_ptr_array_new_with_free_func((GDestroyNotify)pp_search_hit_free);
+    r.near = g_ptr_array_new_with_free_func((GDestroyNotify)pp_search_hit_free);
+    r.skipped = g_ptr_array_new_with_free_func(g_free);
+
+    if (r.ins->judgement->outcome == PP_OUTCOME_PASS) {
+        /* A dump that boots a complete known tree, with its repo and
+         * rollback sound, is not a brick. */
+        g_print("nothing to reproduce: the dump boots a complete known tree\n");
+        int rc = PP_EXIT_OK;
+        if (!write_report(&r, &error)) {
+            pp_print_error("reproduce", error);
+            rc = PP_EXIT_HARNESS;
+        }
+        repro_clear(&r);
+        return rc;
+    }
+
+    r.space = pp_search_space((const char *const *)scenarios,
+                              models != NULL ? (const char *const *)models
+                                             : default_models,
+                              points != NULL ? (const char *const *)points
+                                             : default_points,
+                              r.sig, r.skipped, &error);
+    if (r.space == NULL) {
+        pp_print_error("reproduce", error);
+        repro_clear(&r);
+        return PP_EXIT_USAGE;
+    }
+    for (guint i = 0; i < r.skipped->len; i++) {
+        g_print("not searched: %s\n", (char *)r.skipped->pdata[i]);
+    }
+    g_print("search: %u campaign(s), seed %" G_GUINT64_FORMAT ", budget %"
+            G_GINT64_FORMAT " s, results in %s\n", r.space->len, r.seed,
+            r.budget_s, r.out);
+
+    int rc = PP_EXIT_OK;
+    if (!search(&r, (guint)jobs, stop_on_match, &error)) {
+        pp_print_error("reproduce", error);
+        g_clear_error(&error);
+        rc = PP_EXIT_HARNESS;
+    }
+    if (r.near->len > 0 && r.matches->len == 0) {
+        g_print("near matches (the closest signatures):\n");
+        for (guint i = 0; i < r.near->len; i++) {
+            const PpSearchHit *h = r.near->pdata[i];
+            print_hit("  near", h, step_of(&r, h->step), TRUE);
+        }
+    }
+    guint ran = r.campaigns->len;
+    g_print("%u match(es); %u of %u campaign(s) run%s; %.1f s; see %s/"
+            "reproduce.json\n", r.matches->len, ran, r.space->len,
+            r.budget_hit ? " (budget reached)"
+            : r.interrupted != 0 ? " (interrupted)" : "",
+            (double)(g_get_monotonic_time() - r.t0) / 1e6, r.out);
+    if (!write_report(&r, &error)) {
+        pp_print_error("reproduce", error);
+        rc = PP_EXIT_HARNESS;
+    }
+    if (r.interrupted != 0) {
+        g_printerr("plugpull: reproduce: interrupted by signal %d; what was "
+                   "covered is in %s/reproduce.json\n", r.interrupted, r.out);
+        rc = PP_EXIT_INTERRUPTED;
+    } else if (rc == PP_EXIT_OK && r.matches->len == 0) {
+        rc = PP_EXIT_FAILURES;
+    }
+    repro_clear(&r);
+    return rc;
+}

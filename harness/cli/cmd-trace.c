@@ -1,0 +1,188 @@
+/*
+ * cmd-trace.c: plugpull trace record | dump | summary.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cfi-calls.h"
+#include "common/client.h"
+#include "plugpull.h"
+#include "trace-reader.h"
+#include "common/tracestats.h"
+
+static int
+trace_record(int argc, char **argv)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *data = NULL;
+    g_autofree char *extra = NULL;
+    gboolean userns = FALSE;
+    GOptionEntry entries[] = {
+        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+          "trace file to write (must not exist)", "TRACE" },
+        { "data", 0, 0, G_OPTION_ARG_STRING, &data,
+          "keep written bytes: full (default), digest or none", "MODE" },
+        { "config", 0, 0, G_OPTION_ARG_STRING, &extra,
+          "more CFAULTINJECT entries, e.g. rules", "TEXT" },
+        { "userns", 0, 0, G_OPTION_ARG_NONE, &userns,
+          "run the command in a user namespace (unshare -r)", NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("-- COMMAND [ARGS...]");
+    g_autoptr(GError) error = NULL;
+    g_option_context_set_summary(ctx, "Run COMMAND under the cfaultinject "
+                                 "shim in trace mode.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        pp_print_error("trace record", error);
+        return PP_EXIT_USAGE;
+    }
+    int first = 1;
+    if (first < argc && strcmp(argv[first], "--") == 0) {
+        first++;
+    }
+    if (out == NULL || first >= argc) {
+        g_printerr("plugpull: trace record: needs --out TRACE and a command\n");
+        return PP_EXIT_USAGE;
+    }
+    if (data != NULL && strcmp(data, "full") != 0 && strcmp(data, "digest") != 0
+        && strcmp(data, "none") != 0) {
+        g_printerr("plugpull: trace record: --data must be full, digest or "
+                   "none, not '%s'\n", data);
+        return PP_EXIT_USAGE;
+    }
+    g_autofree char *abs = g_canonicalize_filename(out, NULL);
+    if (g_file_test(abs, G_FILE_TEST_EXISTS)) {
+        g_printerr("plugpull: trace record: %s exists; traces are never "
+                   "appended to\n", abs);
+        return PP_EXIT_USAGE;
+    }
+    g_autofree char *config = g_strdup_printf(
+        "mode=trace;trace=%s;data=%s%s%s", abs, data != NULL ? data : "full",
+        extra != NULL ? ";" : "", extra != NULL ? extra : "");
+    PpClientOpts opts = { .config = config, .userns = userns };
+    PpClientResult res;
+    if (!pp_client_run(&opts, (const char *const *)argv + first, &res, &error)) {
+        pp_print_error("trace record", error);
+        return PP_EXIT_HARNESS;
+    }
+    if (res.term_signal != 0) {
+        g_printerr("plugpull: trace record: %s killed by signal %d\n",
+                   argv[first], res.term_signal);
+    } else if (res.exit_status != 0) {
+        g_printerr("plugpull: trace record: %s exited with code %d\n",
+                   argv[first], res.exit_status);
+    }
+    g_autoptr(CfiTrace) trace = cfi_trace_open(abs, &error);
+    if (trace == NULL) {
+        pp_print_error("trace record", error);
+        return PP_EXIT_HARNESS;
+    }
+    g_printerr("plugpull: %u records in %s\n", cfi_trace_n_records(trace), abs);
+    /* The command's own status is what a caller wants to see. */
+    return res.term_signal != 0 ? 128 + res.term_signal : res.exit_status;
+}
+
+static int
+trace_dump(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new("TRACE");
+    g_autoptr(GError) error = NULL;
+    g_option_context_set_summary(ctx, "Print every record of a trace, in "
+                                 "sequence order.");
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        pp_print_error("trace dump", error);
+        return PP_EXIT_USAGE;
+    }
+    if (argc != 2) {
+        g_printerr("plugpull: trace dump: needs exactly one TRACE\n");
+        return PP_EXIT_USAGE;
+    }
+    g_autoptr(CfiTrace) trace = cfi_trace_open(argv[1], &error);
+    if (trace == NULL) {
+        pp_print_error("trace dump", error);
+        return PP_EXIT_USAGE;
+    }
+    g_autoptr(GString) line = g_string_new(NULL);
+    for (guint i = 0; i < cfi_trace_n_records(trace); i++) {
+        g_string_truncate(line, 0);
+        cfi_trace_format_record(cfi_trace_get(trace, i), line);
+        g_string_append_c(line, '\n');
+        if (fwrite(line->str, 1, line->len, stdout) != line->len) {
+            g_printerr("plugpull: trace dump: write to stdout: %s\n",
+                       g_strerror(errno));
+            return PP_EXIT_HARNESS;
+        }
+    }
+    guint64 off;
+    const char *reason;
+    if (cfi_trace_is_truncated(trace, &off, &reason)) {
+        g_printerr("plugpull: trace dump: %s: damaged tail at byte %" G_GUINT64_FORMAT
+                   " (%s); the %u complete records before it are shown\n",
+                   argv[1], off, reason, cfi_trace_n_records(trace));
+    }
+    return PP_EXIT_OK;
+}
+
+static int
+trace_summary(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("TRACE");
+    g_autoptr(GError) error = NULL;
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(ctx, "Count a trace's calls and its crash "
+                                 "points.");
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        pp_print_error("trace summary", error);
+        return PP_EXIT_USAGE;
+    }
+    if (argc != 2) {
+        g_printerr("plugpull: trace summary: needs exactly one TRACE\n");
+        return PP_EXIT_USAGE;
+    }
+    g_autoptr(CfiTrace) trace = cfi_trace_open(argv[1], &error);
+    if (trace == NULL) {
+        pp_print_error("trace summary", error);
+        return PP_EXIT_USAGE;
+    }
+    PpTraceStats st;
+    pp_trace_stats_compute(trace, NULL, &st);
+    if (json) {
+        g_autoptr(JsonNode) node = pp_trace_stats_to_json(trace, &st);
+        g_autofree char *text = json_to_string(node, TRUE);
+        g_print("%s\n", text);
+    } else {
+        pp_trace_stats_print(trace, &st, stdout);
+    }
+    return PP_EXIT_OK;
+}
+
+int
+pp_cmd_trace(int argc, char **argv)
+{
+    if (argc < 2) {
+        g_printerr("usage: plugpull trace record|dump|summary ...\n");
+        return PP_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "record") == 0) {
+        return trace_record(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "dump") == 0) {
+        return trace_dump(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "summary") == 0) {
+        return trace_summary(argc - 1, argv + 1);
+    }
+    g_printerr("plugpull: trace: unknown subcommand '%s' (record, dump, "
+               "summary)\n", argv[1]);
+    return PP_EXIT_USAGE;
+}

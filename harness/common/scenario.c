@@ -1,0 +1,705 @@
+/*
+ * scenario.c: the key table, the parser and the reference generator.
+ */
+#include "common/phases.h"
+#include "common/scenario.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+static gboolean parse_resume(const char *s, PpResumeKind *kind, guint *n);
+
+typedef enum {
+    KT_STRING,
+    KT_UINT,
+    KT_BOOL,
+    KT_ENUM,
+    KT_LIST,
+    KT_MODEL,
+    KT_POINTS,
+    KT_RESUME,
+} KeyType;
+
+typedef struct {
+    const char *section;
+    const char *key;
+    KeyType type;
+    const char *def;         /* default, as it would be written */
+    const char *values;      /* KT_ENUM: "a|b|c" */
+    const char *doc;
+} KeyDef;
+
+/*
+ * The one table.  Order is the reference's order.  Defaults are applied by
+ * parsing them, so a default is always a legal value.
+ */
+static const KeyDef keys[] = {
+    { "scenario", "name", KT_STRING, "default-upgrade", NULL,
+      "Short name, used in reports and JUnit." },
+    { "scenario", "description", KT_STRING, "", NULL,
+      "What the scenario proves, in a sentence or two." },
+    { "scenario", "expect", KT_ENUM, "pass", "pass|failures",
+      "`pass`: every crash state must pass. `failures`: a self-check that "
+      "must find failures (the run's exit status is inverted in the tests, "
+      "not by plugpull)." },
+    { "firmware", "payload-kb", KT_UINT, "2048", NULL,
+      "Size of the fixture firmware's payload in KiB (the whole tree is a "
+      "little larger: busybox, kernel, initramfs)." },
+    { "firmware", "from", KT_UINT, "1", NULL,
+      "Version (1, 2 or 3) deployed on the device before the update." },
+    { "firmware", "history", KT_LIST, "", NULL,
+      "Versions the device ran before the update, oldest first, separated "
+      "by `;` and ending at `from` (e.g. `1;2`): it is updated from each to "
+      "the next untraced, so it boots `from` with the one before as its "
+      "rollback, and ostree's cleanup has pruned what no deployment needs "
+      "any more. Empty: `from` was deployed alone." },
+    { "firmware", "to", KT_UINT, "2", NULL,
+      "Version published for the update. v1 -> v2 changes the kernel; "
+      "v2 -> v3 keeps it. A version older than `from` is published again "
+      "as a new commit of its tree (going back: ostree refuses an older "
+      "commit), so only what the device no longer has is downloaded." },
+    { "firmware", "static-delta", KT_BOOL, "false", NULL,
+      "Serve a static delta from `from` to `to` (advertised in the "
+      "summary), so the pull fetches delta parts instead of objects." },
+    { "device", "bootloader", KT_ENUM, "uboot", "uboot|bls",
+      "`uboot`: ostree's U-Boot backend (`boot/loader/uEnv.txt`), as on "
+      "meta-updater devices. `bls`: Boot Loader Spec entries only." },
+    { "device", "repo-config", KT_LIST, "", NULL,
+      "`section.key=value` entries set on the device's repo before the "
+      "update, separated by `;` (e.g. `core.fsync=false`)." },
+    { "client", "ostree", KT_STRING, "/usr/bin/ostree", NULL,
+      "The client under test: a binary or a wrapper script (`--ostree` "
+      "overrides it)." },
+    { "client", "action", KT_ENUM, "upgrade", "upgrade|deploy|pull",
+      "`upgrade`: `ostree admin upgrade` (pull + deploy + cleanup). "
+      "`deploy`: the pull is done untraced first, then `ostree admin "
+      "deploy` is traced. `pull`: `ostree pull` only." },
+    { "crash", "model", KT_MODEL, "ordered", NULL,
+      "Power-loss model: `process-kill`, `ordered`, `strict`, `torn`, "
+      "`reorder` (see cfaultinject/MODELS.md). `--model` overrides it." },
+    { "crash", "points", KT_POINTS, "barriers", NULL,
+      "`barriers`: just before and after every fsync, fdatasync, syncfs, "
+      "sync, freeze, rename, link, symlink, unlink, rmdir. `all`: every "
+      "traced call. `sample:N`: N points drawn with the seed. `none`: no "
+      "crash state (with a `[fault]`: only the faulted run and its retry "
+      "are judged)." },
+    { "crash", "seed", KT_UINT, "0", NULL,
+      "Seed of every random choice (sampling, torn and reorder models)." },
+    { "crash", "phase", KT_ENUM, "any",
+      "any|pull|deploy|bootloader|cleanup",
+      "Cut only during this phase of the update: the sim tier keeps the "
+      "crash points whose call falls in it (before `sample:N` draws); "
+      "`plugpull run` cuts at `phase:NAME` unless `--cut` says otherwise." },
+    { "crash", "repeat", KT_UINT, "1", NULL,
+      "Power cuts per resumed case (1 to 16). With K > 1 a resumed case is "
+      "a schedule of cuts: the cut at the crash point, then a cut during "
+      "the resumed update at a barrier point drawn with the seed, and so "
+      "on K times; each state is judged, and a last uncut resume must end "
+      "on the new version. The case id lists the cuts "
+      "(`ordered-k001338+000412-s0`); the first failing cut ends the "
+      "schedule and is the verdict." },
+    { "verify", "resume", KT_RESUME, "sample:16", NULL,
+      "Which crash states are also rebooted and updated again: `all`, "
+      "`none`, or `sample:N` (N drawn with the seed, always including the "
+      "points around the commit)." },
+    { "verify", "redownload-threshold", KT_UINT, "0", NULL,
+      "Objects already durable before the cut that a resumed update may "
+      "fetch again before the case is judged `redownload`." },
+    { "verify", "rollback", KT_BOOL, "true", NULL,
+      "Judge a lost rollback entry as `no-rollback` (false: ignore it)." },
+    { "fault", "inject", KT_STRING, "", NULL,
+      "An error instead of a power cut: one cfaultinject rule, its keys "
+      "separated by `;` (`calls`, `ops`, `path`, `nth`, `prob`, `errno`, "
+      "`short`, `timing`; see cfaultinject/README.md), e.g. "
+      "`calls=fsync,fdatasync;nth=3;errno=EIO`. The traced update runs "
+      "under it; the shim itself checks the rule when the scenario is "
+      "loaded. Then the device as the failed update left it is judged, and "
+      "the same update is retried without the fault and must boot the new "
+      "version. A fault that never fires is an error; a client that exits 0 "
+      "although it fired is flagged `fault swallowed`." },
+    { "fault", "network", KT_STRING, "", NULL,
+      "Faults of the update server during the traced update: `drop:P` "
+      "(close the connection mid-body), `stall:P` (pause mid-body), "
+      "`5xx:P` (answer 500/503), comma-separated, P the probability per "
+      "GET (0 to 1, at most 1 in total), drawn from `[crash] seed`. The "
+      "retry runs against a server without faults." },
+    { "fault", "stall-ms", KT_UINT, "2000", NULL,
+      "Length of each `stall` of `network`, in milliseconds." },
+};
+
+void
+pp_scenario_free(PpScenario *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    g_free(s->path);
+    g_free(s->name);
+    g_free(s->description);
+    g_free(s->bootloader);
+    g_strfreev(s->repo_config);
+    g_free(s->ostree);
+    g_free(s->fault_inject);
+    g_free(s->history);
+    g_free(s);
+}
+
+gboolean
+pp_scenario_has_fault(const PpScenario *s)
+{
+    return s->fault_inject != NULL || s->net_drop > 0 || s->net_stall > 0
+           || s->net_5xx > 0;
+}
+
+const char *
+pp_action_to_string(PpAction a)
+{
+    switch (a) {
+    case PP_ACTION_UPGRADE:
+        return "upgrade";
+    case PP_ACTION_DEPLOY:
+        return "deploy";
+    case PP_ACTION_PULL:
+        return "pull";
+    }
+    return "?";
+}
+
+gboolean
+pp_points_parse(const char *s, PpPointsKind *kind, guint *n, GError **error)
+{
+    *n = 0;
+    if (g_str_equal(s, "barriers")) {
+        *kind = PP_POINTS_BARRIERS;
+        return TRUE;
+    }
+    if (g_str_equal(s, "all")) {
+        *kind = PP_POINTS_ALL;
+        return TRUE;
+    }
+    if (g_str_equal(s, "none")) {
+        *kind = PP_POINTS_NONE;
+        return TRUE;
+    }
+    guint64 v;
+    if (g_str_has_prefix(s, "sample:")
+        && g_ascii_string_to_unsigned(s + 7, 10, 1, G_MAXUINT, &v, NULL)) {
+        *kind = PP_POINTS_SAMPLE;
+        *n = (guint)v;
+        return TRUE;
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "points must be barriers, all, sample:N or none, not '%s'",
+                s);
+    return FALSE;
+}
+
+char *
+pp_points_to_string(PpPointsKind kind, guint n)
+{
+    switch (kind) {
+    case PP_POINTS_BARRIERS:
+        return g_strdup("barriers");
+    case PP_POINTS_ALL:
+        return g_strdup("all");
+    case PP_POINTS_SAMPLE:
+        return g_strdup_printf("sample:%u", n);
+    case PP_POINTS_NONE:
+        return g_strdup("none");
+    }
+    return g_strdup("?");
+}
+
+char *
+pp_resume_to_string(PpResumeKind kind, guint n)
+{
+    switch (kind) {
+    case PP_RESUME_NONE:
+        return g_strdup("none");
+    case PP_RESUME_ALL:
+        return g_strdup("all");
+    case PP_RESUME_SAMPLE:
+        return g_strdup_printf("sample:%u", n);
+    }
+    return g_strdup("?");
+}
+
+gboolean
+pp_resume_parse(const char *s, PpResumeKind *kind, guint *n, GError **error)
+{
+    if (!parse_resume(s, kind, n)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "resume must be all, none or sample:N, not '%s'", s);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_resume(const char *s, PpResumeKind *kind, guint *n)
+{
+    guint64 v;
+    *n = 0;
+    if (g_str_equal(s, "all")) {
+        *kind = PP_RESUME_ALL;
+    } else if (g_str_equal(s, "none")) {
+        *kind = PP_RESUME_NONE;
+    } else if (g_str_has_prefix(s, "sample:")
+               && g_ascii_string_to_unsigned(s + 7, 10, 1, G_MAXUINT, &v,
+                                             NULL)) {
+        *kind = PP_RESUME_SAMPLE;
+        *n = (guint)v;
+    } else {
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+enum_has(const char *values, const char *v)
+{
+    g_auto(GStrv) parts = g_strsplit(values, "|", -1);
+    return g_strv_contains((const char *const *)parts, v);
+}
+
+/*
+ * [fault] inject: the rule's own keys only.  The values are the shim's
+ * business (simfault.c runs the shim's parser on them); what is refused
+ * here is what would change the rule's nature: a second rule, a crash
+ * instead of a fault, global keys.
+ */
+static gboolean
+inject_syntax_ok(const char *value, const char **why)
+{
+    static const char *const allowed[] = {
+        "calls", "ops", "path", "nth", "prob", "errno", "short", "timing",
+        NULL,
+    };
+    if (strchr(value, '[') != NULL || strchr(value, '#') != NULL
+        || strchr(value, '\n') != NULL) {
+        *why = "one rule only: no [rule], # or newline";
+        return FALSE;
+    }
+    g_auto(GStrv) parts = g_strsplit(value, ";", -1);
+    guint n = 0;
+    for (char **p = parts; *p != NULL; p++) {
+        char *e = g_strstrip(*p);
+        if (*e == '\0') {
+            continue;
+        }
+        const char *eq = strchr(e, '=');
+        if (eq == NULL) {
+            *why = "each entry must be key=value";
+            return FALSE;
+        }
+        g_autofree char *key = g_strstrip(g_strndup(e, (gsize)(eq - e)));
+        if (!g_strv_contains(allowed, key)) {
+            *why = "keys are calls, ops, path, nth, prob, errno, short, "
+                   "timing";
+            return FALSE;
+        }
+        n++;
+    }
+    if (n == 0 && *value != '\0') {
+        *why = "empty rule";
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* [fault] network: "drop:P,stall:P,5xx:P", any order, each at most once. */
+static gboolean
+parse_network(PpScenario *s, const char *value, const char **why)
+{
+    double p[3] = { 0, 0, 0 };
+    static const char *const names[] = { "drop", "stall", "5xx" };
+    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+    for (char **e = parts; *e != NULL; e++) {
+        char *t = g_strstrip(*e);
+        if (*t == '\0') {
+            continue;
+        }
+        const char *colon = strchr(t, ':');
+        gsize nl = colon != NULL ? (gsize)(colon - t) : 0;
+        int which = -1;
+        for (int i = 0; i < 3 && colon != NULL; i++) {
+            if (strlen(names[i]) == nl && strncmp(t, names[i], nl) == 0) {
+                which = i;
+            }
+        }
+        char *end = NULL;
+        double v = colon != NULL ? g_ascii_strtod(colon + 1, &end) : -1;
+        if (which < 0 || end == colon + 1 || end == NULL || *end != '\0'
+            || !(v > 0 && v <= 1) || p[which] != 0) {
+            *why = "expected drop:P, stall:P, 5xx:P (0 < P <= 1, each "
+                   "once), comma-separated";
+            return FALSE;
+        }
+        p[which] = v;
+    }
+    if (p[0] + p[1] + p[2] > 1.0) {
+        *why = "the probabilities add up to more than 1";
+        return FALSE;
+    }
+    s->net_drop = p[0];
+    s->net_stall = p[1];
+    s->net_5xx = p[2];
+    return TRUE;
+}
+
+/* Apply one value; on a bad value, say why in *why (static text). */
+static gboolean
+apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
+{
+    guint64 u = 0;
+    switch (k->type) {
+    case KT_UINT:
+        if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT, &u, NULL)) {
+            *why = "expected a whole number";
+            return FALSE;
+        }
+        break;
+    case KT_BOOL:
+        if (!g_str_equal(value, "true") && !g_str_equal(value, "false")) {
+            *why = "expected true or false";
+            return FALSE;
+        }
+        break;
+    case KT_ENUM:
+        if (!enum_has(k->values, value)) {
+            *why = "not one of the allowed values";
+            return FALSE;
+        }
+        break;
+    default:
+        break;
+    }
+    const char *sec = k->section, *key = k->key;
+#define IS(a, b) (g_str_equal(sec, a) && g_str_equal(key, b))
+    if (IS("scenario", "name")) {
+        if (*value == '\0') {
+            *why = "must not be empty";
+            return FALSE;
+        }
+        g_free(s->name);
+        s->name = g_strdup(value);
+    } else if (IS("scenario", "description")) {
+        g_free(s->description);
+        s->description = g_strdup(value);
+    } else if (IS("scenario", "expect")) {
+        s->expect_failures = g_str_equal(value, "failures");
+    } else if (IS("firmware", "payload-kb")) {
+        if (u < 16 || u > 1024 * 1024) {
+            *why = "must be between 16 and 1048576";
+            return FALSE;
+        }
+        s->payload_kb = (guint)u;
+    } else if (IS("firmware", "from") || IS("firmware", "to")) {
+        if (u < 1 || u > 3) {
+            *why = "the fixture has versions 1, 2 and 3";
+            return FALSE;
+        }
+        if (g_str_equal(key, "from")) {
+            s->from_version = (guint)u;
+        } else {
+            s->to_version = (guint)u;
+        }
+    } else if (IS("firmware", "history")) {
+        g_auto(GStrv) parts = g_strsplit(value, ";", -1);
+        g_autofree guint *h = g_new0(guint, g_strv_length(parts) + 1);
+        guint n = 0;
+        for (char **p = parts; *p != NULL; p++) {
+            g_strstrip(*p);
+            if (**p == '\0') {
+                continue;
+            }
+            guint64 v = 0;
+            if (!g_ascii_string_to_unsigned(*p, 10, 1, 3, &v, NULL)) {
+                *why = "each entry must be a version 1, 2 or 3";
+                return FALSE;
+            }
+            if (n > 0 && v <= h[n - 1]) {
+                *why = "the versions must be increasing, oldest first";
+                return FALSE;
+            }
+            h[n++] = (guint)v;
+        }
+        g_free(s->history);
+        s->history = n > 0 ? g_steal_pointer(&h) : NULL;
+        s->n_history = n;
+    } else if (IS("firmware", "static-delta")) {
+        s->static_delta = g_str_equal(value, "true");
+    } else if (IS("device", "bootloader")) {
+        g_free(s->bootloader);
+        s->bootloader = g_strdup(value);
+    } else if (IS("device", "repo-config")) {
+        g_auto(GStrv) parts = g_strsplit(value, ";", -1);
+        g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+        for (char **p = parts; *p != NULL; p++) {
+            char *e = g_strstrip(*p);
+            if (*e == '\0') {
+                continue;
+            }
+            const char *eq = strchr(e, '=');
+            const char *dot = strchr(e, '.');
+            if (eq == NULL || dot == NULL || dot > eq || dot == e) {
+                *why = "each entry must be section.key=value";
+                return FALSE;
+            }
+            g_ptr_array_add(kept, g_strdup(e));
+        }
+        g_ptr_array_add(kept, NULL);
+        g_strfreev(s->repo_config);
+        s->repo_config = (char **)g_ptr_array_free(g_steal_pointer(&kept), FALSE);
+    } else if (IS("client", "ostree")) {
+        if (*value == '\0') {
+            *why = "must not be empty";
+            return FALSE;
+        }
+        g_free(s->ostree);
+        s->ostree = g_strdup(value);
+    } else if (IS("client", "action")) {
+        s->action = g_str_equal(value, "upgrade") ? PP_ACTION_UPGRADE
+                    : g_str_equal(value, "deploy") ? PP_ACTION_DEPLOY
+                                                   : PP_ACTION_PULL;
+    } else if (IS("crash", "model")) {
+        if (!cfi_model_from_string(value, &s->model, NULL)) {
+            *why = "not a model (process-kill, ordered, strict, torn, reorder)";
+            return FALSE;
+        }
+    } else if (IS("crash", "points")) {
+        if (!pp_points_parse(value, &s->points, &s->sample, NULL)) {
+            *why = "expected barriers, all, sample:N or none";
+            return FALSE;
+        }
+    } else if (IS("crash", "seed")) {
+        s->seed = u;
+    } else if (IS("crash", "phase")) {
+        /* The PpPhase order; not pp_phase_from_name(): this file stays
+           free of the trace code (the scenario fuzzer links it alone). */
+        static const char *const names[] = { "pull", "deploy", "bootloader",
+                                             "cleanup" };
+        G_STATIC_ASSERT(G_N_ELEMENTS(names) == PP_PHASE_COUNT);
+        s->phase = -1;
+        for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+            if (g_str_equal(value, names[i])) {
+                s->phase = (gint)i;
+            }
+        }
+    } else if (IS("crash", "repeat")) {
+        if (u < 1 || u > PP_REPEAT_MAX) {
+            *why = "must be between 1 and 16";
+            return FALSE;
+        }
+        s->repeat = (guint)u;
+    } else if (IS("verify", "resume")) {
+        if (!parse_resume(value, &s->resume, &s->resume_sample)) {
+            *why = "expected all, none or sample:N";
+            return FALSE;
+        }
+    } else if (IS("verify", "redownload-threshold")) {
+        s->redownload_threshold = (guint)u;
+    } else if (IS("verify", "rollback")) {
+        s->check_rollback = g_str_equal(value, "true");
+    } else if (IS("fault", "inject")) {
+        if (!inject_syntax_ok(value, why)) {
+            return FALSE;
+        }
+        g_free(s->fault_inject);
+        s->fault_inject = *value != '\0' ? g_strdup(value) : NULL;
+    } else if (IS("fault", "network")) {
+        if (!parse_network(s, value, why)) {
+            return FALSE;
+        }
+    } else if (IS("fault", "stall-ms")) {
+        if (u < 1 || u > 600000) {
+            *why = "must be between 1 and 600000";
+            return FALSE;
+        }
+        s->stall_ms = (guint)u;
+    } else {
+        *why = "no handler (a bug in scenario.c)";
+        return FALSE;
+    }
+#undef IS
+    return TRUE;
+}
+
+static const KeyDef *
+find_key(const char *section, const char *key)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        if (g_str_equal(keys[i].section, section)
+            && g_str_equal(keys[i].key, key)) {
+            return &keys[i];
+        }
+    }
+    return NULL;
+}
+
+static gboolean
+section_known(const char *section)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        if (g_str_equal(keys[i].section, section)) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+PpScenario *
+pp_scenario_new_default(void)
+{
+    PpScenario *s = g_new0(PpScenario, 1);
+    s->path = g_strdup("built-in default");
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const char *why = NULL;
+        if (!apply(s, &keys[i], keys[i].def, &why)) {
+            g_error("scenario.c: default of %s.%s is bad: %s",
+                    keys[i].section, keys[i].key, why);
+        }
+    }
+    return s;
+}
+
+/*
+ * GKeyFile does not say where a key was; find its line ourselves so that
+ * errors point at it.  0 when not found.
+ */
+static guint
+line_of(const char *data, const char *section, const char *key)
+{
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    g_autofree char *header = g_strdup_printf("[%s]", section);
+    gboolean in = FALSE;
+    for (guint i = 0; lines[i] != NULL; i++) {
+        char *l = g_strstrip(lines[i]);
+        if (l[0] == '[') {
+            in = g_str_equal(l, header);
+            if (key == NULL && in) {
+                return i + 1;
+            }
+            continue;
+        }
+        if (in && key != NULL && g_str_has_prefix(l, key)) {
+            const char *rest = l + strlen(key);
+            while (*rest == ' ' || *rest == '\t') {
+                rest++;
+            }
+            if (*rest == '=') {
+                return i + 1;
+            }
+        }
+    }
+    return 0;
+}
+
+PpScenario *
+pp_scenario_load_data(const char *data, const char *name, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+    if (!g_key_file_load_from_data(kf, data, (gsize)-1, G_KEY_FILE_NONE,
+                                   &local)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s",
+                    name, local->message);
+        return NULL;
+    }
+    g_autoptr(PpScenario) s = pp_scenario_new_default();
+    g_free(s->path);
+    s->path = g_strdup(name);
+    g_autoptr(GString) problems = g_string_new(NULL);
+
+    gsize ngroups = 0;
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, &ngroups);
+    for (gsize g = 0; g < ngroups; g++) {
+        if (!section_known(groups[g])) {
+            g_string_append_printf(problems, "%s:%u: unknown section [%s]\n",
+                                   name, line_of(data, groups[g], NULL),
+                                   groups[g]);
+            continue;
+        }
+        gsize nkeys = 0;
+        g_auto(GStrv) ks = g_key_file_get_keys(kf, groups[g], &nkeys, NULL);
+        for (gsize i = 0; i < nkeys; i++) {
+            guint line = line_of(data, groups[g], ks[i]);
+            const KeyDef *k = find_key(groups[g], ks[i]);
+            if (k == NULL) {
+                g_string_append_printf(problems, "%s:%u: unknown key '%s' in "
+                                       "[%s]\n", name, line, ks[i], groups[g]);
+                continue;
+            }
+            g_autofree char *v = g_key_file_get_string(kf, groups[g], ks[i],
+                                                       NULL);
+            const char *why = NULL;
+            if (v == NULL || !apply(s, k, g_strstrip(v), &why)) {
+                g_string_append_printf(problems, "%s:%u: [%s] %s = '%s': %s%s%s\n",
+                                       name, line, groups[g], ks[i],
+                                       v != NULL ? v : "", why != NULL ? why
+                                       : "unreadable", k->values != NULL
+                                       ? " " : "", k->values != NULL
+                                       ? k->values : "");
+            }
+        }
+    }
+    if (problems->len == 0 && s->from_version == s->to_version
+        && s->action != PP_ACTION_PULL) {
+        g_string_append_printf(problems, "%s:%u: [firmware] to must differ "
+                               "from from\n", name,
+                               line_of(data, "firmware", "to"));
+    }
+    if (problems->len == 0 && s->to_version < s->from_version
+        && s->static_delta) {
+        g_string_append_printf(problems, "%s:%u: [firmware] static-delta: "
+                               "not for going back to an older version\n",
+                               name, line_of(data, "firmware", "static-delta"));
+    }
+    if (problems->len == 0 && s->n_history > 0
+        && s->history[s->n_history - 1] != s->from_version) {
+        g_string_append_printf(problems, "%s:%u: [firmware] history must end "
+                               "at from (%u)\n", name,
+                               line_of(data, "firmware", "history"),
+                               s->from_version);
+    }
+    s->fault_inject_line = line_of(data, "fault", "inject");
+    if (problems->len > 0) {
+        g_string_truncate(problems, problems->len - 1);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",
+                    problems->str);
+        return NULL;
+    }
+    return g_steal_pointer(&s);
+}
+
+PpScenario *
+pp_scenario_load(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    if (!g_file_get_contents(path, &data, NULL, error)) {
+        g_prefix_error(error, "reading scenario: ");
+        return NULL;
+    }
+    return pp_scenario_load_data(data, path, error);
+}
+
+char *
+pp_scenario_reference(void)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    const char *section = NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const KeyDef *k = &keys[i];
+        if (section == NULL || !g_str_equal(section, k->section)) {
+            section = k->section;
+            g_string_append_printf(s, "\n### [%s]\n\n| key | default | "
+                                   "meaning |\n|---|---|---|\n", section);
+        }
+        g_autofree char *vals = k->values != NULL
+            ? g_strdup_printf(" One of `%s`.", k->values) : g_strdup("");
+        g_string_append_printf(s, "| `%s` | `%s` | %s%s |\n", k->key,
+                               k->def, k->doc,
+                               k->type == KT_ENUM ? vals : "");
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}

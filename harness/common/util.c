@@ -1,0 +1,248 @@
+/*
+ * util.c: see util.h.
+ */
+#include "common/util.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+gboolean
+pp_mkdir_p(const char *path, GError **error)
+{
+    if (g_mkdir_with_parents(path, 0755) < 0) {
+        int errsv = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                    "mkdir(%s): %s", path, g_strerror(errsv));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+pp_out_dir_prepare(const char *out, GError **error)
+{
+    if (g_file_test(out, G_FILE_TEST_EXISTS)) {
+        g_autoptr(GDir) d = g_dir_open(out, 0, error);
+        if (d == NULL) {
+            return FALSE;
+        }
+        if (g_dir_read_name(d) != NULL) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                        "%s is not empty: results are never overwritten "
+                        "(choose a new --out or remove it)", out);
+            return FALSE;
+        }
+    }
+    return pp_mkdir_p(out, error);
+}
+
+char *
+pp_ostree_version(const char *ostree)
+{
+    const char *argv[] = { ostree, "--version", NULL };
+    g_autofree char *out = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
+                      NULL, &out, NULL, NULL, NULL) || out == NULL) {
+        return g_strdup("unknown");
+    }
+    /* "libostree:\n Version: '2022.7'\n ..." */
+    const char *v = strstr(out, "Version: ");
+    if (v == NULL) {
+        return g_strdup("unknown");
+    }
+    v += strlen("Version: ");
+    g_autofree char *raw = g_strndup(v, strcspn(v, "\n"));
+    return g_strdup(g_strstrip(g_strdelimit(raw, "'", ' ')));
+}
+
+gboolean
+pp_spawn_wait(const char *const *argv, GSubprocessFlags flags, int *out_status,
+              GError **error)
+{
+    g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, flags, error);
+    if (proc == NULL) {
+        g_prefix_error(error, "running %s: ", argv[0]);
+        return FALSE;
+    }
+    if (!g_subprocess_wait(proc, NULL, error)) {
+        g_prefix_error(error, "waiting for %s: ", argv[0]);
+        return FALSE;
+    }
+    if (!g_subprocess_get_if_exited(proc)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s killed by signal %d", argv[0],
+                    g_subprocess_get_term_sig(proc));
+        return FALSE;
+    }
+    *out_status = g_subprocess_get_exit_status(proc);
+    return TRUE;
+}
+
+char *
+pp_data_dir(const char *env_var, const char *name, GError **error)
+{
+    const char *env = g_getenv(env_var);
+    if (env != NULL && *env != '\0') {
+        return g_strdup(env);
+    }
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
+    if (exe == NULL) {
+        g_prefix_error(error, "readlink /proc/self/exe: ");
+        return NULL;
+    }
+    g_autofree char *bindir = g_path_get_dirname(exe);
+    return g_build_filename(bindir, "..", name, NULL);
+}
+
+JsonParser *
+pp_json_load_object(const char *path, JsonObject **out, GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_file(parser, path, error)) {
+        g_prefix_error(error, "reading %s: ", path);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: not a JSON object", path);
+        return NULL;
+    }
+    *out = json_node_get_object(root);
+    return g_steal_pointer(&parser);
+}
+
+void
+pp_close_fd_p(int *fd)
+{
+    if (*fd >= 0) {
+        int errsv = errno;
+        close(*fd);
+        errno = errsv;
+    }
+}
+
+/* "90s", "15m", "2h", "1h30m", or plain seconds; FALSE when malformed. */
+gboolean
+pp_parse_duration(const char *s, gint64 *out_s)
+{
+    gint64 total = 0;
+    const char *p = s;
+    if (*p == '\0') {
+        return FALSE;
+    }
+    while (*p != '\0') {
+        char *end = NULL;
+        guint64 v = g_ascii_strtoull(p, &end, 10);
+        if (end == p) {
+            return FALSE;
+        }
+        gint64 unit = 1;
+        if (*end == 'h') {
+            unit = 3600;
+            end++;
+        } else if (*end == 'm') {
+            unit = 60;
+            end++;
+        } else if (*end == 's') {
+            end++;
+        } else if (*end != '\0') {
+            return FALSE;
+        }
+        if (v > G_MAXINT32) {
+            return FALSE;
+        }
+        total += (gint64)v * unit;
+        p = end;
+    }
+    *out_s = total;
+    return total > 0;
+}
+
+JsonParser *
+pp_campaign_file_load(const char *path, const char *dir, const char *command,
+                      const char *kind, gint64 format, JsonObject **out,
+                      GError **error)
+{
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "%s is missing: %s is not a campaign started by plugpull "
+                    "%s (nothing to resume)", path, dir, command);
+        return NULL;
+    }
+    JsonObject *m = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(JsonParser) parser = pp_json_load_object(path, &m, &local);
+    if (parser == NULL) {
+        /* A torn or edited file: the campaign cannot be known. */
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s is unreadable, so the campaign cannot be resumed: %s",
+                    path, local->message);
+        return NULL;
+    }
+    if (!g_str_equal(json_object_get_string_member_with_default(m, "kind", ""),
+                     kind)
+        || json_object_get_int_member_with_default(m, "format", 0) != format) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: not a plugpull %s campaign file of format %"
+                    G_GINT64_FORMAT, path, command, format);
+        return NULL;
+    }
+    *out = m;
+    return g_steal_pointer(&parser);
+}
+
+guint64
+pp_splitmix64(guint64 *state)
+{
+    guint64 z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+gboolean
+pp_json_get_string(JsonObject *o, const char *name, gboolean nullable,
+                   const char *path, char **out, GError **error)
+{
+    JsonNode *n = o != NULL ? json_object_get_member(o, name) : NULL;
+    if (n != NULL && nullable && JSON_NODE_HOLDS_NULL(n)) {
+        *out = NULL;
+        return TRUE;
+    }
+    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n)
+        || json_node_get_value_type(n) != G_TYPE_STRING) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: '%s' missing or not a string%s", path, name,
+                    nullable ? " or null" : "");
+        return FALSE;
+    }
+    *out = g_strdup(json_node_get_string(n));
+    return TRUE;
+}
+
+void
+pp_json_add_string_or_null(JsonBuilder *b, const char *name,
+                           const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value != NULL) {
+        json_builder_add_string_value(b, value);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+void
+pp_campaign_disagree(GString *out, const char *what, const char *given,
+                     const char *has)
+{
+    if (given != NULL && g_strcmp0(given, has) != 0) {
+        g_string_append_printf(out, "\n  %s: %s given, the campaign has %s",
+                               what, given, has != NULL ? has : "none");
+    }
+}

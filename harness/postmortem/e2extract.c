@@ -1,0 +1,844 @@
+/*
+ * e2extract.c: see e2extract.h for what is kept, what is lost and what
+ * is done about it.
+ *
+ * Three steps, each in the private directory TMP (g_dir_make_tmp):
+ *   1. debugfs -R 'rdump / "TMP/sysroot"' 'IMAGE?offset=N'
+ *   2. walk TMP/sysroot: list its directories, make them u+rwx and the
+ *      files u+r (so that neither the oracle nor the removal needs root)
+ *   3. debugfs -f TMP/ls.cmds 'IMAGE?offset=N', one `ls -p "/DIR"` per
+ *      directory, and compare every name with its extracted copy: what
+ *      differs goes into the overlay.
+ * debugfs opens the image read-only (no -w): the evidence is not touched.
+ */
+#include "postmortem/e2extract.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "postmortem/diskimage.h"
+
+#define POLL_MS 100
+/* The file type bits of an ext2 i_mode (the same values as Linux's). */
+#define EXT_S_IFMT 0170000
+#define EXT_S_IFDIR 0040000
+#define EXT_S_IFREG 0100000
+#define EXT_S_IFLNK 0120000
+#define EXT_S_IFCHR 0020000
+#define EXT_S_IFBLK 0060000
+#define EXT_S_IFIFO 0010000
+#define EXT_S_IFSOCK 0140000
+
+/* ---- removal, whatever the modes ------------------------------------ */
+
+static void
+close_dir_p(DIR **d)
+{
+    if (*d != NULL) {
+        closedir(*d);
+    }
+}
+
+/*
+ * rm -rf parent_dfd/name.  A directory is made u+rwx before it is listed:
+ * the extracted tree has the image's modes (0555, 0000 ...), which bind
+ * its owner when that is not root.  Goes on after an error; the first
+ * one is kept.
+ */
+static void
+rm_tree_at(int parent_dfd, const char *name, GError **error)
+{
+    if (unlinkat(parent_dfd, name, 0) == 0 || errno == ENOENT) {
+        return;
+    }
+    if (errno != EISDIR && errno != EPERM) {
+        int errsv = errno;
+        if (error != NULL && *error == NULL) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                        "unlinkat(%s): %s", name, g_strerror(errsv));
+        }
+        return;
+    }
+    /* May fail (a directory of another owner, without root): then the
+     * unlinks below fail and say so. */
+    (void)fchmodat(parent_dfd, name, 0700, 0);
+    int dfd = openat(parent_dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                     | O_CLOEXEC);
+    __attribute__((cleanup(close_dir_p))) DIR *d =
+        dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (d == NULL) {
+        int errsv = errno;
+        if (dfd >= 0) {
+            close(dfd);
+        }
+        if (error != NULL && *error == NULL) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                        "opening directory %s: %s", name, g_strerror(errsv));
+        }
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            rm_tree_at(dirfd(d), de->d_name, error);
+        }
+    }
+    if (unlinkat(parent_dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+        int errsv = errno;
+        if (error != NULL && *error == NULL) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                        "rmdir(%s): %s", name, g_strerror(errsv));
+        }
+    }
+}
+
+void
+pp_extracted_free(PpExtracted *x)
+{
+    if (x == NULL) {
+        return;
+    }
+    if (x->tmp_dir != NULL && g_getenv("PP_KEEP_EXTRACT") == NULL) {
+        g_autoptr(GError) error = NULL;
+        rm_tree_at(AT_FDCWD, x->tmp_dir, &error);
+        if (error != NULL) {
+            g_printerr("plugpull: removing %s: %s\n", x->tmp_dir, error->message);
+        }
+    } else if (x->tmp_dir != NULL) {
+        g_printerr("plugpull: kept %s (PP_KEEP_EXTRACT set)\n", x->tmp_dir);
+    }
+    g_free(x->tmp_dir);
+    g_free(x->sysroot);
+    g_free(x->debugfs);
+    g_free(x->debugfs_version);
+    g_free(x->first_broken);
+    pp_stat_overlay_free(x->overlay);
+    if (x->notes != NULL) {
+        g_ptr_array_unref(x->notes);
+    }
+    g_free(x);
+}
+
+/* ---- running debugfs ------------------------------------------------- */
+
+static char *
+find_debugfs(GError **error)
+{
+    char *p = g_find_program_in_path("debugfs");
+    if (p != NULL) {
+        return p;
+    }
+    /* Not in a user's PATH on Debian: it is in /usr/sbin. */
+    static const char *const fallback[] = { "/usr/sbin/debugfs", "/sbin/debugfs" };
+    for (guint i = 0; i < G_N_ELEMENTS(fallback); i++) {
+        if (g_file_test(fallback[i], G_FILE_TEST_IS_EXECUTABLE)) {
+            return g_strdup(fallback[i]);
+        }
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                "debugfs not found in PATH, /usr/sbin or /sbin (Debian "
+                "package e2fsprogs)");
+    return NULL;
+}
+
+/* An argument of a debugfs command line (ss_parse): in double quotes,
+ * with a quote doubled. */
+static char *
+ss_quote(const char *s)
+{
+    g_autoptr(GString) q = g_string_new("\"");
+    for (const char *p = s; *p != '\0'; p++) {
+        g_string_append_c(q, *p);
+        if (*p == '"') {
+            g_string_append_c(q, '"');
+        }
+    }
+    g_string_append_c(q, '"');
+    return g_string_free(g_steal_pointer(&q), FALSE);
+}
+
+/* argv as a shell command line, for messages: quoted where needed. */
+static char *
+shell_line(const char *const *argv)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    for (guint i = 0; argv[i] != NULL; i++) {
+        const char *a = argv[i];
+        gboolean plain = *a != '\0'
+                         && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                   "qrstuvwxyz0123456789_-+./=:,@") == strlen(a);
+        g_autofree char *q = plain ? g_strdup(a) : g_shell_quote(a);
+        g_string_append_printf(s, "%s%s", i > 0 ? " " : "", q);
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+typedef struct {
+    GSubprocess *proc;
+    volatile sig_atomic_t *interrupted;
+    gboolean killed;
+    gboolean done;
+    gboolean ok;
+    GBytes *out;
+    GBytes *err;
+    GError *error;
+} Comm;
+
+static void
+on_communicated(GObject *src, GAsyncResult *res, gpointer data)
+{
+    Comm *c = data;
+    c->ok = g_subprocess_communicate_finish(G_SUBPROCESS(src), res, &c->out,
+                                            &c->err, &c->error);
+    c->done = TRUE;
+}
+
+static gboolean
+poll_interrupted(gpointer data)
+{
+    Comm *c = data;
+    if (c->interrupted != NULL && *c->interrupted && !c->killed) {
+        g_subprocess_force_exit(c->proc);
+        c->killed = TRUE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/*
+ * Run debugfs (argv) to its end, its stdout in *out (when out is not NULL)
+ * and its stderr in *err.  FALSE when it cannot be run, is killed, or
+ * exits non-zero (errors naming the command line and the status); a
+ * Ctrl-C reaches debugfs itself (same process group), a SIGTERM to
+ * plugpull alone is passed on through *interrupted.
+ */
+static gboolean
+run_debugfs(const char *const *argv, volatile sig_atomic_t *interrupted,
+            GBytes **out, char **err, GError **error)
+{
+    g_autofree char *line = shell_line(argv);
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
+        (out != NULL ? G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                     : G_SUBPROCESS_FLAGS_STDOUT_SILENCE)
+        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    /* Messages are parsed: no translations; and no pager for ls. */
+    g_subprocess_launcher_setenv(l, "LC_ALL", "C", TRUE);
+    g_subprocess_launcher_setenv(l, "DEBUGFS_PAGER", "__none__", TRUE);
+    g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawnv(l, argv, error);
+    if (proc == NULL) {
+        g_prefix_error(error, "running %s: ", line);
+        return FALSE;
+    }
+    Comm c = { .proc = proc, .interrupted = interrupted };
+    GMainContext *ctx = g_main_context_new();
+    g_main_context_push_thread_default(ctx);
+    g_subprocess_communicate_async(proc, NULL, NULL, on_communicated, &c);
+    GSource *poll = g_timeout_source_new(POLL_MS);
+    g_source_set_callback(poll, poll_interrupted, &c, NULL);
+    g_source_attach(poll, ctx);
+    while (!c.done) {
+        g_main_context_iteration(ctx, TRUE);
+    }
+    g_source_destroy(poll);
+    g_source_unref(poll);
+    g_main_context_pop_thread_default(ctx);
+    g_main_context_unref(ctx);
+
+    g_autoptr(GBytes) cout = c.out;
+    g_autoptr(GBytes) cerr = c.err;
+    if (c.killed) {
+        g_clear_error(&c.error);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                    "interrupted: %s killed", line);
+        return FALSE;
+    }
+    if (!c.ok) {
+        g_propagate_prefixed_error(error, c.error, "%s: ", line);
+        return FALSE;
+    }
+    gsize n = 0;
+    const char *e = cerr != NULL ? g_bytes_get_data(cerr, &n) : NULL;
+    g_autofree char *etext = g_strndup(e != NULL ? e : "", n);
+    if (!g_subprocess_get_if_exited(proc)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: killed by signal %d: %s", line,
+                    g_subprocess_get_term_sig(proc), g_strstrip(etext));
+        return FALSE;
+    }
+    int status = g_subprocess_get_exit_status(proc);
+    if (status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: exit status %d: %s", line, status, g_strstrip(etext));
+        return FALSE;
+    }
+    if (out != NULL) {
+        *out = g_steal_pointer(&cout);
+    }
+    *err = g_steal_pointer(&etext);
+    return TRUE;
+}
+
+/* What a debugfs stderr line says (see e2extract.h). */
+typedef enum {
+    LINE_BANNER,
+    LINE_TOLERATED,
+    LINE_CHOWN,
+    LINE_IMAGE,
+    LINE_HOST,
+} LineKind;
+
+static LineKind
+classify(const char *line)
+{
+    /* From e2fsprogs debugfs/dump.c and the open path (1.47).  Image-side
+     * first: "while opening ext2 file" must not be taken for the host's
+     * "while opening PATH". */
+    static const char *const image_side[] = {
+        "while trying to open", "Filesystem not open", "ext2 file",
+        "while opening symlink", "while reading symlink",
+        "while closing symlink", "while dumping", "while reading inode",
+        "bitmap", "super-block", "superblock", "File not found",
+        "Corrupt", "corrupt",
+    };
+    if (g_str_has_prefix(line, "debugfs ")) {
+        return LINE_BANNER;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(image_side); i++) {
+        if (strstr(line, image_side[i]) != NULL) {
+            return LINE_IMAGE;
+        }
+    }
+    if (strstr(line, "while changing ownership of") != NULL) {
+        return LINE_CHOWN;
+    }
+    if (strstr(line, "while setting permissions of") != NULL
+        || strstr(line, "while setting times of") != NULL) {
+        return LINE_TOLERATED;
+    }
+    return LINE_HOST;
+}
+
+/*
+ * Sort debugfs's stderr: FALSE with PP_DISK_ERROR_CORRUPT when a line
+ * says the image cannot be read, G_IO_ERROR_FAILED for any other unknown
+ * line; what, the command line, names it.
+ */
+static gboolean
+check_stderr(const char *what, const char *text, PpExtracted *x,
+             GError **error)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    const char *first_image = NULL;
+    const char *first_host = NULL;
+    guint n_bad = 0;
+    for (guint i = 0; lines[i] != NULL; i++) {
+        const char *l = lines[i];
+        if (*l == '\0') {
+            continue;
+        }
+        switch (classify(l)) {
+        case LINE_BANNER:
+            if (x->debugfs_version == NULL) {
+                /* "debugfs 1.47.0 (5-Feb-2023)" */
+                const char *v = l + strlen("debugfs ");
+                x->debugfs_version = g_strndup(v, strcspn(v, " "));
+            }
+            break;
+        case LINE_CHOWN:
+            x->n_chown_failed++;
+            break;
+        case LINE_TOLERATED:
+            break;
+        case LINE_IMAGE:
+            n_bad++;
+            first_image = first_image != NULL ? first_image : l;
+            break;
+        case LINE_HOST:
+            n_bad++;
+            first_host = first_host != NULL ? first_host : l;
+            break;
+        }
+    }
+    g_autofree char *more = n_bad > 1 ? g_strdup_printf(" (and %u more "
+                                                        "line(s))", n_bad - 1)
+                                      : g_strdup("");
+    /* debugfs exits 0 whatever happened: say so, or the reader of the
+     * message looks for a failing status. */
+    if (first_image != NULL) {
+        g_set_error(error, PP_DISK_ERROR, PP_DISK_ERROR_CORRUPT,
+                    "%s: cannot read the filesystem (and exits 0): %s%s",
+                    what, first_image, more);
+        return FALSE;
+    }
+    if (first_host != NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: failed (and exits 0): %s%s", what, first_host, more);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- step 2: the extracted directories ------------------------------ */
+
+static gboolean
+is_interrupted(volatile sig_atomic_t *interrupted, GError **error)
+{
+    if (interrupted != NULL && *interrupted) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "interrupted");
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+chmod_or_throw(const char *path, mode_t mode, GError **error)
+{
+    if (chmod(path, mode) < 0) {
+        int errsv = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                    "chmod(%s, %04o): %s", path, (guint)mode, g_strerror(errsv));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * Append rel (a directory relative to root, "" for root itself) and every
+ * directory under it to dirs; make each u+rwx and each regular file u+r.
+ */
+static gboolean
+collect_dirs(const char *root, const char *rel, GPtrArray *dirs,
+             volatile sig_atomic_t *interrupted, GError **error)
+{
+    if (is_interrupted(interrupted, error)) {
+        return FALSE;
+    }
+    g_autofree char *path = *rel != '\0' ? g_build_filename(root, rel, NULL)
+                                         : g_strdup(root);
+    g_ptr_array_add(dirs, g_strdup(rel));
+    g_autoptr(GDir) d = g_dir_open(path, 0, error);
+    if (d == NULL) {
+        return FALSE;
+    }
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL) {
+        g_autofree char *crel = *rel != '\0' ? g_strconcat(rel, "/", name, NULL)
+                                             : g_strdup(name);
+        g_autofree char *cpath = g_build_filename(root, crel, NULL);
+        struct stat st;
+        if (lstat(cpath, &st) < 0) {
+            int errsv = errno;
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                        "lstat(%s): %s", cpath, g_strerror(errsv));
+            return FALSE;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if ((st.st_mode & 0700) != 0700
+                && !chmod_or_throw(cpath, (st.st_mode & 07777) | 0700, error)) {
+                return FALSE;
+            }
+            if (!collect_dirs(root, crel, dirs, interrupted, error)) {
+                return FALSE;
+            }
+        } else if (S_ISREG(st.st_mode) && (st.st_mode & 0400) == 0
+                   && !chmod_or_throw(cpath, (st.st_mode & 07777) | 0400, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* ---- step 3: the image's own modes and owners ----------------------- */
+
+static gboolean
+parse_uint(const char *s, guint base, guint64 max, guint64 *out,
+           const char *what, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    if (!g_ascii_string_to_unsigned(s, base, 0, max, out, &local)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", what,
+                    local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+pp_debugfs_parse_ls_line(const char *line, PpDebugfsEntry *out, GError **error)
+{
+    /* "/INO/MODE/UID/GID/NAME/SIZE/" (SIZE empty for a directory); a name
+     * cannot hold '/', so the split is exact. */
+    g_auto(GStrv) f = g_strsplit(line, "/", -1);
+    if (g_strv_length(f) != 8 || *f[0] != '\0' || *f[7] != '\0') {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "not a line of debugfs ls -p: \"%s\"", line);
+        return FALSE;
+    }
+    guint64 ino = 0;
+    guint64 mode = 0;
+    guint64 uid = 0;
+    guint64 gid = 0;
+    if (!parse_uint(f[1], 10, G_MAXUINT32, &ino, "inode", error)
+        || !parse_uint(f[2], 8, 0177777, &mode, "mode", error)
+        || !parse_uint(f[3], 10, G_MAXUINT32, &uid, "uid", error)
+        || !parse_uint(f[4], 10, G_MAXUINT32, &gid, "gid", error)) {
+        g_prefix_error(error, "debugfs ls -p line \"%s\": ", line);
+        return FALSE;
+    }
+    /* Inode 0 is an unused slot of the directory (a deleted name, the
+     * tail of a block): debugfs prints it with an empty name. */
+    gsize n = strlen(f[5]);
+    if ((n == 0 && ino != 0) || n >= sizeof out->name) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "debugfs ls -p line \"%s\": a name of %" G_GSIZE_FORMAT
+                    " bytes", line, n);
+        return FALSE;
+    }
+    out->ino = ino;
+    out->mode = (guint32)mode;
+    out->uid = (guint32)uid;
+    out->gid = (guint32)gid;
+    memcpy(out->name, f[5], n + 1);
+    return TRUE;
+}
+
+typedef struct {
+    PpExtracted *x;
+    GHashTable *names_by_ino;   /* regular files: image inode -> names */
+    guint n_missing;
+    char *first_missing;
+} Listing;
+
+static gboolean
+mode_type_matches(guint32 ext_mode, mode_t host_mode)
+{
+    switch (ext_mode & EXT_S_IFMT) {
+    case EXT_S_IFDIR:
+        return S_ISDIR(host_mode);
+    case EXT_S_IFREG:
+        return S_ISREG(host_mode);
+    case EXT_S_IFLNK:
+        return S_ISLNK(host_mode);
+    }
+    return FALSE;
+}
+
+static gboolean
+take_entry(Listing *ls, const char *dir, const PpDebugfsEntry *e,
+           GError **error)
+{
+    PpExtracted *x = ls->x;
+    if (e->ino == 0 || strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0) {
+        return TRUE;
+    }
+    guint32 type = e->mode & EXT_S_IFMT;
+    gboolean special = type != EXT_S_IFDIR && type != EXT_S_IFREG
+                       && type != EXT_S_IFLNK;
+    if (type == EXT_S_IFDIR) {
+        x->n_dirs++;
+    } else if (type == EXT_S_IFREG) {
+        x->n_files++;
+        gpointer key = GSIZE_TO_POINTER((gsize)e->ino);
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ls->names_by_ino, key));
+        g_hash_table_insert(ls->names_by_ino, key, GUINT_TO_POINTER(n + 1));
+    } else if (type == EXT_S_IFLNK) {
+        x->n_symlinks++;
+    } else if (type == EXT_S_IFCHR || type == EXT_S_IFBLK || type == EXT_S_IFIFO
+               || type == EXT_S_IFSOCK) {
+        x->n_special++;
+    } else {
+        /* A name whose inode has no type (cleared, or garbage): rdump
+         * skips it and says nothing; the kernel would fail to read it.
+         * Judged as missing, which is what the device would meet. */
+        x->n_broken++;
+        if (x->first_broken == NULL) {
+            x->first_broken = g_strconcat("/", dir, *dir != '\0' ? "/" : "",
+                                          e->name, NULL);
+        }
+    }
+    g_autofree char *rel = *dir != '\0' ? g_strconcat(dir, "/", e->name, NULL)
+                                        : g_strdup(e->name);
+    g_autofree char *path = g_build_filename(x->sysroot, rel, NULL);
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        int errsv = errno;
+        if (errsv == ENOENT && special) {
+            return TRUE;        /* rdump does not dump them */
+        }
+        if (errsv != ENOENT) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                        "lstat(%s): %s", path, g_strerror(errsv));
+            return FALSE;
+        }
+        if (ls->n_missing++ == 0) {
+            ls->first_missing = g_strdup(rel);
+        }
+        return TRUE;
+    }
+    if (special || !mode_type_matches(e->mode, st.st_mode)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: extracted as mode 0%o, the image says 0%o", path,
+                    (guint)st.st_mode, e->mode);
+        return FALSE;
+    }
+    if ((st.st_mode & 07777) != (e->mode & 07777) || st.st_uid != e->uid
+        || st.st_gid != e->gid) {
+        pp_stat_overlay_set(x->overlay, st.st_dev, st.st_ino, e->mode & 07777,
+                            e->uid, e->gid);
+        x->n_restored++;
+    }
+    return TRUE;
+}
+
+/*
+ * debugfs -f CMDS: for each command line it prints "debugfs: LINE", then
+ * the output.  The k-th echo must be the k-th command, or the listing is
+ * not the one asked for.
+ */
+static gboolean
+read_listing(Listing *ls, GBytes *out, GPtrArray *dirs, GPtrArray *cmds,
+             GError **error)
+{
+    gsize len = 0;
+    const char *data = g_bytes_get_data(out, &len);
+    g_autofree char *text = g_strndup(data != NULL ? data : "", len);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    gint k = -1;
+    for (guint i = 0; lines[i] != NULL; i++) {
+        const char *l = lines[i];
+        if (g_str_has_prefix(l, "debugfs: ")) {
+            k++;
+            if ((guint)k >= cmds->len
+                || strcmp(l + strlen("debugfs: "), cmds->pdata[k]) != 0) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                            "debugfs -f: output line %u is \"%s\", expected "
+                            "the echo of command %d", i + 1, l, k + 1);
+                return FALSE;
+            }
+            continue;
+        }
+        if (*l == '\0') {
+            continue;
+        }
+        PpDebugfsEntry e;
+        if (k < 0 || *l != '/' || !pp_debugfs_parse_ls_line(l, &e, NULL)) {
+            ls->x->n_unlisted++;        /* the rest of a name with a newline */
+            continue;
+        }
+        if (!take_entry(ls, dirs->pdata[k], &e, error)) {
+            return FALSE;
+        }
+    }
+    if ((guint)(k + 1) != cmds->len) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "debugfs -f: %d of %u commands echoed", k + 1, cmds->len);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+restore_metadata(PpExtracted *x, const char *spec,
+                 volatile sig_atomic_t *interrupted, GError **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+    if (!collect_dirs(x->sysroot, "", all, interrupted, error)) {
+        g_prefix_error(error, "walking %s: ", x->sysroot);
+        return FALSE;
+    }
+    /* A command file is read line by line (and cut at '\r'): a directory
+     * whose path holds either cannot be named in it. */
+    g_autoptr(GPtrArray) dirs = g_ptr_array_new();
+    g_autoptr(GPtrArray) cmds = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) file = g_string_new(NULL);
+    for (guint i = 0; i < all->len; i++) {
+        const char *d = all->pdata[i];
+        if (strpbrk(d, "\n\r") != NULL) {
+            x->n_unlisted++;
+            continue;
+        }
+        g_autofree char *abs = g_strconcat("/", d, NULL);
+        g_autofree char *q = ss_quote(abs);
+        char *cmd = g_strconcat("ls -p ", q, NULL);
+        g_string_append_printf(file, "%s\n", cmd);
+        g_ptr_array_add(cmds, cmd);
+        g_ptr_array_add(dirs, (gpointer)d);
+    }
+    g_autofree char *cmd_file = g_build_filename(x->tmp_dir, "ls.cmds", NULL);
+    if (!g_file_set_contents(cmd_file, file->str, (gssize)file->len, error)) {
+        g_prefix_error(error, "writing %s: ", cmd_file);
+        return FALSE;
+    }
+    const char *argv[] = { x->debugfs, "-f", cmd_file, spec, NULL };
+    g_autoptr(GBytes) out = NULL;
+    g_autofree char *err = NULL;
+    if (!run_debugfs(argv, interrupted, &out, &err, error)) {
+        return FALSE;
+    }
+    g_autofree char *what = shell_line(argv);
+    if (!check_stderr(what, err, x, error)) {
+        return FALSE;
+    }
+    Listing ls = {
+        .x = x,
+        .names_by_ino = g_hash_table_new(g_direct_hash, g_direct_equal),
+    };
+    gboolean ok = read_listing(&ls, out, dirs, cmds, error);
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, ls.names_by_ino);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        guint n = GPOINTER_TO_UINT(v);
+        if (n > 1) {
+            x->n_hardlinked++;
+            x->n_copies += n - 1;
+        }
+    }
+    g_hash_table_unref(ls.names_by_ino);
+    g_autofree char *first_missing = ls.first_missing;
+    if (ok && ls.n_missing > 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "debugfs rdump left out %u name(s) of the image (first: "
+                    "/%s)", ls.n_missing, first_missing);
+        ok = FALSE;
+    }
+    (void)g_unlink(cmd_file);
+    x->list_seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    return ok;
+}
+
+/* ---- the whole extraction ------------------------------------------- */
+
+static void
+add_notes(PpExtracted *x)
+{
+    if (x->n_restored > 0) {
+        g_ptr_array_add(x->notes, g_strdup_printf(
+                            "%u name(s) have their mode or owner from the image's "
+                            "inodes, not from the extracted copy (rdump drops "
+                            "setuid/setgid/sticky%s)", x->n_restored,
+                            x->n_chown_failed > 0 ? " and, without root, every owner"
+                                                  : " and the owner of symlinks"));
+    }
+    if (x->n_hardlinked > 0) {
+        g_ptr_array_add(x->notes, g_strdup_printf(
+                            "%u hard-linked inode(s) extracted as %u extra "
+                            "copies (link counts are not compared; each copy "
+                            "is hashed)", x->n_hardlinked, x->n_copies));
+    }
+    if (x->n_special > 0) {
+        g_ptr_array_add(x->notes, g_strdup_printf(
+                            "%u device node(s), fifo(s) or socket(s) not "
+                            "extracted (rdump skips them)", x->n_special));
+    }
+    if (x->n_broken > 0) {
+        g_ptr_array_add(x->notes, g_strdup_printf(
+                            "%u name(s) point to an inode of no file type "
+                            "(cleared or corrupt; first: %s): not extracted, so "
+                            "judged missing; the filesystem needs e2fsck",
+                            x->n_broken, x->first_broken));
+    }
+    if (x->n_unlisted > 0) {
+        g_ptr_array_add(x->notes, g_strdup_printf(
+                            "%u name(s) with a newline or carriage return could "
+                            "not be listed: their mode and owner are rdump's",
+                            x->n_unlisted));
+    }
+    g_ptr_array_add(x->notes, g_strdup(
+                        "extended attributes are not extracted: a commit with "
+                        "xattrs (SELinux labels) would differ in every labelled "
+                        "file"));
+}
+
+gboolean
+pp_image_extract(const char *image, guint64 offset,
+                 volatile sig_atomic_t *interrupted, PpExtracted **out,
+                 GError **error)
+{
+    g_autoptr(PpExtracted) x = g_new0(PpExtracted, 1);
+    x->notes = g_ptr_array_new_with_free_func(g_free);
+    x->overlay = pp_stat_overlay_new();
+    x->debugfs = find_debugfs(error);
+    if (x->debugfs == NULL) {
+        return FALSE;
+    }
+    x->tmp_dir = g_dir_make_tmp("plugpull-inspect-XXXXXX", error);
+    if (x->tmp_dir == NULL) {
+        g_prefix_error(error, "making a temporary directory under %s: ",
+                       g_get_tmp_dir());
+        return FALSE;
+    }
+    x->sysroot = g_build_filename(x->tmp_dir, "sysroot", NULL);
+    if (g_mkdir(x->sysroot, 0700) < 0) {
+        int errsv = errno;
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                    "mkdir(%s): %s", x->sysroot, g_strerror(errsv));
+        return FALSE;
+    }
+    /* libext2fs splits the device name at its first '?' (io options):
+     * an image whose path holds one is reached through a symlink. */
+    g_autofree char *device = g_strdup(image);
+    if (strchr(image, '?') != NULL) {
+        g_free(device);
+        device = g_build_filename(x->tmp_dir, "image", NULL);
+        g_autofree char *abs = g_canonicalize_filename(image, NULL);
+        if (strchr(device, '?') != NULL || symlink(abs, device) < 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "%s: debugfs cannot open a path with '?' (and a link "
+                        "at %s failed)", image, device);
+            return FALSE;
+        }
+    }
+    g_autofree char *spec = g_strdup_printf("%s?offset=%" G_GUINT64_FORMAT,
+                                            device, offset);
+    g_autofree char *dest = ss_quote(x->sysroot);
+    g_autofree char *request = g_strconcat("rdump / ", dest, NULL);
+    const char *argv[] = { x->debugfs, "-R", request, spec, NULL };
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree char *err = NULL;
+    if (!run_debugfs(argv, interrupted, NULL, &err, error)) {
+        return FALSE;
+    }
+    g_autofree char *what = shell_line(argv);
+    if (!check_stderr(what, err, x, error)) {
+        return FALSE;
+    }
+    x->rdump_seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    if (!restore_metadata(x, spec, interrupted, error)) {
+        return FALSE;
+    }
+    if (x->debugfs_version == NULL) {
+        x->debugfs_version = g_strdup("unknown");
+    }
+    add_notes(x);
+    *out = g_steal_pointer(&x);
+    return TRUE;
+}
+
+JsonObject *
+pp_extracted_to_json(const PpExtracted *x)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "tool", "debugfs rdump");
+    json_object_set_string_member(o, "debugfs_version", x->debugfs_version);
+    json_object_set_double_member(o, "rdump_seconds", x->rdump_seconds);
+    json_object_set_double_member(o, "list_seconds", x->list_seconds);
+    json_object_set_int_member(o, "dirs", x->n_dirs);
+    json_object_set_int_member(o, "files", x->n_files);
+    json_object_set_int_member(o, "symlinks", x->n_symlinks);
+    json_object_set_int_member(o, "special_not_extracted", x->n_special);
+    json_object_set_int_member(o, "hardlinked_inodes", x->n_hardlinked);
+    json_object_set_int_member(o, "extra_copies", x->n_copies);
+    json_object_set_int_member(o, "mode_or_owner_from_image", x->n_restored);
+    json_object_set_int_member(o, "chown_failed", x->n_chown_failed);
+    json_object_set_int_member(o, "broken", x->n_broken);
+    json_object_set_int_member(o, "unlisted", x->n_unlisted);
+    return o;
+}

@@ -1,0 +1,218 @@
+/*
+ * inspect.c: see inspect.h.
+ */
+#include "postmortem/inspect.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "plugpull.h"
+
+#define PP_EXIT_INTERRUPTED 130
+
+G_DEFINE_QUARK(pp-inspect-error-quark, pp_inspect_error)
+
+static volatile sig_atomic_t inspect_interrupted;
+
+static void
+on_interrupt(int sig)
+{
+    inspect_interrupted = sig;
+}
+
+int
+pp_inspect_interrupted(void)
+{
+    return (int)inspect_interrupted;
+}
+
+void
+pp_inspection_free(PpInspection *ins)
+{
+    if (ins == NULL) {
+        return;
+    }
+    g_clear_pointer(&ins->judgement, pp_judgement_free);
+    g_clear_pointer(&ins->known, pp_known_trees_free);
+    g_free(ins->known_source);
+    g_clear_pointer(&ins->notes, g_ptr_array_unref);
+    /* Last: the judgement and the known trees may name files in it. */
+    g_clear_pointer(&ins->extracted, pp_extracted_free);
+    g_free(ins);
+}
+
+int
+pp_inspect_exit_status(const GError *error)
+{
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        return PP_EXIT_INTERRUPTED;
+    }
+    if (error->domain == PP_INSPECT_ERROR || error->domain == PP_DISK_ERROR) {
+        return PP_EXIT_USAGE;
+    }
+    return PP_EXIT_HARNESS;
+}
+
+/*
+ * Without a server repo the only witness of what a commit should contain
+ * is the device's own repo: load every commit its refs and deployments
+ * name, and leave out (as "unknown") those it cannot describe fully.
+ */
+static PpKnownTrees *
+known_from_sysroot(const char *sysroot, GPtrArray *notes)
+{
+    g_autoptr(PpKnownTrees) kt = pp_known_trees_new();
+    g_autofree char *repo_path = g_build_filename(sysroot, "ostree", "repo", NULL);
+    g_autoptr(GFile) f = g_file_new_for_path(repo_path);
+    g_autoptr(OstreeRepo) repo = ostree_repo_new(f);
+    g_autoptr(GError) error = NULL;
+    if (!ostree_repo_open(repo, NULL, &error)) {
+        g_ptr_array_add(notes, g_strdup_printf("opening %s: %s", repo_path,
+                                               error->message));
+        return g_steal_pointer(&kt);
+    }
+    g_autoptr(GHashTable) commits = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                          g_free, NULL);
+    g_autoptr(GHashTable) refs = NULL;
+    if (ostree_repo_list_refs(repo, NULL, &refs, NULL, &error)) {
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, refs);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+            g_hash_table_add(commits, g_strdup(v));
+        }
+    } else {
+        g_ptr_array_add(notes, g_strdup_printf("listing refs: %s", error->message));
+        g_clear_error(&error);
+    }
+    /* ostree/deploy/OS/deploy/COMMIT.SERIAL */
+    g_autofree char *deploy_root = g_build_filename(sysroot, "ostree", "deploy", NULL);
+    g_autoptr(GDir) osdirs = g_dir_open(deploy_root, 0, NULL);
+    const char *os;
+    while (osdirs != NULL && (os = g_dir_read_name(osdirs)) != NULL) {
+        g_autofree char *d = g_build_filename(deploy_root, os, "deploy", NULL);
+        g_autoptr(GDir) deps = g_dir_open(d, 0, NULL);
+        const char *name;
+        while (deps != NULL && (name = g_dir_read_name(deps)) != NULL) {
+            const char *dot = strchr(name, '.');
+            if (dot != NULL && dot - name == 64 && !g_str_has_suffix(name, ".origin")) {
+                g_hash_table_add(commits, g_strndup(name, 64));
+            }
+        }
+    }
+    g_autoptr(GList) list = g_hash_table_get_keys(commits);
+    list = g_list_sort(list, (GCompareFunc)strcmp);
+    for (GList *l = list; l != NULL; l = l->next) {
+        if (!pp_known_trees_add(kt, repo, l->data, &error)) {
+            g_ptr_array_add(notes, g_strdup_printf("commit %s cannot be told "
+                                                   "(unknown): %s",
+                                                   (char *)l->data, error->message));
+            g_clear_error(&error);
+        }
+    }
+    return g_steal_pointer(&kt);
+}
+
+static void
+image_notes(const PpInspection *ins, GPtrArray *notes)
+{
+    if (ins->layout.fs.needs_recovery) {
+        g_ptr_array_add(notes, g_strdup(
+                            "the journal needs recovery (a power cut while "
+                            "mounted): this is the filesystem as read in place, "
+                            "as U-Boot's ext4 reads it; the kernel would replay "
+                            "the journal at mount and may see newer files"));
+    }
+    if (ins->layout.fs.has_errors) {
+        g_ptr_array_add(notes, g_strdup("the superblock records filesystem "
+                                        "errors (run e2fsck on a copy)"));
+    }
+    for (guint i = 0; i < ins->extracted->notes->len; i++) {
+        g_ptr_array_add(notes, g_strdup(ins->extracted->notes->pdata[i]));
+    }
+}
+
+/*
+ * Locate and extract the image: an image that cannot be read or is not
+ * one is an input error, a failure of debugfs on a readable image a
+ * PP_DISK_ERROR (the input too) or a harness error.
+ */
+static gboolean
+open_image(PpInspection *ins, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    if (!pp_disk_probe(ins->target, &ins->layout, &local)) {
+        if (local->domain == PP_DISK_ERROR) {
+            g_propagate_error(error, g_steal_pointer(&local));
+        } else {
+            g_set_error_literal(error, PP_INSPECT_ERROR,
+                                PP_INSPECT_ERROR_INPUT, local->message);
+        }
+        return FALSE;
+    }
+    /* Ctrl-C or SIGTERM: stop debugfs, then remove the extracted tree on
+     * the way out (pp_inspection_free). */
+    struct sigaction sa = { .sa_handler = on_interrupt };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return pp_image_extract(ins->target, ins->layout.offset,
+                            &inspect_interrupted, &ins->extracted, error);
+}
+
+gboolean
+pp_inspect(const char *target, const char *server_repo,
+           const PpOracleOpts *opts, PpInspection **out, GError **error)
+{
+    g_autoptr(PpInspection) ins = g_new0(PpInspection, 1);
+    ins->target = target;
+    ins->sysroot = target;
+    ins->notes = g_ptr_array_new_with_free_func(g_free);
+    inspect_interrupted = 0;
+    PpOracleOpts o = *opts;
+    struct stat st;
+    if (stat(target, &st) < 0) {
+        int errsv = errno;
+        g_set_error(error, PP_INSPECT_ERROR, PP_INSPECT_ERROR_INPUT,
+                    "stat(%s): %s", target, g_strerror(errsv));
+        return FALSE;
+    }
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+        ins->is_image = TRUE;
+        if (!open_image(ins, error)) {
+            return FALSE;
+        }
+        ins->sysroot = ins->extracted->sysroot;
+        o.overlay = ins->extracted->overlay;
+        image_notes(ins, ins->notes);
+    } else if (!S_ISDIR(st.st_mode)) {
+        g_set_error(error, PP_INSPECT_ERROR, PP_INSPECT_ERROR_INPUT,
+                    "%s: neither a directory nor a disk image file", target);
+        return FALSE;
+    }
+
+    if (server_repo != NULL) {
+        ins->known = pp_known_trees_load(server_repo, NULL, error);
+        if (ins->known == NULL) {
+            return FALSE;
+        }
+        ins->known_source = g_strdup(server_repo);
+    } else {
+        ins->known = known_from_sysroot(ins->sysroot, ins->notes);
+        ins->known_source = g_strdup(
+            ins->is_image ? "the image's own repo (self-consistency only)"
+                          : "the sysroot's own repo (self-consistency only)");
+    }
+    if (!pp_oracle_judge(ins->sysroot, ins->known, &o, &ins->judgement, error)) {
+        return FALSE;
+    }
+    if (inspect_interrupted) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                    "interrupted by signal %d", (int)inspect_interrupted);
+        return FALSE;
+    }
+    *out = g_steal_pointer(&ins);
+    return TRUE;
+}

@@ -1,0 +1,346 @@
+/*
+ * simfault.c: see simfault.h.
+ */
+#include "sim/sim-fault.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cfi-calls.h"
+#include "common/client.h"
+#include "trace-reader.h"
+
+void
+pp_sim_fault_clear(PpSimFault *f)
+{
+    g_clear_pointer(&f->rule, g_free);
+    g_clear_pointer(&f->net, pp_httpd_stop);
+    g_clear_pointer(&f->stderr_tail, g_free);
+    g_clear_pointer(&f->boot_id, g_free);
+    g_clear_pointer(&f->first_injected, g_free);
+    g_clear_pointer(&f->end, pp_case_free);
+    g_clear_pointer(&f->verdict, g_free);
+}
+
+/* The configuration a rule runs under, traced or not. */
+static char *
+rule_config(const char *rule)
+{
+    return g_strdup_printf("[rule];action=fault;%s", rule);
+}
+
+gboolean
+pp_fault_rule_check(const char *shim, const char *rule, GError **error)
+{
+    g_autofree char *tail = rule_config(rule);
+    g_autofree char *config = g_strdup_printf("mode=fault;%s", tail);
+    return pp_shim_check_config(shim, config, error);
+}
+
+PpScenario *
+pp_scenario_load_checked(const char *path, GError **error)
+{
+    g_autoptr(PpScenario) sc = pp_scenario_load(path, error);
+    if (sc == NULL) {
+        return NULL;
+    }
+    if (sc->fault_inject != NULL) {
+        g_autoptr(GError) local = NULL;
+        if (!pp_fault_rule_check(pp_shim_path(), sc->fault_inject, &local)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "%s:%u: [fault] inject = '%s': %s", path,
+                        sc->fault_inject_line, sc->fault_inject,
+                        local->message);
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&sc);
+}
+
+gboolean
+pp_fault_arm(const PpScenario *sc, PpHttpd *httpd, const char *srv_dir,
+             const char *sysroot, PpSimFault *f, GError **error)
+{
+    f->active = pp_scenario_has_fault(sc);
+    f->bytes_before = pp_httpd_get_bytes_sent(httpd);
+    f->exit_status = 0;
+    if (sc->fault_inject != NULL) {
+        f->rule = rule_config(sc->fault_inject);
+    }
+    if (sc->net_drop > 0 || sc->net_stall > 0 || sc->net_5xx > 0) {
+        PpHttpdOptions o = {
+            .fault_seed = sc->seed,
+            .p_drop = sc->net_drop,
+            .p_stall = sc->net_stall,
+            .p_5xx = sc->net_5xx,
+            .stall_ms = sc->stall_ms,
+        };
+        f->net = pp_httpd_start_full(srv_dir, 0, &o, error);
+        if (f->net == NULL) {
+            g_prefix_error(error, "starting the faulty stand-in: ");
+            return FALSE;
+        }
+        g_autofree char *url = g_strdup_printf("%s/repo",
+                                               pp_httpd_get_url(f->net));
+        if (!pp_sim_set_remote_url(sysroot, url, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* The last lines of a client's stderr, at most about 600 bytes. */
+static char *
+tail_of(const char *err)
+{
+    if (err == NULL) {
+        return g_strdup("");
+    }
+    g_autofree char *s = g_strchomp(g_strdup(err));
+    gsize n = strlen(s);
+    const char *t = n > 600 ? s + n - 600 : s;
+    if (t != s) {
+        const char *nl = strchr(t, '\n');
+        t = nl != NULL ? nl + 1 : t;
+    }
+    return g_strdup(t);
+}
+
+void
+pp_fault_note_run(PpSimFault *f, const PpRecording *rec, PpHttpd *httpd)
+{
+    f->run_bytes = f->net != NULL ? pp_httpd_get_bytes_sent(f->net)
+                                  : pp_httpd_get_bytes_sent(httpd)
+                                    - f->bytes_before;
+    f->exit_status = rec->exit_status;
+    g_free(f->boot_id);
+    f->boot_id = g_strdup(rec->boot_id);
+    g_free(f->stderr_tail);
+    f->stderr_tail = tail_of(rec->client_err);
+    if (f->net != NULL) {
+        f->net_faults = pp_httpd_get_n_faults(f->net);
+        f->net_requests = pp_httpd_get_n_requests(f->net);
+    }
+}
+
+/* The commit the judged device boots, from the oracle's evidence. */
+static const char *
+booted_commit(JsonNode *judgement)
+{
+    JsonObject *o = json_node_get_object(judgement);
+    gint64 booted = json_object_get_int_member_with_default(o, "booted", -1);
+    JsonArray *entries = json_object_get_array_member(o, "entries");
+    if (booted < 0 || entries == NULL
+        || (guint)booted >= json_array_get_length(entries)) {
+        return NULL;
+    }
+    JsonObject *e = json_array_get_object_element(entries, (guint)booted);
+    return json_object_get_string_member_with_default(e, "commit", NULL);
+}
+
+static void
+set_outcome(PpCase *c, const char *outcome, char *reason)
+{
+    g_free(c->outcome);
+    g_free(c->reason);
+    c->outcome = g_strdup(outcome);
+    c->reason = reason;
+}
+
+gboolean
+pp_fault_judge(PpSimFault *f, PpSimEnv *env, GError **error)
+{
+    guint n = cfi_trace_n_records(env->trace);
+    gsize rl = strlen(env->root);
+    for (guint i = 0; i < n; i++) {
+        const CfiRecord *r = cfi_trace_get(env->trace, i);
+        if ((r->rec->flags & CFI_RF_INJECTED) == 0) {
+            continue;
+        }
+        if (f->n_injected++ == 0) {
+            const char *p = r->path;
+            if (p != NULL && strncmp(p, env->root, rl) == 0 && p[rl] == '/') {
+                p += rl + 1;
+            }
+            g_autofree char *what = p != NULL ? g_strdup(p)
+                : g_strdup_printf("fd %d", r->rec->fd);
+            f->first_injected = g_strdup_printf(
+                "#%u %s %s: %s", i, cfi_call_name(r->rec->call), what,
+                g_strerror(r->rec->err));
+        }
+    }
+    f->fired = f->n_injected > 0 || f->net_faults > 0;
+    if (!f->fired) {
+        f->verdict = g_strdup_printf(
+            "fault did not fire: %s%s%s", f->rule != NULL
+            ? "the rule matched no call of the update" : "",
+            f->rule != NULL && f->net != NULL ? ", and " : "",
+            f->net != NULL ? "the server spoiled no response" : "");
+        return TRUE;
+    }
+
+    /* (a) the end of the trace, process-kill, and (b) the retry. */
+    CfiModel saved = env->model;
+    env->model = CFI_MODEL_PROCESS_KILL;
+    env->resume_boot_id = f->boot_id;
+    PpCase *c = pp_sim_run_case(env, n, env->httpd != NULL, FALSE, error);
+    env->model = saved;
+    env->resume_boot_id = NULL;
+    if (c == NULL) {
+        g_prefix_error(error, "judging the state the faulted update left: ");
+        return FALSE;
+    }
+    g_autofree char *id = c->id;
+    c->id = g_strdup_printf("fault-%s", id);
+    f->end = c;
+
+    f->swallowed = f->n_injected > 0 && f->exit_status == 0;
+    /* A client that says it updated must boot the update (not for a
+       bare pull, which has no resume server and nothing to boot). */
+    const char *boots = booted_commit(c->judgement);
+    if (f->exit_status == 0 && g_str_equal(c->outcome, "pass")
+        && g_strcmp0(boots, env->to_commit) != 0 && env->httpd != NULL) {
+        set_outcome(c, "wrong-tree", g_strdup_printf(
+            "the client reported success (exit 0) but the device boots %.12s, "
+            "not the new version %.12s", boots != NULL ? boots : "nothing",
+            env->to_commit));
+    }
+    g_autoptr(GString) v = g_string_new(NULL);
+    g_string_append_printf(v, "client exited %d (%" G_GUINT64_FORMAT
+                           " bytes fetched)", f->exit_status, f->run_bytes);
+    if (f->n_injected > 0) {
+        g_string_append_printf(v, " after %u injected fault(s), first %s",
+                               f->n_injected, f->first_injected);
+    }
+    if (f->net_faults > 0) {
+        g_string_append_printf(v, " after %" G_GUINT64_FORMAT " spoiled "
+                               "response(s) of %" G_GUINT64_FORMAT,
+                               f->net_faults, f->net_requests);
+    }
+    g_string_append_printf(v, "; the device as left: %s%s%s",
+                           c->outcome, *c->reason != '\0' ? " (" : "",
+                           *c->reason != '\0' ? c->reason : "");
+    if (*c->reason != '\0') {
+        g_string_append_c(v, ')');
+    }
+    if (c->resumed) {
+        g_string_append_printf(v, "; retry: %s, %" G_GUINT64_FORMAT " bytes "
+                               "and %u objects fetched, %u of them already "
+                               "in the repo", c->resume_error == NULL
+                               ? "boots the new version" : c->resume_error,
+                               c->resume_bytes, c->resume_objects,
+                               c->resume_refetched);
+    } else {
+        g_string_append(v, "; retry: not run (the pull action has none)");
+    }
+    if (f->swallowed) {
+        g_string_append(v, "; FAULT SWALLOWED: the client exited 0 although "
+                           "a call failed");
+    }
+    f->verdict = g_string_free(g_steal_pointer(&v), FALSE);
+    return TRUE;
+}
+
+gboolean
+pp_fault_failed(const PpSimFault *f)
+{
+    return f->active && f->fired
+           && (f->swallowed || (f->end != NULL && pp_case_failed(f->end)));
+}
+
+JsonNode *
+pp_fault_to_json(const PpSimFault *f, const PpScenario *sc)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "inject");
+    if (sc->fault_inject != NULL) {
+        json_builder_add_string_value(b, sc->fault_inject);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    json_builder_set_member_name(b, "network");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "drop");
+    json_builder_add_double_value(b, sc->net_drop);
+    json_builder_set_member_name(b, "stall");
+    json_builder_add_double_value(b, sc->net_stall);
+    json_builder_set_member_name(b, "5xx");
+    json_builder_add_double_value(b, sc->net_5xx);
+    json_builder_set_member_name(b, "stall_ms");
+    json_builder_add_int_value(b, sc->stall_ms);
+    json_builder_set_member_name(b, "requests");
+    json_builder_add_int_value(b, (gint64)f->net_requests);
+    json_builder_set_member_name(b, "faults");
+    json_builder_add_int_value(b, (gint64)f->net_faults);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "fired");
+    json_builder_add_boolean_value(b, f->fired);
+    json_builder_set_member_name(b, "injected_calls");
+    json_builder_add_int_value(b, f->n_injected);
+    json_builder_set_member_name(b, "first_injected");
+    if (f->first_injected != NULL) {
+        json_builder_add_string_value(b, f->first_injected);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    json_builder_set_member_name(b, "run_bytes_downloaded");
+    json_builder_add_int_value(b, (gint64)f->run_bytes);
+    json_builder_set_member_name(b, "client_exit_status");
+    json_builder_add_int_value(b, f->exit_status);
+    json_builder_set_member_name(b, "client_reported_error");
+    json_builder_add_boolean_value(b, f->exit_status != 0);
+    json_builder_set_member_name(b, "client_stderr_tail");
+    json_builder_add_string_value(b, f->stderr_tail != NULL
+                                     ? f->stderr_tail : "");
+    json_builder_set_member_name(b, "swallowed");
+    json_builder_add_boolean_value(b, f->swallowed);
+    json_builder_set_member_name(b, "note");
+    json_builder_add_string_value(b, !f->fired ? "fault did not fire"
+                                     : f->swallowed ? "fault swallowed"
+                                     : f->exit_status != 0 ? "error reported"
+                                     : "recovered");
+    json_builder_set_member_name(b, "verdict");
+    json_builder_add_string_value(b, f->verdict != NULL ? f->verdict : "");
+    json_builder_set_member_name(b, "end");
+    json_builder_begin_object(b);
+    if (f->end != NULL) {
+        const PpCase *c = f->end;
+        json_builder_set_member_name(b, "case");
+        json_builder_add_string_value(b, c->id);
+        json_builder_set_member_name(b, "outcome");
+        json_builder_add_string_value(b, c->outcome);
+        json_builder_set_member_name(b, "reason");
+        json_builder_add_string_value(b, c->reason);
+        json_builder_set_member_name(b, "boots");
+        const char *boots = booted_commit(c->judgement);
+        if (boots != NULL) {
+            json_builder_add_string_value(b, boots);
+        } else {
+            json_builder_add_null_value(b);
+        }
+        json_builder_set_member_name(b, "retried");
+        json_builder_add_boolean_value(b, c->resumed);
+        if (c->resumed) {
+            json_builder_set_member_name(b, "retry_exit_status");
+            json_builder_add_int_value(b, c->resume_exit);
+            json_builder_set_member_name(b, "retry_error");
+            if (c->resume_error != NULL) {
+                json_builder_add_string_value(b, c->resume_error);
+            } else {
+                json_builder_add_null_value(b);
+            }
+            json_builder_set_member_name(b, "retry_bytes_downloaded");
+            json_builder_add_int_value(b, (gint64)c->resume_bytes);
+            json_builder_set_member_name(b, "retry_objects_downloaded");
+            json_builder_add_int_value(b, c->resume_objects);
+            json_builder_set_member_name(b, "retry_objects_redownloaded");
+            json_builder_add_int_value(b, c->resume_refetched);
+        }
+    }
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "failed");
+    json_builder_add_boolean_value(b, pp_fault_failed(f));
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}

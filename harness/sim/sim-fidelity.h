@@ -1,0 +1,19 @@
+/*
+ * simfidelity.h: check that a trace replays to the state its run left.
+ */
+#ifndef PP_SIMFIDELITY_H
+#define PP_SIMFIDELITY_H
+
+#include "sim/sim.h"
+
+/*
+ * Build process-kill at the end of env's trace (every call applied) and
+ * compare it with env->root, where the recorded run left the device.
+ * *out_diff: NULL when they agree, else the first differences, one
+ * "path: what" each, joined by "; ".  FALSE only when the comparison
+ * itself could not be made.
+ */
+gboolean pp_sim_check_fidelity(PpSimEnv *env, char **out_diff,
+                               GError **error);
+
+#endif /* PP_SIMFIDELITY_H */

@@ -1,0 +1,437 @@
+/*
+ * simout.c: see simout.h.
+ */
+#include "sim/sim-out.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+const char *const pp_outcome_names[PP_N_OUTCOMES] = {
+    "pass", "brick", "hang", "wrong-tree", "repo-corrupt", "no-rollback",
+    "stuck", "redownload",
+};
+
+void
+pp_outcome_count(guint *counts, const char *outcome)
+{
+    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
+        if (g_str_equal(outcome, pp_outcome_names[o])) {
+            counts[o]++;
+        }
+    }
+}
+
+void
+pp_json_add_outcomes(JsonBuilder *b, const guint *counts)
+{
+    json_builder_set_member_name(b, "outcomes");
+    json_builder_begin_object(b);
+    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
+        json_builder_set_member_name(b, pp_outcome_names[o]);
+        json_builder_add_int_value(b, counts[o]);
+    }
+    json_builder_end_object(b);
+}
+
+gboolean
+pp_write_json(const char *path, JsonNode *node, GError **error)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_root(gen, node);
+    gsize len = 0;
+    g_autofree char *text = json_generator_to_data(gen, &len);
+    g_autofree char *with_nl = g_strconcat(text, "\n", NULL);
+    /* g_file_set_contents writes a temporary file, fsyncs it, renames it. */
+    if (!g_file_set_contents(path, with_nl, -1, error)) {
+        g_prefix_error(error, "writing %s: ", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+add_string(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, value);
+}
+
+static void
+add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static void
+add_double(JsonBuilder *b, const char *name, double value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_double_value(b, value);
+}
+
+static void
+add_boolean(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+/* Where a campaign came from: its recording, its shard, its shards. */
+static void
+add_provenance(JsonBuilder *b, const PpRunInfo *info)
+{
+    if (info->recording_id != NULL) {
+        json_builder_set_member_name(b, "recording");
+        json_builder_begin_object(b);
+        add_string(b, "id", info->recording_id);
+        add_string(b, "dir", info->recording_dir);
+        json_builder_end_object(b);
+    }
+    if (info->shard_count > 0) {
+        json_builder_set_member_name(b, "shard");
+        json_builder_begin_object(b);
+        add_int(b, "index", info->shard_index);
+        add_int(b, "count", info->shard_count);
+        add_int(b, "points_all", info->points_all);
+        json_builder_end_object(b);
+    }
+    if (info->merged_from != NULL) {
+        json_builder_set_member_name(b, "merged");
+        json_builder_begin_object(b);
+        add_int(b, "shards", g_strv_length((char **)info->merged_from));
+        json_builder_set_member_name(b, "from");
+        json_builder_begin_array(b);
+        for (const char *const *d = info->merged_from; *d != NULL; d++) {
+            json_builder_add_string_value(b, *d);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+}
+
+gboolean
+pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
+                 GError **error)
+{
+    guint counts[PP_N_OUTCOMES] = { 0 };
+    guint passed = 0, failed = 0, resumed = 0;
+    guint64 bytes = 0;
+    guint objects = 0, refetched = 0, durable = 0;
+    guint64 staging = 0;
+    /* Where the time went, summed over cases (seconds of work, which
+     * exceed the wall time when --jobs > 1). */
+    double tm = 0, tj = 0, tr = 0, tx = 0;
+    for (guint i = 0; i < cases->len; i++) {
+        const PpCase *c = cases->pdata[i];
+        pp_outcome_count(counts, c->outcome);
+        if (pp_case_failed(c)) {
+            failed++;
+        } else {
+            passed++;
+        }
+        if (c->resumed) {
+            resumed++;
+            bytes += c->resume_bytes;
+            objects += c->resume_objects;
+            refetched += c->resume_refetched;
+            durable += c->durable_objects;
+            staging += c->resume_staging_bytes;
+        }
+        tm += c->t_materialise;
+        tj += c->t_judge;
+        tr += c->t_resume;
+        tx += c->t_remove;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string(b, "tool", "plugpull");
+    add_string(b, "tier", info->tier);
+    json_builder_set_member_name(b, "scenario");
+    json_builder_begin_object(b);
+    add_string(b, "name", info->scenario_name);
+    add_string(b, "path", info->scenario_path);
+    add_string(b, "action", info->action);
+    add_string(b, "bootloader", info->bootloader);
+    add_string(b, "expect", info->expect_failures ? "failures" : "pass");
+    json_builder_end_object(b);
+    add_string(b, "model", info->model);
+    add_int(b, "seed", (gint64)info->seed);
+    add_int(b, "repeat", info->repeat > 0 ? info->repeat : 1);
+    add_string(b, "points", info->points);
+    json_builder_set_member_name(b, "client");
+    json_builder_begin_object(b);
+    add_string(b, "path", info->client_path);
+    add_string(b, "version", info->client_version);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "trace");
+    json_builder_begin_object(b);
+    add_string(b, "path", info->trace_path);
+    add_int(b, "records", info->records);
+    add_int(b, "commit_point", info->commit_point);
+    json_builder_end_object(b);
+    add_provenance(b, info);
+    add_int(b, "cases", cases->len);
+    add_int(b, "points_chosen", info->points_total);
+    add_int(b, "passed", passed);
+    add_int(b, "failed", failed);
+    pp_json_add_outcomes(b, counts);
+    add_double(b, "states_per_minute",
+               info->judge_seconds > 0
+                   ? 60.0 * (cases->len - info->cases_kept)
+                         / info->judge_seconds
+                   : 0.0);
+    json_builder_set_member_name(b, "resume");
+    json_builder_begin_object(b);
+    add_string(b, "choice", info->resume);
+    add_int(b, "checked", resumed);
+    add_int(b, "bytes_downloaded", (gint64)bytes);
+    add_int(b, "objects_downloaded", objects);
+    add_int(b, "objects_redownloaded", refetched);
+    add_int(b, "objects_durable_before", durable);
+    add_int(b, "staging_bytes_left", (gint64)staging);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "time_split");
+    json_builder_begin_object(b);
+    add_double(b, "materialise_s", tm);
+    add_double(b, "judge_s", tj);
+    add_double(b, "resume_s", tr);
+    add_double(b, "remove_s", tx);
+    json_builder_end_object(b);
+    add_int(b, "jobs", info->jobs);
+    add_boolean(b, "interrupted", info->interrupted);
+    if (info->continued) {
+        /* Provenance, like "recording": this run continued an earlier. */
+        json_builder_set_member_name(b, "continued");
+        json_builder_begin_object(b);
+        add_int(b, "cases_kept", info->cases_kept);
+        json_builder_end_object(b);
+    }
+    add_int(b, "budget_s", info->budget_s);
+    add_boolean(b, "budget_reached", info->budget_hit);
+    add_double(b, "coverage", info->points_total > 0
+                              ? (double)cases->len / info->points_total : 0.0);
+    if (info->fault != NULL) {
+        json_builder_set_member_name(b, "fault");
+        json_builder_add_value(b, json_node_copy(info->fault));
+    }
+    add_string(b, "started", info->started);
+    add_double(b, "cases_wall_s", info->judge_seconds);
+    add_double(b, "duration_s", info->duration_s);
+    json_builder_end_object(b);
+
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *path = g_build_filename(dir, "summary.json", NULL);
+    return pp_write_json(path, root, error);
+}
+
+JsonNode *
+pp_case_to_point(const PpCase *c)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string(b, "id", c->id);
+    add_int(b, "k", c->k);
+    add_string(b, "state", c->state_name);
+    add_string(b, "phase", pp_phase_name(c->phase));
+    add_string(b, "call", c->call);
+    add_string(b, "outcome", c->outcome);
+    add_string(b, "reason", c->reason);
+    add_boolean(b, "resumed", c->resumed);
+    if (c->cuts != NULL) {
+        add_int(b, "cuts", c->cuts->len);
+        add_int(b, "failed_cut", c->failed_cut);
+    }
+    if (c->resumed) {
+        add_int(b, "resume_bytes", (gint64)c->resume_bytes);
+        add_int(b, "resume_objects", c->resume_objects);
+        add_int(b, "resume_redownloaded", c->resume_refetched);
+        add_int(b, "resume_durable_before", c->durable_objects);
+        add_int(b, "resume_staging_bytes", (gint64)c->resume_staging_bytes);
+    }
+    add_double(b, "seconds", c->seconds);
+    json_builder_set_member_name(b, "time");
+    json_builder_begin_object(b);
+    add_double(b, "materialise_s", c->t_materialise);
+    add_double(b, "judge_s", c->t_judge);
+    add_double(b, "resume_s", c->t_resume);
+    add_double(b, "remove_s", c->t_remove);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+gboolean
+pp_write_points(const char *dir, const PpRunInfo *info, GPtrArray *cases,
+                GError **error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_int(b, "trace_records", info->records);
+    add_int(b, "commit_point", info->commit_point);
+    json_builder_set_member_name(b, "cases");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < cases->len; i++) {
+        json_builder_add_value(b, pp_case_to_point(cases->pdata[i]));
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *path = g_build_filename(dir, "points.json", NULL);
+    return pp_write_json(path, root, error);
+}
+
+/* A member of a points.json entry; FALSE (with the error) when absent or
+ * of the wrong type. */
+static gboolean
+point_member(JsonObject *p, const char *name, GType type, JsonNode **out,
+             GError **error)
+{
+    JsonNode *n = json_object_get_member(p, name);
+    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n)
+        || json_node_get_value_type(n) != type) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "case %s: '%s' missing or not a %s",
+                    json_object_get_string_member_with_default(p, "id", "?"),
+                    name, type == G_TYPE_STRING ? "string" : "number");
+        return FALSE;
+    }
+    *out = n;
+    return TRUE;
+}
+
+PpCase *
+pp_case_from_point(JsonObject *p, GError **error)
+{
+    g_autoptr(PpCase) c = g_new0(PpCase, 1);
+    const char *strings[] = { "id", "state", "call", "outcome", "reason",
+                              NULL };
+    char **slots[] = { &c->id, &c->state_name, &c->call, &c->outcome,
+                       &c->reason };
+    for (guint i = 0; strings[i] != NULL; i++) {
+        JsonNode *n = NULL;
+        if (!point_member(p, strings[i], G_TYPE_STRING, &n, error)) {
+            return NULL;
+        }
+        *slots[i] = g_strdup(json_node_get_string(n));
+    }
+    JsonNode *k = NULL;
+    if (!point_member(p, "k", G_TYPE_INT64, &k, error)) {
+        return NULL;
+    }
+    c->k = (guint)json_node_get_int(k);
+    const char *phase = json_object_get_string_member_with_default(p, "phase",
+                                                                   "");
+    if (!pp_phase_from_name(phase, &c->phase)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "case %s: phase '%s' is not a phase", c->id, phase);
+        return NULL;
+    }
+    c->resumed = json_object_get_boolean_member_with_default(p, "resumed",
+                                                             FALSE);
+    c->resume_bytes = (guint64)json_object_get_int_member_with_default(
+        p, "resume_bytes", 0);
+    c->resume_objects = (guint)json_object_get_int_member_with_default(
+        p, "resume_objects", 0);
+    c->resume_refetched = (guint)json_object_get_int_member_with_default(
+        p, "resume_redownloaded", 0);
+    c->durable_objects = (guint)json_object_get_int_member_with_default(
+        p, "resume_durable_before", 0);
+    c->resume_staging_bytes = (guint64)json_object_get_int_member_with_default(
+        p, "resume_staging_bytes", 0);
+    c->seconds = json_object_get_double_member_with_default(p, "seconds", 0);
+    /* A repeated-cuts case: how many cuts, which failed (the cuts
+     * themselves are in its case file). */
+    if (json_object_has_member(p, "cuts")) {
+        guint n = (guint)json_object_get_int_member_with_default(p, "cuts", 0);
+        c->cuts = g_ptr_array_new_with_free_func((GDestroyNotify)pp_cut_free);
+        for (guint i = 0; i < n && i < PP_REPEAT_MAX; i++) {
+            g_ptr_array_add(c->cuts, g_new0(PpCut, 1));
+        }
+        c->failed_cut = (guint)json_object_get_int_member_with_default(
+            p, "failed_cut", 0);
+    }
+    JsonNode *tn = json_object_get_member(p, "time");
+    JsonObject *t = tn != NULL && JSON_NODE_HOLDS_OBJECT(tn)
+        ? json_node_get_object(tn) : NULL;
+    if (t != NULL) {
+        c->t_materialise = json_object_get_double_member_with_default(
+            t, "materialise_s", 0);
+        c->t_judge = json_object_get_double_member_with_default(t, "judge_s",
+                                                                0);
+        c->t_resume = json_object_get_double_member_with_default(t, "resume_s",
+                                                                 0);
+        c->t_remove = json_object_get_double_member_with_default(t, "remove_s",
+                                                                 0);
+    }
+    return g_steal_pointer(&c);
+}
+
+gboolean
+pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
+               GError **error)
+{
+    guint failures = 0;
+    for (guint i = 0; i < cases->len; i++) {
+        failures += pp_case_failed(cases->pdata[i]);
+    }
+    /* A [fault] run is one more testcase: the faulted update itself. */
+    JsonObject *fo = info->fault != NULL ? json_node_get_object(info->fault)
+                                         : NULL;
+    gboolean fault_bad = fo != NULL
+        && (!json_object_get_boolean_member_with_default(fo, "fired", FALSE)
+            || json_object_get_boolean_member_with_default(fo, "failed",
+                                                           FALSE));
+    failures += fault_bad;
+    g_autoptr(GString) x = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    g_autofree char *suite = g_markup_printf_escaped(
+        "plugpull.%s.%s", info->tier, info->scenario_name);
+    g_string_append_printf(x, "<testsuites>\n<testsuite name=\"%s\" tests=\"%u\" "
+                           "failures=\"%u\" errors=\"0\" time=\"%.3f\" "
+                           "timestamp=\"%s\">\n", suite,
+                           cases->len + (fo != NULL), failures,
+                           info->duration_s, info->started);
+    if (fo != NULL) {
+        const char *note = json_object_get_string_member_with_default(
+            fo, "note", "");
+        const char *verdict = json_object_get_string_member_with_default(
+            fo, "verdict", "");
+        g_autofree char *tc = g_markup_printf_escaped(
+            "  <testcase classname=\"%s.fault\" name=\"the faulted update "
+            "(%s)\" time=\"0\"", suite, note);
+        g_string_append(x, tc);
+        if (!fault_bad) {
+            g_string_append(x, "/>\n");
+        } else {
+            g_autofree char *f = g_markup_printf_escaped(
+                ">\n    <failure type=\"%s\" message=\"%s\">see summary.json "
+                "fault</failure>\n  </testcase>\n", note, verdict);
+            g_string_append(x, f);
+        }
+    }
+    for (guint i = 0; i < cases->len; i++) {
+        const PpCase *c = cases->pdata[i];
+        g_autofree char *tc = g_markup_printf_escaped(
+            "  <testcase classname=\"%s.%s\" name=\"%s %s\" time=\"%.3f\"",
+            suite, pp_phase_name(c->phase), c->id, c->call, c->seconds);
+        g_string_append(x, tc);
+        if (!pp_case_failed(c)) {
+            g_string_append(x, "/>\n");
+            continue;
+        }
+        g_autofree char *f = g_markup_printf_escaped(
+            ">\n    <failure type=\"%s\" message=\"%s: %s\">crash state %s\n"
+            "replay: plugpull replay cases/%s.json</failure>\n  </testcase>\n",
+            c->outcome, c->outcome, c->reason, c->state_name, c->id);
+        g_string_append(x, f);
+    }
+    g_string_append(x, "</testsuite>\n</testsuites>\n");
+    g_autofree char *path = g_build_filename(dir, "junit.xml", NULL);
+    if (!g_file_set_contents(path, x->str, (gssize)x->len, error)) {
+        g_prefix_error(error, "writing %s: ", path);
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,843 @@
+/*
+ * vmcycle.c: see vmcycle.h.
+ */
+#include "vm/vm-cycle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "vm/vm-qemu.h"
+#include "vm/vm-disk.h"
+
+#define PP_AGENT_BOOTED "PLUGPULL-AGENT booted"
+#define PP_AGENT_DONE "PLUGPULL-AGENT done rc="
+#define PP_CRASH_LINE "CFI-CRASH "
+#define PP_T0_LINE "PLUGPULL-T0 "
+#define PP_MARK_LINE "CFI-MARK "
+#define PP_GUEST_REPO "/sysroot/ostree/repo"
+#define PP_GUEST_SHIM "/usr/lib/plugpull/libcfaultinject.so"
+/* On the physical root: survives the poweroff, outside every tree. */
+#define PP_GUEST_CAL_TRACE "/sysroot/plugpull-calibration.cfit"
+
+void
+pp_run_env_clear(PpRunEnv *env)
+{
+    g_free(env->out_dir);
+    g_free(env->work_dir);
+    g_free(env->image_dir);
+    g_free(env->disk);
+    g_free(env->bios);
+    g_strfreev(env->commits);
+    g_free(env->sabotage);
+    g_free(env->scenario);
+    g_free(env->scenario_path);
+    g_strfreev(env->repo_config);
+    pp_cut_spec_clear(&env->cut);
+    g_clear_pointer(&env->cal_trace, cfi_trace_free);
+    pp_vm_timeline_clear(&env->timeline);
+}
+
+PpCycle *
+pp_cycle_new(const PpRunEnv *env, guint index)
+{
+    PpCycle *c = g_new0(PpCycle, 1);
+    c->index = index;
+    c->id = g_strdup_printf("vm-c%04u-s%" G_GUINT64_FORMAT, index, env->seed);
+    c->cut_seq = -1;
+    c->boots = json_builder_new();
+    json_builder_begin_array(c->boots);
+    c->notes = g_string_new(NULL);
+    c->marks = g_string_new(NULL);
+    c->outcome = g_strdup("pass");
+    c->phase = g_strdup("unknown");
+    switch (env->cut.kind) {
+    case PP_CUT_RANDOM_TIME: {
+        /* (seed, cycle) decide the draw: cycle i of a campaign is
+           reproducible without running the ones before it. */
+        guint32 words[3] = { (guint32)env->seed, (guint32)(env->seed >> 32),
+                             index };
+        g_autoptr(GRand) r = g_rand_new_with_seed_array(words, 3);
+        c->cut_kind = g_strdup("random-time");
+        c->cut_offset_s = g_rand_double_range(r, 0.0, env->window_s);
+        break;
+    }
+    case PP_CUT_SYSCALL:
+        c->cut_kind = g_strdup("syscall");
+        c->cut_rule = g_strdup(env->cut.rule);
+        break;
+    case PP_CUT_PHASE:
+        /* pp_cycle_run draws the call (it needs the calibration). */
+        c->cut_kind = g_strdup("phase");
+        break;
+    }
+    return c;
+}
+
+void
+pp_cycle_free(PpCycle *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    g_free(c->id);
+    g_free(c->cut_kind);
+    g_free(c->cut_rule);
+    g_free(c->cut_desc);
+    g_free(c->crash_line);
+    g_free(c->phase);
+    g_free(c->cut_qemu_exit);
+    g_free(c->outcome);
+    g_free(c->reason);
+    g_free(c->booted_after_cut);
+    g_free(c->booted_final);
+    g_clear_object(&c->boots);
+    if (c->notes != NULL) {
+        g_string_free(c->notes, TRUE);
+    }
+    if (c->marks != NULL) {
+        g_string_free(c->marks, TRUE);
+    }
+    g_free(c->disk_kept);
+    g_clear_pointer(&c->inspect, json_node_unref);
+    g_free(c);
+}
+
+gboolean
+pp_cycle_failed(const PpCycle *c)
+{
+    return !g_str_equal(c->outcome, "pass");
+}
+
+static void
+set_verdict(PpCycle *c, const char *outcome, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static void
+set_verdict(PpCycle *c, const char *outcome, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_free(c->outcome);
+    g_free(c->reason);
+    c->outcome = g_strdup(outcome);
+    c->reason = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+}
+
+static gint64
+deadline_in(double seconds)
+{
+    return g_get_monotonic_time() + (gint64)(seconds * G_USEC_PER_SEC);
+}
+
+/* Value of "key=" in an agent line (up to the next space), or NULL. */
+static char *
+line_field(const char *line, const char *key)
+{
+    g_autofree char *k = g_strconcat(" ", key, "=", NULL);
+    const char *p = strstr(line, k);
+    if (p == NULL) {
+        return NULL;
+    }
+    p += strlen(k);
+    return g_strndup(p, strcspn(p, " "));
+}
+
+static char *
+commit_name(const PpRunEnv *env, const char *commit)
+{
+    for (guint i = 0; env->commits[i] != NULL; i++) {
+        if (commit != NULL && g_str_equal(env->commits[i], commit)) {
+            return g_strdup_printf("v%u", i + 1);
+        }
+    }
+    return g_strdup("unknown");
+}
+
+/*
+ * ": LINE", QEMU's last line on its stderr, or "": when QEMU ends at once
+ * it says why there (a firmware it cannot load, a disk it cannot open).
+ */
+static char *
+qemu_said(const char *qlog)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(qlog, &text, NULL, NULL)) {
+        return g_strdup("");
+    }
+    g_strstrip(text);
+    const char *nl = strrchr(text, '\n');
+    const char *last = nl != NULL ? nl + 1 : text;
+    return *last != '\0' ? g_strconcat(": ", last, NULL) : g_strdup("");
+}
+
+/* How a boot ended when it did not reach the agent. */
+typedef enum { BOOT_OK, BOOT_BRICK, BOOT_HANG } BootEnd;
+
+/*
+ * Boot: QEMU on disk, logs in case_dir/<name>.{serial,serial.times,qemu.log}.
+ * BOOT_OK:
+ * *out_vm runs with the agent at its prompt, *out_line is the agent's
+ * "booted" line.  Otherwise *out_reason says why (for the verdict).
+ * FALSE only when QEMU cannot be run or the campaign was interrupted.
+ */
+static gboolean
+boot(PpRunWorker *w, PpCycle *c, const char *case_dir, const char *name,
+     const char *disk, PpVm **out_vm, char **out_line, BootEnd *out_end,
+     char **out_reason, GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autofree char *serial = g_strdup_printf("%s/%s.serial", case_dir, name);
+    g_autofree char *times = g_strdup_printf("%s/%s.serial.times", case_dir,
+                                             name);
+    g_autofree char *qlog = g_strdup_printf("%s/%s.qemu.log", case_dir, name);
+    g_autofree char *sock = g_strdup_printf("%s/console-%s.sock",
+                                            env->work_dir, c->id);
+    PpVmConfig cfg = {
+        .bios = env->bios,
+        .disk = disk,
+        .serial_log = serial,
+        .serial_times = times,
+        /* U-Boot's autoboot countdown skipped: the same boot, sooner. */
+        .uboot_command = "run bootcmd",
+        .qemu_log = qlog,
+        .socket_path = sock,
+        .net = TRUE,
+        .interrupted = env->interrupted,
+    };
+    *out_vm = NULL;
+    *out_line = NULL;
+    *out_reason = NULL;
+    *out_end = BOOT_BRICK;
+    g_autoptr(PpVm) vm = pp_vm_start(&cfg, error);
+    if (vm == NULL) {
+        g_autofree char *qlast = qemu_said(qlog);
+        g_prefix_error(error, "%s: boot %s: ", c->id, name);
+        if (*qlast != '\0') {
+            g_autofree char *m = g_strconcat((*error)->message, qlast, NULL);
+            g_free((*error)->message);
+            (*error)->message = g_steal_pointer(&m);
+        }
+        return FALSE;
+    }
+    gint64 deadline = deadline_in(env->boot_timeout_s);
+    g_autofree char *uboot_error = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *reason = NULL;
+    g_autofree char *last = g_strdup("(nothing)");
+    for (;;) {
+        g_autoptr(GError) local = NULL;
+        /* A line (or a partial one idle for a second) resets the silence
+           clock: a boot that keeps talking is not hung. */
+        gint64 silence = deadline_in(env->hang_timeout_s);
+        g_autofree char *l = pp_vm_read_line(vm, MIN(deadline, silence),
+                                             &local);
+        if (l == NULL) {
+            if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return FALSE;
+            }
+            if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+                if (silence < deadline) {
+                    *out_end = BOOT_HANG;
+                    reason = g_strdup_printf(
+                        "console silent for %u s after '%.120s', QEMU "
+                        "running", env->hang_timeout_s, last);
+                } else {
+                    reason = g_strdup_printf(
+                        "no agent line within %u s, console still talking "
+                        "(boot loop?); last line '%.120s'",
+                        env->boot_timeout_s, last);
+                }
+            } else {
+                pp_vm_wait_exit(vm, 2000);
+                g_autofree char *how = pp_vm_describe_exit(vm);
+                g_autofree char *qlast = qemu_said(qlog);
+                reason = g_strdup_printf("QEMU %s before the agent line (%s)%s",
+                                         how, local->message, qlast);
+            }
+            break;
+        }
+        if (*l != '\0') {
+            g_free(last);
+            last = g_strdup(l);
+        }
+        if (strstr(l, PP_AGENT_BOOTED) != NULL) {
+            line = g_strdup(strstr(l, PP_AGENT_BOOTED));
+            break;
+        }
+        if (strstr(l, "PLUGPULL-UBOOT error") != NULL && uboot_error == NULL) {
+            uboot_error = g_strdup(strstr(l, "PLUGPULL-UBOOT error"));
+        }
+        if (strstr(l, "PLUGPULL-BOOT-FAILED") != NULL) {
+            reason = g_strdup(strstr(l, "PLUGPULL-BOOT-FAILED"));
+            break;
+        }
+        /* U-Boot's prompt: distro boot found nothing it could boot and
+           waits for a human that will never come. */
+        if (g_str_has_prefix(l, "=>")) {
+            reason = g_strdup("U-Boot stopped at its prompt");
+            break;
+        }
+    }
+    double secs = pp_vm_elapsed(vm);
+    if (line == NULL && uboot_error != NULL) {
+        g_autofree char *r = g_strdup_printf("%s; U-Boot: %s", reason,
+                                             uboot_error);
+        g_free(reason);
+        reason = g_steal_pointer(&r);
+    }
+
+    json_builder_begin_object(c->boots);
+    json_builder_set_member_name(c->boots, "name");
+    json_builder_add_string_value(c->boots, name);
+    json_builder_set_member_name(c->boots, "serial_log");
+    json_builder_add_string_value(c->boots, serial);
+    json_builder_set_member_name(c->boots, "seconds_to_agent");
+    json_builder_add_double_value(c->boots, line != NULL ? secs : -1.0);
+    json_builder_set_member_name(c->boots, line != NULL ? "agent" : "failure");
+    json_builder_add_string_value(c->boots, line != NULL ? line : reason);
+    json_builder_end_object(c->boots);
+
+    if (line != NULL) {
+        *out_end = BOOT_OK;
+        *out_vm = g_steal_pointer(&vm);
+        *out_line = g_steal_pointer(&line);
+    } else {
+        *out_reason = g_steal_pointer(&reason);
+    }
+    return TRUE;
+}
+
+/* The agent's prompt lines are protocol, not output. */
+static void
+append_output(GString *dest, const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        if (*lines[i] != '\0'
+            && strstr(lines[i], "PLUGPULL-AGENT ready") == NULL) {
+            g_string_append_printf(dest, "%s\n", lines[i]);
+        }
+    }
+}
+
+/*
+ * Run one shell command line through the agent, wait for its "done rc="
+ * line; output appended to output.  *out_rc is -1 on a timeout (the
+ * caller's verdict is `hang`).  FALSE: QEMU ended, console error, or
+ * interrupted.
+ */
+static gboolean
+agent_run(PpVm *vm, const char *cmd, double timeout_s, int *out_rc,
+          GString *output, GError **error)
+{
+    if (!pp_vm_send_line(vm, cmd, error)) {
+        return FALSE;
+    }
+    const char *needles[] = { PP_AGENT_DONE, NULL };
+    g_autoptr(GString) t = g_string_new(NULL);
+    g_autoptr(GError) local = NULL;
+    g_autofree char *line = pp_vm_wait_for(vm, needles, deadline_in(timeout_s),
+                                           NULL, t, &local);
+    if (output != NULL) {
+        append_output(output, t->str);
+    }
+    if (line == NULL) {
+        if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+            *out_rc = -1;
+            return TRUE;
+        }
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "agent command '%s': ", cmd);
+        return FALSE;
+    }
+    *out_rc = atoi(strstr(line, PP_AGENT_DONE) + strlen(PP_AGENT_DONE));
+    return TRUE;
+}
+
+/* Network up, origin pointed at the worker's stand-in.  *out_ok FALSE when
+   the guest's commands fail (the cycle's verdict then says so). */
+static gboolean
+agent_prepare_update(PpRunWorker *w, PpVm *vm, gboolean *out_ok,
+                     GString *output, GError **error)
+{
+    g_autofree char *set_url = g_strdup_printf(
+        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && "
+        "ip route add default via 10.0.2.2 && "
+        "ostree --repo=" PP_GUEST_REPO " config set 'remote \"origin\".url' "
+        "http://10.0.2.2:%u/repo", w->port);
+    /* The scenario's repo config, set before every update (the one
+       before a cut may not have reached the disk). */
+    g_autoptr(GString) cmd = g_string_new(set_url);
+    for (char **kv = w->env->repo_config; kv != NULL && *kv != NULL; kv++) {
+        g_autofree char *key = g_strndup(*kv, strcspn(*kv, "="));
+        const char *val = strchr(*kv, '=') != NULL ? strchr(*kv, '=') + 1 : "";
+        g_autofree char *qk = g_shell_quote(key);
+        g_autofree char *qv = g_shell_quote(val);
+        g_string_append_printf(cmd, " && ostree --repo=" PP_GUEST_REPO
+                               " config set %s %s", qk, qv);
+    }
+    int rc = 0;
+    if (!agent_run(vm, cmd->str, w->env->cmd_timeout_s, &rc, output, error)) {
+        return FALSE;
+    }
+    *out_ok = rc == 0;
+    return TRUE;
+}
+
+/*
+ * The update's command line: the guest's uptime first (the calibration
+ * trace's clock), then the client, under the shim when config is not
+ * NULL.  fd 7 is the console: where the shim announces a cut.
+ */
+static char *
+update_command(const char *config)
+{
+    g_autofree char *pre = config == NULL ? g_strdup("")
+        : g_strdup_printf("CFAULTINJECT='%s' LD_PRELOAD=" PP_GUEST_SHIM " ",
+                          config);
+    return g_strdup_printf("read up _ </proc/uptime; echo " PP_T0_LINE "$up; "
+                           "%sostree admin upgrade 7>/dev/console", pre);
+}
+
+static void
+add_note(PpCycle *c, const char *what, GString *output)
+{
+    g_string_append_printf(c->notes, "--- %s\n", what);
+    append_output(c->notes, output->str);
+    g_string_truncate(output, 0);
+}
+
+/* The guest uptime of the PLUGPULL-T0 line in text, or -1. */
+static double
+find_t0(const char *text)
+{
+    const char *p = strstr(text, PP_T0_LINE);
+    return p != NULL ? g_ascii_strtod(p + strlen(PP_T0_LINE), NULL) : -1.0;
+}
+
+/*
+ * Boot A of a cycle or of the calibration: boot the pristine copy, set up
+ * the network, send the update.  The image must boot: a failure here is
+ * the harness's.
+ */
+static gboolean
+boot_and_start_update(PpRunWorker *w, PpCycle *c, const char *case_dir,
+                      const char *disk, const char *config, PpVm **out_vm,
+                      gint64 *out_t_update, GError **error)
+{
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *reason = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    BootEnd end;
+    if (!boot(w, c, case_dir, "A-update", disk, &vm, &line, &end, &reason,
+              error)) {
+        return FALSE;
+    }
+    if (vm == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: the image does not boot (%s), see %s/A-update.serial",
+                    c->id, reason, case_dir);
+        return FALSE;
+    }
+    gboolean ok = FALSE;
+    if (!agent_prepare_update(w, vm, &ok, out, error)) {
+        return FALSE;
+    }
+    if (!ok) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: network or remote set-up failed in the guest: %s",
+                    c->id, out->str);
+        return FALSE;
+    }
+    g_autofree char *cmd = update_command(config);
+    *out_t_update = g_get_monotonic_time();
+    if (!pp_vm_send_line(vm, cmd, error)) {
+        return FALSE;
+    }
+    *out_vm = g_steal_pointer(&vm);
+    return TRUE;
+}
+
+gboolean
+pp_calibrate(PpRunWorker *w, PpRunEnv *env, GError **error)
+{
+    g_autoptr(PpCycle) c = pp_cycle_new(env, 0);
+    g_free(c->id);
+    c->id = g_strdup("calibration");
+    g_autofree char *case_dir = g_build_filename(env->out_dir, "calibration",
+                                                 NULL);
+    g_autofree char *disk = g_strdup_printf("%s/calibration.img",
+                                            env->work_dir);
+    if (!pp_mkdir_p(case_dir, error) || !pp_vmdisk_copy(env->disk, disk, error)) {
+        return FALSE;
+    }
+    g_autoptr(PpVm) vm = NULL;
+    gint64 t_update = 0;
+    if (!boot_and_start_update(w, c, case_dir, disk,
+                               "mode=trace;trace=" PP_GUEST_CAL_TRACE
+                               ";data=none", &vm, &t_update, error)) {
+        return FALSE;
+    }
+    const char *done[] = { PP_AGENT_DONE, NULL };
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(GError) local = NULL;
+    g_autofree char *done_line = pp_vm_wait_for(
+        vm, done, deadline_in(env->cmd_timeout_s), NULL, out, &local);
+    double window = (double)(g_get_monotonic_time() - t_update) / G_USEC_PER_SEC;
+    if (done_line == NULL) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "calibration: the uncut update did not "
+                                   "finish: ");
+        return FALSE;
+    }
+    int rc = atoi(strstr(done_line, PP_AGENT_DONE) + strlen(PP_AGENT_DONE));
+    if (rc != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "calibration: the uncut update failed (rc=%d): %s", rc,
+                    out->str);
+        return FALSE;
+    }
+    double t0 = find_t0(out->str);
+    /* poweroff syncs: the trace reaches the disk file. */
+    if (!pp_vm_send_line(vm, "poweroff", error)) {
+        return FALSE;
+    }
+    pp_vm_wait_exit(vm, 30 * 1000);
+    g_clear_pointer(&vm, pp_vm_free);
+    g_autofree char *trace_path = g_build_filename(env->out_dir,
+                                                   "calibration.cfit", NULL);
+    if (!pp_vmdisk_dump(disk, env->part_offset,
+                        PP_GUEST_CAL_TRACE + strlen("/sysroot"), trace_path,
+                        error)) {
+        g_prefix_error(error, "calibration: reading the trace back: ");
+        return FALSE;
+    }
+    (void)unlink(disk);
+    env->cal_trace = cfi_trace_open(trace_path, error);
+    if (env->cal_trace == NULL) {
+        g_prefix_error(error, "calibration: ");
+        return FALSE;
+    }
+    if (t0 < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "calibration: no " PP_T0_LINE "line in the update's "
+                    "output");
+        return FALSE;
+    }
+    pp_vm_timeline_build(env->cal_trace, t0, &env->timeline);
+    env->have_timeline = TRUE;
+    if (env->window_s == 0) {
+        env->window_s = window;
+    }
+    return TRUE;
+}
+
+/*
+ * Wait for the update to end or for the cut: at cut_offset_s
+ * (random-time), or at the shim's CFI-CRASH line.  Then cut the power.
+ * *out_timed_out: a syscall cut whose update neither ended nor reached
+ * the rule within the command timeout.
+ */
+static gboolean
+update_until_cut(PpRunWorker *w, PpCycle *c, PpVm *vm, gint64 t_update,
+                 GString *out, gboolean *out_timed_out, GError **error)
+{
+    const PpRunEnv *env = w->env;
+    gboolean by_time = env->cut.kind == PP_CUT_RANDOM_TIME;
+    const char *needles[] = { PP_AGENT_DONE, PP_CRASH_LINE, PP_MARK_LINE,
+                              NULL };
+    double limit = by_time ? c->cut_offset_s : env->cmd_timeout_s;
+    gint64 deadline = t_update + (gint64)(limit * G_USEC_PER_SEC);
+    PpPhase phase = PP_PHASE_PULL;
+    *out_timed_out = FALSE;
+    for (;;) {
+        guint which = 0;
+        g_autoptr(GError) local = NULL;
+        g_autofree char *line = pp_vm_wait_for(vm, needles, deadline, &which,
+                                               out, &local);
+        if (line == NULL) {
+            if (!g_error_matches(local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+                g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                           "%s: update: ", c->id);
+                return FALSE;
+            }
+            *out_timed_out = !by_time;
+            c->cut_fired = by_time;
+            break;
+        }
+        if (which == 2) {
+            /* A phase began: note when, and wait on. */
+            PpPhase p;
+            if (pp_cut_mark_phase(line, &p)) {
+                double t = (double)(g_get_monotonic_time() - t_update)
+                           / G_USEC_PER_SEC;
+                g_string_append_printf(c->marks, "%s%s=%.3f",
+                                       c->marks->len ? " " : "",
+                                       pp_phase_name(p), t);
+                phase = MAX(phase, p);
+            }
+            continue;
+        }
+        if (which == 1) {
+            c->cut_fired = TRUE;
+            c->crash_line = g_strdup(strstr(line, PP_CRASH_LINE));
+            g_autofree char *seq = pp_cut_crash_field(c->crash_line, "seq");
+            c->cut_seq = seq != NULL ? g_ascii_strtoll(seq, NULL, 10) : -1;
+        } else {
+            c->update_done_before_cut = TRUE;
+            c->update_rc_before_cut = atoi(strstr(line, PP_AGENT_DONE)
+                                           + strlen(PP_AGENT_DONE));
+        }
+        break;
+    }
+    if (!by_time) {
+        c->cut_offset_s = (double)(g_get_monotonic_time() - t_update)
+                          / G_USEC_PER_SEC;
+    }
+    pp_vm_power_cut(vm);
+    c->cut_qemu_exit = pp_vm_describe_exit(vm);
+
+    /* Where the cut fell: the last phase the shim announced before it.
+       A cut after the update ended is in none. */
+    g_free(c->phase);
+    c->phase = g_strdup(c->update_done_before_cut ? "after-update"
+                        : pp_phase_name(phase));
+    return TRUE;
+}
+
+/*
+ * A device that does not boot, or hangs, is examined from the host: the
+ * oracle of `plugpull inspect` on its disk (what U-Boot would boot, is
+ * that tree complete and known, the repo), the server's repo as the
+ * witness of the known-good trees.  Its verdict joins the evidence; a
+ * failure to inspect is noted, not fatal: the cycle's verdict stands.
+ */
+static void
+inspect_disk(const PpRunEnv *env, PpCycle *c, const char *disk)
+{
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *repo = g_build_filename(env->work_dir, "srv", "repo",
+                                             NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_new(
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+        &error, exe != NULL ? exe : "plugpull", "inspect", "--json",
+        "--no-fallback", "--repo", repo, disk, NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    if (p == NULL
+        || !g_subprocess_communicate_utf8(p, NULL, NULL, &out, &err, &error)) {
+        g_string_append_printf(c->notes, "inspect %s: %s\n", disk,
+                               error->message);
+        return;
+    }
+    int st = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p)
+                                           : -1;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonNode *root = NULL;
+    if ((st == 0 || st == 1) && out != NULL
+        && json_parser_load_from_data(parser, out, -1, NULL)
+        && (root = json_parser_get_root(parser)) != NULL
+        && JSON_NODE_HOLDS_OBJECT(root)) {
+        JsonObject *o = json_node_get_object(root);
+        g_string_append_printf(
+            c->notes, "inspect of the disk (host, plugpull inspect): %s: %s\n",
+            json_object_get_string_member_with_default(o, "outcome", "?"),
+            json_object_get_string_member_with_default(o, "reason", ""));
+        g_clear_pointer(&c->inspect, json_node_unref);
+        c->inspect = json_node_copy(root);
+    } else {
+        g_string_append_printf(c->notes, "inspect %s: exit %d: %s\n", disk,
+                               st, err != NULL ? g_strstrip(err) : "");
+    }
+}
+
+gboolean
+pp_cycle_run(PpRunWorker *w, PpCycle *c, GError **error)
+{
+    const PpRunEnv *env = w->env;
+    gint64 t_start = g_get_monotonic_time();
+    g_autofree char *case_dir = g_build_filename(env->out_dir, "cases", c->id,
+                                                 NULL);
+    if (!pp_mkdir_p(case_dir, error)) {
+        return FALSE;
+    }
+    if (env->cut.kind == PP_CUT_PHASE && c->cut_rule == NULL) {
+        c->cut_rule = pp_vm_phase_rule(env->cal_trace, &env->timeline,
+                                       env->cut.phase, env->seed, c->index,
+                                       &c->cut_desc, error);
+        if (c->cut_rule == NULL) {
+            return FALSE;
+        }
+    }
+    g_autofree char *disk = g_strdup_printf("%s/%s.img", env->work_dir, c->id);
+    if (!pp_vmdisk_copy(env->disk, disk, error)) {
+        return FALSE;
+    }
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *reason = NULL;
+    g_autofree char *how = NULL;
+    g_autofree char *name = NULL;
+    gboolean ok = FALSE;
+    gint64 t_b = 0;
+    BootEnd end;
+
+    /* --- boot A: v1, start the update, cut ------------------------------ */
+    g_autofree char *config = pp_cut_update_config(c->cut_rule);
+    gint64 t_update = 0;
+    if (!boot_and_start_update(w, c, case_dir, disk, config, &vm, &t_update,
+                               error)) {
+        return FALSE;
+    }
+    gboolean timed_out = FALSE;
+    if (!update_until_cut(w, c, vm, t_update, out, &timed_out, error)) {
+        return FALSE;
+    }
+    g_clear_pointer(&vm, pp_vm_free);
+    add_note(c, "update until the cut", out);
+    if (c->cut_rule != NULL && !c->cut_fired) {
+        g_string_append_printf(c->notes, "the rule did not fire before the "
+                               "update ended: the power was cut after it\n");
+    }
+    if (env->sabotage != NULL
+        && !pp_vmdisk_sabotage(disk, env->part_offset, env->sabotage,
+                               c->notes, error)) {
+        return FALSE;
+    }
+    t_b = g_get_monotonic_time();
+    if (timed_out) {
+        set_verdict(c, "hang", "the update neither ended nor reached the cut "
+                    "rule within %u s", env->cmd_timeout_s);
+        goto verdict;
+    }
+
+    /* --- boot B: what did the cut leave? --------------------------------- */
+    if (!boot(w, c, case_dir, "B-after-cut", disk, &vm, &line, &end, &reason,
+              error)) {
+        return FALSE;
+    }
+    if (vm == NULL) {
+        set_verdict(c, end == BOOT_HANG ? "hang" : "brick", "after the cut: %s",
+                    reason);
+        goto verdict;
+    }
+    c->booted_after_cut = line_field(line, "commit");
+    name = commit_name(env, c->booted_after_cut);
+    if (c->booted_after_cut == NULL
+        || (!g_str_equal(c->booted_after_cut, env->from)
+            && !g_str_equal(c->booted_after_cut, env->to))) {
+        set_verdict(c, "wrong-tree", "after the cut booted %s (%s), neither "
+                    "v1 nor v2", c->booted_after_cut, name);
+        goto verdict;
+    }
+    if (!agent_run(vm, "ostree admin status", env->cmd_timeout_s,
+                   &c->status_rc, out, error)) {
+        return FALSE;
+    }
+    add_note(c, "ostree admin status", out);
+    if (c->status_rc >= 0
+        && !agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
+                      env->cmd_timeout_s, &c->fsck_rc, out, error)) {
+        return FALSE;
+    }
+    add_note(c, "ostree fsck", out);
+    c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
+    if (c->status_rc < 0 || c->fsck_rc < 0) {
+        set_verdict(c, "hang", "after the cut (booted %s): ostree %s did not "
+                    "finish within %u s", name,
+                    c->status_rc < 0 ? "admin status" : "fsck",
+                    env->cmd_timeout_s);
+        goto verdict;
+    }
+    if (c->status_rc != 0 || c->fsck_rc != 0) {
+        set_verdict(c, "repo-corrupt", "after the cut (booted %s): ostree admin "
+                    "status rc=%d, ostree fsck rc=%d", name, c->status_rc,
+                    c->fsck_rc);
+        goto verdict;
+    }
+
+    /* --- resume ------------------------------------------------------------ */
+    if (!agent_prepare_update(w, vm, &ok, out, error)) {
+        return FALSE;
+    }
+    if (!ok) {
+        set_verdict(c, "stuck", "after the cut: network or remote set-up "
+                    "failed in the guest");
+        goto verdict;
+    }
+    g_string_truncate(out, 0);
+    guint64 bytes0 = pp_httpd_get_bytes_sent(w->httpd);
+    if (!agent_run(vm, "ostree admin upgrade", env->cmd_timeout_s,
+                   &c->resume_rc, out, error)) {
+        return FALSE;
+    }
+    c->resume_bytes = pp_httpd_get_bytes_sent(w->httpd) - bytes0;
+    add_note(c, "resumed ostree admin upgrade", out);
+    if (c->resume_rc < 0) {
+        set_verdict(c, "hang", "the resumed update did not finish within %u s",
+                    env->cmd_timeout_s);
+        goto verdict;
+    }
+    if (c->resume_rc != 0) {
+        set_verdict(c, "stuck", "the resumed update failed (rc=%d)",
+                    c->resume_rc);
+        goto verdict;
+    }
+    /* poweroff syncs first: the next boot must see the resumed update. */
+    if (!pp_vm_send_line(vm, "poweroff", error)) {
+        return FALSE;
+    }
+    gboolean clean = pp_vm_wait_exit(vm, 30 * 1000);
+    how = pp_vm_describe_exit(vm);
+    g_string_append_printf(c->notes, "poweroff after the resume: QEMU %s%s\n",
+                           how, clean ? "" : " (had to be stopped)");
+    g_clear_pointer(&vm, pp_vm_free);
+
+    /* --- boot C: the resumed update must boot v2 --------------------------- */
+    g_clear_pointer(&line, g_free);
+    g_clear_pointer(&reason, g_free);
+    if (!boot(w, c, case_dir, "C-after-resume", disk, &vm, &line, &end,
+              &reason, error)) {
+        return FALSE;
+    }
+    if (vm == NULL) {
+        set_verdict(c, end == BOOT_HANG ? "hang" : "brick",
+                    "after the resume: %s", reason);
+        goto verdict;
+    }
+    c->booted_final = line_field(line, "commit");
+    if (c->booted_final == NULL || !g_str_equal(c->booted_final, env->to)) {
+        g_autofree char *fname = commit_name(env, c->booted_final);
+        set_verdict(c, "stuck", "after the resume booted %s (%s), not v2",
+                    c->booted_final, fname);
+        goto verdict;
+    }
+    set_verdict(c, "pass", "booted %s after the cut, v2 after the resume",
+                name);
+
+verdict:
+    json_builder_end_array(c->boots);
+    if (c->boot_to_verdict_s == 0) {
+        c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
+    }
+    g_clear_pointer(&vm, pp_vm_free);
+    /* A failing cycle's disk is evidence (plugpull inspect, debugfs). */
+    if (!pp_cycle_failed(c)) {
+        (void)unlink(disk);
+    } else {
+        if (g_str_equal(c->outcome, "brick") || g_str_equal(c->outcome, "hang")) {
+            inspect_disk(env, c, disk);
+        }
+        c->disk_kept = g_strdup(disk);
+        g_string_append_printf(c->notes, "disk kept: %s\n", disk);
+    }
+    c->seconds = (double)(g_get_monotonic_time() - t_start) / G_USEC_PER_SEC;
+    return TRUE;
+}
