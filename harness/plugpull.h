@@ -6,13 +6,7 @@
 
 #include <glib.h>
 
-/* Exit statuses of every subcommand (the CI contract). */
-enum {
-    PP_EXIT_OK = 0,         /* everything passed */
-    PP_EXIT_FAILURES = 1,   /* the harness found a failure */
-    PP_EXIT_USAGE = 2,      /* bad command line or scenario */
-    PP_EXIT_HARNESS = 3,    /* the harness itself failed */
-};
+#include "common/error.h"   /* the exit statuses (PP_EXIT_*) */
 
 typedef int (*PpCommandFunc)(int argc, char **argv);
 

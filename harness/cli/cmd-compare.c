@@ -33,6 +33,7 @@
 
 #include "plugpull.h"
 #include "sim/sim-out.h"
+#include "common/json.h"
 #include "common/util.h"
 
 /* How many pairs of each kind the text summary lists. */

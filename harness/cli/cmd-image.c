@@ -25,6 +25,7 @@
 
 #include "plugpull.h"
 #include "common/util.h"
+#include "common/json.h"
 
 #define PP_IMAGE_SCRIPT "build-image.sh"
 

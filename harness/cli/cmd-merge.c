@@ -35,6 +35,7 @@
 
 #include "plugpull.h"
 #include "sim/sim-out.h"
+#include "common/json.h"
 #include "common/util.h"
 
 typedef struct {

@@ -30,6 +30,7 @@
 #include "common/schedule.h"
 #include "common/shrink.h"
 #include "sim/sim-out.h"
+#include "common/json.h"
 #include "common/tracestats.h"
 #include "common/util.h"
 

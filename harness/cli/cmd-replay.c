@@ -13,6 +13,7 @@
 #include "plugpull.h"
 #include "sim/sim.h"
 #include "common/util.h"
+#include "common/json.h"
 
 /* "#42 fsync objects/ab" -> "fsync objects/ab": the call, not its index. */
 static const char *

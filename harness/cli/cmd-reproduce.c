@@ -23,6 +23,7 @@
 #include "common/scenario.h"
 #include "oracle/signature.h"
 #include "sim/sim-out.h"
+#include "common/json.h"
 #include "common/util.h"
 
 #define PP_EXIT_INTERRUPTED 130

@@ -27,6 +27,7 @@
 #include "common/scenario.h"
 #include "sim/sim.h"
 #include "common/util.h"
+#include "common/json.h"
 #include "vm/vm-campaign.h"
 #include "vm/vm-cycle.h"
 #include "vm/vm-out.h"

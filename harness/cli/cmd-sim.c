@@ -21,6 +21,7 @@
 #include "sim/sim-fault.h"
 #include "sim/sim-fidelity.h"
 #include "sim/sim-out.h"
+#include "common/json.h"
 #include "sim/sim-points.h"
 #include "sim/sim-rec.h"
 #include "common/util.h"

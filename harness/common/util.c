@@ -98,24 +98,6 @@ pp_data_dir(const char *env_var, const char *name, GError **error)
     return g_build_filename(bindir, "..", name, NULL);
 }
 
-JsonParser *
-pp_json_load_object(const char *path, JsonObject **out, GError **error)
-{
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_file(parser, path, error)) {
-        g_prefix_error(error, "reading %s: ", path);
-        return NULL;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not a JSON object", path);
-        return NULL;
-    }
-    *out = json_node_get_object(root);
-    return g_steal_pointer(&parser);
-}
-
 void
 pp_close_fd_p(int *fd)
 {
@@ -163,39 +145,6 @@ pp_parse_duration(const char *s, gint64 *out_s)
     return total > 0;
 }
 
-JsonParser *
-pp_campaign_file_load(const char *path, const char *dir, const char *command,
-                      const char *kind, gint64 format, JsonObject **out,
-                      GError **error)
-{
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "%s is missing: %s is not a campaign started by plugpull "
-                    "%s (nothing to resume)", path, dir, command);
-        return NULL;
-    }
-    JsonObject *m = NULL;
-    g_autoptr(GError) local = NULL;
-    g_autoptr(JsonParser) parser = pp_json_load_object(path, &m, &local);
-    if (parser == NULL) {
-        /* A torn or edited file: the campaign cannot be known. */
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s is unreadable, so the campaign cannot be resumed: %s",
-                    path, local->message);
-        return NULL;
-    }
-    if (!g_str_equal(json_object_get_string_member_with_default(m, "kind", ""),
-                     kind)
-        || json_object_get_int_member_with_default(m, "format", 0) != format) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not a plugpull %s campaign file of format %"
-                    G_GINT64_FORMAT, path, command, format);
-        return NULL;
-    }
-    *out = m;
-    return g_steal_pointer(&parser);
-}
-
 guint64
 pp_splitmix64(guint64 *state)
 {
@@ -205,44 +154,3 @@ pp_splitmix64(guint64 *state)
     return z ^ (z >> 31);
 }
 
-gboolean
-pp_json_get_string(JsonObject *o, const char *name, gboolean nullable,
-                   const char *path, char **out, GError **error)
-{
-    JsonNode *n = o != NULL ? json_object_get_member(o, name) : NULL;
-    if (n != NULL && nullable && JSON_NODE_HOLDS_NULL(n)) {
-        *out = NULL;
-        return TRUE;
-    }
-    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n)
-        || json_node_get_value_type(n) != G_TYPE_STRING) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: '%s' missing or not a string%s", path, name,
-                    nullable ? " or null" : "");
-        return FALSE;
-    }
-    *out = g_strdup(json_node_get_string(n));
-    return TRUE;
-}
-
-void
-pp_json_add_string_or_null(JsonBuilder *b, const char *name,
-                           const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value != NULL) {
-        json_builder_add_string_value(b, value);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
-void
-pp_campaign_disagree(GString *out, const char *what, const char *given,
-                     const char *has)
-{
-    if (given != NULL && g_strcmp0(given, has) != 0) {
-        g_string_append_printf(out, "\n  %s: %s given, the campaign has %s",
-                               what, given, has != NULL ? has : "none");
-    }
-}

@@ -10,6 +10,7 @@
  */
 #include "oracle/oracle.h"
 #include "common/util.h"
+#include "common/json.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -11,6 +11,7 @@
 #include "common/scenario.h"
 #include "oracle/signature.h"
 #include "common/util.h"
+#include "common/json.h"
 
 void
 pp_search_step_free(PpSearchStep *s)

@@ -12,6 +12,8 @@
 #include <glib/gstdio.h>
 
 #include "sim/sim-out.h"
+#include "common/json.h"
+#include "common/campaign-file.h"
 #include "sim/sim-points.h"
 #include "common/util.h"
 

@@ -15,6 +15,7 @@
 #include "cfi-calls.h"
 #include "common/client.h"
 #include "common/util.h"
+#include "common/json.h"
 #include "server/httpd.h"
 #include "sim/record.h"
 #include "sim/sim-private.h"

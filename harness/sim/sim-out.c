@@ -2,6 +2,7 @@
  * simout.c: see simout.h.
  */
 #include "sim/sim-out.h"
+#include "common/json.h"
 
 #include <string.h>
 
@@ -32,23 +33,6 @@ pp_json_add_outcomes(JsonBuilder *b, const guint *counts)
         json_builder_add_int_value(b, counts[o]);
     }
     json_builder_end_object(b);
-}
-
-gboolean
-pp_write_json(const char *path, JsonNode *node, GError **error)
-{
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, node);
-    gsize len = 0;
-    g_autofree char *text = json_generator_to_data(gen, &len);
-    g_autofree char *with_nl = g_strconcat(text, "\n", NULL);
-    /* g_file_set_contents writes a temporary file, fsyncs it, renames it. */
-    if (!g_file_set_contents(path, with_nl, -1, error)) {
-        g_prefix_error(error, "writing %s: ", path);
-        return FALSE;
-    }
-    return TRUE;
 }
 
 static void

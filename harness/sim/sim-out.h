@@ -29,8 +29,6 @@ void pp_outcome_count(guint *counts, const char *outcome);
 /* "outcomes": { "pass": N, ... } into an object being built. */
 void pp_json_add_outcomes(JsonBuilder *b, const guint *counts);
 
-/* Atomic write of a JSON document (pretty). */
-gboolean pp_write_json(const char *path, JsonNode *node, GError **error);
 
 /*
  * What a campaign's summary says besides its cases.  Plain values, so that

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "sim/sim-out.h"
+#include "common/json.h"
+#include "common/campaign-file.h"
 #include "common/util.h"
 
 #define VM_CAMPAIGN_FORMAT 1

@@ -4,6 +4,7 @@
 #include "vm/vm-out.h"
 
 #include "sim/sim-out.h"
+#include "common/json.h"
 #include "common/util.h"
 
 /* Members of the object being built with JsonBuilder b. */

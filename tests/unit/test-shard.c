@@ -20,6 +20,7 @@
 #include "sim/sim-out.h"
 #include "sim/sim-points.h"
 #include "common/util.h"
+#include "common/json.h"
 
 static void
 test_shards_partition_points(void **state)
