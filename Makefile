@@ -18,7 +18,11 @@ else
 Q := @
 endif
 
-WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
+# ostree's set of warnings that are errors: each is a bug, never style.
+WERROR    := -Werror=missing-prototypes -Werror=implicit-function-declaration \
+             -Werror=format=2 -Werror=incompatible-pointer-types \
+             -Werror=return-type
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 $(WERROR)
 # Each object's header dependencies come from the compiler (-MMD -MP: a
 # .d file beside the object, read back below), not from a list by hand.
 DEPFLAGS  := -MMD -MP
@@ -64,7 +68,9 @@ all: $(BUILD)/libcfaultinject.so $(BUILD)/plugpull $(UNIT_BINS) $(HELPER_BINS)
 deps:
 	$(Q)sh tools/deps.sh
 
-$(GEN_OUT): $(SPEC) $(GENERATOR)
+# One run makes every output (a grouped target): with -j, a plain rule
+# would run the generator once per output, at the same time.
+$(GEN_OUT) &: $(SPEC) $(GENERATOR)
 	@mkdir -p $(GEN)
 	@echo "  GEN      $(GEN)/ (from $(SPEC))"
 	$(Q)$(PYTHON) $(GENERATOR) $(SPEC) $(GEN)

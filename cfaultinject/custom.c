@@ -27,6 +27,14 @@
 #include "cfi-real.h"
 #include "runtime.h"
 
+/* The fortified entry points: glibc declares them only in a
+   _FORTIFY_SOURCE build, which the shim is not, so the prototypes are
+   given here (glibc's signatures). */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
 #ifndef __OPEN_NEEDS_MODE
 #define __OPEN_NEEDS_MODE(f) (((f) & O_CREAT) != 0 || ((f) & O_TMPFILE) == O_TMPFILE)
 #endif

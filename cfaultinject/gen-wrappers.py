@@ -97,6 +97,10 @@ def parse_proto(path, e):
                 raise SpecError(f"{path}:{e['_line']}: cannot parse parameter {p!r}")
             ptype = pm.group(1).strip()
             if pm.group(3):
+                # An array parameter is a pointer, but the definition keeps
+                # the array form so that it matches libc's declaration
+                # (-Warray-parameter).
+                e.setdefault("arrays", {})[pm.group(2)] = pm.group(3)
                 ptype += " *"
             params.append((ptype, pm.group(2)))
     e["params"] = params
@@ -215,7 +219,10 @@ def fix_decl(t, n):
 def params_c(e):
     if not e["params"]:
         return "void"
-    return ", ".join("..." if n == "..." else fix_decl(t, n) for t, n in e["params"])
+    arrays = e.get("arrays", {})
+    return ", ".join("..." if n == "..." else
+                     f"{t[:-1].rstrip()} {n}{arrays[n]}" if n in arrays else
+                     fix_decl(t, n) for t, n in e["params"])
 
 
 def types_c(e):
@@ -405,12 +412,20 @@ cfi_call_errno_valid(unsigned call, int err)
     write(outdir, "cfi-real.h", "\n".join(r))
 
     # wrappers.c
+    # The C library's own declarations of every wrapped name, so that each
+    # wrapper has a previous prototype (-Wmissing-prototypes) and a
+    # wrapper whose signature drifts from libc's fails to compile.
     w = [STAMP, """#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -153,4 +153,3 @@ pp_splitmix64(guint64 *state)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
-
