@@ -33,6 +33,7 @@
 
 #include <glib/gstdio.h>
 
+#include "common/durable.h"
 #include "plugpull.h"
 #include "sim/sim-out.h"
 #include "common/json.h"
@@ -310,7 +311,7 @@ copy_case_files(GPtrArray *shards, const char *out, GError **error)
                 return FALSE;
             }
             if (!g_file_get_contents(from, &text, &len, error)
-                || !g_file_set_contents(to, text, (gssize)len, error)) {
+                || !pp_write_file_durable(to, text, (gssize)len, error)) {
                 g_prefix_error(error, "copying %s to %s: ", from, to);
                 return FALSE;
             }

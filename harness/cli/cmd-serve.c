@@ -106,6 +106,8 @@ pp_cmd_serve(int argc, char **argv)
 
     if (port_file != NULL) {
         g_autofree char *text = g_strdup_printf("%u\n", pp_httpd_get_port(httpd));
+        /* Not a result: a port lives as long as this process, so a
+           power cut makes the file meaningless anyway. */
         if (!g_file_set_contents(port_file, text, -1, &error)) {
             pp_print_error("serve: write port file", error);
             return PP_EXIT_HARNESS;

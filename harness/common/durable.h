@@ -4,7 +4,10 @@
  * directory is fsynced.  After a power cut a result file is absent, the
  * previous version, or complete; never empty or torn.  Every result file
  * (summary, points, cases, junit, campaign, done records, reproduce.json,
- * minimised cases) goes through here.
+ * minimised cases) goes through here.  tests/integration/
+ * test-self-durable.sh proves it with plugpull's own shim and models; its
+ * failing twin sets PLUGPULL_TEST_WRITE_UNSAFE=1 (test only: the old
+ * path, g_file_set_contents and no directory fsync, see durable.c).
  */
 #ifndef PP_COMMON_DURABLE_H
 #define PP_COMMON_DURABLE_H

@@ -2,10 +2,12 @@
  * util.c: see util.h.
  */
 #include "common/util.h"
+#include "common/durable.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -13,13 +15,23 @@
 gboolean
 pp_mkdir_p(const char *path, GError **error)
 {
-    if (g_mkdir_with_parents(path, 0755) < 0) {
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+        return TRUE;
+    }
+    g_autofree char *parent = g_path_get_dirname(path);
+    if (strcmp(parent, path) != 0 && !pp_mkdir_p(parent, error)) {
+        return FALSE;
+    }
+    if (mkdir(path, 0755) < 0
+        && !(errno == EEXIST && g_file_test(path, G_FILE_TEST_IS_DIR))) {
         int errsv = errno;
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
                     "mkdir(%s): %s", path, g_strerror(errsv));
         return FALSE;
     }
-    return TRUE;
+    /* The new entry is durable only once its parent is fsynced (also when
+       another thread made it first: it may not have fsynced yet). */
+    return pp_fsync_dir(parent, error);
 }
 
 gboolean

@@ -7,12 +7,17 @@
 
 #include <gio/gio.h>
 
-/* mkdir -p, with an error naming the syscall and the path. */
+/*
+ * mkdir -p, with an error naming the syscall and the path.  Every
+ * directory it creates has its entry made durable (its parent fsynced),
+ * so a result written into it later (cases/, work/done/) does not vanish
+ * with its directory at a power cut.
+ */
 gboolean pp_mkdir_p(const char *path, GError **error);
 
 /*
- * A results directory: created when missing; refused when it holds
- * anything (results are never overwritten).
+ * A results directory: created when missing (durably, as pp_mkdir_p);
+ * refused when it holds anything (results are never overwritten).
  */
 gboolean pp_out_dir_prepare(const char *out, GError **error);
 

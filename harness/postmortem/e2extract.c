@@ -672,6 +672,7 @@ restore_metadata(PpExtracted *x, const char *spec,
         g_ptr_array_add(dirs, (gpointer)d);
     }
     g_autofree char *cmd_file = g_build_filename(x->tmp_dir, "ls.cmds", NULL);
+    /* Not a result: debugfs' command script, removed after this run. */
     if (!g_file_set_contents(cmd_file, file->str, (gssize)file->len, error)) {
         g_prefix_error(error, "writing %s: ", cmd_file);
         return FALSE;

@@ -501,6 +501,7 @@ seed_uboot_env(const char *sysroot, GError **error)
     if (g_mkdir_with_parents(dir, 0755) < 0) {
         return throw_errno(error, errno, "mkdir", dir);
     }
+    /* Not a result: the fixture is an input (see tree_bytes). */
     if (!g_file_set_contents(env, "", 0, error)) {
         g_prefix_error(error, "fixture: ");
         return FALSE;

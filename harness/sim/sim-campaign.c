@@ -349,6 +349,9 @@ pp_campaign_note_scratch(const char *work, const char *scratch,
     if (!pp_mkdir_p(work, error)) {
         return FALSE;
     }
+    /* Not a result: it names a scratch directory on tmpfs, which a power
+       cut removes anyway; only a signal or a crash of the harness leaves
+       one behind for --resume to remove. */
     if (!g_file_set_contents(path, scratch, -1, error)) {
         g_prefix_error(error, "writing %s: ", path);
         return FALSE;

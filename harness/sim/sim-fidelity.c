@@ -183,6 +183,7 @@ spoil_for_test(const PpSimEnv *env, GError **error)
     spoiled++;
     g_autofree char *p = g_build_filename(env->root, "plugpull-test-spoiled",
                                           NULL);
+    /* Not a result: spoils the tree under test. */
     return g_file_set_contents(p, "not in the trace\n", -1, error);
 }
 

@@ -2,6 +2,7 @@
  * simout.c: see simout.h.
  */
 #include "sim/sim-out.h"
+#include "common/durable.h"
 #include "common/json.h"
 
 #include <string.h>
@@ -413,9 +414,5 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     }
     g_string_append(x, "</testsuite>\n</testsuites>\n");
     g_autofree char *path = g_build_filename(dir, "junit.xml", NULL);
-    if (!g_file_set_contents(path, x->str, (gssize)x->len, error)) {
-        g_prefix_error(error, "writing %s: ", path);
-        return FALSE;
-    }
-    return TRUE;
+    return pp_write_file_durable(path, x->str, (gssize)x->len, error);
 }

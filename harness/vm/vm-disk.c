@@ -49,6 +49,7 @@ debugfs(const char *disk, guint64 offset, gboolean writable,
         return FALSE;
     }
     close(fd);
+    /* Not a result: debugfs' script, removed after this run. */
     if (!g_file_set_contents(tmpl, script, -1, error)) {
         (void)unlink(tmpl);
         return FALSE;

@@ -2,6 +2,7 @@
  * vmout.c: see vmout.h.
  */
 #include "vm/vm-out.h"
+#include "common/durable.h"
 
 #include "sim/sim-out.h"
 #include "common/json.h"
@@ -245,11 +246,7 @@ write_junit(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     }
     g_string_append(x, "</testsuite>\n</testsuites>\n");
     g_autofree char *path = g_build_filename(env->out_dir, "junit.xml", NULL);
-    if (!g_file_set_contents(path, x->str, (gssize)x->len, error)) {
-        g_prefix_error(error, "writing %s: ", path);
-        return FALSE;
-    }
-    return TRUE;
+    return pp_write_file_durable(path, x->str, (gssize)x->len, error);
 }
 
 static gboolean

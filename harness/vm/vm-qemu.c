@@ -2,6 +2,7 @@
  * vm.c: see vm.h.
  */
 #include "vm/vm-qemu.h"
+#include "common/durable.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -131,6 +132,14 @@ open_log(const char *path, GError **error)
     if (fd < 0) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
                     "open %s: %s", path, g_strerror(errno));
+        return -1;
+    }
+    /* A log is streamed while the guest runs, so it cannot be renamed into
+       place: its entry is made durable now, its data in pp_vm_free. */
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (!pp_fsync_dir(dir, error)) {
+        close(fd);
+        return -1;
     }
     return fd;
 }
@@ -687,11 +696,15 @@ pp_vm_free(PpVm *vm)
     if (vm->console_fd >= 0) {
         close(vm->console_fd);
     }
+    /* The serial logs are evidence a case file points to: durable before
+       the case file is written (open_log made their entries durable). */
     if (vm->log_fd >= 0) {
+        (void)fsync(vm->log_fd);
         close(vm->log_fd);
     }
     if (vm->times_fd >= 0) {
         times_flush(vm);
+        (void)fsync(vm->times_fd);
         close(vm->times_fd);
     }
     g_string_free(vm->times_line, TRUE);
