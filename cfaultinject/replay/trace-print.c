@@ -63,6 +63,8 @@ static const struct {
     { CFI_RF_SHORT, "SHORT" },
     { CFI_RF_DIR, "DIR" },
     { CFI_RF_AFTER, "AFTER" },
+    { CFI_RF_INTERPOSED, "INTERPOSED" },
+    { CFI_RF_FORWARDS, "FORWARDS" },
 };
 
 static void
@@ -91,6 +93,16 @@ cfi_trace_format_record(const CfiRecord *r, GString *out)
     const struct cfi_rec *rec = r->rec;
     gboolean known = rec->op > CFI_OP_NONE && rec->op < CFI_OP_MAX;
 
+    if (rec->op == CFI_OP_INTERPOSER) {
+        /* A note, not a call (TRACE-FORMAT.md, "Interposer notes"). */
+        g_string_append_printf(
+            out, "interposer %u: %s -> \"%s\" (%s)", rec->pid,
+            cfi_call_name(rec->call), r->path != NULL ? r->path : "",
+            !(rec->arg & CFI_IP_PROBED) ? "not probed: not a barrier"
+            : (rec->arg & CFI_IP_FORWARDS) ? "probe: the sync reaches the kernel"
+                                           : "probe: the sync does not reach the kernel");
+        return TRUE;
+    }
     g_string_append_printf(out, "#%" G_GUINT64_FORMAT " %u/%u %s(%s)",
                            (guint64)rec->seq, rec->pid, rec->tid,
                            cfi_call_name(rec->call), cfi_op_name(rec->op));
