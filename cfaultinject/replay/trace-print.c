@@ -95,12 +95,18 @@ cfi_trace_format_record(const CfiRecord *r, GString *out)
 
     if (rec->op == CFI_OP_INTERPOSER) {
         /* A note, not a call (TRACE-FORMAT.md, "Interposer notes"). */
+        gboolean opens = rec->call < CFI_CALL_COUNT &&
+                         cfi_call_table[rec->call].op == CFI_OP_OPEN;
+        const char *what = opens ? "O_SYNC/O_DSYNC" : "the sync";
         g_string_append_printf(
-            out, "interposer %u: %s -> \"%s\" (%s)", rec->pid,
-            cfi_call_name(rec->call), r->path != NULL ? r->path : "",
-            !(rec->arg & CFI_IP_PROBED) ? "not probed: not a barrier"
-            : (rec->arg & CFI_IP_FORWARDS) ? "probe: the sync reaches the kernel"
-                                           : "probe: the sync does not reach the kernel");
+            out, "interposer %u: %s -> \"%s\" (", rec->pid,
+            cfi_call_name(rec->call), r->path != NULL ? r->path : "");
+        if (!(rec->arg & CFI_IP_PROBED))
+            g_string_append(out, "not probed: not a barrier)");
+        else
+            g_string_append_printf(out, "probe: %s %s the kernel)", what,
+                                   (rec->arg & CFI_IP_FORWARDS)
+                                       ? "reaches" : "does not reach");
         return TRUE;
     }
     g_string_append_printf(out, "#%" G_GUINT64_FORMAT " %u/%u %s(%s)",
