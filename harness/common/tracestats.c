@@ -135,9 +135,10 @@ pp_interposer_free(PpInterposer *ip)
 }
 
 static char *
-interposer_key(const char *path, gboolean forwards)
+interposer_key(const char *path, guint32 ip_arg)
 {
-    return g_strdup_printf("%s\n%d", path, forwards ? 1 : 0);
+    return g_strdup_printf("%s\n%u", path,
+                           ip_arg & (CFI_IP_PROBED | CFI_IP_FORWARDS));
 }
 
 GPtrArray *
@@ -164,11 +165,12 @@ pp_trace_interposers(CfiTrace *trace)
         }
         const char *path = r->path != NULL ? r->path : "?";
         gboolean fwd = (rec->arg & CFI_IP_FORWARDS) != 0;
-        g_autofree char *key = interposer_key(path, fwd);
+        g_autofree char *key = interposer_key(path, rec->arg);
         PpInterposer *ip = g_hash_table_lookup(by_key, key);
         if (ip == NULL) {
             ip = g_new0(PpInterposer, 1);
             ip->path = g_strdup(path);
+            ip->probed = (rec->arg & CFI_IP_PROBED) != 0;
             ip->forwards = fwd;
             ip->calls = g_ptr_array_new_with_free_func(g_free);
             g_ptr_array_add(out, ip);
@@ -219,6 +221,10 @@ pp_trace_interposers_print(GPtrArray *interposers, FILE *f)
         if (ip->forwards) {
             fprintf(f, " by %s (reaches the kernel: its syncs are "
                        "barriers)\n", ip->path);
+        } else if (!ip->probed) {
+            fprintf(f, " by %s (no probe possible, taken as not reaching "
+                       "the kernel: %u durability call(s) were no barrier)\n",
+                    ip->path, ip->not_barriers);
         } else {
             fprintf(f, " by %s (does not reach the kernel: %u durability "
                        "call(s) were no barrier)\n", ip->path,
@@ -295,6 +301,8 @@ pp_trace_stats_to_json(CfiTrace *trace, const PpTraceStats *st)
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "path");
         json_builder_add_string_value(b, ip->path);
+        json_builder_set_member_name(b, "probed");
+        json_builder_add_boolean_value(b, ip->probed);
         json_builder_set_member_name(b, "forwards");
         json_builder_add_boolean_value(b, ip->forwards);
         json_builder_set_member_name(b, "not_barriers");

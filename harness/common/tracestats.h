@@ -50,8 +50,9 @@ gboolean pp_rec_is_ordering(const struct cfi_rec *rec);
 /* One object that calls were forwarded to instead of the C library. */
 typedef struct {
     char *path;                     /* as the loader named it */
-    gboolean forwards;              /* the shim's probe saw it reach the
-                                       kernel (else: swallows) */
+    gboolean probed;                /* the calls have a probe, it ran */
+    gboolean forwards;              /* the probe saw it reach the kernel
+                                       (else: swallows, or no probe) */
     GPtrArray *calls;               /* call names (char *), call-id order */
     guint not_barriers;             /* durability calls it swallowed */
 } PpInterposer;
@@ -61,7 +62,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpInterposer, pp_interposer_free)
 
 /*
  * The trace's interposers (PpInterposer *, owned by the array), one per
- * object and verdict, from its interposer notes; empty when the shim's
+ * object and probe verdict, from its interposer notes; empty when the shim's
  * next definitions were all the C library's.  The campaign prints them
  * with pp_trace_interposers_print().
  */
