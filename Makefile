@@ -40,7 +40,7 @@ GEN_OUT     := $(GEN)/wrappers.c $(GEN)/cfi-calls.h $(GEN)/cfi-calls.c \
                $(GEN)/shim.map $(GEN)/function_list
 SHIM_SRCS   := cfaultinject/runtime.c cfaultinject/config.c \
                cfaultinject/custom.c cfaultinject/crc32c.c \
-               cfaultinject/tracewriter.c
+               cfaultinject/tracewriter.c cfaultinject/interposer.c
 SHIM_OBJS   := $(patsubst %.c,$(BUILD)/shim/%.o,$(notdir $(SHIM_SRCS))) \
                $(BUILD)/shim/wrappers.o $(BUILD)/shim/cfi-calls.o
 
@@ -61,6 +61,10 @@ UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
+# Libraries the tests preload beside the shim (interposers of their own).
+PRELOAD_SRCS := $(wildcard tests/helpers/preload/*.c)
+PRELOAD_LIBS := $(patsubst tests/helpers/preload/%.c,$(BUILD)/tests/helpers/%.so,$(PRELOAD_SRCS))
+HELPER_BINS += $(PRELOAD_LIBS)
 
 .PHONY: all deps check check-unit check-integration check-vm demo bench clean scenario-doc
 all: $(BUILD)/libcfaultinject.so $(BUILD)/plugpull $(UNIT_BINS) $(HELPER_BINS)
@@ -132,6 +136,11 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(BASEFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/tests/helpers/%.so: tests/helpers/preload/%.c
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(BASEFLAGS) -fPIC -shared -o $@ $<
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

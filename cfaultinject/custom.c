@@ -8,7 +8,9 @@
  *    the very pattern (O_TMPFILE + linkat) ostree publishes files with.
  *    Read-only opens change nothing durable and are not recorded.
  *  - ioctl: FIFREEZE never reaches a filesystem; it is recorded as a
- *    barrier and performed as syncfs(), and FITHAW as nothing.  This holds
+ *    barrier and performed as the C library's own syncfs() (not the next
+ *    definition: an interposer such as libeatmydata would swallow it),
+ *    and FITHAW as nothing.  This holds
  *    in every mode, even passthrough: a client run as root in a directory
  *    sysroot would otherwise freeze the host's root filesystem.
  *  - syscall: renameat2 reached through syscall(SYS_renameat2, ...) (as
@@ -25,6 +27,7 @@
 
 #include "cfi-calls.h"
 #include "cfi-real.h"
+#include "interposer.h"
 #include "runtime.h"
 
 /* The fortified entry points: glibc declares them only in a
@@ -229,7 +232,7 @@ ioctl_traced(int fd, unsigned long request, void *argp, unsigned op)
     }
     switch (op) {
     case CFI_OP_FREEZE:
-        r = cfi_real.syncfs(fd);
+        r = cfi_libc_syncfs(fd);
         break;
     case CFI_OP_THAW:
         r = 0;

@@ -34,6 +34,7 @@
 #include "cfi-calls.h"
 #include "cfi-real.h"
 #include "config.h"
+#include "interposer.h"
 #include "tracewriter.h"
 
 enum {
@@ -393,6 +394,9 @@ cfi_init(void)
             _exit(CFI_EXIT_CONFIG);
         }
     }
+    /* Still STATE_INIT: what the probes call passes straight through. */
+    cfi_interposers_probe();
+    cfi_interposers_record();
     __atomic_store_n(&cfi_state, STATE_ACTIVE, __ATOMIC_RELEASE);
 }
 
@@ -496,6 +500,10 @@ emit(struct cfi_call *c, int64_t result, int err)
     rec.fd = c->fd;
     rec.fd2 = c->fd2;
     rec.flags = c->rflags;
+    if (c->op != CFI_OP_FREEZE && c->op != CFI_OP_THAW) {
+        /* FIFREEZE is libc's own syncfs (custom.c), whatever is preloaded. */
+        rec.flags |= cfi_next_rflags(c->id);
+    }
     rec.arg = c->arg;
     rec.arg2 = c->arg2;
     rec.off = c->off_kind == CFI_OFF_NONE ? -1 : c->off;

@@ -94,6 +94,11 @@ enum cfi_op {
     CFI_OP_FREEZE = 24,     /* ioctl FIFREEZE on fd: performed as syncfs */
     CFI_OP_THAW = 25,       /* ioctl FITHAW on fd: not performed */
     CFI_OP_SETFLAGS = 26,   /* ioctl FS_IOC_SETFLAGS: fd; arg2 = flags */
+    CFI_OP_INTERPOSER = 27, /* not a call: a note, once per wrapped call and
+                               process, that the definition the shim
+                               forwards `call` to is not the C library's;
+                               path = that object; arg = CFI_IP_*; seq 0.
+                               Readers keep these apart from the calls. */
     CFI_OP_MAX
 };
 
@@ -110,6 +115,15 @@ enum cfi_op {
 #define CFI_RF_SHORT        0x0080u /* injected short write */
 #define CFI_RF_DIR          0x0100u /* fd refers to a directory */
 #define CFI_RF_AFTER        0x0200u /* crash/fault taken after the call */
+#define CFI_RF_INTERPOSED   0x0400u /* forwarded to a definition outside the
+                                       C library (an interposer loaded after
+                                       the shim): see MODELS.md §3a */
+#define CFI_RF_FORWARDS     0x0800u /* with INTERPOSED: the shim's probe saw
+                                       that definition reach the kernel */
+
+/* arg of a CFI_OP_INTERPOSER note. */
+#define CFI_IP_PROBED   0x1u    /* the call has a probe and it was run */
+#define CFI_IP_FORWARDS 0x2u    /* the probe got the kernel's answer */
 
 struct cfi_rec {
     uint32_t magic;         /* CFI_REC_MAGIC */

@@ -227,6 +227,11 @@ bind_fd(Interp *it, gint32 fd, guint32 id, guint32 oflags, gboolean opened)
 {
     FdBinding *b = g_new0(FdBinding, 1);
     b->inode = id;
+    /* An open swallowed by an interposer did not tell the kernel about
+       O_SYNC/O_DSYNC (MODELS.md §3a). */
+    if (opened && it->cur->rec->op == CFI_OP_OPEN &&
+        cfi_rec_swallowed(it->cur->rec))
+        oflags &= ~(guint32)(O_SYNC | O_DSYNC);
     b->oflags = oflags;
     b->dev = it->cur->rec->dev;
     b->ino = it->cur->rec->ino;
@@ -461,7 +466,8 @@ do_write(Interp *it, guint32 id)
         (r->rec->flags & CFI_RF_DATA_TRUNC))
         u->data_missing = TRUE;
     FdBinding *b = lookup_fd(it, r->rec->fd);
-    if (b != NULL && (b->oflags & O_DSYNC)) /* O_SYNC includes O_DSYNC */
+    /* O_SYNC includes O_DSYNC; a swallowed write is no barrier (§3a). */
+    if (b != NULL && (b->oflags & O_DSYNC) && !cfi_rec_swallowed(r->rec))
         u->durable_at = it->i;
 }
 
@@ -683,6 +689,8 @@ interpret_record(Interp *it)
         break;
     case CFI_OP_FSYNC:
     case CFI_OP_FDATASYNC: {
+        if (cfi_rec_swallowed(rec))
+            break; /* went to an interposer: no barrier (MODELS.md §3a) */
         guint32 id = resolve_fd(it, rec->fd, rec->dev, rec->ino, TRUE);
         if (id != 0)
             barrier_inode(it, id, rec->op == CFI_OP_FSYNC);
@@ -691,7 +699,8 @@ interpret_record(Interp *it)
     case CFI_OP_SYNCFS:
     case CFI_OP_SYNC:
     case CFI_OP_FREEZE:
-        do_sync_fs(it);
+        if (!cfi_rec_swallowed(rec))
+            do_sync_fs(it);
         break;
     case CFI_OP_RENAME:
         do_rename(it);

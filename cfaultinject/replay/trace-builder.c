@@ -18,6 +18,7 @@ struct CfiTraceBuilder {
     guint32 pid;
     enum cfi_data_mode data_mode;
     guint64 ident_dev, ident_ino; /* (dev, ino) the shim would have read */
+    guint32 extra_flags;        /* CFI_RF_* added to the records that follow */
 };
 
 CfiTraceBuilder *
@@ -50,6 +51,22 @@ void
 cfi_tb_set_pid(CfiTraceBuilder *tb, guint32 pid)
 {
     tb->pid = pid;
+}
+
+void
+cfi_tb_set_flags(CfiTraceBuilder *tb, guint32 flags)
+{
+    tb->extra_flags = flags;
+}
+
+guint64
+cfi_tb_interposer(CfiTraceBuilder *tb, const char *call, const char *path,
+                  guint32 ip_flags)
+{
+    struct cfi_rec r;
+    cfi_tb_rec_init(&r, CFI_OP_INTERPOSER, call);
+    r.arg = ip_flags;
+    return cfi_tb_append(tb, &r, path, NULL, NULL, 0);
 }
 
 void
@@ -146,12 +163,16 @@ cfi_tb_append(CfiTraceBuilder *tb, struct cfi_rec *rec, const char *path,
 
     rec->magic = CFI_REC_MAGIC;
     rec->size = size;
-    if (rec->seq == 0)
+    if (rec->op == CFI_OP_INTERPOSER)
+        rec->seq = 0; /* a note takes no sequence number */
+    else if (rec->seq == 0)
         rec->seq = tb->next_seq++;
     else if (rec->seq >= tb->next_seq)
         tb->next_seq = rec->seq + 1;
     rec->pid = tb->pid;
     rec->tid = tb->pid;
+    if (rec->op != CFI_OP_INTERPOSER)
+        rec->flags |= tb->extra_flags;
     if (tb->ident_ino != 0) {
         if ((rec->fd >= 0 || rec->op == CFI_OP_OPEN) && rec->ino == 0) {
             rec->dev = tb->ident_dev;

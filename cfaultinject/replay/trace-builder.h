@@ -24,6 +24,13 @@ void cfi_tb_set_next_seq(CfiTraceBuilder *tb, guint64 seq);
 /* The (dev, ino) the shim would have read with fstat: given to the records
  * that follow (fd, and fd2 of a linkat) until changed; 0, 0 = none. */
 void cfi_tb_set_ident(CfiTraceBuilder *tb, guint64 dev, guint64 ino);
+/* CFI_RF_* flags (INTERPOSED, FORWARDS...) added to the records that follow
+ * until changed; 0 = none. */
+void cfi_tb_set_flags(CfiTraceBuilder *tb, guint32 flags);
+/* A CFI_OP_INTERPOSER note: call was forwarded to the object at path;
+ * ip_flags are CFI_IP_*.  Notes take seq 0. */
+guint64 cfi_tb_interposer(CfiTraceBuilder *tb, const char *call,
+                          const char *path, guint32 ip_flags);
 /* Write the file (replacing it).  The builder stays usable. */
 gboolean cfi_trace_builder_finish(CfiTraceBuilder *tb, GError **error);
 /* Byte offset of the record that the next append will write. */

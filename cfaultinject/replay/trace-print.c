@@ -63,6 +63,8 @@ static const struct {
     { CFI_RF_SHORT, "SHORT" },
     { CFI_RF_DIR, "DIR" },
     { CFI_RF_AFTER, "AFTER" },
+    { CFI_RF_INTERPOSED, "INTERPOSED" },
+    { CFI_RF_FORWARDS, "FORWARDS" },
 };
 
 static void
@@ -91,6 +93,22 @@ cfi_trace_format_record(const CfiRecord *r, GString *out)
     const struct cfi_rec *rec = r->rec;
     gboolean known = rec->op > CFI_OP_NONE && rec->op < CFI_OP_MAX;
 
+    if (rec->op == CFI_OP_INTERPOSER) {
+        /* A note, not a call (TRACE-FORMAT.md, "Interposer notes"). */
+        gboolean opens = rec->call < CFI_CALL_COUNT &&
+                         cfi_call_table[rec->call].op == CFI_OP_OPEN;
+        const char *what = opens ? "O_SYNC/O_DSYNC" : "the sync";
+        g_string_append_printf(
+            out, "interposer %u: %s -> \"%s\" (", rec->pid,
+            cfi_call_name(rec->call), r->path != NULL ? r->path : "");
+        if (!(rec->arg & CFI_IP_PROBED))
+            g_string_append(out, "not probed: not a barrier)");
+        else
+            g_string_append_printf(out, "probe: %s %s the kernel)", what,
+                                   (rec->arg & CFI_IP_FORWARDS)
+                                       ? "reaches" : "does not reach");
+        return TRUE;
+    }
     g_string_append_printf(out, "#%" G_GUINT64_FORMAT " %u/%u %s(%s)",
                            (guint64)rec->seq, rec->pid, rec->tid,
                            cfi_call_name(rec->call), cfi_op_name(rec->op));

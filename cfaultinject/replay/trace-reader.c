@@ -25,6 +25,7 @@ struct CfiTrace {
     gsize map_size;
     const struct cfi_trace_header *hdr;
     GArray *records;            /* CfiRecord, sorted by (seq, file_offset) */
+    GArray *notes;              /* CfiRecord of CFI_OP_INTERPOSER, file order */
     GStringChunk *strings;      /* NUL-terminated copies of the paths */
     gboolean truncated;
     guint64 trunc_offset;
@@ -153,7 +154,10 @@ index_records(CfiTrace *t)
         };
         r.path = copy_string(t, var, rec->path_len);
         r.path2 = copy_string(t, var + rec->path_len, rec->path2_len);
-        g_array_append_val(t->records, r);
+        if (rec->op == CFI_OP_INTERPOSER)
+            g_array_append_val(t->notes, r);
+        else
+            g_array_append_val(t->records, r);
         off += rec->size;
     }
     g_array_sort(t->records, compare_records);
@@ -165,6 +169,7 @@ cfi_trace_open(const char *path, GError **error)
     g_autoptr(CfiTrace) t = g_new0(CfiTrace, 1);
     t->path = g_strdup(path);
     t->records = g_array_new(FALSE, FALSE, sizeof(CfiRecord));
+    t->notes = g_array_new(FALSE, FALSE, sizeof(CfiRecord));
     t->strings = g_string_chunk_new(4096);
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -210,6 +215,7 @@ cfi_trace_free(CfiTrace *t)
     if (t->map != NULL)
         munmap((void *)t->map, t->map_size);
     g_array_unref(t->records);
+    g_array_unref(t->notes);
     g_string_chunk_free(t->strings);
     g_free(t->trunc_reason);
     g_free(t->path);
@@ -234,6 +240,20 @@ cfi_trace_get(CfiTrace *t, guint i)
     if (i >= t->records->len)
         return NULL;
     return &g_array_index(t->records, CfiRecord, i);
+}
+
+guint
+cfi_trace_n_interposers(CfiTrace *t)
+{
+    return t->notes->len;
+}
+
+const CfiRecord *
+cfi_trace_get_interposer(CfiTrace *t, guint i)
+{
+    if (i >= t->notes->len)
+        return NULL;
+    return &g_array_index(t->notes, CfiRecord, i);
 }
 
 gboolean

@@ -33,9 +33,25 @@ void cfi_trace_free(CfiTrace *trace);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CfiTrace, cfi_trace_free)
 
 const char *cfi_trace_get_path(CfiTrace *trace);
+/* Records of calls; interposer notes are not among them. */
 guint cfi_trace_n_records(CfiTrace *trace);
 /* The i-th record in seq order; NULL when i is out of range. */
 const CfiRecord *cfi_trace_get(CfiTrace *trace, guint i);
+
+/* CFI_OP_INTERPOSER notes, in file order (never crash points). */
+guint cfi_trace_n_interposers(CfiTrace *trace);
+const CfiRecord *cfi_trace_get_interposer(CfiTrace *trace, guint i);
+
+/*
+ * Did the call go to an interposer that the shim's probe did not see
+ * reach the kernel (MODELS.md §3a)?  Such a durability call is no barrier.
+ */
+static inline gboolean
+cfi_rec_swallowed(const struct cfi_rec *rec)
+{
+    return (rec->flags & (CFI_RF_INTERPOSED | CFI_RF_FORWARDS))
+           == CFI_RF_INTERPOSED;
+}
 
 /* TRUE when the file ended in a damaged or incomplete record; then
  * out_offset is where that record starts and out_reason says what was wrong

@@ -108,9 +108,14 @@ trace_dump(int argc, char **argv)
         return PP_EXIT_USAGE;
     }
     g_autoptr(GString) line = g_string_new(NULL);
-    for (guint i = 0; i < cfi_trace_n_records(trace); i++) {
+    guint n_notes = cfi_trace_n_interposers(trace);
+    for (guint i = 0; i < n_notes + cfi_trace_n_records(trace); i++) {
+        /* Interposer notes first: they describe the calls that follow. */
+        const CfiRecord *r = i < n_notes
+                                 ? cfi_trace_get_interposer(trace, i)
+                                 : cfi_trace_get(trace, i - n_notes);
         g_string_truncate(line, 0);
-        cfi_trace_format_record(cfi_trace_get(trace, i), line);
+        cfi_trace_format_record(r, line);
         g_string_append_c(line, '\n');
         if (fwrite(line->str, 1, line->len, stdout) != line->len) {
             g_printerr("plugpull: trace dump: write to stdout: %s\n",

@@ -3,6 +3,7 @@
  */
 #include "common/tracestats.h"
 
+#include <fcntl.h>
 #include <string.h>
 
 gboolean
@@ -33,6 +34,35 @@ pp_op_is_ordering(guint op)
     default:
         return pp_op_is_barrier(op);
     }
+}
+
+gboolean
+pp_rec_is_barrier(const struct cfi_rec *rec)
+{
+    return pp_op_is_barrier(rec->op) && !cfi_rec_swallowed(rec);
+}
+
+gboolean
+pp_rec_is_ordering(const struct cfi_rec *rec)
+{
+    if (pp_op_is_barrier(rec->op)) {
+        return !cfi_rec_swallowed(rec);
+    }
+    return pp_op_is_ordering(rec->op);
+}
+
+/* Would the record have been a barrier but for an interposer? */
+static gboolean
+not_barrier_by_interposer(const struct cfi_rec *rec)
+{
+    if (!cfi_rec_swallowed(rec) || (rec->flags & CFI_RF_NOT_EXECUTED)
+        || rec->result == -1) {
+        return FALSE;
+    }
+    if (rec->op == CFI_OP_OPEN) {
+        return (rec->arg & O_DSYNC) != 0; /* O_SYNC includes O_DSYNC */
+    }
+    return pp_op_is_barrier(rec->op);
 }
 
 void
@@ -67,12 +97,15 @@ pp_trace_stats_compute(CfiTrace *trace, GArray *points, PpTraceStats *st)
         if (rec->op == CFI_OP_WRITE && rec->result > 0) {
             st->bytes_written += (guint64)rec->result;
         }
-        if (pp_op_is_barrier(rec->op)) {
+        if (pp_rec_is_barrier(rec)) {
             st->barriers++;
+        }
+        if (not_barrier_by_interposer(rec)) {
+            st->not_barriers++;
         }
         g_hash_table_add(pids, GUINT_TO_POINTER(rec->pid));
         g_hash_table_add(tids, GUINT_TO_POINTER(rec->tid));
-        if (pp_op_is_ordering(rec->op)) {
+        if (pp_rec_is_ordering(rec)) {
             /* Points i (just before) and i + 1 (just after). */
             for (guint k = i; k <= i + 1; k++) {
                 if (last_point != G_MAXUINT && k <= last_point) {
@@ -88,6 +121,116 @@ pp_trace_stats_compute(CfiTrace *trace, GArray *points, PpTraceStats *st)
     }
     st->processes = g_hash_table_size(pids);
     st->threads = g_hash_table_size(tids);
+}
+
+void
+pp_interposer_free(PpInterposer *ip)
+{
+    if (ip == NULL) {
+        return;
+    }
+    g_free(ip->path);
+    g_ptr_array_unref(ip->calls);
+    g_free(ip);
+}
+
+static char *
+interposer_key(const char *path, guint32 ip_arg)
+{
+    return g_strdup_printf("%s\n%u", path,
+                           ip_arg & (CFI_IP_PROBED | CFI_IP_FORWARDS));
+}
+
+GPtrArray *
+pp_trace_interposers(CfiTrace *trace)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)pp_interposer_free);
+    g_autoptr(GHashTable) by_key = g_hash_table_new_full(
+        g_str_hash, g_str_equal, g_free, NULL);
+    /* (pid << 16 | call) -> PpInterposer, and call -> the first one seen
+       (a forked child writes no notes: it inherits its parent's). */
+    g_autoptr(GHashTable) by_pid_call = g_hash_table_new(g_int64_hash,
+                                                         g_int64_equal);
+    g_autoptr(GArray) keys = g_array_new(FALSE, FALSE, sizeof(gint64));
+    PpInterposer *by_call[CFI_CALL_COUNT] = { NULL };
+    guint n_notes = cfi_trace_n_interposers(trace);
+
+    g_array_set_size(keys, n_notes);
+    for (guint i = 0; i < n_notes; i++) {
+        const CfiRecord *r = cfi_trace_get_interposer(trace, i);
+        const struct cfi_rec *rec = r->rec;
+        if (rec->call == 0 || rec->call >= CFI_CALL_COUNT) {
+            continue;
+        }
+        const char *path = r->path != NULL ? r->path : "?";
+        gboolean fwd = (rec->arg & CFI_IP_FORWARDS) != 0;
+        g_autofree char *key = interposer_key(path, rec->arg);
+        PpInterposer *ip = g_hash_table_lookup(by_key, key);
+        if (ip == NULL) {
+            ip = g_new0(PpInterposer, 1);
+            ip->path = g_strdup(path);
+            ip->probed = (rec->arg & CFI_IP_PROBED) != 0;
+            ip->forwards = fwd;
+            ip->calls = g_ptr_array_new_with_free_func(g_free);
+            g_ptr_array_add(out, ip);
+            g_hash_table_insert(by_key, g_steal_pointer(&key), ip);
+        }
+        const char *name = cfi_call_name(rec->call);
+        gboolean have = FALSE;
+        for (guint j = 0; j < ip->calls->len && !have; j++) {
+            have = g_str_equal(ip->calls->pdata[j], name);
+        }
+        if (!have) {
+            g_ptr_array_add(ip->calls, g_strdup(name));
+        }
+        gint64 *k = &g_array_index(keys, gint64, i);
+        *k = ((gint64)rec->pid << 16) | rec->call;
+        g_hash_table_insert(by_pid_call, k, ip);
+        if (by_call[rec->call] == NULL) {
+            by_call[rec->call] = ip;
+        }
+    }
+    for (guint i = 0; i < cfi_trace_n_records(trace); i++) {
+        const struct cfi_rec *rec = cfi_trace_get(trace, i)->rec;
+        if (!not_barrier_by_interposer(rec) || rec->call >= CFI_CALL_COUNT) {
+            continue;
+        }
+        gint64 k = ((gint64)rec->pid << 16) | rec->call;
+        PpInterposer *ip = g_hash_table_lookup(by_pid_call, &k);
+        if (ip == NULL) {
+            ip = by_call[rec->call];
+        }
+        if (ip != NULL) {
+            ip->not_barriers++;
+        }
+    }
+    return out;
+}
+
+void
+pp_trace_interposers_print(GPtrArray *interposers, FILE *f)
+{
+    for (guint i = 0; i < interposers->len; i++) {
+        const PpInterposer *ip = interposers->pdata[i];
+        fprintf(f, "interposed: ");
+        for (guint j = 0; j < ip->calls->len; j++) {
+            fprintf(f, "%s%s", j > 0 ? ", " : "",
+                    (const char *)ip->calls->pdata[j]);
+        }
+        if (ip->forwards) {
+            fprintf(f, " by %s (reaches the kernel: its syncs are "
+                       "barriers)\n", ip->path);
+        } else if (!ip->probed) {
+            fprintf(f, " by %s (no probe possible, taken as not reaching "
+                       "the kernel: %u durability call(s) were no barrier)\n",
+                    ip->path, ip->not_barriers);
+        } else {
+            fprintf(f, " by %s (does not reach the kernel: %u durability "
+                       "call(s) were no barrier)\n", ip->path,
+                    ip->not_barriers);
+        }
+    }
 }
 
 void
@@ -107,6 +250,12 @@ pp_trace_stats_print(CfiTrace *trace, const PpTraceStats *st, FILE *f)
     fprintf(f, "crash points: %u in all, %u at barriers (before/after the "
                "%u barriers and the namespace calls)\n", st->points_all,
             st->points_barriers, st->barriers);
+    g_autoptr(GPtrArray) ips = pp_trace_interposers(trace);
+    pp_trace_interposers_print(ips, f);
+    if (st->not_barriers > 0) {
+        fprintf(f, "not barriers: %u durability call(s) swallowed by an "
+                   "interposer\n", st->not_barriers);
+    }
     fprintf(f, "by operation:\n");
     for (guint op = 1; op < CFI_OP_MAX; op++) {
         if (st->by_op[op] > 0) {
@@ -142,6 +291,31 @@ pp_trace_stats_to_json(CfiTrace *trace, const PpTraceStats *st)
     json_builder_add_int_value(b, st->points_all);
     json_builder_set_member_name(b, "points_barriers");
     json_builder_add_int_value(b, st->points_barriers);
+    json_builder_set_member_name(b, "not_barriers");
+    json_builder_add_int_value(b, st->not_barriers);
+    json_builder_set_member_name(b, "interposers");
+    json_builder_begin_array(b);
+    g_autoptr(GPtrArray) ips = pp_trace_interposers(trace);
+    for (guint i = 0; i < ips->len; i++) {
+        const PpInterposer *ip = ips->pdata[i];
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, ip->path);
+        json_builder_set_member_name(b, "probed");
+        json_builder_add_boolean_value(b, ip->probed);
+        json_builder_set_member_name(b, "forwards");
+        json_builder_add_boolean_value(b, ip->forwards);
+        json_builder_set_member_name(b, "not_barriers");
+        json_builder_add_int_value(b, ip->not_barriers);
+        json_builder_set_member_name(b, "calls");
+        json_builder_begin_array(b);
+        for (guint j = 0; j < ip->calls->len; j++) {
+            json_builder_add_string_value(b, ip->calls->pdata[j]);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
     json_builder_set_member_name(b, "calls");
     json_builder_begin_object(b);
     for (guint c = 1; c < CFI_CALL_COUNT; c++) {

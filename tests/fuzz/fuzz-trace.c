@@ -3,7 +3,8 @@
  *
  * The input is a whole trace file.  It is put in a memfd and opened through
  * /proc/self/fd/N, so that cfi_trace_open() maps it exactly as it maps a
- * real trace; then every record is formatted as `plugpull trace dump` would.
+ * real trace; then every record, and every interposer note, is formatted as
+ * `plugpull trace dump` would.
  * Any input must give either an error or a trace, never a crash.
  *
  * Getting past the CRC: random mutations of a record would almost always
@@ -159,6 +160,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
     }
     if (cfi_trace_get(t, n) != NULL)
+        abort();
+    /* Interposer notes, as dump prints them first. */
+    guint n_notes = cfi_trace_n_interposers(t);
+    for (guint i = 0; i < n_notes; i++) {
+        const CfiRecord *r = cfi_trace_get_interposer(t, i);
+        if (r == NULL || r->rec->op != CFI_OP_INTERPOSER)
+            abort();
+        g_string_truncate(line, 0);
+        cfi_trace_format_record(r, line);
+        (void)cfi_rec_swallowed(r->rec);
+        if (r->path != NULL && strlen(r->path) > r->path_len)
+            abort();
+    }
+    if (cfi_trace_get_interposer(t, n_notes) != NULL)
         abort();
     guint64 toff = 0;
     const char *why = NULL;

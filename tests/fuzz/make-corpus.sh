@@ -32,4 +32,9 @@ rec short 'mode=fault;[rule];calls=write;short=yes;nth=2' \
 rec crash 'mode=crash;[rule];ops=rename;timing=after' 'echo x > f; mv f g'
 rec copy 'mode=trace' \
     'cp /etc/hostname c; fallocate -l 4096 c3; sync -f c3; chown 0:0 c3'
+# Under eatmydata (appended after the shim): interposer notes and flagged
+# sync records.
+if command -v eatmydata >/dev/null 2>&1; then
+    rec interposed 'mode=trace' 'eatmydata sh -c "echo x > f; sync f; sync"'
+fi
 python3 "$here/make-corpus.py" "$here/corpus"

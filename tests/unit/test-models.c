@@ -228,6 +228,119 @@ test_syncfs_survives_every_model_fail(void **state)
     assert_file(pk, "f", "new");
 }
 
+/* ---- MODELS.md §3a: calls that went to an interposer ------------------ */
+
+/* In-place overwrite of snapshot file f, made durable by a sync whose
+ * record carries sync_flags (CFI_RF_INTERPOSED, CFI_RF_FORWARDS):
+ *   0 open f  1 write "new"  2 fsync | fdatasync | syncfs | sync  3 close */
+static guint
+build_overwrite_synced(Fx *fx, guint16 op, guint32 sync_flags)
+{
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_interposer(fx->tb, "fsync", "/usr/lib/libnosync.so",
+                      sync_flags & CFI_RF_FORWARDS
+                          ? CFI_IP_PROBED | CFI_IP_FORWARDS : CFI_IP_PROBED);
+    cfi_tb_open(fx->tb, ORIG "/f", 3, O_WRONLY, 0);
+    cfi_tb_write(fx->tb, 3, 0, "new", 3);
+    cfi_tb_set_flags(fx->tb, sync_flags);
+    switch (op) {
+    case CFI_OP_FSYNC:
+        cfi_tb_fsync(fx->tb, 3);
+        break;
+    case CFI_OP_FDATASYNC:
+        cfi_tb_fdatasync(fx->tb, 3);
+        break;
+    case CFI_OP_SYNCFS:
+        cfi_tb_syncfs(fx->tb, 3);
+        break;
+    default:
+        cfi_tb_sync(fx->tb);
+        break;
+    }
+    cfi_tb_set_flags(fx->tb, 0);
+    cfi_tb_close(fx->tb, 3);
+    return load(fx);
+}
+
+static const guint16 sync_ops[] = {
+    CFI_OP_FSYNC, CFI_OP_FDATASYNC, CFI_OP_SYNCFS, CFI_OP_SYNC,
+};
+
+static void
+test_interposed_sync_persists_nothing(void **state)
+{
+    /* Strict, just after the sync: a swallowed sync made nothing durable. */
+    for (guint i = 0; i < G_N_ELEMENTS(sync_ops); i++) {
+        Fx *fx = *state;
+        if (i > 0) {
+            teardown(state);
+            setup(state);
+            fx = *state;
+        }
+        guint n = build_overwrite_synced(fx, sync_ops[i], CFI_RF_INTERPOSED);
+        assert_int_equal(n, 4); /* the note is no record */
+        g_autofree char *t = mat(fx, 3, CFI_MODEL_STRICT, 0, NULL);
+        assert_file(t, "f", "old");
+        g_autofree char *o = mat(fx, 3, CFI_MODEL_ORDERED, 0, NULL);
+        assert_file(o, "f", "old");
+    }
+}
+
+static void
+test_interposed_sync_persists_nothing_fail(void **state)
+{
+    /* The same sync through the C library, or through an interposer the
+     * probe saw reach the kernel, is a barrier. */
+    const guint32 flags[] = { 0, CFI_RF_INTERPOSED | CFI_RF_FORWARDS };
+    for (guint f = 0; f < G_N_ELEMENTS(flags); f++) {
+        for (guint i = 0; i < G_N_ELEMENTS(sync_ops); i++) {
+            if (f > 0 || i > 0) {
+                teardown(state);
+                setup(state);
+            }
+            Fx *fx = *state;
+            guint n = build_overwrite_synced(fx, sync_ops[i], flags[f]);
+            assert_int_equal(n, 4);
+            g_autofree char *t = mat(fx, 3, CFI_MODEL_STRICT, 0, NULL);
+            assert_file(t, "f", "new");
+        }
+    }
+}
+
+/* O_DSYNC open whose record carries open_flags, then one write:
+ *   0 open f O_WRONLY|O_DSYNC  1 write "new"  2 close */
+static guint
+build_dsync_write(Fx *fx, guint32 open_flags)
+{
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_set_flags(fx->tb, open_flags);
+    cfi_tb_open(fx->tb, ORIG "/f", 3, O_WRONLY | O_DSYNC, 0);
+    cfi_tb_set_flags(fx->tb, 0);
+    cfi_tb_write(fx->tb, 3, 0, "new", 3);
+    cfi_tb_close(fx->tb, 3);
+    return load(fx);
+}
+
+static void
+test_interposed_dsync_open_no_barrier(void **state)
+{
+    /* libeatmydata's open strips O_DSYNC: the write is not durable. */
+    Fx *fx = *state;
+    build_dsync_write(fx, CFI_RF_INTERPOSED);
+    g_autofree char *t = mat(fx, 2, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(t, "f", "old");
+}
+
+static void
+test_interposed_dsync_open_no_barrier_fail(void **state)
+{
+    /* Opened through the C library, the O_DSYNC write is durable at once. */
+    Fx *fx = *state;
+    build_dsync_write(fx, 0);
+    g_autofree char *t = mat(fx, 2, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(t, "f", "new");
+}
+
 /* mkdir d, then fsync of the root directory.
  *   0 open root  1 mkdir d  2 fsync root */
 static guint
@@ -1041,6 +1154,8 @@ main(void)
         T(test_unsynced_replace_process_kill),
         T(test_fsynced_survives_every_model),
         T(test_syncfs_survives_every_model),
+        T(test_interposed_sync_persists_nothing),
+        T(test_interposed_dsync_open_no_barrier),
         T(test_dir_entry_after_dir_fsync),
         T(test_ordered_new_file_zero_length),
         T(test_ordered_fallocate_zero_range),

@@ -15,7 +15,12 @@
  *    0 gives 0000, which the comparison rejects);
  *  - FIFREEZE on the root filesystem is answered by syncfs, in every mode;
  *  - preload order: under eatmydata with the shim last, no fsync reaches
- *    the trace (twin: shim first, the fsync is recorded).
+ *    the trace (twin: shim first, the fsync is recorded);
+ *  - interposers: with a sync-swallowing library preloaded after the shim,
+ *    the fsync record is flagged, a note names the library, and strict
+ *    just after the fsync lacks the data (twins: the same library
+ *    forwarding, and no library, keep it); FIFREEZE under the swallowing
+ *    library is still libc's syncfs and unflagged.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +35,7 @@
 
 #include "cfi-calls.h"
 #include "common/client.h"
+#include "crashstate.h"
 #include "shimtest.h"
 #include "trace-builder.h"
 
@@ -472,6 +478,156 @@ test_preload_twin_shim_first_sees_fsync(void **state)
     assert_string_equal(fixed, want);
 }
 
+/* ---- interposers ------------------------------------------------------- */
+
+typedef struct {
+    guint32 fsync_flags;        /* flags of the fsync record */
+    guint32 note_arg;           /* arg of the fsync note, or G_MAXUINT32 */
+    char *note_path;            /* path of the fsync note */
+    guint n_notes;
+    char *strict_after;         /* f under strict just after the fsync */
+} InterposedRun;
+
+static void
+interposed_run_clear(InterposedRun *ir)
+{
+    g_free(ir->note_path);
+    g_free(ir->strict_after);
+}
+
+/*
+ * shimprobe fsync on orig/f ("old" before the run: open O_TRUNC, write
+ * "x", fsync, close) with LD_PRELOAD = shim, then lib (NULL: none); then
+ * the state under strict just after the fsync.
+ */
+static void
+run_interposed(const char *lib, InterposedRun *ir)
+{
+    g_autofree char *probe = shimtest_path("tests/helpers/shimprobe");
+    g_autofree char *shim = shimtest_path("libcfaultinject.so");
+    g_autofree char *so = lib != NULL ? shimtest_path(lib) : NULL;
+    g_autofree char *dir = g_dir_make_tmp("cfi-ip-XXXXXX", NULL);
+    g_autofree char *orig = g_build_filename(dir, "orig", NULL);
+    g_autofree char *snap = g_build_filename(dir, "snap", NULL);
+    g_autofree char *out = g_build_filename(dir, "out", NULL);
+    g_autofree char *trace = g_build_filename(dir, "t.cfit", NULL);
+    g_autofree char *file = g_build_filename(orig, "f", NULL);
+    g_autofree char *snapf = g_build_filename(snap, "f", NULL);
+    g_autofree char *cfg = g_strdup_printf("mode=trace;trace=%s", trace);
+    g_autofree char *preload = so != NULL ? g_strconcat(shim, " ", so, NULL)
+                                          : g_strdup(shim);
+    g_autoptr(GError) error = NULL;
+    const char *argv[] = { probe, "fsync", file, NULL };
+    ShimRun r;
+
+    memset(ir, 0, sizeof *ir);
+    ir->note_arg = G_MAXUINT32;
+    assert_int_equal(g_mkdir(orig, 0755), 0);
+    assert_int_equal(g_mkdir(snap, 0755), 0);
+    assert_true(g_file_set_contents(file, "old", 3, NULL));
+    assert_true(g_file_set_contents(snapf, "old", 3, NULL));
+    shim_run(argv, cfg, preload, &r);
+    assert_int_equal(r.status, 0);
+    shim_run_clear(&r);
+
+    g_autoptr(CfiTrace) t = cfi_trace_open(trace, &error);
+    assert_non_null(t);
+    ir->n_notes = cfi_trace_n_interposers(t);
+    for (guint i = 0; i < ir->n_notes; i++) {
+        const CfiRecord *n = cfi_trace_get_interposer(t, i);
+        assert_int_equal(n->rec->op, CFI_OP_INTERPOSER);
+        assert_int_equal(n->rec->seq, 0);
+        if (n->rec->call == CFI_CALL_fsync) {
+            ir->note_arg = n->rec->arg;
+            ir->note_path = g_strdup(n->path);
+        }
+    }
+    guint k = G_MAXUINT;
+    for (guint i = 0; i < cfi_trace_n_records(t); i++) {
+        const struct cfi_rec *rec = cfi_trace_get(t, i)->rec;
+        assert_int_not_equal(rec->op, CFI_OP_INTERPOSER);
+        if (rec->op == CFI_OP_FSYNC) {
+            ir->fsync_flags = rec->flags;
+            k = i + 1;
+        }
+    }
+    assert_int_not_equal(k, G_MAXUINT);
+    g_autoptr(CfiReplay) rp = cfi_replay_new(t, orig, snap, &error);
+    if (rp == NULL) {
+        fail_msg("%s", error->message);
+    }
+    if (!cfi_replay_materialise(rp, k, CFI_MODEL_STRICT, 0, out, NULL,
+                                &error)) {
+        fail_msg("%s", error->message);
+    }
+    g_autofree char *outf = g_build_filename(out, "f", NULL);
+    assert_true(g_file_get_contents(outf, &ir->strict_after, NULL, NULL));
+    shimtest_rm_rf(dir);
+}
+
+static void
+test_interposer_swallowing_sync_flagged(void **state)
+{
+    InterposedRun ir;
+    run_interposed("tests/helpers/nosync.so", &ir);
+    assert_int_equal(ir.fsync_flags & (CFI_RF_INTERPOSED | CFI_RF_FORWARDS),
+                     CFI_RF_INTERPOSED);
+    assert_int_equal(ir.n_notes, 4); /* fsync, fdatasync, syncfs, sync */
+    assert_int_equal(ir.note_arg, CFI_IP_PROBED);
+    assert_true(g_str_has_suffix(ir.note_path, "/nosync.so"));
+    /* The fsync persisted nothing: strict keeps the old contents. */
+    assert_string_equal(ir.strict_after, "old");
+    interposed_run_clear(&ir);
+}
+
+static void
+test_interposer_swallowing_sync_flagged_fail(void **state)
+{
+    /* The forwarding twin reaches the kernel: a barrier, the data is kept. */
+    InterposedRun ir;
+    run_interposed("tests/helpers/passsync.so", &ir);
+    assert_int_equal(ir.fsync_flags & (CFI_RF_INTERPOSED | CFI_RF_FORWARDS),
+                     CFI_RF_INTERPOSED | CFI_RF_FORWARDS);
+    assert_int_equal(ir.note_arg, CFI_IP_PROBED | CFI_IP_FORWARDS);
+    assert_true(g_str_has_suffix(ir.note_path, "/passsync.so"));
+    assert_string_equal(ir.strict_after, "x");
+    interposed_run_clear(&ir);
+    /* And with nothing after the shim: no note, no flag, data kept. */
+    run_interposed(NULL, &ir);
+    assert_int_equal(ir.n_notes, 0);
+    assert_int_equal(ir.fsync_flags & (CFI_RF_INTERPOSED | CFI_RF_FORWARDS),
+                     0);
+    assert_string_equal(ir.strict_after, "x");
+    interposed_run_clear(&ir);
+}
+
+static void
+test_interposer_fifreeze_uses_libc(void **state)
+{
+    /* nosync.so swallows syncfs, but FIFREEZE is libc's own syncfs. */
+    g_autofree char *runner = shimtest_path("tests/helpers/callrunner");
+    g_autofree char *shim = shimtest_path("libcfaultinject.so");
+    g_autofree char *so = shimtest_path("tests/helpers/nosync.so");
+    g_autofree char *preload = g_strconcat(shim, " ", so, NULL);
+    g_autofree char *dir = g_dir_make_tmp("cfi-ipf-XXXXXX", NULL);
+    g_autofree char *trace = g_strconcat(dir, ".cfit", NULL);
+    g_autofree char *cfg = g_strdup_printf("mode=trace;trace=%s", trace);
+    const char *argv[] = { runner, dir, "run", "ioctl", NULL };
+    ShimRun r;
+    shim_run(argv, cfg, preload, &r);
+    assert_string_equal(r.out, "result=0 errno=0\n");
+    shim_run_clear(&r);
+    g_autoptr(CfiTrace) t = cfi_trace_open(trace, NULL);
+    assert_non_null(t);
+    assert_true(cfi_trace_n_interposers(t) > 0);
+    const struct cfi_rec *last =
+        cfi_trace_get(t, cfi_trace_n_records(t) - 1)->rec;
+    assert_int_equal(last->op, CFI_OP_FREEZE);
+    assert_int_equal(last->flags & CFI_RF_INTERPOSED, 0);
+    shimtest_rm_rf(dir);
+    g_unlink(trace);
+}
+
 int
 main(void)
 {
@@ -489,6 +645,9 @@ main(void)
         cmocka_unit_test(test_mark_announces_and_changes_nothing),
         cmocka_unit_test(test_preload_shim_last_hides_suppressed_fsync),
         cmocka_unit_test(test_preload_twin_shim_first_sees_fsync),
+        cmocka_unit_test(test_interposer_swallowing_sync_flagged),
+        cmocka_unit_test(test_interposer_swallowing_sync_flagged_fail),
+        cmocka_unit_test(test_interposer_fifreeze_uses_libc),
     };
     return cmocka_run_group_tests_name("shim-runtime", tests, NULL, NULL);
 }

@@ -389,6 +389,72 @@ test_format_record_fail(void **state)
     assert_null(cfi_errno_name(4095));
 }
 
+/* The five records with an interposer note for fsync in the middle of the
+ * file (a child's constructor writes its notes after its parent's calls)
+ * and the fsync flagged as interposed. */
+static void
+build_five_interposed(Fx *fx, gboolean with_note)
+{
+    g_autoptr(CfiTraceBuilder) tb = cfi_trace_builder_new(fx->path);
+    g_autoptr(GError) error = NULL;
+    cfi_tb_open(tb, "/r/a", 3, O_CREAT | O_WRONLY, 0644);
+    cfi_tb_write(tb, 3, 0, "hello", 5);
+    if (with_note)
+        cfi_tb_interposer(tb, "fsync", "/usr/lib/libeatmydata.so",
+                          CFI_IP_PROBED);
+    cfi_tb_set_flags(tb, CFI_RF_INTERPOSED);
+    cfi_tb_fsync(tb, 3);
+    cfi_tb_set_flags(tb, 0);
+    cfi_tb_failed(tb, CFI_OP_WRITE, "pwrite", 3, NULL, EIO);
+    cfi_tb_rename(tb, "/r/a", "/r/b");
+    assert_true(cfi_trace_builder_finish(tb, &error));
+}
+
+static void
+test_interposer_note_kept_apart(void **state)
+{
+    Fx *fx = *state;
+    build_five_interposed(fx, TRUE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CfiTrace) t = cfi_trace_open(fx->path, &error);
+    assert_non_null(t);
+    assert_false(cfi_trace_is_truncated(t, NULL, NULL));
+    /* Five calls, one note; the note is no record and no crash point. */
+    assert_int_equal(cfi_trace_n_records(t), 5);
+    assert_int_equal(cfi_trace_n_interposers(t), 1);
+    const CfiRecord *n = cfi_trace_get_interposer(t, 0);
+    assert_int_equal(n->rec->op, CFI_OP_INTERPOSER);
+    assert_string_equal(n->path, "/usr/lib/libeatmydata.so");
+    assert_null(cfi_trace_get_interposer(t, 1));
+    for (guint i = 0; i < 5; i++)
+        assert_int_equal(cfi_trace_get(t, i)->rec->seq, i + 1);
+    const CfiRecord *fs = cfi_trace_get(t, 2);
+    assert_true(cfi_rec_swallowed(fs->rec));
+    g_autoptr(GString) line = g_string_new(NULL);
+    assert_true(cfi_trace_format_record(n, line));
+    assert_non_null(strstr(line->str, "fsync -> \"/usr/lib/libeatmydata.so\""));
+    g_string_truncate(line, 0);
+    assert_true(cfi_trace_format_record(fs, line));
+    assert_non_null(strstr(line->str, "INTERPOSED"));
+}
+
+static void
+test_interposer_note_kept_apart_fail(void **state)
+{
+    /* A trace without notes (every trace before them) reads the same
+     * records, and a forwarded call is not swallowed. */
+    Fx *fx = *state;
+    build_five_interposed(fx, FALSE);
+    g_autoptr(CfiTrace) t = cfi_trace_open(fx->path, NULL);
+    assert_non_null(t);
+    assert_int_equal(cfi_trace_n_records(t), 5);
+    assert_int_equal(cfi_trace_n_interposers(t), 0);
+    struct cfi_rec fwd = *cfi_trace_get(t, 2)->rec;
+    fwd.flags |= CFI_RF_FORWARDS;
+    assert_false(cfi_rec_swallowed(&fwd));
+    assert_false(cfi_rec_swallowed(cfi_trace_get(t, 0)->rec));
+}
+
 int
 main(void)
 {
@@ -408,6 +474,8 @@ main(void)
         T(test_random_mutations_fail),
         T(test_format_record),
         T(test_format_record_fail),
+        T(test_interposer_note_kept_apart),
+        T(test_interposer_note_kept_apart_fail),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
