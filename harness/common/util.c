@@ -2,6 +2,7 @@
  * util.c: see util.h.
  */
 #include "common/util.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <string.h>
@@ -14,9 +15,7 @@ gboolean
 pp_mkdir_p(const char *path, GError **error)
 {
     if (g_mkdir_with_parents(path, 0755) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir(%s): %s", path, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "mkdir(%s)", path);
         return FALSE;
     }
     return TRUE;
