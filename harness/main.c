@@ -13,10 +13,23 @@ struct command {
     const char *summary;
 };
 
+/*
+ * Transitional, until sim and run return GError: those two print their own
+ * errors and return the exit status.  Their entries below have func NULL
+ * and are run from here; remove this table when they are converted.
+ */
+static const struct {
+    const char *name;
+    int (*func)(int argc, char **argv);
+} legacy_commands[] = {
+    { "sim", pp_cmd_sim },
+    { "run", pp_cmd_run },
+};
+
 static const struct command commands[] = {
     { "demo", pp_cmd_demo,
       "trace a real ostree upgrade on a small device and summarise its crash points" },
-    { "sim", pp_cmd_sim,
+    { "sim", NULL,      /* legacy_commands, until sim returns GError */
       "cut the power at every chosen point of an update (simulation tier)" },
     { "merge", pp_cmd_merge,
       "join the shards of one campaign (sim --recording REC --shard K/N) into one result" },
@@ -40,7 +53,7 @@ static const struct command commands[] = {
       "write DIR/report.html, a self-contained page on a sim run" },
     { "compare", pp_cmd_compare,
       "compare two sim runs crash point by crash point (exit 1: B regresses)" },
-    { "run", pp_cmd_run,
+    { "run", NULL,      /* legacy_commands, until run returns GError */
       "cut the power of a QEMU device during updates, boot it again, judge (VM tier)" },
     { "image", pp_cmd_image,
       "build the VM tier's device image from Debian packages (image build)" },
@@ -71,6 +84,34 @@ usage(FILE *f)
                "3 the harness failed\n");
 }
 
+/*
+ * Run command c; the one place an error is printed and mapped to the exit
+ * status (as ostree's ot-main.c does).
+ */
+static int
+run_command(const struct command *c, int argc, char **argv)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(legacy_commands); i++) {
+        if (c->func == NULL && strcmp(c->name, legacy_commands[i].name) == 0) {
+            return legacy_commands[i].func(argc, argv);
+        }
+    }
+    g_autoptr(GError) error = NULL;
+    if (c->func(argc, argv, &error)) {
+        return PP_EXIT_OK;
+    }
+    if (error == NULL) {
+        /* A bug: FALSE must come with an error.  Say so rather than
+         * exit 0 or silently. */
+        g_printerr("plugpull: %s: failed without saying why\n", c->name);
+        return PP_EXIT_HARNESS;
+    }
+    if (error->message[0] != '\0') {
+        g_printerr("plugpull: %s: %s\n", c->name, error->message);
+    }
+    return pp_error_exit_status(error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -86,7 +127,7 @@ main(int argc, char **argv)
     }
     for (const struct command *c = commands; c->name != NULL; c++) {
         if (strcmp(argv[1], c->name) == 0) {
-            return c->func(argc - 1, argv + 1);
+            return run_command(c, argc - 1, argv + 1);
         }
     }
     fprintf(stderr, "plugpull: unknown command '%s'\n\n", argv[1]);

@@ -581,8 +581,8 @@ write_outputs(const char *out, JsonNode *root, GError **error)
     return TRUE;
 }
 
-int
-pp_cmd_compare(int argc, char **argv)
+gboolean
+pp_cmd_compare(int argc, char **argv, GError **error)
 {
     g_autofree char *out = NULL;
     gboolean force = FALSE;
@@ -594,7 +594,6 @@ pp_cmd_compare(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("A B");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Compare two sim (or two VM) result "
                                  "directories crash point by crash point "
                                  "(cycle by cycle).\nExit status: "
@@ -602,23 +601,22 @@ pp_cmd_compare(int argc, char **argv)
                                  "point fails that passed in A, or more "
                                  "failures), 2 usage, 3 harness failure.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("compare", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 3) {
-        g_printerr("plugpull: compare: needs two result directories, A and B\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs two result directories, A and B");
     }
 
     g_auto(Campaign) a = { 0 };
     g_auto(Campaign) b = { 0 };
-    if (!campaign_load(&a, argv[1], &error)
-        || !campaign_load(&b, argv[2], &error)) {
-        gboolean missing = g_error_matches(error, G_IO_ERROR,
-                                           G_IO_ERROR_NOT_FOUND);
-        pp_print_error("compare", error);
-        return missing ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
+    if (!campaign_load(&a, argv[1], error)
+        || !campaign_load(&b, argv[2], error)) {
+        if (g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+            return pp_error_set_code(error, PP_ERROR_USAGE);
+        }
+        return FALSE;
     }
     g_autoptr(GPtrArray) mismatches = g_ptr_array_new_with_free_func(g_free);
     check_comparable(&a, &b, mismatches);
@@ -627,9 +625,9 @@ pp_cmd_compare(int argc, char **argv)
                    force ? " (--force: compared anyway)" : "");
     }
     if (mismatches->len > 0 && !force) {
-        g_printerr("plugpull: compare: the campaigns are not comparable crash "
-                   "point by crash point; --force to compare anyway\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "the campaigns are not comparable crash point "
+                             "by crash point; --force to compare anyway");
     }
 
     print_campaign("A", &a);
@@ -690,11 +688,14 @@ pp_cmd_compare(int argc, char **argv)
         g_autoptr(JsonNode) root = compare_to_json(&a, &b, matching,
                                                    mismatches, counts,
                                                    regressed, verdict, pairs);
-        if (!write_outputs(out, root, &error)) {
-            pp_print_error("compare", error);
-            return PP_EXIT_HARNESS;
+        if (!write_outputs(out, root, error)) {
+            return FALSE;
         }
         g_print("wrote %s/compare.json and compare.html\n", out);
     }
-    return regressed ? PP_EXIT_FAILURES : PP_EXIT_OK;
+    if (regressed) {
+        return pp_throw_code(error, PP_ERROR_FAILURES, "B regresses: %s",
+                             verdict);
+    }
+    return TRUE;
 }

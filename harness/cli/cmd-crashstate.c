@@ -9,8 +9,8 @@
 #include "plugpull.h"
 #include "trace-reader.h"
 
-int
-pp_cmd_crashstate(int argc, char **argv)
+gboolean
+pp_cmd_crashstate(int argc, char **argv, GError **error)
 {
     g_autofree char *trace_path = NULL;
     g_autofree char *root = NULL;
@@ -41,13 +41,11 @@ pp_cmd_crashstate(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Materialise the crash state "
                                  "(trace, k, model, seed).");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("crashstate", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     CfiModel model = CFI_MODEL_ORDERED;
     guint kk = 0;
@@ -55,51 +53,47 @@ pp_cmd_crashstate(int argc, char **argv)
     if (name != NULL) {
         g_autofree char *named_trace = NULL;
         if (!cfi_crashstate_parse_name(name, &named_trace, &kk, &model, &sd,
-                                       &error)) {
-            pp_print_error("crashstate", error);
-            return PP_EXIT_USAGE;
+                                       error)) {
+            return pp_error_set_code(error, PP_ERROR_USAGE);
         }
         if (trace_path == NULL) {
             trace_path = g_steal_pointer(&named_trace);
         }
     } else {
         if (k < 0 || k > G_MAXUINT) {
-            g_printerr("plugpull: crashstate: needs --k K (0 or more) or "
-                       "--name\n");
-            return PP_EXIT_USAGE;
+            return pp_throw_code(error, PP_ERROR_USAGE,
+                                 "needs --k K (0 or more) or "
+                                 "--name");
         }
         kk = (guint)k;
         if (model_name != NULL
-            && !cfi_model_from_string(model_name, &model, &error)) {
-            pp_print_error("crashstate", error);
-            return PP_EXIT_USAGE;
+            && !cfi_model_from_string(model_name, &model, error)) {
+            return pp_error_set_code(error, PP_ERROR_USAGE);
         }
     }
     if (trace_path == NULL || root == NULL || snapshot == NULL || out == NULL) {
-        g_printerr("plugpull: crashstate: needs --trace, --root, --snapshot "
-                   "and --out\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs --trace, --root, --snapshot "
+                             "and --out");
     }
-    g_autoptr(CfiTrace) trace = cfi_trace_open(trace_path, &error);
+    g_autoptr(CfiTrace) trace = cfi_trace_open(trace_path, error);
     if (trace == NULL) {
-        pp_print_error("crashstate", error);
-        return PP_EXIT_USAGE;
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (kk > cfi_trace_n_records(trace)) {
-        g_printerr("plugpull: crashstate: k=%u is past the trace's %u "
-                   "records\n", kk, cfi_trace_n_records(trace));
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "k=%u is past the trace's %u "
+                             "records", kk, cfi_trace_n_records(trace));
     }
     CfiCrashStats st;
     if (!cfi_crashstate_materialise(trace, root, snapshot, kk, model, sd, out,
-                                    &st, &error)) {
-        pp_print_error("crashstate", error);
-        return PP_EXIT_HARNESS;
+                                    &st, error)) {
+        return FALSE;
     }
     g_autofree char *state = cfi_crashstate_name(trace_path, kk, model, sd);
     g_print("%s -> %s: %u operations before the cut, %u persisted, %u "
             "dropped, %u skipped, %u torn write(s)\n", state, out,
             st.ops_total, st.ops_persisted, st.ops_dropped, st.ops_skipped,
             st.writes_torn);
-    return PP_EXIT_OK;
+    return TRUE;
 }

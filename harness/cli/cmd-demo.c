@@ -86,8 +86,8 @@ print_phase_table(CfiTrace *trace, const PpPhases *ph)
     }
 }
 
-int
-pp_cmd_demo(int argc, char **argv)
+gboolean
+pp_cmd_demo(int argc, char **argv, GError **error)
 {
     g_autofree char *out = NULL;
     gint payload_kb = 0;
@@ -99,44 +99,41 @@ pp_cmd_demo(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Trace a real ostree upgrade v1 -> v2 "
                                  "of a small device and summarise its crash "
                                  "points.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("demo", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (payload_kb < 0) {
-        g_printerr("plugpull: demo: --payload-kb must be positive\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--payload-kb must be positive");
     }
     g_autofree char *dir = g_canonicalize_filename(out != NULL ? out
                                                    : "build/demo", NULL);
-    if (!prepare_out(dir, &error)) {
-        pp_print_error("demo", error);
-        return PP_EXIT_HARNESS;
+    if (!prepare_out(dir, error)) {
+        return FALSE;
     }
 
     g_print("plugpull demo: ostree admin upgrade v1 -> v2 of a directory "
             "sysroot, work in %s\n", dir);
     g_autofree char *fxdir = g_build_filename(dir, "fixture", NULL);
     g_autoptr(PpFixture) fx = NULL;
-    if (!pp_fixture_build_repo(fxdir, (guint)payload_kb, &fx, &error)) {
-        pp_print_error("demo: building the fixture firmware", error);
-        return PP_EXIT_HARNESS;
+    if (!pp_fixture_build_repo(fxdir, (guint)payload_kb, &fx, error)) {
+        g_prefix_error(error, "building the fixture firmware: ");
+        return FALSE;
     }
-    g_autoptr(PpHttpd) httpd = pp_httpd_start(fx->srv_dir, 0, &error);
+    g_autoptr(PpHttpd) httpd = pp_httpd_start(fx->srv_dir, 0, error);
     if (httpd == NULL) {
-        pp_print_error("demo: starting the TreeHub stand-in", error);
-        return PP_EXIT_HARNESS;
+        g_prefix_error(error, "starting the TreeHub stand-in: ");
+        return FALSE;
     }
     g_autofree char *url = g_strdup_printf("%s/repo", pp_httpd_get_url(httpd));
-    if (!pp_fixture_make_sysroot(fx, url, &error)
-        || !pp_fixture_publish(fx, 2, &error)) {
-        pp_print_error("demo: preparing the device", error);
-        return PP_EXIT_HARNESS;
+    if (!pp_fixture_make_sysroot(fx, url, error)
+        || !pp_fixture_publish(fx, 2, error)) {
+        g_prefix_error(error, "preparing the device: ");
+        return FALSE;
     }
     g_print("firmware: v1 %.12s, v2 %.12s served at %s\n", fx->commits[0],
             fx->commits[1], url);
@@ -147,25 +144,23 @@ pp_cmd_demo(int argc, char **argv)
                              NULL };
     g_autofree char *recdir = g_build_filename(dir, "record", NULL);
     PpRecording rec;
-    if (!pp_record_client(fx->sysroot, recdir, client, NULL, &rec, &error)) {
-        pp_print_error("demo: recording the upgrade", error);
-        return PP_EXIT_HARNESS;
+    if (!pp_record_client(fx->sysroot, recdir, client, NULL, &rec, error)) {
+        g_prefix_error(error, "recording the upgrade: ");
+        return FALSE;
     }
     g_autofree char *version = pp_ostree_version("ostree");
     g_print("client: /usr/bin/ostree %s, exit %d after %.2f s (boot id %s)\n",
             version, rec.exit_status, rec.seconds, rec.boot_id);
     if (rec.exit_status != 0) {
-        g_printerr("plugpull: demo: the upgrade itself failed: %s\n",
-                   rec.client_err);
+        pp_throw(error, "the upgrade itself failed: %s", rec.client_err);
         pp_recording_clear(&rec);
-        return PP_EXIT_HARNESS;
+        return FALSE;
     }
 
-    g_autoptr(CfiTrace) trace = cfi_trace_open(rec.trace, &error);
+    g_autoptr(CfiTrace) trace = cfi_trace_open(rec.trace, error);
     if (trace == NULL) {
-        pp_print_error("demo", error);
         pp_recording_clear(&rec);
-        return PP_EXIT_HARNESS;
+        return FALSE;
     }
     PpTraceStats st;
     pp_trace_stats_compute(trace, NULL, &st);
@@ -202,12 +197,12 @@ pp_cmd_demo(int argc, char **argv)
 
     /* Crash states around the commit point and at the end, per model. */
     g_autoptr(CfiReplay) replay = cfi_replay_new(trace, rec.root, rec.snapshot,
-                                                 &error);
+                                                 error);
     if (replay == NULL) {
-        pp_print_error("demo: interpreting the trace", error);
+        g_prefix_error(error, "interpreting the trace: ");
         pp_recording_clear(&rec);
         pp_phases_clear(&ph);
-        return PP_EXIT_HARNESS;
+        return FALSE;
     }
     guint ks[3];
     guint nk = 0;
@@ -219,10 +214,10 @@ pp_cmd_demo(int argc, char **argv)
     const CfiModel models[] = { CFI_MODEL_PROCESS_KILL, CFI_MODEL_ORDERED,
                                 CFI_MODEL_STRICT };
     g_print("\nsample crash states (boot state the bootloader would read):\n");
-    int rc = PP_EXIT_OK;
+    gboolean ok = TRUE;
     g_autofree char *states = g_build_filename(dir, "states", NULL);
     g_mkdir_with_parents(states, 0755);
-    for (guint m = 0; m < G_N_ELEMENTS(models) && rc == PP_EXIT_OK; m++) {
+    for (guint m = 0; m < G_N_ELEMENTS(models) && ok; m++) {
         for (guint i = 0; i < nk; i++) {
             g_autofree char *name = cfi_crashstate_name(rec.trace, ks[i],
                                                         models[m], 0);
@@ -230,9 +225,9 @@ pp_cmd_demo(int argc, char **argv)
                 "%s/states/k%u-%s", dir, ks[i], cfi_model_to_string(models[m]));
             CfiCrashStats cs;
             if (!cfi_replay_materialise(replay, ks[i], models[m], 0, target,
-                                        &cs, &error)) {
-                pp_print_error("demo: materialising a crash state", error);
-                rc = PP_EXIT_HARNESS;
+                                        &cs, error)) {
+                g_prefix_error(error, "materialising a crash state: ");
+                ok = FALSE;
                 break;
             }
             g_autofree char *boot = describe_boot(target);
@@ -246,5 +241,5 @@ pp_cmd_demo(int argc, char **argv)
             rec.snapshot);
     pp_recording_clear(&rec);
     pp_phases_clear(&ph);
-    return rc;
+    return ok;
 }

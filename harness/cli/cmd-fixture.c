@@ -67,8 +67,8 @@ print_description(const PpFixture *fx, gboolean with_sysroot)
     printf("%s\n", text);
 }
 
-int
-pp_cmd_fixture(int argc, char **argv)
+gboolean
+pp_cmd_fixture(int argc, char **argv, GError **error)
 {
     g_autofree char *out_dir = NULL;
     gint payload_kb = PP_FIXTURE_DEFAULT_PAYLOAD_KB;
@@ -93,51 +93,45 @@ pp_cmd_fixture(int argc, char **argv)
         PP_FIXTURE_REF " at v1) and\nthe device DIR/sysroot with v1 "
         "deployed, then prints a JSON description.\n"
         "Exit status: 0 built, 2 usage error, 3 the build failed.");
-    g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("fixture", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 1) {
-        g_printerr("plugpull: fixture: unexpected argument '%s'\n", argv[1]);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "unexpected argument '%s'", argv[1]);
     }
     if (out_dir == NULL) {
-        g_printerr("plugpull: fixture: --out DIR is required\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE, "--out DIR is required");
     }
     if (payload_kb < 1 || payload_kb > 1024 * 1024) {
-        g_printerr("plugpull: fixture: --payload-kb %d: not in 1..1048576\n",
-                   payload_kb);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--payload-kb %d: not in 1..1048576",
+                             payload_kb);
     }
     if (publish < 0 || publish > PP_FIXTURE_N_VERSIONS) {
-        g_printerr("plugpull: fixture: --publish %d: not in 1..%d\n", publish,
-                   PP_FIXTURE_N_VERSIONS);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--publish %d: not in 1..%d", publish,
+                             PP_FIXTURE_N_VERSIONS);
     }
 
     g_autoptr(PpFixture) fx = NULL;
-    if (!pp_fixture_build_repo(out_dir, (guint)payload_kb, &fx, &error)) {
-        pp_print_error("fixture", error);
-        return PP_EXIT_HARNESS;
+    if (!pp_fixture_build_repo(out_dir, (guint)payload_kb, &fx, error)) {
+        return FALSE;
     }
     if (!no_sysroot) {
-        g_autoptr(PpHttpd) httpd = pp_httpd_start(fx->srv_dir, 0, &error);
+        g_autoptr(PpHttpd) httpd = pp_httpd_start(fx->srv_dir, 0, error);
         if (httpd == NULL) {
-            pp_print_error("fixture: serving the repo", error);
-            return PP_EXIT_HARNESS;
+            g_prefix_error(error, "serving the repo: ");
+            return FALSE;
         }
         g_autofree char *url = g_strconcat(pp_httpd_get_url(httpd), "/repo", NULL);
-        if (!pp_fixture_make_sysroot(fx, url, &error)) {
-            pp_print_error(NULL, error);
-            return PP_EXIT_HARNESS;
+        if (!pp_fixture_make_sysroot(fx, url, error)) {
+            return FALSE;
         }
     }
-    if (publish > 0 && !pp_fixture_publish(fx, (guint)publish, &error)) {
-        pp_print_error(NULL, error);
-        return PP_EXIT_HARNESS;
+    if (publish > 0 && !pp_fixture_publish(fx, (guint)publish, error)) {
+        return FALSE;
     }
     print_description(fx, !no_sysroot);
-    return PP_EXIT_OK;
+    return TRUE;
 }

@@ -127,8 +127,8 @@ print_manifest(const char *out_dir, double wall_s, GError **error)
     return TRUE;
 }
 
-static int
-image_build(int argc, char **argv)
+static gboolean
+image_build(int argc, char **argv, GError **error)
 {
     g_autofree char *out_dir = NULL;
     g_autofree char *cache_dir = NULL;
@@ -158,35 +158,32 @@ image_build(int argc, char **argv)
         "(v1..v3) and DIR/manifest.json.\n"
         "Exit status: 0 built or up to date, 2 usage error or a package "
         "is missing,\n3 the build failed.");
-    g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("image build", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 1) {
-        g_printerr("plugpull: image build: unexpected argument '%s'\n",
-                   argv[1]);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "unexpected argument '%s'",
+                             argv[1]);
     }
     if (out_dir == NULL) {
-        g_printerr("plugpull: image build: --out DIR is required\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE, "--out DIR is required");
     }
     if (payload_kb < 1 || payload_kb > 1024 * 1024) {
-        g_printerr("plugpull: image build: --payload-kb %d: "
-                   "not in 1..1048576\n", payload_kb);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--payload-kb %d: "
+                             "not in 1..1048576", payload_kb);
     }
     if (disk_mb < 64 || disk_mb > 64 * 1024) {
-        g_printerr("plugpull: image build: --disk-mb %d: not in 64..65536\n",
-                   disk_mb);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--disk-mb %d: not in 64..65536",
+                             disk_mb);
     }
 
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", &error);
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
     if (exe == NULL) {
-        pp_print_error("image build: readlink /proc/self/exe", error);
-        return PP_EXIT_HARNESS;
+        g_prefix_error(error, "readlink /proc/self/exe: ");
+        return FALSE;
     }
     g_autofree char *payload_s = g_strdup_printf("%d", payload_kb);
     g_autofree char *disk_s = g_strdup_printf("%d", disk_mb);
@@ -209,30 +206,27 @@ image_build(int argc, char **argv)
 
     gint64 t0 = g_get_monotonic_time();
     int status = 0;
-    if (!run_build_script(args, &status, &error)) {
-        pp_print_error("image build", error);
-        return PP_EXIT_HARNESS;
+    if (!run_build_script(args, &status, error)) {
+        return FALSE;
     }
     double wall_s = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
     if (status == PP_EXIT_USAGE) {
-        g_printerr("plugpull: image build: a package or tool is missing "
-                   "(see the message above; tools/deps.sh installs them)\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "a package or tool is missing (see the "
+                             "message above; tools/deps.sh installs them)");
     }
     if (status != 0) {
-        g_printerr("plugpull: image build: build-image.sh exited %d after "
-                   "%.1f s\n", status, wall_s);
-        return PP_EXIT_HARNESS;
+        return pp_throw(error, "build-image.sh exited %d after %.1f s",
+                        status, wall_s);
     }
-    if (!print_manifest(out_dir, wall_s, &error)) {
-        pp_print_error("image build", error);
-        return PP_EXIT_HARNESS;
+    if (!print_manifest(out_dir, wall_s, error)) {
+        return FALSE;
     }
-    return PP_EXIT_OK;
+    return TRUE;
 }
 
-int
-pp_cmd_image(int argc, char **argv)
+gboolean
+pp_cmd_image(int argc, char **argv, GError **error)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0
         || strcmp(argv[1], "-h") == 0) {
@@ -241,11 +235,20 @@ pp_cmd_image(int argc, char **argv)
                    "[--cache DIR] [--no-client] --out DIR\n"
                    "  build the VM tier's device image (plugpull image build "
                    "--help for details)\n");
-        return argc < 2 ? PP_EXIT_USAGE : PP_EXIT_OK;
+        if (argc < 2) {
+            /* The usage above is the message. */
+            return pp_throw_code(error, PP_ERROR_USAGE, "%s", "");
+        }
+        return TRUE;
     }
     if (strcmp(argv[1], "build") == 0) {
-        return image_build(argc - 1, argv + 1);
+        if (!image_build(argc - 1, argv + 1, error)) {
+            /* "plugpull: image: build: ..." */
+            g_prefix_error(error, "build: ");
+            return FALSE;
+        }
+        return TRUE;
     }
-    g_printerr("plugpull: image: unknown subcommand '%s' (build)\n", argv[1]);
-    return PP_EXIT_USAGE;
+    return pp_throw_code(error, PP_ERROR_USAGE,
+                         "unknown subcommand '%s' (build)", argv[1]);
 }

@@ -82,8 +82,8 @@ print_text(const PpInspection *ins)
     g_print("%s", text);
 }
 
-int
-pp_cmd_inspect(int argc, char **argv)
+gboolean
+pp_cmd_inspect(int argc, char **argv, GError **error)
 {
     g_autofree char *server_repo = NULL;
     g_autofree char *bootloader = NULL;
@@ -108,7 +108,6 @@ pp_cmd_inspect(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE|SYSROOT");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(
         ctx, "Post-mortem of a disk image (a device's dump) or a directory "
         "sysroot:\nwhat the bootloader would boot, whether that tree is "
@@ -126,14 +125,13 @@ pp_cmd_inspect(int argc, char **argv)
         "2 usage\nor an unreadable input (not an image, truncated, corrupt), "
         "3 the harness\nfailed, 130 interrupted.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("inspect", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 2) {
-        g_printerr("plugpull: inspect: needs exactly one IMAGE file or SYSROOT "
-                   "directory (see --help)\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs exactly one IMAGE file or SYSROOT "
+                             "directory (see --help)");
     }
     const char *target = argv[1];
     PpOracleOpts opts = {
@@ -148,14 +146,13 @@ pp_cmd_inspect(int argc, char **argv)
     } else if (strcmp(bootloader, "bls") == 0 || strcmp(bootloader, "none") == 0) {
         opts.bootloader = PP_BOOTLOADER_BLS;
     } else {
-        g_printerr("plugpull: inspect: --bootloader %s: not auto, uboot or bls\n",
-                   bootloader);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--bootloader %s: not auto, uboot or bls",
+                             bootloader);
     }
     g_autoptr(PpInspection) ins = NULL;
-    if (!pp_inspect(target, server_repo, &opts, &ins, &error)) {
-        pp_print_error("inspect", error);
-        return pp_inspect_exit_status(error);
+    if (!pp_inspect(target, server_repo, &opts, &ins, error)) {
+        return pp_inspect_error_code(error);
     }
     if (json) {
         print_json(ins);
@@ -165,5 +162,10 @@ pp_cmd_inspect(int argc, char **argv)
     const PpJudgement *j = ins->judgement;
     const PpBootEntry *b = j->booted >= 0 ? j->entries->pdata[j->booted] : NULL;
     gboolean boots_complete = b != NULL && b->tree_checked && b->tree_complete;
-    return boots_complete ? PP_EXIT_OK : PP_EXIT_FAILURES;
+    if (!boots_complete) {
+        return pp_throw_code(error, PP_ERROR_FAILURES,
+                             "%s would not boot a complete known tree",
+                             target);
+    }
+    return TRUE;
 }

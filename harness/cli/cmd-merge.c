@@ -320,8 +320,8 @@ copy_case_files(GPtrArray *shards, const char *out, GError **error)
     return TRUE;
 }
 
-int
-pp_cmd_merge(int argc, char **argv)
+gboolean
+pp_cmd_merge(int argc, char **argv, GError **error)
 {
     g_autofree char *out = NULL;
     GOptionEntry entries[] = {
@@ -330,7 +330,6 @@ pp_cmd_merge(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("SHARD...");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Join the shards of one campaign "
                                  "(plugpull sim --recording REC --shard K/N) "
                                  "into one summary.json, points.json, "
@@ -339,43 +338,39 @@ pp_cmd_merge(int argc, char **argv)
                                  "shards that do not belong together, 3 the "
                                  "harness failed.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("merge", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (out == NULL || argc < 2) {
-        g_printerr("plugpull: merge: needs the shard directories and --out "
-                   "DIR\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs the shard directories and --out "
+                             "DIR");
     }
 
     g_autoptr(GPtrArray) shards = g_ptr_array_new_with_free_func(
         (GDestroyNotify)shard_free);
     for (int i = 1; i < argc; i++) {
-        Shard *s = shard_load(argv[i], &error);
+        Shard *s = shard_load(argv[i], error);
         if (s == NULL) {
-            pp_print_error("merge", error);
-            return PP_EXIT_USAGE;
+            return pp_error_set_code(error, PP_ERROR_USAGE);
         }
         g_ptr_array_add(shards, s);
     }
     g_autoptr(GString) bad = g_string_new(NULL);
     check_together(shards, bad);
     if (bad->len > 0) {
-        g_printerr("plugpull: merge: these are not the shards of one "
-                   "campaign:%s\n", bad->str);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "these are not the shards of one "
+                             "campaign:%s", bad->str);
     }
     g_ptr_array_sort(shards, by_index);
-    g_autoptr(GPtrArray) cases = join_cases(shards, &error);
+    g_autoptr(GPtrArray) cases = join_cases(shards, error);
     if (cases == NULL) {
-        pp_print_error("merge", error);
-        return PP_EXIT_USAGE;
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     g_autofree char *dir = g_canonicalize_filename(out, NULL);
-    if (!pp_out_dir_prepare(dir, &error)) {
-        pp_print_error("merge", error);
-        return PP_EXIT_USAGE;
+    if (!pp_out_dir_prepare(dir, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
 
     const Shard *first = shards->pdata[0];
@@ -422,12 +417,11 @@ pp_cmd_merge(int argc, char **argv)
     g_ptr_array_add(dirs, NULL);
     info.merged_from = (const char *const *)dirs->pdata;
 
-    if (!copy_case_files(shards, dir, &error)
-        || !pp_write_points(dir, &info, cases, &error)
-        || !pp_write_summary(dir, &info, cases, &error)
-        || !pp_write_junit(dir, &info, cases, &error)) {
-        pp_print_error("merge", error);
-        return PP_EXIT_HARNESS;
+    if (!copy_case_files(shards, dir, error)
+        || !pp_write_points(dir, &info, cases, error)
+        || !pp_write_summary(dir, &info, cases, error)
+        || !pp_write_junit(dir, &info, cases, error)) {
+        return FALSE;
     }
     guint failed = 0;
     for (guint i = 0; i < cases->len; i++) {
@@ -444,5 +438,9 @@ pp_cmd_merge(int argc, char **argv)
                 info.interrupted ? "interrupted" : "stopped by its budget",
                 cases->len, info.points_total);
     }
-    return failed > 0 ? PP_EXIT_FAILURES : PP_EXIT_OK;
+    if (failed > 0) {
+        return pp_throw_code(error, PP_ERROR_FAILURES,
+                             "%u of %u cases failed", failed, cases->len);
+    }
+    return TRUE;
 }

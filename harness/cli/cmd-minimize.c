@@ -175,12 +175,11 @@ write_minimal(Search *s, const PpCase *c, const char *dir,
     return TRUE;
 }
 
-/* The search of the header comment; the exit status. */
-static int
-minimize(Search *s, const char *dir, const char *original)
+/* The search of the header comment. */
+static gboolean
+minimize(Search *s, const char *dir, const char *original, GError **error)
 {
     PpCaseFile *f = s->f;
-    g_autoptr(GError) error = NULL;
     g_print("minimize %s (recorded %s, %u cut(s))\n", original, f->recorded,
             f->schedule->len);
     /* 1. The case as it is: its repeat, its schedule. */
@@ -189,15 +188,17 @@ minimize(Search *s, const char *dir, const char *original)
         f, (const guint *)f->schedule->data, f->schedule->len, f->repeat, FALSE,
         &s->error);
     if (first == NULL) {
-        pp_print_error("minimize: replaying the case", s->error);
-        return PP_EXIT_HARNESS;
+        g_propagate_prefixed_error(error, g_steal_pointer(&s->error),
+                                   "replaying the case: ");
+        return FALSE;
     }
     g_print("  try 1: %s: %s (the case replayed)\n", first->id,
             first->outcome);
     if (!pp_case_failed(first)) {
         g_print("the case does not fail when replayed (%s): nothing to "
                 "minimise\n", first->outcome);
-        return PP_EXIT_FAILURES;
+        return pp_throw_code(error, PP_ERROR_FAILURES,
+                             "the case does not fail when replayed");
     }
     s->target = first->outcome;
     if (!g_str_equal(first->outcome, f->recorded)) {
@@ -258,8 +259,8 @@ minimize(Search *s, const char *dir, const char *original)
         }
     }
     if (s->error != NULL) {
-        pp_print_error("minimize", s->error);
-        return PP_EXIT_HARNESS;
+        g_propagate_error(error, g_steal_pointer(&s->error));
+        return FALSE;
     }
     g_autofree char *key = pp_schedule_to_id(
         f->env.model, (const guint *)cur->data, cur->len, f->env.seed);
@@ -268,15 +269,13 @@ minimize(Search *s, const char *dir, const char *original)
         min = judge(s, (const guint *)cur->data, cur->len);
     }
     if (min == NULL || !keeps_failure(s, min)) {
-        g_printerr("plugpull: minimize: the minimal schedule %s no longer "
-                   "judged: %s\n", key, s->error != NULL ? s->error->message
-                                                       : "over --max-tries");
-        return PP_EXIT_HARNESS;
+        return pp_throw(error, "the minimal schedule %s no longer judged: %s",
+                        key, s->error != NULL ? s->error->message
+                                              : "over --max-tries");
     }
     g_autofree char *path = NULL;
-    if (!write_minimal(s, min, dir, original, &path, &error)) {
-        pp_print_error("minimize", error);
-        return PP_EXIT_HARNESS;
+    if (!write_minimal(s, min, dir, original, &path, error)) {
+        return FALSE;
     }
     g_print("minimal: %s: %s (%u cut(s), was %u; %u schedules judged%s)\n",
             min->id, min->outcome, cur->len, f->schedule->len, s->tries,
@@ -285,11 +284,11 @@ minimize(Search *s, const char *dir, const char *original)
     g_print("  %s\n", min->reason);
     g_print("replay: plugpull replay %s\n", path);
 
-    return PP_EXIT_OK;
+    return TRUE;
 }
 
-int
-pp_cmd_minimize(int argc, char **argv)
+gboolean
+pp_cmd_minimize(int argc, char **argv, GError **error)
 {
     g_autofree char *out = NULL;
     gint max_tries = 60;
@@ -302,7 +301,6 @@ pp_cmd_minimize(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("CASE.json");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(
         ctx, "Shrink a failing case to the smallest schedule of power cuts "
         "that still fails with the same outcome: drop cuts (delta "
@@ -316,31 +314,30 @@ pp_cmd_minimize(int argc, char **argv)
         "case was written, 1 the case does not fail when replayed (nothing "
         "to minimise), 2 bad input, 3 the harness failed.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("minimize", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 2 || out == NULL) {
-        g_printerr("plugpull: minimize: needs one CASE.json and --out DIR\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs one CASE.json and --out DIR");
     }
     if (max_tries < 1) {
-        g_printerr("plugpull: minimize: --max-tries must be at least 1\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--max-tries must be at least 1");
     }
     g_autofree char *dir = g_canonicalize_filename(out, NULL);
     PpCaseFile f;
-    gboolean loaded = pp_case_file_load(argv[1], NULL, &f, &error);
-    if (!loaded || !pp_mkdir_p(dir, &error)) {
-        pp_print_error("minimize", error);
-        int rc = !loaded && g_error_matches(error, G_IO_ERROR,
-                                            G_IO_ERROR_INVALID_DATA)
-            ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
+    gboolean loaded = pp_case_file_load(argv[1], NULL, &f, error);
+    if (!loaded || !pp_mkdir_p(dir, error)) {
         if (f.env.states_dir != NULL) {
             pp_rm_rf(f.env.states_dir, NULL);
         }
         pp_case_file_clear(&f);
-        return rc;
+        if (!loaded && g_error_matches(*error, G_IO_ERROR,
+                                       G_IO_ERROR_INVALID_DATA)) {
+            return pp_error_set_code(error, PP_ERROR_USAGE);
+        }
+        return FALSE;
     }
     Search s = { 0 };
     s.f = &f;
@@ -348,10 +345,10 @@ pp_cmd_minimize(int argc, char **argv)
     s.tried = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                     (GDestroyNotify)pp_case_free);
     g_autofree char *original = g_strdup(f.id);
-    int rc = minimize(&s, dir, original);
+    gboolean ok = minimize(&s, dir, original, error);
     g_clear_error(&s.error);
     g_hash_table_unref(s.tried);
     pp_rm_rf(f.env.states_dir, NULL);
     pp_case_file_clear(&f);
-    return rc;
+    return ok;
 }

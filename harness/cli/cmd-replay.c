@@ -67,8 +67,9 @@ print_cuts(JsonObject *recorded, const PpCase *pc)
  * TCG timing varies, so its verdict may differ where a syscall cut's
  * should not.
  */
-static int
-replay_vm(const char *case_path, JsonObject *c, const char *keep)
+static gboolean
+replay_vm(const char *case_path, JsonObject *c, const char *keep,
+          GError **error)
 {
     const char *recorded = json_object_get_string_member_with_default(
         c, "outcome", "?");
@@ -79,9 +80,9 @@ replay_vm(const char *case_path, JsonObject *c, const char *keep)
     JsonArray *a = rp != NULL && json_object_has_member(rp, "run_argv")
         ? json_object_get_array_member(rp, "run_argv") : NULL;
     if (a == NULL || json_array_get_length(a) == 0) {
-        g_printerr("plugpull: replay: %s: no replay.run_argv in the VM case\n",
-                   case_path);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "%s: no replay.run_argv in the VM case",
+                             case_path);
     }
     g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
     g_autofree char *case_dir = g_path_get_dirname(case_path);
@@ -98,36 +99,38 @@ replay_vm(const char *case_path, JsonObject *c, const char *keep)
     g_ptr_array_add(argv, out);
     g_ptr_array_add(argv, NULL);
     g_printerr("replay: %s (recorded %s) into %s\n", id, recorded, out);
-    g_autoptr(GError) error = NULL;
     g_autoptr(GSubprocess) p = g_subprocess_newv(
-        (const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
-    if (p == NULL || !g_subprocess_wait(p, NULL, &error)) {
-        pp_print_error("replay", error);
-        return PP_EXIT_HARNESS;
+        (const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, error);
+    if (p == NULL || !g_subprocess_wait(p, NULL, error)) {
+        return FALSE;
     }
     int st = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p)
                                            : 128 + g_subprocess_get_term_sig(p);
     if (st != PP_EXIT_OK && st != PP_EXIT_FAILURES) {
-        g_printerr("plugpull: replay: plugpull run exited %d\n", st);
-        return st;
+        /* Its exit status is ours (2 usage, 3 harness, 130 ...). */
+        return pp_throw_code(error, (PpErrorCode)st,
+                             "plugpull run exited %d", st);
     }
     g_autofree char *again = g_strdup_printf("%s/cases/%s.json", out, id);
     JsonObject *o = NULL;
-    g_autoptr(JsonParser) parser = pp_json_load_object(again, &o, &error);
+    g_autoptr(JsonParser) parser = pp_json_load_object(again, &o, error);
     if (parser == NULL) {
-        pp_print_error("replay", error);
-        return PP_EXIT_HARNESS;
+        return FALSE;
     }
     const char *now = json_object_get_string_member_with_default(o, "outcome",
                                                                  "?");
     g_print("%s: recorded %s, replayed %s (%s)%s\n", id, recorded, now,
             json_object_get_string_member_with_default(o, "reason", ""),
             g_str_equal(recorded, now) ? "" : "  <- differs");
-    return g_str_equal(now, "pass") ? PP_EXIT_OK : PP_EXIT_FAILURES;
+    if (!g_str_equal(now, "pass")) {
+        return pp_throw_code(error, PP_ERROR_FAILURES, "%s: replayed %s",
+                             id, now);
+    }
+    return TRUE;
 }
 
-int
-pp_cmd_replay(int argc, char **argv)
+gboolean
+pp_cmd_replay(int argc, char **argv, GError **error)
 {
     g_autofree char *keep = NULL;
     GOptionEntry entries[] = {
@@ -137,53 +140,49 @@ pp_cmd_replay(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("CASE.json");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Reproduce one case of a campaign by "
                                  "its crash state's name.\nExit status: 0 "
                                  "the case passes, 1 it fails (as sim), 2 "
                                  "usage, 3 harness failure.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("replay", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 2) {
-        g_printerr("plugpull: replay: needs exactly one CASE.json\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs exactly one CASE.json");
     }
     g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_file(parser, argv[1], &error)) {
-        pp_print_error("replay", error);
-        return PP_EXIT_USAGE;
+    if (!json_parser_load_from_file(parser, argv[1], error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     JsonNode *root = json_parser_get_root(parser);
     JsonObject *c = root != NULL && JSON_NODE_HOLDS_OBJECT(root)
         ? json_node_get_object(root) : NULL;
     if (c != NULL && g_strcmp0(json_object_get_string_member_with_default(
                                    c, "tier", "sim"), "vm") == 0) {
-        return replay_vm(argv[1], c, keep);
+        return replay_vm(argv[1], c, keep, error);
     }
     PpCaseFile f;
-    if (!pp_case_file_load(argv[1], keep, &f, &error)) {
-        pp_print_error("replay", error);
-        int rc = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA)
-            ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
+    if (!pp_case_file_load(argv[1], keep, &f, error)) {
         if (keep == NULL && f.env.states_dir != NULL) {
             pp_rm_rf(f.env.states_dir, NULL);
         }
         pp_case_file_clear(&f);
-        return rc;
+        if (g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA)) {
+            return pp_error_set_code(error, PP_ERROR_USAGE);
+        }
+        return FALSE;
     }
     g_autoptr(PpCase) pc = pp_case_file_run(
         &f, (const guint *)f.schedule->data, f.schedule->len, f.repeat,
-        keep != NULL, &error);
+        keep != NULL, error);
     if (keep == NULL) {
         pp_rm_rf(f.env.states_dir, NULL);
     }
     if (pc == NULL) {
-        pp_print_error("replay", error);
         pp_case_file_clear(&f);
-        return PP_EXIT_HARNESS;
+        return FALSE;
     }
     gboolean same = g_str_equal(pc->outcome, f.recorded);
     g_print("%s: %s: %s\n  call in flight: %s\n", pc->state_name,
@@ -196,9 +195,18 @@ pp_cmd_replay(int argc, char **argv)
     if (keep != NULL) {
         g_print("  crash state(s) kept in %s\n", f.env.states_dir);
     }
-    pp_case_file_clear(&f);
     if (!same) {
-        return PP_EXIT_HARNESS;
+        /* Not a failure of the update but of the harness: the case does
+         * not reproduce. */
+        pp_throw(error, "%s: recorded %s, replayed %s", pc->state_name,
+                 f.recorded, pc->outcome);
+        pp_case_file_clear(&f);
+        return FALSE;
     }
-    return pp_case_failed(pc) ? PP_EXIT_FAILURES : PP_EXIT_OK;
+    pp_case_file_clear(&f);
+    if (pp_case_failed(pc)) {
+        return pp_throw_code(error, PP_ERROR_FAILURES, "%s: %s",
+                             pc->state_name, pc->outcome);
+    }
+    return TRUE;
 }

@@ -58,8 +58,8 @@ pp_reports_run(const char *script, const char *const *args, int *out_status,
                          G_SUBPROCESS_FLAGS_NONE, out_status, error);
 }
 
-int
-pp_cmd_report(int argc, char **argv)
+gboolean
+pp_cmd_report(int argc, char **argv, GError **error)
 {
     g_autofree char *out = NULL;
     GOptionEntry entries[] = {
@@ -68,7 +68,6 @@ pp_cmd_report(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("DIR");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Write DIR/report.html, a self-contained "
                                  "page on the sim or VM run whose results "
                                  "are in DIR.\nExit status: 0 written, 2 "
@@ -76,30 +75,33 @@ pp_cmd_report(int argc, char **argv)
                                  "DIR is not a result directory, 3 harness "
                                  "failure.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("report", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 2) {
-        g_printerr("plugpull: report: needs exactly one result DIR\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs exactly one result DIR");
     }
     /* Checked here too, so the message does not depend on python3. */
     g_autofree char *summary = g_build_filename(argv[1], "summary.json", NULL);
     if (!g_file_test(summary, G_FILE_TEST_IS_REGULAR)) {
-        g_printerr("plugpull: report: %s: no summary.json (not a plugpull "
-                   "result directory?)\n", argv[1]);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "%s: no summary.json (not a plugpull "
+                             "result directory?)", argv[1]);
     }
     const char *args[] = { argv[1], out != NULL ? "--out" : NULL, out, NULL };
     int status = 0;
-    if (!pp_reports_run("report.py", args, &status, &error)) {
-        pp_print_error("report", error);
-        return PP_EXIT_HARNESS;
+    if (!pp_reports_run("report.py", args, &status, error)) {
+        return FALSE;
     }
-    if (status == PP_EXIT_OK || status == PP_EXIT_USAGE) {
-        return status;
+    if (status == PP_EXIT_OK) {
+        return TRUE;
     }
-    g_printerr("plugpull: report: report.py exited %d\n", status);
-    return PP_EXIT_HARNESS;
+    if (status == PP_EXIT_USAGE) {
+        /* report.py has said what is wrong with DIR. */
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "%s is not a result directory report.py can "
+                             "read", argv[1]);
+    }
+    return pp_throw(error, "report.py exited %d", status);
 }

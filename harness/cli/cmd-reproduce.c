@@ -26,7 +26,6 @@
 #include "common/json.h"
 #include "common/util.h"
 
-#define PP_EXIT_INTERRUPTED 130
 #define DEFAULT_BUDGET "10m"
 /* Below this, a campaign would end in its own setup: not worth starting. */
 #define MIN_CAMPAIGN_S 5
@@ -384,8 +383,8 @@ search(Repro *r, guint jobs, gboolean stop_on_match, GError **error)
         case PP_EXIT_FAILURES:
             c->status = "done";
             break;
-        case PP_EXIT_INTERRUPTED:
-        case 128 + 15:
+        case PP_ERROR_SIGINT:
+        case PP_ERROR_SIGTERM:
             c->status = "interrupted";
             break;
         default:
@@ -420,7 +419,8 @@ search(Repro *r, guint jobs, gboolean stop_on_match, GError **error)
                 c->seconds, c->status);
         g_autoptr(GError) local = NULL;
         if (!write_report(r, &local)) {
-            pp_print_error("reproduce", local);
+            /* Not fatal: the next campaign writes it again. */
+            g_printerr("plugpull: reproduce: %s\n", local->message);
         }
         if (stop_on_match && r->matches->len > 0) {
             break;
@@ -471,8 +471,8 @@ repro_clear(Repro *r)
     g_clear_pointer(&r->near, g_ptr_array_unref);
 }
 
-int
-pp_cmd_reproduce(int argc, char **argv)
+gboolean
+pp_cmd_reproduce(int argc, char **argv, GError **error)
 {
     g_autofree char *budget = NULL;
     g_autofree char *out = NULL;
@@ -515,7 +515,6 @@ pp_cmd_reproduce(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE|DIR");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(
         ctx, "Reproduce a field brick: judge a bricked device's dump (a disk "
         "image or\na directory sysroot) as plugpull inspect does, form its "
@@ -531,35 +530,32 @@ pp_cmd_reproduce(int argc, char **argv)
         "1 no match; 2 usage or an unreadable dump; 3 the harness\nfailed; "
         "130 interrupted (what was covered is written).");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("reproduce", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 2) {
-        g_printerr("plugpull: reproduce: needs exactly one IMAGE file or DIR "
-                   "(see --help)\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs exactly one IMAGE file or DIR "
+                             "(see --help)");
     }
     gint64 budget_s = 0;
     if (!pp_parse_duration(budget != NULL ? budget : DEFAULT_BUDGET, &budget_s)) {
-        g_printerr("plugpull: reproduce: --budget must be a duration like 90s, "
-                   "10m, 1h30m, not '%s'\n", budget);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--budget must be a duration like 90s, "
+                             "10m, 1h30m, not '%s'", budget);
     }
     if (jobs < 1 || jobs > 64 || n_near < 0) {
-        g_printerr("plugpull: reproduce: --jobs must be 1 to 64, --near 0 or "
-                   "more\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--jobs must be 1 to 64, --near 0 or "
+                             "more");
     }
-    if (!check_lists(models, points, &error)) {
-        pp_print_error("reproduce", error);
-        return PP_EXIT_USAGE;
+    if (!check_lists(models, points, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (scenarios == NULL) {
-        scenarios = shipped_scenarios(&error);
+        scenarios = shipped_scenarios(error);
         if (scenarios == NULL) {
-            pp_print_error("reproduce", error);
-            return PP_EXIT_HARNESS;
+            return FALSE;
         }
     }
 
@@ -574,15 +570,13 @@ pp_cmd_reproduce(int argc, char **argv)
     /* Judged as every simulated state is (simcase.c): the device boots its
      * default entry or nothing, so that the signatures compare. */
     PpOracleOpts opts = { .bootloader = PP_BOOTLOADER_AUTO, .no_fallback = TRUE };
-    if (!pp_inspect(r.target, server_repo, &opts, &r.ins, &error)) {
-        pp_print_error("reproduce", error);
-        return pp_inspect_exit_status(error);
+    if (!pp_inspect(r.target, server_repo, &opts, &r.ins, error)) {
+        return pp_inspect_error_code(error);
     }
     r.judgement = pp_judgement_to_json(r.ins->judgement);
-    if (!pp_signature_from_judgement(r.judgement, &r.sig, &error)) {
-        pp_print_error("reproduce", error);
+    if (!pp_signature_from_judgement(r.judgement, &r.sig, error)) {
         repro_clear(&r);
-        return PP_EXIT_HARNESS;
+        return FALSE;
     }
     g_autofree char *sig_text = pp_signature_to_text(r.sig);
     g_print("dump: %s (%s; known trees from %s)\n", r.target,
@@ -599,10 +593,9 @@ pp_cmd_reproduce(int argc, char **argv)
     }
     g_autofree char *out_dir = g_canonicalize_filename(out, NULL);
     r.out = out_dir;
-    if (!pp_out_dir_prepare(out_dir, &error)) {
-        pp_print_error("reproduce", error);
+    if (!pp_out_dir_prepare(out_dir, error)) {
         repro_clear(&r);
-        return PP_EXIT_USAGE;
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     r.campaigns = g_ptr_array_new_with_free_func((GDestroyNotify)campaign_free);
     r.matches = g_ptr_array_new_with_free_func((GDestroyNotify)pp_search_hit_free);
@@ -613,13 +606,9 @@ pp_cmd_reproduce(int argc, char **argv)
         /* A dump that boots a complete known tree, with its repo and
          * rollback sound, is not a brick. */
         g_print("nothing to reproduce: the dump boots a complete known tree\n");
-        int rc = PP_EXIT_OK;
-        if (!write_report(&r, &error)) {
-            pp_print_error("reproduce", error);
-            rc = PP_EXIT_HARNESS;
-        }
+        gboolean ok = write_report(&r, error);
         repro_clear(&r);
-        return rc;
+        return ok;
     }
 
     r.space = pp_search_space((const char *const *)scenarios,
@@ -627,11 +616,10 @@ pp_cmd_reproduce(int argc, char **argv)
                                              : default_models,
                               points != NULL ? (const char *const *)points
                                              : default_points,
-                              r.sig, r.skipped, &error);
+                              r.sig, r.skipped, error);
     if (r.space == NULL) {
-        pp_print_error("reproduce", error);
         repro_clear(&r);
-        return PP_EXIT_USAGE;
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     for (guint i = 0; i < r.skipped->len; i++) {
         g_print("not searched: %s\n", (char *)r.skipped->pdata[i]);
@@ -640,12 +628,10 @@ pp_cmd_reproduce(int argc, char **argv)
             G_GINT64_FORMAT " s, results in %s\n", r.space->len, r.seed,
             r.budget_s, r.out);
 
-    int rc = PP_EXIT_OK;
-    if (!search(&r, (guint)jobs, stop_on_match, &error)) {
-        pp_print_error("reproduce", error);
-        g_clear_error(&error);
-        rc = PP_EXIT_HARNESS;
-    }
+    /* A failed search still reports what it covered: its error is
+     * returned at the end. */
+    g_autoptr(GError) search_error = NULL;
+    search(&r, (guint)jobs, stop_on_match, &search_error);
     if (r.near->len > 0 && r.matches->len == 0) {
         g_print("near matches (the closest signatures):\n");
         for (guint i = 0; i < r.near->len; i++) {
@@ -659,17 +645,32 @@ pp_cmd_reproduce(int argc, char **argv)
             r.budget_hit ? " (budget reached)"
             : r.interrupted != 0 ? " (interrupted)" : "",
             (double)(g_get_monotonic_time() - r.t0) / 1e6, r.out);
-    if (!write_report(&r, &error)) {
-        pp_print_error("reproduce", error);
-        rc = PP_EXIT_HARNESS;
+    g_autoptr(GError) report_error = NULL;
+    if (!write_report(&r, &report_error)) {
+        if (search_error == NULL) {
+            search_error = g_steal_pointer(&report_error);
+        } else {
+            g_printerr("plugpull: reproduce: %s\n", report_error->message);
+        }
     }
+    gboolean ok = TRUE;
     if (r.interrupted != 0) {
-        g_printerr("plugpull: reproduce: interrupted by signal %d; what was "
-                   "covered is in %s/reproduce.json\n", r.interrupted, r.out);
-        rc = PP_EXIT_INTERRUPTED;
-    } else if (rc == PP_EXIT_OK && r.matches->len == 0) {
-        rc = PP_EXIT_FAILURES;
+        /* The interruption decides the exit status (130, 143); a harness
+         * error met on the way is still said. */
+        if (search_error != NULL) {
+            g_printerr("plugpull: reproduce: %s\n", search_error->message);
+        }
+        ok = pp_throw_interrupted(error, r.interrupted);
+        g_prefix_error(error, "what was covered is in %s/reproduce.json: ",
+                       r.out);
+    } else if (search_error != NULL) {
+        g_propagate_error(error, g_steal_pointer(&search_error));
+        ok = FALSE;
+    } else if (r.matches->len == 0) {
+        ok = pp_throw_code(error, PP_ERROR_FAILURES,
+                           "no crash point of %u campaign(s) fails like "
+                           "the dump", ran);
     }
     repro_clear(&r);
-    return rc;
+    return ok;
 }

@@ -8,28 +8,35 @@
 #include "common/scenario.h"
 #include "sim/sim-fault.h"
 
-int
-pp_cmd_scenario(int argc, char **argv)
+gboolean
+pp_cmd_scenario(int argc, char **argv, GError **error)
 {
     if (argc >= 2 && strcmp(argv[1], "doc") == 0) {
         g_autofree char *ref = pp_scenario_reference();
         fputs(ref, stdout);
-        return PP_EXIT_OK;
+        return TRUE;
     }
     if (argc >= 3 && strcmp(argv[1], "check") == 0) {
-        int rc = PP_EXIT_OK;
+        /* Every file is checked and each bad one's problems printed as
+         * file:line: lines (editors and the README's example read them):
+         * the error itself has nothing to add, so its message is empty. */
+        int n_bad = 0;
         for (int i = 2; i < argc; i++) {
-            g_autoptr(GError) error = NULL;
-            g_autoptr(PpScenario) s = pp_scenario_load_checked(argv[i], &error);
+            g_autoptr(GError) local = NULL;
+            g_autoptr(PpScenario) s = pp_scenario_load_checked(argv[i], &local);
             if (s == NULL) {
-                g_printerr("%s\n", error->message);
-                rc = PP_EXIT_USAGE;
+                g_printerr("%s\n", local->message);
+                n_bad++;
             } else {
                 g_print("%s: ok (%s)\n", argv[i], s->name);
             }
         }
-        return rc;
+        if (n_bad > 0) {
+            return pp_throw_code(error, PP_ERROR_USAGE, "%s", "");
+        }
+        return TRUE;
     }
     g_printerr("usage: plugpull scenario check FILE... | plugpull scenario doc\n");
-    return PP_EXIT_USAGE;
+    /* The usage is the message. */
+    return pp_throw_code(error, PP_ERROR_USAGE, "%s", "");
 }

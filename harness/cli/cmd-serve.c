@@ -21,8 +21,8 @@ on_signal(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-int
-pp_cmd_serve(int argc, char **argv)
+gboolean
+pp_cmd_serve(int argc, char **argv, GError **error)
 {
     gint port = 0;
     g_autofree char *port_file = NULL;
@@ -60,27 +60,25 @@ pp_cmd_serve(int argc, char **argv)
     g_option_context_set_description(ctx,
         "Runs until SIGINT or SIGTERM, then prints the request count.\n"
         "Exit status: 0 stopped by a signal, 2 usage error, 3 could not serve.");
-    g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("serve", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 2) {
-        g_printerr("plugpull: serve: expected one DIR, got %d arguments "
-                   "(see plugpull serve --help)\n", argc - 1);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "expected one DIR, got %d arguments "
+                             "(see plugpull serve --help)", argc - 1);
     }
     if (port < 0 || port > 65535) {
-        g_printerr("plugpull: serve: --port %d: not in 0..65535\n", port);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--port %d: not in 0..65535", port);
     }
     if (bandwidth < 0 || stall_ms < 0) {
-        g_printerr("plugpull: serve: --bandwidth and --stall-ms must be >= 0\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--bandwidth and --stall-ms must be >= 0");
     }
     if (!g_file_test(argv[1], G_FILE_TEST_IS_DIR)) {
-        g_printerr("plugpull: serve: %s: not a directory\n", argv[1]);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "%s: not a directory", argv[1]);
     }
 
     PpHttpdOptions opts = {
@@ -93,11 +91,12 @@ pp_cmd_serve(int argc, char **argv)
         .stall_ms = (guint)stall_ms,
     };
     g_autoptr(PpHttpd) httpd = pp_httpd_start_full(argv[1], (guint16)port,
-                                                   &opts, &error);
+                                                   &opts, error);
     if (httpd == NULL) {
-        pp_print_error("serve", error);
-        return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)
-               ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
+        if (g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)) {
+            return pp_error_set_code(error, PP_ERROR_USAGE);
+        }
+        return FALSE;
     }
 
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -108,9 +107,9 @@ pp_cmd_serve(int argc, char **argv)
         g_autofree char *text = g_strdup_printf("%u\n", pp_httpd_get_port(httpd));
         /* Not a result: a port lives as long as this process, so a
            power cut makes the file meaningless anyway. */
-        if (!g_file_set_contents(port_file, text, -1, &error)) {
-            pp_print_error("serve: write port file", error);
-            return PP_EXIT_HARNESS;
+        if (!g_file_set_contents(port_file, text, -1, error)) {
+            g_prefix_error(error, "write port file: ");
+            return FALSE;
         }
     }
     g_printerr("plugpull: serve: %s on %s\n", argv[1], pp_httpd_get_url(httpd));
@@ -126,5 +125,5 @@ pp_cmd_serve(int argc, char **argv)
     g_printerr("plugpull: serve: stopped: %" G_GUINT64_FORMAT " requests, %"
                G_GUINT64_FORMAT " body bytes, %" G_GUINT64_FORMAT " faults\n",
                n, bytes, faults);
-    return PP_EXIT_OK;
+    return TRUE;
 }

@@ -14,8 +14,8 @@
 #include "trace-reader.h"
 #include "common/tracestats.h"
 
-static int
-trace_record(int argc, char **argv)
+static gboolean
+trace_record(int argc, char **argv, GError **error)
 {
     g_autofree char *out = NULL;
     g_autofree char *data = NULL;
@@ -33,79 +33,74 @@ trace_record(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("-- COMMAND [ARGS...]");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Run COMMAND under the cfaultinject "
                                  "shim in trace mode.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("trace record", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     int first = 1;
     if (first < argc && strcmp(argv[first], "--") == 0) {
         first++;
     }
     if (out == NULL || first >= argc) {
-        g_printerr("plugpull: trace record: needs --out TRACE and a command\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "needs --out TRACE and a command");
     }
     if (data != NULL && strcmp(data, "full") != 0 && strcmp(data, "digest") != 0
         && strcmp(data, "none") != 0) {
-        g_printerr("plugpull: trace record: --data must be full, digest or "
-                   "none, not '%s'\n", data);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "--data must be full, digest or "
+                             "none, not '%s'", data);
     }
     g_autofree char *abs = g_canonicalize_filename(out, NULL);
     if (g_file_test(abs, G_FILE_TEST_EXISTS)) {
-        g_printerr("plugpull: trace record: %s exists; traces are never "
-                   "appended to\n", abs);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "%s exists; traces are never "
+                             "appended to", abs);
     }
     g_autofree char *config = g_strdup_printf(
         "mode=trace;trace=%s;data=%s%s%s", abs, data != NULL ? data : "full",
         extra != NULL ? ";" : "", extra != NULL ? extra : "");
     PpClientOpts opts = { .config = config, .userns = userns };
     PpClientResult res;
-    if (!pp_client_run(&opts, (const char *const *)argv + first, &res, &error)) {
-        pp_print_error("trace record", error);
-        return PP_EXIT_HARNESS;
+    if (!pp_client_run(&opts, (const char *const *)argv + first, &res, error)) {
+        return FALSE;
     }
-    if (res.term_signal != 0) {
-        g_printerr("plugpull: trace record: %s killed by signal %d\n",
-                   argv[first], res.term_signal);
-    } else if (res.exit_status != 0) {
-        g_printerr("plugpull: trace record: %s exited with code %d\n",
-                   argv[first], res.exit_status);
-    }
-    g_autoptr(CfiTrace) trace = cfi_trace_open(abs, &error);
+    g_autoptr(CfiTrace) trace = cfi_trace_open(abs, error);
     if (trace == NULL) {
-        pp_print_error("trace record", error);
-        return PP_EXIT_HARNESS;
+        return FALSE;
     }
     g_printerr("plugpull: %u records in %s\n", cfi_trace_n_records(trace), abs);
     /* The command's own status is what a caller wants to see. */
-    return res.term_signal != 0 ? 128 + res.term_signal : res.exit_status;
+    if (res.term_signal != 0) {
+        return pp_throw_code(error, (PpErrorCode)(128 + res.term_signal),
+                             "%s killed by signal %d", argv[first],
+                             res.term_signal);
+    }
+    if (res.exit_status != 0) {
+        return pp_throw_code(error, (PpErrorCode)res.exit_status,
+                             "%s exited with code %d", argv[first],
+                             res.exit_status);
+    }
+    return TRUE;
 }
 
-static int
-trace_dump(int argc, char **argv)
+static gboolean
+trace_dump(int argc, char **argv, GError **error)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new("TRACE");
-    g_autoptr(GError) error = NULL;
     g_option_context_set_summary(ctx, "Print every record of a trace, in "
                                  "sequence order.");
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("trace dump", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 2) {
-        g_printerr("plugpull: trace dump: needs exactly one TRACE\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE, "needs exactly one TRACE");
     }
-    g_autoptr(CfiTrace) trace = cfi_trace_open(argv[1], &error);
+    g_autoptr(CfiTrace) trace = cfi_trace_open(argv[1], error);
     if (trace == NULL) {
-        pp_print_error("trace dump", error);
-        return PP_EXIT_USAGE;
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     g_autoptr(GString) line = g_string_new(NULL);
     guint n_notes = cfi_trace_n_interposers(trace);
@@ -118,9 +113,7 @@ trace_dump(int argc, char **argv)
         cfi_trace_format_record(r, line);
         g_string_append_c(line, '\n');
         if (fwrite(line->str, 1, line->len, stdout) != line->len) {
-            g_printerr("plugpull: trace dump: write to stdout: %s\n",
-                       g_strerror(errno));
-            return PP_EXIT_HARNESS;
+            return pp_throw_errno_prefix(error, "write(stdout)");
         }
     }
     guint64 off;
@@ -130,11 +123,11 @@ trace_dump(int argc, char **argv)
                    " (%s); the %u complete records before it are shown\n",
                    argv[1], off, reason, cfi_trace_n_records(trace));
     }
-    return PP_EXIT_OK;
+    return TRUE;
 }
 
-static int
-trace_summary(int argc, char **argv)
+static gboolean
+trace_summary(int argc, char **argv, GError **error)
 {
     gboolean json = FALSE;
     GOptionEntry entries[] = {
@@ -142,22 +135,18 @@ trace_summary(int argc, char **argv)
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("TRACE");
-    g_autoptr(GError) error = NULL;
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_summary(ctx, "Count a trace's calls and its crash "
                                  "points.");
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("trace summary", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 2) {
-        g_printerr("plugpull: trace summary: needs exactly one TRACE\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE, "needs exactly one TRACE");
     }
-    g_autoptr(CfiTrace) trace = cfi_trace_open(argv[1], &error);
+    g_autoptr(CfiTrace) trace = cfi_trace_open(argv[1], error);
     if (trace == NULL) {
-        pp_print_error("trace summary", error);
-        return PP_EXIT_USAGE;
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     PpTraceStats st;
     pp_trace_stats_compute(trace, NULL, &st);
@@ -168,26 +157,34 @@ trace_summary(int argc, char **argv)
     } else {
         pp_trace_stats_print(trace, &st, stdout);
     }
-    return PP_EXIT_OK;
+    return TRUE;
 }
 
-int
-pp_cmd_trace(int argc, char **argv)
+gboolean
+pp_cmd_trace(int argc, char **argv, GError **error)
 {
     if (argc < 2) {
         g_printerr("usage: plugpull trace record|dump|summary ...\n");
-        return PP_EXIT_USAGE;
+        /* The usage is the message. */
+        return pp_throw_code(error, PP_ERROR_USAGE, "%s", "");
     }
+    gboolean (*sub)(int, char **, GError **) = NULL;
     if (strcmp(argv[1], "record") == 0) {
-        return trace_record(argc - 1, argv + 1);
+        sub = trace_record;
+    } else if (strcmp(argv[1], "dump") == 0) {
+        sub = trace_dump;
+    } else if (strcmp(argv[1], "summary") == 0) {
+        sub = trace_summary;
     }
-    if (strcmp(argv[1], "dump") == 0) {
-        return trace_dump(argc - 1, argv + 1);
+    if (sub != NULL) {
+        if (!sub(argc - 1, argv + 1, error)) {
+            /* "plugpull: trace: record: ..." */
+            g_prefix_error(error, "%s: ", argv[1]);
+            return FALSE;
+        }
+        return TRUE;
     }
-    if (strcmp(argv[1], "summary") == 0) {
-        return trace_summary(argc - 1, argv + 1);
-    }
-    g_printerr("plugpull: trace: unknown subcommand '%s' (record, dump, "
-               "summary)\n", argv[1]);
-    return PP_EXIT_USAGE;
+    return pp_throw_code(error, PP_ERROR_USAGE,
+                         "unknown subcommand '%s' (record, dump, "
+                         "summary)", argv[1]);
 }

@@ -60,6 +60,17 @@ pp_throw_interrupted(GError **error, int signo)
     return pp_throw_code(error, PP_ERROR_SIGINT, "interrupted by SIGINT");
 }
 
+gboolean
+pp_error_set_code(GError **error, PpErrorCode code)
+{
+    if (error == NULL || *error == NULL) {
+        return FALSE;
+    }
+    (*error)->domain = PP_ERROR;
+    (*error)->code = code;
+    return FALSE;
+}
+
 int
 pp_error_exit_status(const GError *error)
 {

@@ -56,6 +56,12 @@ gboolean pp_throw_code(GError **error, PpErrorCode code, const char *fmt,
  * PP_ERROR_SIGINT or PP_ERROR_SIGTERM, "interrupted by SIGxxx". */
 gboolean pp_throw_interrupted(GError **error, int signo);
 
+/* Move the error already in *error into PP_ERROR with `code`, keeping its
+ * message, and return FALSE: a lower layer's error (a bad option, an
+ * unreadable input file) that the command reports as usage (2) rather than
+ * as a harness fault (3).  Nothing happens when error or *error is NULL. */
+gboolean pp_error_set_code(GError **error, PpErrorCode code);
+
 /* The exit status an error maps to: 0 for NULL, the code of a PP_ERROR,
  * PP_EXIT_HARNESS for any other domain. */
 int pp_error_exit_status(const GError *error);

@@ -3,6 +3,7 @@
  */
 #include "common/util.h"
 #include "common/durable.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,9 +25,7 @@ pp_mkdir_p(const char *path, GError **error)
     }
     if (mkdir(path, 0755) < 0
         && !(errno == EEXIST && g_file_test(path, G_FILE_TEST_IS_DIR))) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir(%s): %s", path, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "mkdir(%s)", path);
         return FALSE;
     }
     /* The new entry is durable only once its parent is fsynced (also when

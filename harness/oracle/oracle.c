@@ -9,6 +9,7 @@
  * Single-threaded; one Judge per call holds the per-judgement caches.
  */
 #include "oracle/oracle.h"
+#include "common/error.h"
 #include "common/util.h"
 #include "common/json.h"
 
@@ -100,14 +101,6 @@ pp_judgement_free(PpJudgement *j)
 
 /* ---- small fd helpers ----------------------------------------------- */
 
-static gboolean
-throw_errno(GError **error, int errsv, const char *op, const char *path)
-{
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv), "%s(%s): %s",
-                op, path, g_strerror(errsv));
-    return FALSE;
-}
-
 static void
 close_dir_p(DIR **d)
 {
@@ -131,20 +124,22 @@ list_dir_at(int dfd, const char *rel, int *out_fd, GPtrArray **out_names,
 {
     int fd = openat(dfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        return throw_errno(error, errno, "openat", rel);
+        return pp_throw_errno_prefix(error, "openat(%s)", rel);
     }
     int fd2 = dup(fd);
     if (fd2 < 0) {
         int errsv = errno;
         close(fd);
-        return throw_errno(error, errsv, "dup", rel);
+        errno = errsv;
+        return pp_throw_errno_prefix(error, "dup(%s)", rel);
     }
     pp_autodir DIR *d = fdopendir(fd2);
     if (d == NULL) {
         int errsv = errno;
         close(fd);
         close(fd2);
-        return throw_errno(error, errsv, "fdopendir", rel);
+        errno = errsv;
+        return pp_throw_errno_prefix(error, "fdopendir(%s)", rel);
     }
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
     struct dirent *de;
@@ -159,7 +154,8 @@ list_dir_at(int dfd, const char *rel, int *out_fd, GPtrArray **out_names,
         int errsv = errno;
         g_ptr_array_unref(names);
         close(fd);
-        return throw_errno(error, errsv, "readdir", rel);
+        errno = errsv;
+        return pp_throw_errno_prefix(error, "readdir(%s)", rel);
     }
     g_ptr_array_sort(names, cmp_names);
     *out_fd = fd;
@@ -173,7 +169,7 @@ read_file_at(int dfd, const char *rel, char **out, gsize *out_len,
 {
     pp_autofd int fd = openat(dfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        return throw_errno(error, errno, "openat", rel);
+        return pp_throw_errno_prefix(error, "openat(%s)", rel);
     }
     g_autoptr(GString) s = g_string_new(NULL);
     char buf[16384];
@@ -183,7 +179,7 @@ read_file_at(int dfd, const char *rel, char **out, gsize *out_len,
             if (errno == EINTR) {
                 continue;
             }
-            return throw_errno(error, errno, "read", rel);
+            return pp_throw_errno_prefix(error, "read(%s)", rel);
         }
         if (n == 0) {
             break;
@@ -244,7 +240,7 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
         g_autofree char *cur = join_components(done);
         struct stat st;
         if (fstatat(root_dfd, cur, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            return throw_errno(error, errno, "lstat", cur);
+            return pp_throw_errno_prefix(error, "lstat(%s)", cur);
         }
         /* Trailing empty components ("a/b/") do not make b non-last. */
         gboolean last = TRUE;
@@ -257,13 +253,14 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
         }
         if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
             if (++hops > PP_MAX_SYMLINK_HOPS) {
-                return throw_errno(error, ELOOP, "resolve", path);
+                errno = ELOOP;
+                return pp_throw_errno_prefix(error, "resolve(%s)", path);
             }
             g_autoptr(GError) local = NULL;
             char buf[PATH_MAX];
             ssize_t n = readlinkat(root_dfd, cur, buf, sizeof buf - 1);
             if (n < 0) {
-                return throw_errno(error, errno, "readlink", cur);
+                return pp_throw_errno_prefix(error, "readlink(%s)", cur);
             }
             buf[n] = '\0';
             if (buf[0] == '/') {
@@ -275,7 +272,8 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
             g_ptr_array_remove_index(done, done->len - 1);
             push_components(pending, buf);
         } else if (!last && !S_ISDIR(st.st_mode)) {
-            return throw_errno(error, ENOTDIR, "resolve", cur);
+            errno = ENOTDIR;
+            return pp_throw_errno_prefix(error, "resolve(%s)", cur);
         }
     }
     *out_rel = join_components(done);
@@ -562,10 +560,10 @@ hash_boot_file(Judge *jc, const char *rel, GChecksum *sum, GError **error)
                               O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
     if (fd < 0) {
-        return throw_errno(error, errno, "openat", resolved);
+        return pp_throw_errno_prefix(error, "openat(%s)", resolved);
     }
     if (fstat(fd, &st) < 0) {
-        return throw_errno(error, errno, "fstat", resolved);
+        return pp_throw_errno_prefix(error, "fstat(%s)", resolved);
     }
     if (!S_ISREG(st.st_mode)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
@@ -583,7 +581,7 @@ hash_boot_file(Judge *jc, const char *rel, GChecksum *sum, GError **error)
             if (errno == EINTR) {
                 continue;
             }
-            return throw_errno(error, errno, "read", resolved);
+            return pp_throw_errno_prefix(error, "read(%s)", resolved);
         }
         if (n == 0) {
             return TRUE;
@@ -1414,7 +1412,7 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
     }
     jc.sysroot_dfd = open(sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (jc.sysroot_dfd < 0) {
-        return throw_errno(error, errno, "oracle: open", sysroot);
+        return pp_throw_errno_prefix(error, "open(%s)", sysroot);
     }
     jc.csum_by_inode = g_hash_table_new_full(inode_hash, inode_equal, g_free,
                                              g_free);

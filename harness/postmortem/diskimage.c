@@ -4,6 +4,7 @@
  * the host's byte order and alignment do not matter.
  */
 #include "postmortem/diskimage.h"
+#include "common/error.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -313,10 +314,8 @@ read_at(int fd, const char *path, guint64 offset, guint8 *buf, gsize len,
             continue;
         }
         if (n < 0) {
-            int errsv = errno;
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                        "pread(%s, offset %" G_GUINT64_FORMAT "): %s", path,
-                        offset + done, g_strerror(errsv));
+            pp_throw_errno_prefix(error, "pread(%s, offset %" G_GUINT64_FORMAT
+                                  ")", path, offset + done);
             return FALSE;
         }
         if (n == 0) {
@@ -335,17 +334,13 @@ pp_disk_probe(const char *path, PpDiskLayout *out, GError **error)
     pp_autofd int fd =
         open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "open(%s): %s", path, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "open(%s)", path);
         return FALSE;
     }
     /* lseek, not st_size: a block device's st_size is 0. */
     off_t size = lseek(fd, 0, SEEK_END);
     if (size < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "lseek(%s, SEEK_END): %s", path, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "lseek(%s, SEEK_END)", path);
         return FALSE;
     }
     guint8 head[PP_DISK_HEAD_BYTES];

@@ -12,6 +12,7 @@
  * debugfs opens the image read-only (no -w): the evidence is not touched.
  */
 #include "postmortem/e2extract.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,8 +62,8 @@ rm_tree_at(int parent_dfd, const char *name, GError **error)
     if (errno != EISDIR && errno != EPERM) {
         int errsv = errno;
         if (error != NULL && *error == NULL) {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                        "unlinkat(%s): %s", name, g_strerror(errsv));
+            errno = errsv;
+            pp_throw_errno_prefix(error, "unlinkat(%s)", name);
         }
         return;
     }
@@ -79,8 +80,8 @@ rm_tree_at(int parent_dfd, const char *name, GError **error)
             close(dfd);
         }
         if (error != NULL && *error == NULL) {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                        "opening directory %s: %s", name, g_strerror(errsv));
+            errno = errsv;
+            pp_throw_errno_prefix(error, "opendir(%s)", name);
         }
         return;
     }
@@ -93,8 +94,8 @@ rm_tree_at(int parent_dfd, const char *name, GError **error)
     if (unlinkat(parent_dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
         int errsv = errno;
         if (error != NULL && *error == NULL) {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                        "rmdir(%s): %s", name, g_strerror(errsv));
+            errno = errsv;
+            pp_throw_errno_prefix(error, "rmdir(%s)", name);
         }
     }
 }
@@ -400,9 +401,7 @@ static gboolean
 chmod_or_throw(const char *path, mode_t mode, GError **error)
 {
     if (chmod(path, mode) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "chmod(%s, %04o): %s", path, (guint)mode, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "chmod(%s, %04o)", path, (guint)mode);
         return FALSE;
     }
     return TRUE;
@@ -433,9 +432,7 @@ collect_dirs(const char *root, const char *rel, GPtrArray *dirs,
         g_autofree char *cpath = g_build_filename(root, crel, NULL);
         struct stat st;
         if (lstat(cpath, &st) < 0) {
-            int errsv = errno;
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                        "lstat(%s): %s", cpath, g_strerror(errsv));
+            pp_throw_errno_prefix(error, "lstat(%s)", cpath);
             return FALSE;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -572,8 +569,8 @@ take_entry(Listing *ls, const char *dir, const PpDebugfsEntry *e,
             return TRUE;        /* rdump does not dump them */
         }
         if (errsv != ENOENT) {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                        "lstat(%s): %s", path, g_strerror(errsv));
+            errno = errsv;
+            pp_throw_errno_prefix(error, "lstat(%s)", path);
             return FALSE;
         }
         if (ls->n_missing++ == 0) {
@@ -778,9 +775,7 @@ pp_image_extract(const char *image, guint64 offset,
     }
     x->sysroot = g_build_filename(x->tmp_dir, "sysroot", NULL);
     if (g_mkdir(x->sysroot, 0700) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "mkdir(%s): %s", x->sysroot, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "mkdir(%s)", x->sysroot);
         return FALSE;
     }
     /* libext2fs splits the device name at its first '?' (io options):

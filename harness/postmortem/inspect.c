@@ -8,25 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "plugpull.h"
-
-#define PP_EXIT_INTERRUPTED 130
+#include "common/error.h"
+#include "common/interrupt.h"
 
 G_DEFINE_QUARK(pp-inspect-error-quark, pp_inspect_error)
-
-static volatile sig_atomic_t inspect_interrupted;
-
-static void
-on_interrupt(int sig)
-{
-    inspect_interrupted = sig;
-}
-
-int
-pp_inspect_interrupted(void)
-{
-    return (int)inspect_interrupted;
-}
 
 void
 pp_inspection_free(PpInspection *ins)
@@ -43,16 +28,17 @@ pp_inspection_free(PpInspection *ins)
     g_free(ins);
 }
 
-int
-pp_inspect_exit_status(const GError *error)
+gboolean
+pp_inspect_error_code(GError **error)
 {
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        return PP_EXIT_INTERRUPTED;
+    if (error == NULL || *error == NULL) {
+        return FALSE;
     }
-    if (error->domain == PP_INSPECT_ERROR || error->domain == PP_DISK_ERROR) {
-        return PP_EXIT_USAGE;
+    if ((*error)->domain == PP_INSPECT_ERROR
+        || (*error)->domain == PP_DISK_ERROR) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    return PP_EXIT_HARNESS;
+    return FALSE;
 }
 
 /*
@@ -152,14 +138,10 @@ open_image(PpInspection *ins, GError **error)
         }
         return FALSE;
     }
-    /* Ctrl-C or SIGTERM: stop debugfs, then remove the extracted tree on
-     * the way out (pp_inspection_free). */
-    struct sigaction sa = { .sa_handler = on_interrupt };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* Ctrl-C or SIGTERM (the caller's guard): stop debugfs, then remove
+     * the extracted tree on the way out (pp_inspection_free). */
     return pp_image_extract(ins->target, ins->layout.offset,
-                            &inspect_interrupted, &ins->extracted, error);
+                            pp_interrupt_flag(), &ins->extracted, error);
 }
 
 gboolean
@@ -170,18 +152,24 @@ pp_inspect(const char *target, const char *server_repo,
     ins->target = target;
     ins->sysroot = target;
     ins->notes = g_ptr_array_new_with_free_func(g_free);
-    inspect_interrupted = 0;
+    g_auto(PpInterruptGuard) guard = { 0 };
     PpOracleOpts o = *opts;
     struct stat st;
     if (stat(target, &st) < 0) {
-        int errsv = errno;
-        g_set_error(error, PP_INSPECT_ERROR, PP_INSPECT_ERROR_INPUT,
-                    "stat(%s): %s", target, g_strerror(errsv));
-        return FALSE;
+        /* A dump that is not there is bad input (2), not a fault. */
+        pp_throw_errno_prefix(error, "stat(%s)", target);
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
         ins->is_image = TRUE;
+        /* Only an image's extraction is long enough to be worth stopping
+         * cleanly; a directory is only read. */
+        pp_interrupt_guard_init(&guard);
         if (!open_image(ins, error)) {
+            if (pp_interrupt_signal() != 0) {
+                g_clear_error(error);
+                return pp_throw_interrupted(error, pp_interrupt_signal());
+            }
             return FALSE;
         }
         ins->sysroot = ins->extracted->sysroot;
@@ -208,10 +196,8 @@ pp_inspect(const char *target, const char *server_repo,
     if (!pp_oracle_judge(ins->sysroot, ins->known, &o, &ins->judgement, error)) {
         return FALSE;
     }
-    if (inspect_interrupted) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                    "interrupted by signal %d", (int)inspect_interrupted);
-        return FALSE;
+    if (guard.installed && pp_interrupt_signal() != 0) {
+        return pp_throw_interrupted(error, pp_interrupt_signal());
     }
     *out = g_steal_pointer(&ins);
     return TRUE;

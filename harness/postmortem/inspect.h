@@ -44,17 +44,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpInspection, pp_inspection_free)
  * it with opts (its overlay is set here for an image).  server_repo: the
  * repo whose commits are the known-good trees; NULL: the device's own
  * repo (self-consistency only).  Ctrl-C or SIGTERM during an image's
- * extraction stops it (G_IO_ERROR_CANCELLED).
+ * extraction stops it (pp_throw_interrupted(): PP_ERROR_SIGINT or
+ * PP_ERROR_SIGTERM).
  */
 gboolean pp_inspect(const char *target, const char *server_repo,
                     const PpOracleOpts *opts, PpInspection **out,
                     GError **error);
 
-/* The exit status a command ends with after pp_inspect() failed: 2 the
- * input, 130 interrupted, 3 the harness. */
-int pp_inspect_exit_status(const GError *error);
-
-/* A signal (SIGINT, SIGTERM) arrived during the last pp_inspect(), or 0. */
-int pp_inspect_interrupted(void);
+/* Give the error of a failed pp_inspect() the PP_ERROR code a command
+ * exits with: an unreadable input (PP_INSPECT_ERROR, PP_DISK_ERROR)
+ * becomes PP_ERROR_USAGE (2); an interruption already is PP_ERROR_SIGINT
+ * or PP_ERROR_SIGTERM (130, 143); anything else stays a harness fault
+ * (3).  Returns FALSE. */
+gboolean pp_inspect_error_code(GError **error);
 
 #endif /* PP_INSPECT_H */

@@ -9,6 +9,7 @@
  * changes it on purpose.
  */
 #include "server/fixture.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <string.h>
@@ -51,14 +52,6 @@ pp_fixture_free(PpFixture *fx)
     g_free(fx);
 }
 
-static gboolean
-throw_errno(GError **error, int errsv, const char *op, const char *path)
-{
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv), "%s %s: %s",
-                op, path, g_strerror(errsv));
-    return FALSE;
-}
-
 /* size pseudo-random bytes, a pure function of the fixed seed and tag. */
 static GBytes *
 seeded_bytes(const char *tag, gsize size)
@@ -80,10 +73,10 @@ tree_dir(const char *root, const char *rel, mode_t mode, GError **error)
 {
     g_autofree char *path = g_build_filename(root, rel, NULL);
     if (mkdir(path, mode) < 0 && errno != EEXIST) {
-        return throw_errno(error, errno, "mkdir", path);
+        return pp_throw_errno_prefix(error, "mkdir(%s)", path);
     }
     if (chmod(path, mode) < 0) {
-        return throw_errno(error, errno, "chmod", path);
+        return pp_throw_errno_prefix(error, "chmod(%s)", path);
     }
     return TRUE;
 }
@@ -101,7 +94,7 @@ tree_bytes(const char *root, const char *rel, const void *data, gsize len,
         return FALSE;
     }
     if (chmod(path, mode) < 0) {
-        return throw_errno(error, errno, "chmod", path);
+        return pp_throw_errno_prefix(error, "chmod(%s)", path);
     }
     return TRUE;
 }
@@ -128,7 +121,7 @@ tree_link(const char *root, const char *rel, const char *target, GError **error)
     g_autofree char *path = g_build_filename(root, rel, NULL);
     if (symlink(target, path) < 0) {
         g_autofree char *what = g_strdup_printf("%s -> %s", path, target);
-        return throw_errno(error, errno, "symlink", what);
+        return pp_throw_errno_prefix(error, "symlink(%s)", what);
     }
     return TRUE;
 }
@@ -193,10 +186,10 @@ build_tree(const char *root, guint version, guint payload_kb, GError **error)
     g_autofree char *tag = NULL;
 
     if (mkdir(root, 0755) < 0) {
-        return throw_errno(error, errno, "mkdir", root);
+        return pp_throw_errno_prefix(error, "mkdir(%s)", root);
     }
     if (chmod(root, 0755) < 0) {
-        return throw_errno(error, errno, "chmod", root);
+        return pp_throw_errno_prefix(error, "chmod(%s)", root);
     }
     for (const char *const *d = dirs; *d != NULL; d++) {
         if (!tree_dir(root, *d, 0755, error)) {
@@ -410,7 +403,7 @@ pp_fixture_build_repo(const char *dir, guint payload_kb, PpFixture **out,
         return FALSE;
     }
     if (g_mkdir_with_parents(dir, 0755) < 0) {
-        return throw_errno(error, errno, "mkdir", dir);
+        return pp_throw_errno_prefix(error, "mkdir(%s)", dir);
     }
     g_autoptr(PpFixture) fx = g_new0(PpFixture, 1);
     fx->dir = g_canonicalize_filename(dir, NULL);
@@ -432,13 +425,13 @@ pp_fixture_build_repo(const char *dir, guint payload_kb, PpFixture **out,
         }
     }
     if (mkdir(trees_dir, 0755) < 0) {
-        return throw_errno(error, errno, "mkdir", trees_dir);
+        return pp_throw_errno_prefix(error, "mkdir(%s)", trees_dir);
     }
     if (mkdir(fx->srv_dir, 0755) < 0) {
-        return throw_errno(error, errno, "mkdir", fx->srv_dir);
+        return pp_throw_errno_prefix(error, "mkdir(%s)", fx->srv_dir);
     }
     if (mkdir(fx->srv_repo, 0755) < 0) {
-        return throw_errno(error, errno, "mkdir", fx->srv_repo);
+        return pp_throw_errno_prefix(error, "mkdir(%s)", fx->srv_repo);
     }
     g_autofree char *repo_opt = g_strconcat("--repo=", fx->srv_repo, NULL);
     const char *init[] = { "init", repo_opt, "--mode=archive", NULL };
@@ -499,7 +492,7 @@ seed_uboot_env(const char *sysroot, GError **error)
     g_autofree char *env = g_build_filename(dir, "uEnv.txt", NULL);
     g_autofree char *link = g_build_filename(sysroot, "boot", "loader", NULL);
     if (g_mkdir_with_parents(dir, 0755) < 0) {
-        return throw_errno(error, errno, "mkdir", dir);
+        return pp_throw_errno_prefix(error, "mkdir(%s)", dir);
     }
     /* Not a result: the fixture is an input (see tree_bytes). */
     if (!g_file_set_contents(env, "", 0, error)) {
@@ -507,7 +500,7 @@ seed_uboot_env(const char *sysroot, GError **error)
         return FALSE;
     }
     if (symlink("loader.0", link) < 0 && errno != EEXIST) {
-        return throw_errno(error, errno, "symlink", link);
+        return pp_throw_errno_prefix(error, "symlink(%s)", link);
     }
     return TRUE;
 }
@@ -534,7 +527,7 @@ pp_fixture_make_sysroot_full(PpFixture *fx, const char *remote_url,
         return FALSE;
     }
     if (mkdir(fx->sysroot, 0755) < 0) {
-        return throw_errno(error, errno, "mkdir", fx->sysroot);
+        return pp_throw_errno_prefix(error, "mkdir(%s)", fx->sysroot);
     }
     g_autofree char *sysroot_opt = g_strconcat("--sysroot=", fx->sysroot, NULL);
     g_autofree char *repo_path = g_build_filename(fx->sysroot, "ostree", "repo", NULL);

@@ -15,6 +15,7 @@
  * after the stop sees `stopping` and returns at once.
  */
 #include "server/httpd.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,21 +60,6 @@ struct PpHttpd {
     guint64 n_faults;
     gint64 bw_next_us;          /* monotonic time the link is free again */
 };
-
-static gboolean
-throw_errno(GError **error, int errsv, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static gboolean
-throw_errno(GError **error, int errsv, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *prefix = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv), "%s: %s",
-                prefix, g_strerror(errsv));
-    return FALSE;
-}
 
 void
 pp_httpd_request_free(PpHttpdRequest *r)
@@ -601,7 +587,7 @@ listen_loopback(guint16 port, guint16 *out_port, GError **error)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        throw_errno(error, errno, "socket(AF_INET, SOCK_STREAM)");
+        pp_throw_errno_prefix(error, "socket(AF_INET, SOCK_STREAM)");
         return NULL;
     }
     /* Lets a fixed port be reused while old connections sit in
@@ -616,20 +602,23 @@ listen_loopback(guint16 port, guint16 *out_port, GError **error)
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
         int errsv = errno;
         close(fd);
-        throw_errno(error, errsv, "bind 127.0.0.1:%u", port);
+        errno = errsv;
+        pp_throw_errno_prefix(error, "bind(127.0.0.1:%u)", port);
         return NULL;
     }
     if (listen(fd, 64) < 0) {
         int errsv = errno;
         close(fd);
-        throw_errno(error, errsv, "listen 127.0.0.1:%u", port);
+        errno = errsv;
+        pp_throw_errno_prefix(error, "listen(127.0.0.1:%u)", port);
         return NULL;
     }
     socklen_t salen = sizeof sa;
     if (getsockname(fd, (struct sockaddr *)&sa, &salen) < 0) {
         int errsv = errno;
         close(fd);
-        throw_errno(error, errsv, "getsockname 127.0.0.1:%u", port);
+        errno = errsv;
+        pp_throw_errno_prefix(error, "getsockname(127.0.0.1:%u)", port);
         return NULL;
     }
     *out_port = ntohs(sa.sin_port);
@@ -663,7 +652,7 @@ pp_httpd_start_full(const char *root, guint16 port,
     }
     int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0) {
-        throw_errno(error, errno, "open %s", root);
+        pp_throw_errno_prefix(error, "open(%s)", root);
         return NULL;
     }
     g_autoptr(GOutputStream) log_out = NULL;

@@ -2,6 +2,7 @@
  * caseload.c: see caseload.h.
  */
 #include "sim/caseload.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <string.h>
@@ -183,9 +184,7 @@ pp_case_file_load(const char *path, const char *states_dir, PpCaseFile *f,
                                                  "plugpull-replay-XXXXXX",
                                                  NULL);
         if (g_mkdtemp(tmpl) == NULL) {
-            int errsv = errno;
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                        "mkdtemp %s: %s", tmpl, g_strerror(errsv));
+            pp_throw_errno_prefix(error, "mkdtemp(%s)", tmpl);
             return FALSE;
         }
         env->states_dir = g_steal_pointer(&tmpl);

@@ -2,6 +2,7 @@
  * record.c: see record.h.
  */
 #include "sim/record.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -108,9 +109,7 @@ pp_record_client_rules(const char *root, const char *workdir,
     memset(out, 0, sizeof *out);
     g_autofree char *real = realpath(root, NULL);
     if (real == NULL) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "realpath(%s): %s", root, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "realpath(%s)", root);
         return FALSE;
     }
     if (!pp_mkdir_p(workdir, error)) {
@@ -145,9 +144,7 @@ pp_trace_client(const char *root, const char *trace, const char *tmpdir,
     memset(out, 0, sizeof *out);
     out->root = realpath(root, NULL);
     if (out->root == NULL) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "realpath(%s): %s", root, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "realpath(%s)", root);
         return FALSE;
     }
     out->trace = g_strdup(trace);

@@ -2,6 +2,7 @@
  * simcampaign.c: see simcampaign.h.
  */
 #include "sim/sim-campaign.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -320,9 +321,7 @@ pp_campaign_lock(const char *dir, GError **error)
     g_autofree char *path = g_build_filename(dir, PP_CAMPAIGN_FILE, NULL);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "open(%s): %s", path, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "open(%s)", path);
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -333,8 +332,8 @@ pp_campaign_lock(const char *dir, GError **error)
                         "%s is locked: another plugpull is running this "
                         "campaign", path);
         } else {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                        "flock(%s): %s", path, g_strerror(errsv));
+            errno = errsv;
+            pp_throw_errno_prefix(error, "flock(%s)", path);
         }
         return -1;
     }

@@ -3,6 +3,7 @@
  * and optionally reboot and resume.
  */
 #include "sim/sim.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -82,9 +83,7 @@ gboolean
 pp_rm_rf(const char *path, GError **error)
 {
     if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "removing %s: %s", path, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "nftw(%s)", path);
         return FALSE;
     }
     return TRUE;
@@ -298,7 +297,7 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     }
     if (g_mkdir_with_parents(tmp, 0755) < 0) {
         int errsv = errno;
-        r->error = g_strdup_printf("mkdir %s: %s", tmp, g_strerror(errsv));
+        r->error = g_strdup_printf("mkdir(%s): %s", tmp, g_strerror(errsv));
         pp_rm_rf(dir, NULL);
         return;
     }

@@ -2,6 +2,7 @@
  * simrec.c: see simrec.h.
  */
 #include "sim/sim-rec.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <string.h>
@@ -85,9 +86,7 @@ list_tree(const char *root, const char *rel, GHashTable *inodes,
     g_autofree char *path = g_build_filename(root, rel, NULL);
     GStatBuf st;
     if (g_lstat(path, &st) < 0) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "lstat(%s): %s", path, g_strerror(errsv));
+        pp_throw_errno_prefix(error, "lstat(%s)", path);
         return FALSE;
     }
     /* Ownership relative to whoever runs plugpull: the client runs in a

@@ -2,6 +2,7 @@
  * vmdisk.c: see vmdisk.h.
  */
 #include "vm/vm-disk.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -215,8 +216,7 @@ hang_init(const char *disk, guint64 offset, GString *notes, GError **error)
     }
     int fd = open(disk, O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "sabotage hang-init: open %s: %s", disk, g_strerror(errno));
+        pp_throw_errno_prefix(error, "sabotage hang-init: open(%s)", disk);
         return FALSE;
     }
     guint n = 0;
@@ -254,9 +254,9 @@ hang_init(const char *disk, guint64 offset, GString *notes, GError **error)
             off_t at = (off_t)(offset + pblk * bs);
             if (pwrite(fd, script, sizeof script - 1, at)
                 != (ssize_t)(sizeof script - 1)) {
-                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                            "sabotage hang-init: pwrite %s at %lld: %s", disk,
-                            (long long)at, g_strerror(errno));
+                pp_throw_errno_prefix(error,
+                                      "sabotage hang-init: pwrite(%s, %lld)",
+                                      disk, (long long)at);
                 ok = FALSE;
                 break;
             }
@@ -267,8 +267,7 @@ hang_init(const char *disk, guint64 offset, GString *notes, GError **error)
         }
     }
     if (fsync(fd) != 0 && ok) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "sabotage hang-init: fsync %s: %s", disk, g_strerror(errno));
+        pp_throw_errno_prefix(error, "sabotage hang-init: fsync(%s)", disk);
         ok = FALSE;
     }
     close(fd);

@@ -3,6 +3,7 @@
  */
 #include "vm/vm-qemu.h"
 #include "common/durable.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,22 +105,20 @@ listen_unix(const char *path, GError **error)
     /* A socket file left by a harness that was killed would make bind fail
        with EADDRINUSE (libqtest unlinks it too). */
     if (unlink(path) < 0 && errno != ENOENT) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "unlink %s: %s", path, g_strerror(errno));
+        pp_throw_errno_prefix(error, "unlink(%s)", path);
         return -1;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "socket(AF_UNIX): %s", g_strerror(errno));
+        pp_throw_errno_prefix(error, "socket(AF_UNIX)");
         return -1;
     }
     if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0
         || listen(fd, 1) < 0) {
         int errsv = errno;
         close(fd);
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "bind/listen %s: %s", path, g_strerror(errsv));
+        errno = errsv;
+        pp_throw_errno_prefix(error, "bind/listen(%s)", path);
         return -1;
     }
     return fd;
@@ -130,8 +129,7 @@ open_log(const char *path, GError **error)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "open %s: %s", path, g_strerror(errno));
+        pp_throw_errno_prefix(error, "open(%s)", path);
         return -1;
     }
     /* A log is streamed while the guest runs, so it cannot be renamed into
@@ -220,8 +218,7 @@ pp_vm_start(const PpVmConfig *config, GError **error)
     }
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null_fd < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "open /dev/null: %s", g_strerror(errno));
+        pp_throw_errno_prefix(error, "open(/dev/null)");
         close(listen_fd);
         close(log_fd);
         close(err_fd);
@@ -242,9 +239,8 @@ pp_vm_start(const PpVmConfig *config, GError **error)
         if (times_fd >= 0) {
             close(times_fd);
         }
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "fork for %s: %s", (char *)argv->pdata[0],
-                    g_strerror(errsv));
+        errno = errsv;
+        pp_throw_errno_prefix(error, "fork(%s)", (char *)argv->pdata[0]);
         return NULL;
     }
     if (pid == 0) {
@@ -307,17 +303,14 @@ pp_vm_start(const PpVmConfig *config, GError **error)
         struct pollfd p = { .fd = listen_fd, .events = POLLIN };
         int n = poll(&p, 1, PP_VM_POLL_SLICE_MS);
         if (n < 0 && errno != EINTR) {
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                        "poll %s: %s", config->socket_path,
-                        g_strerror(errno));
+            pp_throw_errno_prefix(error, "poll(%s)", config->socket_path);
             break;
         }
         if (n > 0) {
             vm->console_fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
             if (vm->console_fd < 0 && errno != EINTR && errno != EAGAIN) {
-                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                            "accept %s: %s", config->socket_path,
-                            g_strerror(errno));
+                pp_throw_errno_prefix(error, "accept(%s)",
+                                      config->socket_path);
                 break;
             }
         }
@@ -426,8 +419,7 @@ receive(PpVm *vm, gint64 deadline_us, GError **error)
         if (errno == EINTR) {
             return TRUE;
         }
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "poll console: %s", g_strerror(errno));
+        pp_throw_errno_prefix(error, "poll(console)");
         return FALSE;
     }
     if (n == 0) {
@@ -443,8 +435,7 @@ receive(PpVm *vm, gint64 deadline_us, GError **error)
             vm->eof = TRUE;
             return TRUE;
         }
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "read console: %s", g_strerror(errno));
+        pp_throw_errno_prefix(error, "read(console)");
         return FALSE;
     }
     if (r == 0) {
@@ -540,8 +531,7 @@ send_bytes(PpVm *vm, const char *data, gsize len, GError **error)
             if (errno == EINTR) {
                 continue;
             }
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                        "send to console: %s", g_strerror(errno));
+            pp_throw_errno_prefix(error, "write(console)");
             return FALSE;
         }
         off += (gsize)w;
