@@ -181,7 +181,7 @@ clean:
 	rm -rf $(BUILD)
 
 # The header dependencies the compiler wrote (-MMD -MP).
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
 
 # Fuzz targets and the ASan/UBSan build of the unit tests (tests/fuzz/).
 include tests/fuzz/fuzz.mk
