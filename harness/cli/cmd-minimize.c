@@ -30,6 +30,8 @@
 #include "common/schedule.h"
 #include "common/shrink.h"
 #include "sim/sim-out.h"
+#include "common/fs.h"
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/tracestats.h"
 #include "common/util.h"

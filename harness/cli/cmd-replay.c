@@ -12,6 +12,8 @@
 #include "server/httpd.h"
 #include "plugpull.h"
 #include "sim/sim.h"
+#include "common/fs.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "common/json.h"
 

@@ -9,6 +9,7 @@
  * Single-threaded; one Judge per call holds the per-judgement caches.
  */
 #include "oracle/oracle.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "common/json.h"
 
@@ -108,14 +109,6 @@ throw_errno(GError **error, int errsv, const char *op, const char *path)
     return FALSE;
 }
 
-static void
-close_dir_p(DIR **d)
-{
-    if (*d != NULL) {
-        closedir(*d);
-    }
-}
-#define pp_autodir __attribute__((cleanup(close_dir_p)))
 
 
 static int
@@ -285,27 +278,6 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
 /* ---- the judging context -------------------------------------------- */
 
 typedef struct {
-    dev_t dev;
-    ino_t ino;
-} InodeKey;
-
-static guint
-inode_hash(gconstpointer p)
-{
-    const InodeKey *k = p;
-    guint64 v = (guint64)k->ino * 0x9e3779b97f4a7c15ull ^ (guint64)k->dev;
-    return (guint)(v ^ (v >> 32));
-}
-
-static gboolean
-inode_equal(gconstpointer a, gconstpointer b)
-{
-    const InodeKey *x = a;
-    const InodeKey *y = b;
-    return x->dev == y->dev && x->ino == y->ino;
-}
-
-typedef struct {
     int sysroot_dfd;
     const PpKnownTrees *known;
     PpOracleOpts opts;
@@ -313,7 +285,7 @@ typedef struct {
     /* Content checksums by inode: within one judgement files do not change,
      * and deployment files are hardlinks of the repo's objects and of each
      * other's, so each inode is read once. */
-    GHashTable *csum_by_inode;      /* InodeKey * -> char * */
+    GHashTable *csum_by_inode;      /* PpInodeKey * -> char * */
 } Judge;
 
 /*
@@ -324,7 +296,7 @@ static gboolean
 content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
                  guint64 *bytes_hashed, const char **out, GError **error)
 {
-    InodeKey k = { st->st_dev, st->st_ino };
+    PpInodeKey k = { st->st_dev, st->st_ino };
     const char *hit = g_hash_table_lookup(jc->csum_by_inode, &k);
     if (hit != NULL) {
         *out = hit;
@@ -339,7 +311,7 @@ content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
     if (bytes_hashed != NULL && S_ISREG(st->st_mode)) {
         *bytes_hashed += (guint64)st->st_size;
     }
-    InodeKey *key = g_memdup2(&k, sizeof k);
+    PpInodeKey *key = g_memdup2(&k, sizeof k);
     g_hash_table_insert(jc->csum_by_inode, key, csum);
     *out = csum;
     return TRUE;
@@ -1416,7 +1388,7 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
     if (jc.sysroot_dfd < 0) {
         return throw_errno(error, errno, "oracle: open", sysroot);
     }
-    jc.csum_by_inode = g_hash_table_new_full(inode_hash, inode_equal, g_free,
+    jc.csum_by_inode = g_hash_table_new_full(pp_inode_hash, pp_inode_equal, g_free,
                                              g_free);
     g_autoptr(PpJudgement) j = g_new0(PpJudgement, 1);
     jc.j = j;

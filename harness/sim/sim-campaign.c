@@ -14,6 +14,7 @@
 #include "sim/sim-out.h"
 #include "common/json.h"
 #include "common/campaign-file.h"
+#include "common/fs.h"
 #include "sim/sim-points.h"
 #include "common/util.h"
 

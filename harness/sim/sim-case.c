@@ -5,7 +5,6 @@
 #include "sim/sim.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 
 #include "cfi-calls.h"
 #include "common/client.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "common/json.h"
 #include "server/httpd.h"
@@ -67,27 +67,6 @@ gboolean
 pp_case_failed(const PpCase *c)
 {
     return !g_str_equal(c->outcome, "pass");
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
-    return rc < 0 && errno != ENOENT ? -1 : 0;
-}
-
-gboolean
-pp_rm_rf(const char *path, GError **error)
-{
-    if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
-        int errsv = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                    "removing %s: %s", path, g_strerror(errsv));
-        return FALSE;
-    }
-    return TRUE;
 }
 
 void

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "sim/sim-out.h"
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 

@@ -25,6 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "cfi-calls.h"
+#include "common/fs.h"
 #include "common/schedule.h"
 #include "sim/sim-private.h"
 #include "common/tracestats.h"

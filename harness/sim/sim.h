@@ -169,7 +169,8 @@ JsonNode *pp_case_to_json(const PpSimEnv *env, const PpCase *c,
 gboolean pp_sim_set_remote_url(const char *sysroot, const char *url,
                                GError **error);
 
-/* rm -rf without a subprocess. */
-gboolean pp_rm_rf(const char *path, GError **error);
+/* pp_rm_rf moved to common/fs.h; included here only until cli/cmd-run.c
+ * and cli/cmd-sim.c include common/fs.h themselves (then drop this). */
+#include "common/fs.h"
 
 #endif /* PP_SIM_H */
