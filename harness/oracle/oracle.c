@@ -1432,25 +1432,11 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
 /* ---- reporting ------------------------------------------------------ */
 
 static void
-json_bool(JsonBuilder *b, const char *name, gboolean v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, v);
-}
-
-static void
-json_int(JsonBuilder *b, const char *name, gint64 v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, v);
-}
-
-static void
 entry_to_json(JsonBuilder *b, const PpBootEntry *e, gboolean booted)
 {
     json_builder_begin_object(b);
-    json_int(b, "index", e->index);
-    json_bool(b, "booted", booted);
+    pp_json_add_int(b, "index", e->index);
+    pp_json_add_boolean(b, "booted", booted);
     pp_json_add_string_or_null(b, "source", e->source);
     pp_json_add_string_or_null(b, "title", e->title);
     pp_json_add_string_or_null(b, "version", e->version);
@@ -1458,25 +1444,25 @@ entry_to_json(JsonBuilder *b, const PpBootEntry *e, gboolean booted)
     pp_json_add_string_or_null(b, "linux", e->linux_path);
     pp_json_add_string_or_null(b, "initrd", e->initrd_path);
     pp_json_add_string_or_null(b, "devicetree", e->devicetree_path);
-    json_bool(b, "bootable", e->bootable);
+    pp_json_add_boolean(b, "bootable", e->bootable);
     pp_json_add_string_or_null(b, "boot_error", e->boot_error);
     pp_json_add_string_or_null(b, "ostree_arg", e->ostree_arg);
     pp_json_add_string_or_null(b, "deploy_path", e->deploy_path);
     pp_json_add_string_or_null(b, "osname", e->osname);
     pp_json_add_string_or_null(b, "commit", e->commit);
-    json_int(b, "serial", e->serial);
+    pp_json_add_int(b, "serial", e->serial);
     pp_json_add_string_or_null(b, "bootcsum", e->bootcsum);
     pp_json_add_string_or_null(b, "bootcsum_actual", e->bootcsum_actual);
     json_builder_set_member_name(b, "tree");
     json_builder_begin_object(b);
-    json_bool(b, "checked", e->tree_checked);
-    json_bool(b, "known", e->tree_known);
+    pp_json_add_boolean(b, "checked", e->tree_checked);
+    pp_json_add_boolean(b, "known", e->tree_known);
     pp_json_add_string_or_null(b, "version", e->tree_version);
-    json_bool(b, "complete", e->tree_complete);
+    pp_json_add_boolean(b, "complete", e->tree_complete);
     pp_json_add_string_or_null(b, "error", e->tree_error);
-    json_int(b, "paths_compared", e->n_paths);
-    json_int(b, "bytes_hashed", (gint64)e->bytes_hashed);
-    json_int(b, "n_diffs", e->n_diffs);
+    pp_json_add_int(b, "paths_compared", e->n_paths);
+    pp_json_add_int(b, "bytes_hashed", (gint64)e->bytes_hashed);
+    pp_json_add_int(b, "n_diffs", e->n_diffs);
     json_builder_set_member_name(b, "diffs");
     json_builder_begin_array(b);
     for (guint i = 0; i < e->diffs->len; i++) {
@@ -1500,10 +1486,10 @@ pp_judgement_to_json(const PpJudgement *j)
     pp_json_add_string_or_null(b, "outcome", pp_outcome_to_string(j->outcome));
     pp_json_add_string_or_null(b, "reason", j->reason);
     pp_json_add_string_or_null(b, "backend", j->backend);
-    json_int(b, "bootversion", j->bootversion);
+    pp_json_add_int(b, "bootversion", j->bootversion);
     pp_json_add_string_or_null(b, "loader_error", j->loader_error);
-    json_int(b, "booted", j->booted);
-    json_bool(b, "fell_back", j->fell_back);
+    pp_json_add_int(b, "booted", j->booted);
+    pp_json_add_boolean(b, "fell_back", j->fell_back);
     json_builder_set_member_name(b, "entries");
     json_builder_begin_array(b);
     for (guint i = 0; i < j->entries->len; i++) {
@@ -1512,8 +1498,8 @@ pp_judgement_to_json(const PpJudgement *j)
     json_builder_end_array(b);
     json_builder_set_member_name(b, "repo");
     json_builder_begin_object(b);
-    json_bool(b, "checked", j->repo.checked);
-    json_bool(b, "ok", j->repo.ok);
+    pp_json_add_boolean(b, "checked", j->repo.checked);
+    pp_json_add_boolean(b, "ok", j->repo.ok);
     json_builder_set_member_name(b, "refs");
     json_builder_begin_array(b);
     for (guint i = 0; i < j->repo.refs->len; i++) {
@@ -1521,29 +1507,29 @@ pp_judgement_to_json(const PpJudgement *j)
         json_builder_begin_object(b);
         pp_json_add_string_or_null(b, "name", r->name);
         pp_json_add_string_or_null(b, "commit", r->commit);
-        json_bool(b, "partial", r->partial);
+        pp_json_add_boolean(b, "partial", r->partial);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
-    json_int(b, "n_problems", j->repo.n_problems);
+    pp_json_add_int(b, "n_problems", j->repo.n_problems);
     json_builder_set_member_name(b, "problems");
     json_builder_begin_array(b);
     for (guint i = 0; i < j->repo.problems->len; i++) {
         json_builder_add_string_value(b, j->repo.problems->pdata[i]);
     }
     json_builder_end_array(b);
-    json_int(b, "commits_checked", j->repo.n_commits_checked);
-    json_int(b, "objects_checked", j->repo.n_objects_checked);
-    json_int(b, "staging_dirs", j->repo.n_staging_dirs);
-    json_int(b, "staging_bytes", (gint64)j->repo.staging_bytes);
+    pp_json_add_int(b, "commits_checked", j->repo.n_commits_checked);
+    pp_json_add_int(b, "objects_checked", j->repo.n_objects_checked);
+    pp_json_add_int(b, "staging_dirs", j->repo.n_staging_dirs);
+    pp_json_add_int(b, "staging_bytes", (gint64)j->repo.staging_bytes);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "layout");
     json_builder_begin_object(b);
-    json_int(b, "loader_dirs", j->n_loader_dirs);
-    json_int(b, "boot_dirs", j->n_boot_dirs);
-    json_int(b, "deploy_dirs", j->n_deploy_dirs);
+    pp_json_add_int(b, "loader_dirs", j->n_loader_dirs);
+    pp_json_add_int(b, "boot_dirs", j->n_boot_dirs);
+    pp_json_add_int(b, "deploy_dirs", j->n_deploy_dirs);
     json_builder_end_object(b);
-    json_int(b, "elapsed_us", j->elapsed_us);
+    pp_json_add_int(b, "elapsed_us", j->elapsed_us);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
