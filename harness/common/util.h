@@ -1,6 +1,10 @@
 /*
  * util.h: small helpers every layer of the harness uses.  Knows nothing of
  * the layers above it.
+ *
+ * Room common/: the helpers every room uses (errors, files, JSON, the
+ * durable writer, outcomes, scenarios, schedules).  Includes nothing of
+ * harness/ but common/ (and cfaultinject/, which is below every room).
  */
 #ifndef PP_UTIL_H
 #define PP_UTIL_H

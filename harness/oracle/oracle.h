@@ -2,6 +2,9 @@
  * oracle.h: the OSTree-aware oracle: judge the crash state of a directory
  * sysroot the way the device would meet it at the next power-on.
  *
+ * Room oracle/: judges a crash state (the oracle, the known trees, the
+ * failure signature).  Includes common/ and cfaultinject/ only.
+ *
  * The judgement has four steps; each step's result and evidence are kept
  * in the PpJudgement:
  *

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "plugpull.h"
+#include "common/error.h"   /* the exit statuses (PP_EXIT_*) */
 
 #define PP_EXIT_INTERRUPTED 130
 

@@ -1,6 +1,9 @@
 /*
  * sim.h: the simulation tier.
  *
+ * Room sim/: the simulation tier.  Includes common/, oracle/, server/
+ * and cfaultinject/; never vm/, postmortem/, cli/ or plugpull.h.
+ *
  * Record once, replay many: one traced run of the client on a directory
  * sysroot, then for every chosen crash point k a crash state (trace, k,
  * model, seed) materialised by the power-loss models and judged by the
