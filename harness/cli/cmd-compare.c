@@ -34,6 +34,7 @@
 #include "plugpull.h"
 #include "sim/sim-out.h"
 #include "common/json.h"
+#include "common/outcome.h"
 #include "common/util.h"
 
 /* How many pairs of each kind the text summary lists. */
@@ -116,7 +117,7 @@ object_member(JsonObject *o, const char *name)
 static gboolean
 point_failed(JsonObject *p)
 {
-    return !g_str_equal(str_member(p, "outcome"), "pass");
+    return !pp_outcome_is(str_member(p, "outcome"), PP_OUTCOME_PASS);
 }
 
 static gint

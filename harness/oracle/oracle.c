@@ -24,24 +24,6 @@
 #define PP_MAX_PROBLEMS 20
 #define PP_DEFAULT_MAX_DIFFS 20
 
-const char *
-pp_outcome_to_string(PpOutcome o)
-{
-    switch (o) {
-    case PP_OUTCOME_PASS:
-        return "pass";
-    case PP_OUTCOME_NO_ROLLBACK:
-        return "no-rollback";
-    case PP_OUTCOME_REPO_CORRUPT:
-        return "repo-corrupt";
-    case PP_OUTCOME_WRONG_TREE:
-        return "wrong-tree";
-    case PP_OUTCOME_BRICK:
-        return "brick";
-    }
-    return "?";
-}
-
 /* ---- freeing -------------------------------------------------------- */
 
 static void

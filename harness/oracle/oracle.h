@@ -67,19 +67,9 @@
 
 #include <json-glib/json-glib.h>
 
+#include "common/outcome.h"   /* PpOutcome: the judgement's outcome */
 #include "oracle/known-trees.h"
 #include "oracle/stat-overlay.h"
-
-/* Ordered by precedence: a larger value wins. */
-typedef enum {
-    PP_OUTCOME_PASS = 0,
-    PP_OUTCOME_NO_ROLLBACK,
-    PP_OUTCOME_REPO_CORRUPT,
-    PP_OUTCOME_WRONG_TREE,
-    PP_OUTCOME_BRICK,
-} PpOutcome;
-
-const char *pp_outcome_to_string(PpOutcome o);
 
 typedef enum {
     PP_BOOTLOADER_AUTO = 0,   /* sysroot.bootloader in the repo config, then

@@ -29,7 +29,6 @@ pp_case_free(PpCase *c)
     g_free(c->id);
     g_free(c->state_name);
     g_free(c->call);
-    g_free(c->outcome);
     g_free(c->reason);
     g_clear_pointer(&c->judgement, json_node_unref);
     g_free(c->resume_error);
@@ -54,7 +53,6 @@ pp_cut_free(PpCut *cut)
     g_free(cut->call);
     g_free(cut->syscall);
     g_free(cut->path);
-    g_free(cut->outcome);
     g_free(cut->reason);
     g_clear_pointer(&cut->judgement, json_node_unref);
     g_clear_pointer(&cut->barriers, g_array_unref);
@@ -63,10 +61,17 @@ pp_cut_free(PpCut *cut)
     g_free(cut);
 }
 
+void
+pp_case_set_verdict(PpCase *c, PpOutcome o)
+{
+    c->verdict = o;
+    c->outcome = pp_outcome_to_string(o);
+}
+
 gboolean
 pp_case_failed(const PpCase *c)
 {
-    return !g_str_equal(c->outcome, "pass");
+    return c->verdict != PP_OUTCOME_PASS;
 }
 
 void
@@ -417,7 +422,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
         oc = PP_OUTCOME_PASS;
     }
-    c->outcome = g_strdup(pp_outcome_to_string(oc));
+    pp_case_set_verdict(c, oc);
     c->reason = g_strdup(j->reason != NULL ? j->reason : "");
 
     /* A device that does not boot cannot resume: the brick is the verdict. */
@@ -427,15 +432,13 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
         c->t_resume = (double)(g_get_monotonic_time() - t4) / 1e6;
         if (c->resume_error != NULL
             && (oc == PP_OUTCOME_PASS || oc == PP_OUTCOME_NO_ROLLBACK)) {
-            g_free(c->outcome);
             g_free(c->reason);
-            c->outcome = g_strdup("stuck");
+            pp_case_set_verdict(c, PP_OUTCOME_STUCK);
             c->reason = g_strdup(c->resume_error);
         } else if (c->resume_refetched > env->redownload_threshold
-                   && g_str_equal(c->outcome, "pass")) {
-            g_free(c->outcome);
+                   && c->verdict == PP_OUTCOME_PASS) {
             g_free(c->reason);
-            c->outcome = g_strdup("redownload");
+            pp_case_set_verdict(c, PP_OUTCOME_REDOWNLOAD);
             c->reason = g_strdup_printf(
                 "the resumed update fetched %u objects that were durable "
                 "before the cut (threshold %u)", c->resume_refetched,
@@ -486,7 +489,7 @@ add_cuts(JsonBuilder *b, const PpCase *c)
         pp_json_add_string_or_null(b, "syscall", cut->syscall);
         pp_json_add_string_or_null(b, "path", cut->path);
         pp_json_add_string(b, "phase", pp_phase_name(cut->phase));
-        pp_json_add_string(b, "outcome", cut->outcome);
+        pp_json_add_string(b, "outcome", pp_outcome_to_string(cut->verdict));
         pp_json_add_string(b, "reason", cut->reason);
         pp_json_add_int(b, "ops_persisted", cut->stats.ops_persisted);
         pp_json_add_int(b, "ops_dropped", cut->stats.ops_dropped);
@@ -518,7 +521,7 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     pp_json_add_string(b, "id", c->id);
-    pp_json_add_string(b, "outcome", c->outcome);
+    pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
     pp_json_add_string(b, "reason", c->reason);
     pp_json_add_string(b, "phase", pp_phase_name(c->phase));
     pp_json_add_string(b, "call", c->call);

@@ -140,11 +140,10 @@ booted_commit(JsonNode *judgement)
 }
 
 static void
-set_outcome(PpCase *c, const char *outcome, char *reason)
+set_outcome(PpCase *c, PpOutcome outcome, char *reason)
 {
-    g_free(c->outcome);
     g_free(c->reason);
-    c->outcome = g_strdup(outcome);
+    pp_case_set_verdict(c, outcome);
     c->reason = reason;
 }
 
@@ -199,9 +198,9 @@ pp_fault_judge(PpSimFault *f, PpSimEnv *env, GError **error)
     /* A client that says it updated must boot the update (not for a
        bare pull, which has no resume server and nothing to boot). */
     const char *boots = booted_commit(c->judgement);
-    if (f->exit_status == 0 && g_str_equal(c->outcome, "pass")
+    if (f->exit_status == 0 && c->verdict == PP_OUTCOME_PASS
         && g_strcmp0(boots, env->to_commit) != 0 && env->httpd != NULL) {
-        set_outcome(c, "wrong-tree", g_strdup_printf(
+        set_outcome(c, PP_OUTCOME_WRONG_TREE, g_strdup_printf(
             "the client reported success (exit 0) but the device boots %.12s, "
             "not the new version %.12s", boots != NULL ? boots : "nothing",
             env->to_commit));
@@ -219,7 +218,8 @@ pp_fault_judge(PpSimFault *f, PpSimEnv *env, GError **error)
                                f->net_faults, f->net_requests);
     }
     g_string_append_printf(v, "; the device as left: %s%s%s",
-                           c->outcome, *c->reason != '\0' ? " (" : "",
+                           pp_outcome_to_string(c->verdict),
+                           *c->reason != '\0' ? " (" : "",
                            *c->reason != '\0' ? c->reason : "");
     if (*c->reason != '\0') {
         g_string_append_c(v, ')');
@@ -295,7 +295,7 @@ pp_fault_to_json(const PpSimFault *f, const PpScenario *sc)
     if (f->end != NULL) {
         const PpCase *c = f->end;
         pp_json_add_string(b, "case", c->id);
-        pp_json_add_string(b, "outcome", c->outcome);
+        pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
         pp_json_add_string(b, "reason", c->reason);
         json_builder_set_member_name(b, "boots");
         const char *boots = booted_commit(c->judgement);

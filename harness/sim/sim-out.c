@@ -1,38 +1,13 @@
 /*
- * simout.c: see simout.h.
+ * sim-out.c: see sim-out.h.
  */
 #include "sim/sim-out.h"
 #include "common/json.h"
+#include "common/outcome.h"
 
 #include <string.h>
 
 #include <gio/gio.h>
-
-const char *const pp_outcome_names[PP_N_OUTCOMES] = {
-    "pass", "brick", "hang", "wrong-tree", "repo-corrupt", "no-rollback",
-    "stuck", "redownload",
-};
-
-void
-pp_outcome_count(guint *counts, const char *outcome)
-{
-    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
-        if (g_str_equal(outcome, pp_outcome_names[o])) {
-            counts[o]++;
-        }
-    }
-}
-
-void
-pp_json_add_outcomes(JsonBuilder *b, const guint *counts)
-{
-    json_builder_set_member_name(b, "outcomes");
-    json_builder_begin_object(b);
-    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
-        pp_json_add_int(b, pp_outcome_names[o], counts[o]);
-    }
-    json_builder_end_object(b);
-}
 
 /* Where a campaign came from: its recording, its shard, its shards. */
 static void
@@ -71,7 +46,7 @@ gboolean
 pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                  GError **error)
 {
-    guint counts[PP_N_OUTCOMES] = { 0 };
+    PpOutcomeCounts counts = { { 0 } };
     guint passed = 0, failed = 0, resumed = 0;
     guint64 bytes = 0;
     guint objects = 0, refetched = 0, durable = 0;
@@ -81,7 +56,7 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     double tm = 0, tj = 0, tr = 0, tx = 0;
     for (guint i = 0; i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
-        pp_outcome_count(counts, c->outcome);
+        pp_outcome_counts_add(&counts, c->verdict);
         if (pp_case_failed(c)) {
             failed++;
         } else {
@@ -132,7 +107,7 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     pp_json_add_int(b, "points_chosen", info->points_total);
     pp_json_add_int(b, "passed", passed);
     pp_json_add_int(b, "failed", failed);
-    pp_json_add_outcomes(b, counts);
+    pp_json_add_outcomes(b, &counts);
     pp_json_add_double(b, "states_per_minute",
                info->judge_seconds > 0
                    ? 60.0 * (cases->len - info->cases_kept)
@@ -192,7 +167,7 @@ pp_case_to_point(const PpCase *c)
     pp_json_add_string(b, "state", c->state_name);
     pp_json_add_string(b, "phase", pp_phase_name(c->phase));
     pp_json_add_string(b, "call", c->call);
-    pp_json_add_string(b, "outcome", c->outcome);
+    pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
     pp_json_add_string(b, "reason", c->reason);
     pp_json_add_boolean(b, "resumed", c->resumed);
     if (c->cuts != NULL) {
@@ -261,10 +236,8 @@ PpCase *
 pp_case_from_point(JsonObject *p, GError **error)
 {
     g_autoptr(PpCase) c = g_new0(PpCase, 1);
-    const char *strings[] = { "id", "state", "call", "outcome", "reason",
-                              NULL };
-    char **slots[] = { &c->id, &c->state_name, &c->call, &c->outcome,
-                       &c->reason };
+    const char *strings[] = { "id", "state", "call", "reason", NULL };
+    char **slots[] = { &c->id, &c->state_name, &c->call, &c->reason };
     for (guint i = 0; strings[i] != NULL; i++) {
         JsonNode *n = NULL;
         if (!point_member(p, strings[i], G_TYPE_STRING, &n, error)) {
@@ -272,6 +245,18 @@ pp_case_from_point(JsonObject *p, GError **error)
         }
         *slots[i] = g_strdup(json_node_get_string(n));
     }
+    JsonNode *on = NULL;
+    if (!point_member(p, "outcome", G_TYPE_STRING, &on, error)) {
+        return NULL;
+    }
+    PpOutcome oc;
+    if (!pp_outcome_from_string(json_node_get_string(on), &oc)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "case %s: outcome '%s' is not an outcome", c->id,
+                    json_node_get_string(on));
+        return NULL;
+    }
+    pp_case_set_verdict(c, oc);
     JsonNode *k = NULL;
     if (!point_member(p, "k", G_TYPE_INT64, &k, error)) {
         return NULL;
@@ -376,10 +361,11 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
             g_string_append(x, "/>\n");
             continue;
         }
+        const char *outcome = pp_outcome_to_string(c->verdict);
         g_autofree char *f = g_markup_printf_escaped(
             ">\n    <failure type=\"%s\" message=\"%s: %s\">crash state %s\n"
             "replay: plugpull replay cases/%s.json</failure>\n  </testcase>\n",
-            c->outcome, c->outcome, c->reason, c->state_name, c->id);
+            outcome, outcome, c->reason, c->state_name, c->id);
         g_string_append(x, f);
     }
     g_string_append(x, "</testsuite>\n</testsuites>\n");

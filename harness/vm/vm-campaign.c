@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "sim/sim-out.h"
 #include "common/json.h"
 #include "common/campaign-file.h"
 #include "common/util.h"

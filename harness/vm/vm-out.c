@@ -3,8 +3,8 @@
  */
 #include "vm/vm-out.h"
 
-#include "sim/sim-out.h"
 #include "common/json.h"
+#include "common/outcome.h"
 #include "common/util.h"
 
 /*
@@ -298,13 +298,17 @@ static gboolean
 write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
               GError **error)
 {
-    guint counts[PP_N_OUTCOMES] = { 0 };
+    PpOutcomeCounts counts = { { 0 } };
     double cycle_s = 0, verdict_s = 0;
     guint64 bytes = 0;
     guint failed = 0;
     for (guint i = 0; i < cycles->len; i++) {
         const PpCycle *c = cycles->pdata[i];
-        pp_outcome_count(counts, c->outcome);
+        /* PpCycle still names its outcome (vm-cycle.c sets it). */
+        PpOutcome o;
+        if (pp_outcome_from_string(c->outcome, &o)) {
+            pp_outcome_counts_add(&counts, o);
+        }
         failed += pp_cycle_failed(c);
         cycle_s += c->seconds;
         verdict_s += c->boot_to_verdict_s;
@@ -343,7 +347,7 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
         pp_json_add_int(b, "cycles_kept", info->cycles_kept);
         json_builder_end_object(b);
     }
-    pp_json_add_outcomes(b, counts);
+    pp_json_add_outcomes(b, &counts);
     pp_json_add_double(b, "window_s", env->window_s);
     if (env->have_timeline) {
         json_builder_set_member_name(b, "calibration");

@@ -6,6 +6,10 @@
  *   twin: a symlink to a directory outside the tree is removed, and the
  *   directory it names keeps everything; and a path through a
  *   non-directory is refused with an error naming the path and the call.
+ * - every outcome's name parses back to it, the names are distinct, and
+ *   "outcomes" lists every one in report order; twin: an unknown name (a
+ *   near miss, another case, NULL) is refused and leaves *out alone, and a
+ *   value out of the enum prints as "?".
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "common/outcome.h"
 
 static char *
 make_tmp(void)
@@ -102,12 +107,68 @@ test_rm_rf_symlink_not_followed_fail(void **state)
     assert_true(pp_rm_rf(tmp, &error));
 }
 
+static void
+test_outcome_round_trip(void **state)
+{
+    (void)state;
+    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
+        const char *name = pp_outcome_to_string((PpOutcome)o);
+        assert_string_not_equal(name, "?");
+        PpOutcome back = PP_N_OUTCOMES;
+        assert_true(pp_outcome_from_string(name, &back));
+        assert_int_equal(back, o);
+        assert_true(pp_outcome_is(name, (PpOutcome)o));
+        for (guint p = 0; p < o; p++) {
+            assert_string_not_equal(name, pp_outcome_to_string((PpOutcome)p));
+        }
+    }
+    /* The names the result files have always used. */
+    assert_string_equal(pp_outcome_to_string(PP_OUTCOME_WRONG_TREE),
+                        "wrong-tree");
+    assert_string_equal(pp_outcome_to_string(PP_OUTCOME_HANG), "hang");
+
+    PpOutcomeCounts counts = { { 0 } };
+    pp_outcome_counts_add(&counts, PP_OUTCOME_BRICK);
+    pp_outcome_counts_add(&counts, PP_OUTCOME_BRICK);
+    pp_outcome_counts_add(&counts, PP_OUTCOME_PASS);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    pp_json_add_outcomes(b, &counts);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *text = json_to_string(root, FALSE);
+    assert_string_equal(text,
+        "{\"outcomes\":{\"pass\":1,\"brick\":2,\"hang\":0,"
+        "\"wrong-tree\":0,\"repo-corrupt\":0,\"no-rollback\":0,"
+        "\"stuck\":0,\"redownload\":0}}");
+}
+
+static void
+test_outcome_unknown_fail(void **state)
+{
+    (void)state;
+    const char *bad[] = { "", "passed", "Pass", "wrong_tree", "?", "pass ",
+                          NULL };
+    for (guint i = 0; bad[i] != NULL; i++) {
+        PpOutcome out = PP_OUTCOME_STUCK;
+        assert_false(pp_outcome_from_string(bad[i], &out));
+        assert_int_equal(out, PP_OUTCOME_STUCK);
+        assert_false(pp_outcome_is(bad[i], PP_OUTCOME_PASS));
+    }
+    PpOutcome out = PP_OUTCOME_STUCK;
+    assert_false(pp_outcome_from_string(NULL, &out));
+    assert_int_equal(out, PP_OUTCOME_STUCK);
+    assert_string_equal(pp_outcome_to_string((PpOutcome)PP_N_OUTCOMES), "?");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rm_rf_tree),
         cmocka_unit_test(test_rm_rf_symlink_not_followed_fail),
+        cmocka_unit_test(test_outcome_round_trip),
+        cmocka_unit_test(test_outcome_unknown_fail),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
