@@ -35,6 +35,7 @@
 #include "cfi-real.h"
 #include "config.h"
 #include "interposer.h"
+#include "splitmix64.h"
 #include "tracewriter.h"
 
 enum {
@@ -607,15 +608,6 @@ emit(struct cfi_call *c, int64_t result, int err)
 
 /* ---- rules ------------------------------------------------------------ */
 
-static uint64_t
-splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 static int
 rule_selects(const struct cfi_rule *r, const struct cfi_call *c)
 {
@@ -646,7 +638,8 @@ rule_fires(struct cfi_rule *r, int idx, const struct cfi_call *c)
         return 0;
     }
     if (r->has_prob) {
-        uint64_t x = splitmix64(cfg.seed ^ ((uint64_t)idx << 48) ^ n);
+        uint64_t s = cfg.seed ^ ((uint64_t)idx << 48) ^ n;
+        uint64_t x = cfi_splitmix64(&s);
         if (r->prob != UINT64_MAX && x >= r->prob) {
             return 0;
         }

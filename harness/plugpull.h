@@ -1,5 +1,8 @@
 /*
  * plugpull.h: what the subcommands of the plugpull program share.
+ *
+ * Room cli/ (with main.c and this header): the program, one thin file a
+ * subcommand.  May include every room; no room includes it or cli/.
  */
 #ifndef PP_PLUGPULL_H
 #define PP_PLUGPULL_H

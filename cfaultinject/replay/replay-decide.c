@@ -1,23 +1,21 @@
 /*
  * replay-decide.c: which operations a model keeps at a cut (MODELS.md §4).
  *
- * Random choices come from SplitMix64 (Steele, Lea, Flood 2014), written
- * out here rather than taken from GLib so that a crash-state name means the
- * same tree on every machine and every GLib version.
+ * Random choices come from SplitMix64 (splitmix64.h) rather than from
+ * GLib, so that a crash-state name means the same tree on every machine
+ * and every GLib version.
  */
 #include "replay-private.h"
+#include "splitmix64.h"
 
 typedef struct {
-    guint64 s;
+    uint64_t s;
 } Rng;
 
 static guint64
 rng_next(Rng *g)
 {
-    guint64 z = (g->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return cfi_splitmix64(&g->s);
 }
 
 static gboolean

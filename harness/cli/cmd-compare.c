@@ -34,6 +34,7 @@
 #include "plugpull.h"
 #include "sim/sim-out.h"
 #include "common/json.h"
+#include "common/outcome.h"
 #include "common/util.h"
 
 /* How many pairs of each kind the text summary lists. */
@@ -116,7 +117,7 @@ object_member(JsonObject *o, const char *name)
 static gboolean
 point_failed(JsonObject *p)
 {
-    return !g_str_equal(str_member(p, "outcome"), "pass");
+    return !pp_outcome_is(str_member(p, "outcome"), PP_OUTCOME_PASS);
 }
 
 static gint
@@ -495,17 +496,13 @@ add_campaign(JsonBuilder *bld, const char *name, const Campaign *c)
 {
     json_builder_set_member_name(bld, name);
     json_builder_begin_object(bld);
-    json_builder_set_member_name(bld, "dir");
-    json_builder_add_string_value(bld, c->dir);
+    pp_json_add_string(bld, "dir", c->dir);
     json_builder_set_member_name(bld, "summary");
     json_builder_add_value(bld, json_node_init_object(json_node_alloc(),
                                                       c->summary));
-    json_builder_set_member_name(bld, "trace_records");
-    json_builder_add_int_value(bld, c->records);
-    json_builder_set_member_name(bld, "commit_point");
-    json_builder_add_int_value(bld, c->commit_point);
-    json_builder_set_member_name(bld, "failed");
-    json_builder_add_int_value(bld, c->failed);
+    pp_json_add_int(bld, "trace_records", c->records);
+    pp_json_add_int(bld, "commit_point", c->commit_point);
+    pp_json_add_int(bld, "failed", c->failed);
     json_builder_end_object(bld);
 }
 
@@ -516,14 +513,11 @@ compare_to_json(const Campaign *a, const Campaign *b, const char *matching,
 {
     g_autoptr(JsonBuilder) bld = json_builder_new();
     json_builder_begin_object(bld);
-    json_builder_set_member_name(bld, "tool");
-    json_builder_add_string_value(bld, "plugpull");
-    json_builder_set_member_name(bld, "kind");
-    json_builder_add_string_value(bld, "compare");
+    pp_json_add_string(bld, "tool", "plugpull");
+    pp_json_add_string(bld, "kind", "compare");
     add_campaign(bld, "a", a);
     add_campaign(bld, "b", b);
-    json_builder_set_member_name(bld, "matching");
-    json_builder_add_string_value(bld, matching);
+    pp_json_add_string(bld, "matching", matching);
     json_builder_set_member_name(bld, "mismatches");
     json_builder_begin_array(bld);
     for (guint i = 0; i < mismatches->len; i++) {
@@ -533,21 +527,17 @@ compare_to_json(const Campaign *a, const Campaign *b, const char *matching,
     json_builder_set_member_name(bld, "counts");
     json_builder_begin_object(bld);
     for (guint c = 0; c < CHANGE_COUNT; c++) {
-        json_builder_set_member_name(bld, change_names[c]);
-        json_builder_add_int_value(bld, counts[c]);
+        pp_json_add_int(bld, change_names[c], counts[c]);
     }
     json_builder_end_object(bld);
-    json_builder_set_member_name(bld, "regressed");
-    json_builder_add_boolean_value(bld, regressed);
-    json_builder_set_member_name(bld, "verdict");
-    json_builder_add_string_value(bld, verdict);
+    pp_json_add_boolean(bld, "regressed", regressed);
+    pp_json_add_string(bld, "verdict", verdict);
     json_builder_set_member_name(bld, "pairs");
     json_builder_begin_array(bld);
     for (guint i = 0; i < pairs->len; i++) {
         const Pair *p = &g_array_index(pairs, Pair, i);
         json_builder_begin_object(bld);
-        json_builder_set_member_name(bld, "change");
-        json_builder_add_string_value(bld, change_names[p->change]);
+        pp_json_add_string(bld, "change", change_names[p->change]);
         add_point(bld, "a", p->a);
         add_point(bld, "b", p->b);
         json_builder_end_object(bld);

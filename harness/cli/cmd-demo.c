@@ -22,6 +22,8 @@
 #include "plugpull.h"
 #include "sim/record.h"
 #include "trace-reader.h"
+#include "common/fs.h"
+#include "common/fs.h"
 #include "common/tracestats.h"
 #include "common/util.h"
 
@@ -51,10 +53,7 @@ prepare_out(const char *out, GError **error)
 {
     if (g_file_test(out, G_FILE_TEST_EXISTS)) {
         /* The demo's own previous run: start over, it is all generated. */
-        g_autoptr(GSubprocess) p = g_subprocess_new(
-            G_SUBPROCESS_FLAGS_NONE, error, "rm", "-rf", "--", out, NULL);
-        if (p == NULL || !g_subprocess_wait_check(p, NULL, error)) {
-            g_prefix_error(error, "rm -rf %s: ", out);
+        if (!pp_rm_rf(out, error)) {
             return FALSE;
         }
     }

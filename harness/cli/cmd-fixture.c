@@ -13,38 +13,29 @@
 #include "server/fixture.h"
 #include "server/httpd.h"
 #include "plugpull.h"
+#include "common/json.h"
 
 static void
 print_description(const PpFixture *fx, gboolean with_sysroot)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "dir");
-    json_builder_add_string_value(b, fx->dir);
-    json_builder_set_member_name(b, "srv_dir");
-    json_builder_add_string_value(b, fx->srv_dir);
-    json_builder_set_member_name(b, "srv_repo");
-    json_builder_add_string_value(b, fx->srv_repo);
-    json_builder_set_member_name(b, "url_path");
-    json_builder_add_string_value(b, "/repo");
+    pp_json_add_string(b, "dir", fx->dir);
+    pp_json_add_string(b, "srv_dir", fx->srv_dir);
+    pp_json_add_string(b, "srv_repo", fx->srv_repo);
+    pp_json_add_string(b, "url_path", "/repo");
     json_builder_set_member_name(b, "sysroot");
     if (with_sysroot) {
         json_builder_add_string_value(b, fx->sysroot);
     } else {
         json_builder_add_null_value(b);
     }
-    json_builder_set_member_name(b, "osname");
-    json_builder_add_string_value(b, fx->osname);
-    json_builder_set_member_name(b, "ref");
-    json_builder_add_string_value(b, fx->ref);
-    json_builder_set_member_name(b, "remote");
-    json_builder_add_string_value(b, "origin");
-    json_builder_set_member_name(b, "kver");
-    json_builder_add_string_value(b, fx->kver);
-    json_builder_set_member_name(b, "payload_kb");
-    json_builder_add_int_value(b, fx->payload_kb);
-    json_builder_set_member_name(b, "published");
-    json_builder_add_int_value(b, fx->published);
+    pp_json_add_string(b, "osname", fx->osname);
+    pp_json_add_string(b, "ref", fx->ref);
+    pp_json_add_string(b, "remote", "origin");
+    pp_json_add_string(b, "kver", fx->kver);
+    pp_json_add_int(b, "payload_kb", fx->payload_kb);
+    pp_json_add_int(b, "published", fx->published);
     json_builder_set_member_name(b, "commits");
     json_builder_begin_array(b);
     for (guint i = 0; i < PP_FIXTURE_N_VERSIONS; i++) {

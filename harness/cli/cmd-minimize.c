@@ -30,13 +30,15 @@
 #include "common/schedule.h"
 #include "common/shrink.h"
 #include "sim/sim-out.h"
+#include "common/fs.h"
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/tracestats.h"
 #include "common/util.h"
 
 typedef struct {
     PpCaseFile *f;
-    const char *target;       /* the outcome to keep */
+    PpOutcome target;         /* the outcome to keep */
     GHashTable *tried;        /* id -> PpCase (NULL: not judged, budget) */
     guint tries;              /* schedules judged */
     guint max_tries;
@@ -77,10 +79,11 @@ judge(Search *s, const guint *cuts, guint n)
     if (c == NULL) {
         return NULL;
     }
-    gboolean keeps = pp_case_failed(c) && g_str_equal(c->outcome, s->target);
+    gboolean keeps = pp_case_failed(c) && c->verdict == s->target;
     g_autofree char *where = c->failed_cut > 0
         ? g_strdup_printf(" at cut %u", c->failed_cut) : g_strdup("");
-    g_print("  try %u: %s: %s%s -> %s\n", s->tries, key, c->outcome, where,
+    g_print("  try %u: %s: %s%s -> %s\n", s->tries, key,
+            pp_outcome_to_string(c->verdict), where,
             keeps ? "still fails" : "loses the failure");
     g_hash_table_insert(s->tried, g_steal_pointer(&key), c);
     return c;
@@ -89,7 +92,7 @@ judge(Search *s, const guint *cuts, guint n)
 static gboolean
 keeps_failure(Search *s, const PpCase *c)
 {
-    return c != NULL && pp_case_failed(c) && g_str_equal(c->outcome, s->target);
+    return c != NULL && pp_case_failed(c) && c->verdict == s->target;
 }
 
 static gboolean
@@ -192,18 +195,18 @@ minimize(Search *s, const char *dir, const char *original, GError **error)
                                    "replaying the case: ");
         return FALSE;
     }
-    g_print("  try 1: %s: %s (the case replayed)\n", first->id,
-            first->outcome);
+    const char *outcome = pp_outcome_to_string(first->verdict);
+    g_print("  try 1: %s: %s (the case replayed)\n", first->id, outcome);
     if (!pp_case_failed(first)) {
         g_print("the case does not fail when replayed (%s): nothing to "
-                "minimise\n", first->outcome);
+                "minimise\n", outcome);
         return pp_throw_code(error, PP_ERROR_FAILURES,
                              "the case does not fail when replayed");
     }
-    s->target = first->outcome;
-    if (!g_str_equal(first->outcome, f->recorded)) {
+    s->target = first->verdict;
+    if (!pp_outcome_is(f->recorded, first->verdict)) {
         g_print("  note: recorded %s, replayed %s: minimising the replayed "
-                "outcome\n", f->recorded, first->outcome);
+                "outcome\n", f->recorded, outcome);
     }
     g_autoptr(GArray) cur = made_of(first);
     /* A schedule of one cut judged as a repeated-cuts case is judged
@@ -278,7 +281,7 @@ minimize(Search *s, const char *dir, const char *original, GError **error)
         return FALSE;
     }
     g_print("minimal: %s: %s (%u cut(s), was %u; %u schedules judged%s)\n",
-            min->id, min->outcome, cur->len, f->schedule->len, s->tries,
+            min->id, pp_outcome_to_string(min->verdict), cur->len, f->schedule->len, s->tries,
             s->budget_hit ? ", --max-tries reached: smaller, maybe not "
                            "minimal" : "");
     g_print("  %s\n", min->reason);

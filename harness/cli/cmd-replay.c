@@ -12,6 +12,7 @@
 #include "server/httpd.h"
 #include "plugpull.h"
 #include "sim/sim.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "common/json.h"
 
@@ -47,13 +48,14 @@ print_cuts(JsonObject *recorded, const PpCase *pc)
             ? json_object_get_string_member_with_default(ro, "outcome", "?")
             : NULL;
         g_print("  cut %u/%u [%s] %s: %s%s%s\n", i + 1, pc->repeat,
-                pp_phase_name(cut->phase), cut->call, cut->outcome,
+                pp_phase_name(cut->phase), cut->call,
+                pp_outcome_to_string(cut->verdict),
                 cut->note != NULL ? " -- " : "",
                 cut->note != NULL ? cut->note : "");
         if (rcall == NULL) {
             g_print("      not in the recorded case\n");
         } else if (!g_str_equal(call_only(rcall), call_only(cut->call))
-                   || !g_str_equal(rout, cut->outcome)) {
+                   || !pp_outcome_is(rout, cut->verdict)) {
             g_print("      recorded: %s: %s (this run of the resume "
                     "differs there)\n", rcall, rout);
         }
@@ -122,7 +124,7 @@ replay_vm(const char *case_path, JsonObject *c, const char *keep,
     g_print("%s: recorded %s, replayed %s (%s)%s\n", id, recorded, now,
             json_object_get_string_member_with_default(o, "reason", ""),
             g_str_equal(recorded, now) ? "" : "  <- differs");
-    if (!g_str_equal(now, "pass")) {
+    if (!pp_outcome_is(now, PP_OUTCOME_PASS)) {
         return pp_throw_code(error, PP_ERROR_FAILURES, "%s: replayed %s",
                              id, now);
     }
@@ -184,14 +186,15 @@ pp_cmd_replay(int argc, char **argv, GError **error)
         pp_case_file_clear(&f);
         return FALSE;
     }
-    gboolean same = g_str_equal(pc->outcome, f.recorded);
+    const char *outcome = pp_outcome_to_string(pc->verdict);
+    gboolean same = pp_outcome_is(f.recorded, pc->verdict);
     g_print("%s: %s: %s\n  call in flight: %s\n", pc->state_name,
-            pc->outcome, pc->reason, pc->call);
+            outcome, pc->reason, pc->call);
     if (pc->cuts != NULL) {
         print_cuts(f.root, pc);
     }
     g_print("  recorded verdict: %s; replayed: %s (%s)\n", f.recorded,
-            pc->outcome, same ? "same" : "DIFFERENT");
+            outcome, same ? "same" : "DIFFERENT");
     if (keep != NULL) {
         g_print("  crash state(s) kept in %s\n", f.env.states_dir);
     }

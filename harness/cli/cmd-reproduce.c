@@ -116,20 +116,13 @@ step_to_json(const PpSearchStep *s)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "index");
-    json_builder_add_int_value(b, s->index);
-    json_builder_set_member_name(b, "scenario");
-    json_builder_add_string_value(b, s->scenario);
-    json_builder_set_member_name(b, "scenario_name");
-    json_builder_add_string_value(b, s->scenario_name);
-    json_builder_set_member_name(b, "model");
-    json_builder_add_string_value(b, s->model);
-    json_builder_set_member_name(b, "points");
-    json_builder_add_string_value(b, s->points);
-    json_builder_set_member_name(b, "cost");
-    json_builder_add_double_value(b, s->cost);
-    json_builder_set_member_name(b, "why");
-    json_builder_add_string_value(b, s->why);
+    pp_json_add_int(b, "index", s->index);
+    pp_json_add_string(b, "scenario", s->scenario);
+    pp_json_add_string(b, "scenario_name", s->scenario_name);
+    pp_json_add_string(b, "model", s->model);
+    pp_json_add_string(b, "points", s->points);
+    pp_json_add_double(b, "cost", s->cost);
+    pp_json_add_string(b, "why", s->why);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -177,18 +170,13 @@ write_report(const Repro *r, GError **error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "tool");
-    json_builder_add_string_value(b, "plugpull reproduce");
-    json_builder_set_member_name(b, "verdict");
-    json_builder_add_string_value(b, verdict(r));
+    pp_json_add_string(b, "tool", "plugpull reproduce");
+    pp_json_add_string(b, "verdict", verdict(r));
     json_builder_set_member_name(b, "dump");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, r->target);
-    json_builder_set_member_name(b, "image");
-    json_builder_add_boolean_value(b, r->ins->is_image);
-    json_builder_set_member_name(b, "known_source");
-    json_builder_add_string_value(b, r->ins->known_source);
+    pp_json_add_string(b, "path", r->target);
+    pp_json_add_boolean(b, "image", r->ins->is_image);
+    pp_json_add_string(b, "known_source", r->ins->known_source);
     json_builder_set_member_name(b, "notes");
     json_builder_begin_array(b);
     for (guint i = 0; i < r->ins->notes->len; i++) {
@@ -201,26 +189,19 @@ write_report(const Repro *r, GError **error)
     json_builder_set_member_name(b, "signature");
     json_builder_add_value(b, json_node_copy(r->sig));
     g_autofree char *text = pp_signature_to_text(r->sig);
-    json_builder_set_member_name(b, "signature_text");
-    json_builder_add_string_value(b, text);
-    json_builder_set_member_name(b, "seed");
-    json_builder_add_int_value(b, (gint64)r->seed);
-    json_builder_set_member_name(b, "budget_s");
-    json_builder_add_int_value(b, r->budget_s);
-    json_builder_set_member_name(b, "budget_reached");
-    json_builder_add_boolean_value(b, r->budget_hit);
-    json_builder_set_member_name(b, "interrupted");
-    json_builder_add_boolean_value(b, r->interrupted != 0);
-    json_builder_set_member_name(b, "started");
-    json_builder_add_string_value(b, r->started);
+    pp_json_add_string(b, "signature_text", text);
+    pp_json_add_int(b, "seed", (gint64)r->seed);
+    pp_json_add_int(b, "budget_s", r->budget_s);
+    pp_json_add_boolean(b, "budget_reached", r->budget_hit);
+    pp_json_add_boolean(b, "interrupted", r->interrupted != 0);
+    pp_json_add_string(b, "started", r->started);
     json_builder_set_member_name(b, "duration_s");
     json_builder_add_double_value(b, (double)(g_get_monotonic_time() - r->t0)
                                      / 1e6);
 
     json_builder_set_member_name(b, "search");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "space");
-    json_builder_add_int_value(b, r->space != NULL ? r->space->len : 0);
+    pp_json_add_int(b, "space", r->space != NULL ? r->space->len : 0);
     json_builder_set_member_name(b, "skipped");
     json_builder_begin_array(b);
     for (guint i = 0; r->skipped != NULL && i < r->skipped->len; i++) {

@@ -23,6 +23,14 @@ gboolean pp_json_get_string(JsonObject *o, const char *name,
 void pp_json_add_string_or_null(JsonBuilder *b, const char *name,
                                 const char *value);
 
+/* A member of the object being built: its name, then its value (the one
+ * way the harness writes a member; json_builder_set_member_name and an
+ * add_*_value call in a row are this). */
+void pp_json_add_string(JsonBuilder *b, const char *name, const char *value);
+void pp_json_add_int(JsonBuilder *b, const char *name, gint64 value);
+void pp_json_add_double(JsonBuilder *b, const char *name, double value);
+void pp_json_add_boolean(JsonBuilder *b, const char *name, gboolean value);
+
 /* Write `node` (pretty, with a final newline) to `path` durably
  * (pp_write_file_durable): a power cut leaves the old file or the new. */
 gboolean pp_write_json(const char *path, JsonNode *node, GError **error);

@@ -2,6 +2,7 @@
  * tracestats.c: see tracestats.h.
  */
 #include "common/tracestats.h"
+#include "common/json.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -275,38 +276,25 @@ pp_trace_stats_to_json(CfiTrace *trace, const PpTraceStats *st)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "trace");
-    json_builder_add_string_value(b, cfi_trace_get_path(trace));
-    json_builder_set_member_name(b, "records");
-    json_builder_add_int_value(b, st->records);
-    json_builder_set_member_name(b, "truncated");
-    json_builder_add_boolean_value(b, cfi_trace_is_truncated(trace, NULL, NULL));
-    json_builder_set_member_name(b, "failed");
-    json_builder_add_int_value(b, st->failed);
-    json_builder_set_member_name(b, "injected");
-    json_builder_add_int_value(b, st->injected);
-    json_builder_set_member_name(b, "bytes_written");
-    json_builder_add_int_value(b, (gint64)st->bytes_written);
-    json_builder_set_member_name(b, "points_all");
-    json_builder_add_int_value(b, st->points_all);
-    json_builder_set_member_name(b, "points_barriers");
-    json_builder_add_int_value(b, st->points_barriers);
-    json_builder_set_member_name(b, "not_barriers");
-    json_builder_add_int_value(b, st->not_barriers);
+    pp_json_add_string(b, "trace", cfi_trace_get_path(trace));
+    pp_json_add_int(b, "records", st->records);
+    pp_json_add_boolean(b, "truncated", cfi_trace_is_truncated(trace, NULL, NULL));
+    pp_json_add_int(b, "failed", st->failed);
+    pp_json_add_int(b, "injected", st->injected);
+    pp_json_add_int(b, "bytes_written", (gint64)st->bytes_written);
+    pp_json_add_int(b, "points_all", st->points_all);
+    pp_json_add_int(b, "points_barriers", st->points_barriers);
+    pp_json_add_int(b, "not_barriers", st->not_barriers);
     json_builder_set_member_name(b, "interposers");
     json_builder_begin_array(b);
     g_autoptr(GPtrArray) ips = pp_trace_interposers(trace);
     for (guint i = 0; i < ips->len; i++) {
         const PpInterposer *ip = ips->pdata[i];
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "path");
-        json_builder_add_string_value(b, ip->path);
-        json_builder_set_member_name(b, "probed");
-        json_builder_add_boolean_value(b, ip->probed);
-        json_builder_set_member_name(b, "forwards");
-        json_builder_add_boolean_value(b, ip->forwards);
-        json_builder_set_member_name(b, "not_barriers");
-        json_builder_add_int_value(b, ip->not_barriers);
+        pp_json_add_string(b, "path", ip->path);
+        pp_json_add_boolean(b, "probed", ip->probed);
+        pp_json_add_boolean(b, "forwards", ip->forwards);
+        pp_json_add_int(b, "not_barriers", ip->not_barriers);
         json_builder_set_member_name(b, "calls");
         json_builder_begin_array(b);
         for (guint j = 0; j < ip->calls->len; j++) {
@@ -320,8 +308,7 @@ pp_trace_stats_to_json(CfiTrace *trace, const PpTraceStats *st)
     json_builder_begin_object(b);
     for (guint c = 1; c < CFI_CALL_COUNT; c++) {
         if (st->by_call[c] > 0) {
-            json_builder_set_member_name(b, cfi_call_name(c));
-            json_builder_add_int_value(b, st->by_call[c]);
+            pp_json_add_int(b, cfi_call_name(c), st->by_call[c]);
         }
     }
     json_builder_end_object(b);
@@ -329,8 +316,7 @@ pp_trace_stats_to_json(CfiTrace *trace, const PpTraceStats *st)
     json_builder_begin_object(b);
     for (guint op = 1; op < CFI_OP_MAX; op++) {
         if (st->by_op[op] > 0) {
-            json_builder_set_member_name(b, cfi_op_name(op));
-            json_builder_add_int_value(b, st->by_op[op]);
+            pp_json_add_int(b, cfi_op_name(op), st->by_op[op]);
         }
     }
     json_builder_end_object(b);

@@ -5,6 +5,8 @@
 #include "common/durable.h"
 #include "common/error.h"
 
+#include "splitmix64.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -159,8 +161,8 @@ pp_parse_duration(const char *s, gint64 *out_s)
 guint64
 pp_splitmix64(guint64 *state)
 {
-    guint64 z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    uint64_t s = *state;
+    guint64 z = cfi_splitmix64(&s);
+    *state = s;
+    return z;
 }

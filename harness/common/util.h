@@ -1,6 +1,10 @@
 /*
  * util.h: small helpers every layer of the harness uses.  Knows nothing of
  * the layers above it.
+ *
+ * Room common/: the helpers every room uses (errors, files, JSON, the
+ * durable writer, outcomes, scenarios, schedules).  Includes nothing of
+ * harness/ but common/ (and cfaultinject/, which is below every room).
  */
 #ifndef PP_UTIL_H
 #define PP_UTIL_H
@@ -39,7 +43,8 @@ gboolean pp_spawn_wait(const char *const *argv, GSubprocessFlags flags,
 char *pp_data_dir(const char *env_var, const char *name, GError **error);
 
 /* splitmix64: the seeded generator of every draw that must be the same
- * on every machine (GRand's sequence is not promised across versions). */
+ * on every machine (GRand's sequence is not promised across versions);
+ * the harness's name for cfaultinject/splitmix64.h. */
 guint64 pp_splitmix64(guint64 *state);
 
 /* "90s", "15m", "2h", "1h30m", or plain seconds, into *out_s (> 0);

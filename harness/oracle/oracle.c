@@ -10,6 +10,7 @@
  */
 #include "oracle/oracle.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "common/json.h"
 
@@ -23,24 +24,6 @@
 #define PP_MAX_SYMLINK_HOPS 40
 #define PP_MAX_PROBLEMS 20
 #define PP_DEFAULT_MAX_DIFFS 20
-
-const char *
-pp_outcome_to_string(PpOutcome o)
-{
-    switch (o) {
-    case PP_OUTCOME_PASS:
-        return "pass";
-    case PP_OUTCOME_NO_ROLLBACK:
-        return "no-rollback";
-    case PP_OUTCOME_REPO_CORRUPT:
-        return "repo-corrupt";
-    case PP_OUTCOME_WRONG_TREE:
-        return "wrong-tree";
-    case PP_OUTCOME_BRICK:
-        return "brick";
-    }
-    return "?";
-}
 
 /* ---- freeing -------------------------------------------------------- */
 
@@ -101,14 +84,6 @@ pp_judgement_free(PpJudgement *j)
 
 /* ---- small fd helpers ----------------------------------------------- */
 
-static void
-close_dir_p(DIR **d)
-{
-    if (*d != NULL) {
-        closedir(*d);
-    }
-}
-#define pp_autodir __attribute__((cleanup(close_dir_p)))
 
 
 static int
@@ -283,27 +258,6 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
 /* ---- the judging context -------------------------------------------- */
 
 typedef struct {
-    dev_t dev;
-    ino_t ino;
-} InodeKey;
-
-static guint
-inode_hash(gconstpointer p)
-{
-    const InodeKey *k = p;
-    guint64 v = (guint64)k->ino * 0x9e3779b97f4a7c15ull ^ (guint64)k->dev;
-    return (guint)(v ^ (v >> 32));
-}
-
-static gboolean
-inode_equal(gconstpointer a, gconstpointer b)
-{
-    const InodeKey *x = a;
-    const InodeKey *y = b;
-    return x->dev == y->dev && x->ino == y->ino;
-}
-
-typedef struct {
     int sysroot_dfd;
     const PpKnownTrees *known;
     PpOracleOpts opts;
@@ -311,7 +265,7 @@ typedef struct {
     /* Content checksums by inode: within one judgement files do not change,
      * and deployment files are hardlinks of the repo's objects and of each
      * other's, so each inode is read once. */
-    GHashTable *csum_by_inode;      /* InodeKey * -> char * */
+    GHashTable *csum_by_inode;      /* PpInodeKey * -> char * */
 } Judge;
 
 /*
@@ -322,7 +276,7 @@ static gboolean
 content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
                  guint64 *bytes_hashed, const char **out, GError **error)
 {
-    InodeKey k = { st->st_dev, st->st_ino };
+    PpInodeKey k = { st->st_dev, st->st_ino };
     const char *hit = g_hash_table_lookup(jc->csum_by_inode, &k);
     if (hit != NULL) {
         *out = hit;
@@ -337,7 +291,7 @@ content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
     if (bytes_hashed != NULL && S_ISREG(st->st_mode)) {
         *bytes_hashed += (guint64)st->st_size;
     }
-    InodeKey *key = g_memdup2(&k, sizeof k);
+    PpInodeKey *key = g_memdup2(&k, sizeof k);
     g_hash_table_insert(jc->csum_by_inode, key, csum);
     *out = csum;
     return TRUE;
@@ -1414,7 +1368,7 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
     if (jc.sysroot_dfd < 0) {
         return pp_throw_errno_prefix(error, "open(%s)", sysroot);
     }
-    jc.csum_by_inode = g_hash_table_new_full(inode_hash, inode_equal, g_free,
+    jc.csum_by_inode = g_hash_table_new_full(pp_inode_hash, pp_inode_equal, g_free,
                                              g_free);
     g_autoptr(PpJudgement) j = g_new0(PpJudgement, 1);
     jc.j = j;
@@ -1458,25 +1412,11 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
 /* ---- reporting ------------------------------------------------------ */
 
 static void
-json_bool(JsonBuilder *b, const char *name, gboolean v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, v);
-}
-
-static void
-json_int(JsonBuilder *b, const char *name, gint64 v)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, v);
-}
-
-static void
 entry_to_json(JsonBuilder *b, const PpBootEntry *e, gboolean booted)
 {
     json_builder_begin_object(b);
-    json_int(b, "index", e->index);
-    json_bool(b, "booted", booted);
+    pp_json_add_int(b, "index", e->index);
+    pp_json_add_boolean(b, "booted", booted);
     pp_json_add_string_or_null(b, "source", e->source);
     pp_json_add_string_or_null(b, "title", e->title);
     pp_json_add_string_or_null(b, "version", e->version);
@@ -1484,25 +1424,25 @@ entry_to_json(JsonBuilder *b, const PpBootEntry *e, gboolean booted)
     pp_json_add_string_or_null(b, "linux", e->linux_path);
     pp_json_add_string_or_null(b, "initrd", e->initrd_path);
     pp_json_add_string_or_null(b, "devicetree", e->devicetree_path);
-    json_bool(b, "bootable", e->bootable);
+    pp_json_add_boolean(b, "bootable", e->bootable);
     pp_json_add_string_or_null(b, "boot_error", e->boot_error);
     pp_json_add_string_or_null(b, "ostree_arg", e->ostree_arg);
     pp_json_add_string_or_null(b, "deploy_path", e->deploy_path);
     pp_json_add_string_or_null(b, "osname", e->osname);
     pp_json_add_string_or_null(b, "commit", e->commit);
-    json_int(b, "serial", e->serial);
+    pp_json_add_int(b, "serial", e->serial);
     pp_json_add_string_or_null(b, "bootcsum", e->bootcsum);
     pp_json_add_string_or_null(b, "bootcsum_actual", e->bootcsum_actual);
     json_builder_set_member_name(b, "tree");
     json_builder_begin_object(b);
-    json_bool(b, "checked", e->tree_checked);
-    json_bool(b, "known", e->tree_known);
+    pp_json_add_boolean(b, "checked", e->tree_checked);
+    pp_json_add_boolean(b, "known", e->tree_known);
     pp_json_add_string_or_null(b, "version", e->tree_version);
-    json_bool(b, "complete", e->tree_complete);
+    pp_json_add_boolean(b, "complete", e->tree_complete);
     pp_json_add_string_or_null(b, "error", e->tree_error);
-    json_int(b, "paths_compared", e->n_paths);
-    json_int(b, "bytes_hashed", (gint64)e->bytes_hashed);
-    json_int(b, "n_diffs", e->n_diffs);
+    pp_json_add_int(b, "paths_compared", e->n_paths);
+    pp_json_add_int(b, "bytes_hashed", (gint64)e->bytes_hashed);
+    pp_json_add_int(b, "n_diffs", e->n_diffs);
     json_builder_set_member_name(b, "diffs");
     json_builder_begin_array(b);
     for (guint i = 0; i < e->diffs->len; i++) {
@@ -1526,10 +1466,10 @@ pp_judgement_to_json(const PpJudgement *j)
     pp_json_add_string_or_null(b, "outcome", pp_outcome_to_string(j->outcome));
     pp_json_add_string_or_null(b, "reason", j->reason);
     pp_json_add_string_or_null(b, "backend", j->backend);
-    json_int(b, "bootversion", j->bootversion);
+    pp_json_add_int(b, "bootversion", j->bootversion);
     pp_json_add_string_or_null(b, "loader_error", j->loader_error);
-    json_int(b, "booted", j->booted);
-    json_bool(b, "fell_back", j->fell_back);
+    pp_json_add_int(b, "booted", j->booted);
+    pp_json_add_boolean(b, "fell_back", j->fell_back);
     json_builder_set_member_name(b, "entries");
     json_builder_begin_array(b);
     for (guint i = 0; i < j->entries->len; i++) {
@@ -1538,8 +1478,8 @@ pp_judgement_to_json(const PpJudgement *j)
     json_builder_end_array(b);
     json_builder_set_member_name(b, "repo");
     json_builder_begin_object(b);
-    json_bool(b, "checked", j->repo.checked);
-    json_bool(b, "ok", j->repo.ok);
+    pp_json_add_boolean(b, "checked", j->repo.checked);
+    pp_json_add_boolean(b, "ok", j->repo.ok);
     json_builder_set_member_name(b, "refs");
     json_builder_begin_array(b);
     for (guint i = 0; i < j->repo.refs->len; i++) {
@@ -1547,29 +1487,29 @@ pp_judgement_to_json(const PpJudgement *j)
         json_builder_begin_object(b);
         pp_json_add_string_or_null(b, "name", r->name);
         pp_json_add_string_or_null(b, "commit", r->commit);
-        json_bool(b, "partial", r->partial);
+        pp_json_add_boolean(b, "partial", r->partial);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
-    json_int(b, "n_problems", j->repo.n_problems);
+    pp_json_add_int(b, "n_problems", j->repo.n_problems);
     json_builder_set_member_name(b, "problems");
     json_builder_begin_array(b);
     for (guint i = 0; i < j->repo.problems->len; i++) {
         json_builder_add_string_value(b, j->repo.problems->pdata[i]);
     }
     json_builder_end_array(b);
-    json_int(b, "commits_checked", j->repo.n_commits_checked);
-    json_int(b, "objects_checked", j->repo.n_objects_checked);
-    json_int(b, "staging_dirs", j->repo.n_staging_dirs);
-    json_int(b, "staging_bytes", (gint64)j->repo.staging_bytes);
+    pp_json_add_int(b, "commits_checked", j->repo.n_commits_checked);
+    pp_json_add_int(b, "objects_checked", j->repo.n_objects_checked);
+    pp_json_add_int(b, "staging_dirs", j->repo.n_staging_dirs);
+    pp_json_add_int(b, "staging_bytes", (gint64)j->repo.staging_bytes);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "layout");
     json_builder_begin_object(b);
-    json_int(b, "loader_dirs", j->n_loader_dirs);
-    json_int(b, "boot_dirs", j->n_boot_dirs);
-    json_int(b, "deploy_dirs", j->n_deploy_dirs);
+    pp_json_add_int(b, "loader_dirs", j->n_loader_dirs);
+    pp_json_add_int(b, "boot_dirs", j->n_boot_dirs);
+    pp_json_add_int(b, "deploy_dirs", j->n_deploy_dirs);
     json_builder_end_object(b);
-    json_int(b, "elapsed_us", j->elapsed_us);
+    pp_json_add_int(b, "elapsed_us", j->elapsed_us);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

@@ -2,6 +2,9 @@
  * oracle.h: the OSTree-aware oracle: judge the crash state of a directory
  * sysroot the way the device would meet it at the next power-on.
  *
+ * Room oracle/: judges a crash state (the oracle, the known trees, the
+ * failure signature).  Includes common/ and cfaultinject/ only.
+ *
  * The judgement has four steps; each step's result and evidence are kept
  * in the PpJudgement:
  *
@@ -64,19 +67,9 @@
 
 #include <json-glib/json-glib.h>
 
+#include "common/outcome.h"   /* PpOutcome: the judgement's outcome */
 #include "oracle/known-trees.h"
 #include "oracle/stat-overlay.h"
-
-/* Ordered by precedence: a larger value wins. */
-typedef enum {
-    PP_OUTCOME_PASS = 0,
-    PP_OUTCOME_NO_ROLLBACK,
-    PP_OUTCOME_REPO_CORRUPT,
-    PP_OUTCOME_WRONG_TREE,
-    PP_OUTCOME_BRICK,
-} PpOutcome;
-
-const char *pp_outcome_to_string(PpOutcome o);
 
 typedef enum {
     PP_BOOTLOADER_AUTO = 0,   /* sysroot.bootloader in the repo config, then

@@ -8,6 +8,7 @@
  * message can never make two runs differ by a path.
  */
 #include "oracle/signature.h"
+#include "common/json.h"
 
 #include <string.h>
 
@@ -420,20 +421,16 @@ pp_signature_from_judgement(JsonNode *judgement, JsonNode **out,
 
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "outcome");
-    json_builder_add_string_value(b, outcome);
+    pp_json_add_string(b, "outcome", outcome);
     json_builder_set_member_name(b, "backend");
     json_builder_add_string_value(b, str_member(j, "backend") != NULL
                                      ? str_member(j, "backend") : "none");
-    json_builder_set_member_name(b, "bootversion");
-    json_builder_add_int_value(b, int_member(j, "bootversion", -1));
+    pp_json_add_int(b, "bootversion", int_member(j, "bootversion", -1));
     json_builder_set_member_name(b, "loader");
     json_builder_add_string_value(b, pp_signature_loader_class(
                                       str_member(j, "loader_error")));
-    json_builder_set_member_name(b, "booted");
-    json_builder_add_int_value(b, booted);
-    json_builder_set_member_name(b, "booted_tree");
-    json_builder_add_string_value(b, booted_tree(entries, booted));
+    pp_json_add_int(b, "booted", booted);
+    pp_json_add_string(b, "booted_tree", booted_tree(entries, booted));
     json_builder_set_member_name(b, "entry_states");
     json_builder_add_value(b, json_node_init_array(json_node_alloc(), states));
     json_array_unref(states);
@@ -445,16 +442,11 @@ pp_signature_from_judgement(JsonNode *judgement, JsonNode **out,
     json_builder_set_member_name(b, "repo_problems");
     json_builder_add_value(b, json_node_init_array(json_node_alloc(), ra));
     json_array_unref(ra);
-    json_builder_set_member_name(b, "partial_commits");
-    json_builder_add_int_value(b, g_hash_table_size(partial));
-    json_builder_set_member_name(b, "staging_dirs");
-    json_builder_add_int_value(b, int_member(repo, "staging_dirs", 0));
-    json_builder_set_member_name(b, "loader_dirs");
-    json_builder_add_int_value(b, int_member(layout, "loader_dirs", -1));
-    json_builder_set_member_name(b, "boot_dirs");
-    json_builder_add_int_value(b, int_member(layout, "boot_dirs", -1));
-    json_builder_set_member_name(b, "deploy_dirs");
-    json_builder_add_int_value(b, int_member(layout, "deploy_dirs", -1));
+    pp_json_add_int(b, "partial_commits", g_hash_table_size(partial));
+    pp_json_add_int(b, "staging_dirs", int_member(repo, "staging_dirs", 0));
+    pp_json_add_int(b, "loader_dirs", int_member(layout, "loader_dirs", -1));
+    pp_json_add_int(b, "boot_dirs", int_member(layout, "boot_dirs", -1));
+    pp_json_add_int(b, "deploy_dirs", int_member(layout, "deploy_dirs", -1));
     json_builder_end_object(b);
     *out = json_builder_get_root(b);
     return TRUE;

@@ -25,6 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "postmortem/diskimage.h"
+#include "common/fs.h"
 
 #define POLL_MS 100
 /* The file type bits of an ext2 i_mode (the same values as Linux's). */
@@ -37,69 +38,6 @@
 #define EXT_S_IFIFO 0010000
 #define EXT_S_IFSOCK 0140000
 
-/* ---- removal, whatever the modes ------------------------------------ */
-
-static void
-close_dir_p(DIR **d)
-{
-    if (*d != NULL) {
-        closedir(*d);
-    }
-}
-
-/*
- * rm -rf parent_dfd/name.  A directory is made u+rwx before it is listed:
- * the extracted tree has the image's modes (0555, 0000 ...), which bind
- * its owner when that is not root.  Goes on after an error; the first
- * one is kept.
- */
-static void
-rm_tree_at(int parent_dfd, const char *name, GError **error)
-{
-    if (unlinkat(parent_dfd, name, 0) == 0 || errno == ENOENT) {
-        return;
-    }
-    if (errno != EISDIR && errno != EPERM) {
-        int errsv = errno;
-        if (error != NULL && *error == NULL) {
-            errno = errsv;
-            pp_throw_errno_prefix(error, "unlinkat(%s)", name);
-        }
-        return;
-    }
-    /* May fail (a directory of another owner, without root): then the
-     * unlinks below fail and say so. */
-    (void)fchmodat(parent_dfd, name, 0700, 0);
-    int dfd = openat(parent_dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
-                     | O_CLOEXEC);
-    __attribute__((cleanup(close_dir_p))) DIR *d =
-        dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (d == NULL) {
-        int errsv = errno;
-        if (dfd >= 0) {
-            close(dfd);
-        }
-        if (error != NULL && *error == NULL) {
-            errno = errsv;
-            pp_throw_errno_prefix(error, "opendir(%s)", name);
-        }
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-            rm_tree_at(dirfd(d), de->d_name, error);
-        }
-    }
-    if (unlinkat(parent_dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-        int errsv = errno;
-        if (error != NULL && *error == NULL) {
-            errno = errsv;
-            pp_throw_errno_prefix(error, "rmdir(%s)", name);
-        }
-    }
-}
-
 void
 pp_extracted_free(PpExtracted *x)
 {
@@ -108,9 +46,8 @@ pp_extracted_free(PpExtracted *x)
     }
     if (x->tmp_dir != NULL && g_getenv("PP_KEEP_EXTRACT") == NULL) {
         g_autoptr(GError) error = NULL;
-        rm_tree_at(AT_FDCWD, x->tmp_dir, &error);
-        if (error != NULL) {
-            g_printerr("plugpull: removing %s: %s\n", x->tmp_dir, error->message);
+        if (!pp_rm_rf(x->tmp_dir, &error)) {
+            g_printerr("plugpull: %s\n", error->message);
         }
     } else if (x->tmp_dir != NULL) {
         g_printerr("plugpull: kept %s (PP_KEEP_EXTRACT set)\n", x->tmp_dir);

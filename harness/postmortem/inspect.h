@@ -4,6 +4,10 @@
  * `plugpull inspect` prints the result; `plugpull reproduce` forms the
  * diagnosis signature of it.
  *
+ * Room postmortem/: judging a device after the fact (disk images, their
+ * extraction, the reproduction search).  Includes common/, oracle/,
+ * server/ and cfaultinject/; never sim/, vm/, cli/ or plugpull.h.
+ *
  * A disk image is located (diskimage.h) and extracted into a private
  * temporary directory (e2extract.h), removed when the inspection is
  * freed, then judged like a directory with the modes and owners the

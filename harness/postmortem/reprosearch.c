@@ -347,32 +347,19 @@ pp_search_hit_to_json(const PpSearchHit *h, const PpSearchStep *step)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "case");
-    json_builder_add_string_value(b, h->case_path);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, h->id);
-    json_builder_set_member_name(b, "search_step");
-    json_builder_add_int_value(b, h->step);
-    json_builder_set_member_name(b, "scenario");
-    json_builder_add_string_value(b, step->scenario);
-    json_builder_set_member_name(b, "model");
-    json_builder_add_string_value(b, step->model);
-    json_builder_set_member_name(b, "points");
-    json_builder_add_string_value(b, step->points);
-    json_builder_set_member_name(b, "k");
-    json_builder_add_int_value(b, h->k);
-    json_builder_set_member_name(b, "syscall");
-    json_builder_add_string_value(b, h->syscall);
-    json_builder_set_member_name(b, "phase");
-    json_builder_add_string_value(b, h->phase);
-    json_builder_set_member_name(b, "call");
-    json_builder_add_string_value(b, h->call);
-    json_builder_set_member_name(b, "outcome");
-    json_builder_add_string_value(b, h->outcome);
-    json_builder_set_member_name(b, "agree");
-    json_builder_add_int_value(b, h->agree);
-    json_builder_set_member_name(b, "of");
-    json_builder_add_int_value(b, PP_SIGNATURE_N_FIELDS);
+    pp_json_add_string(b, "case", h->case_path);
+    pp_json_add_string(b, "id", h->id);
+    pp_json_add_int(b, "search_step", h->step);
+    pp_json_add_string(b, "scenario", step->scenario);
+    pp_json_add_string(b, "model", step->model);
+    pp_json_add_string(b, "points", step->points);
+    pp_json_add_int(b, "k", h->k);
+    pp_json_add_string(b, "syscall", h->syscall);
+    pp_json_add_string(b, "phase", h->phase);
+    pp_json_add_string(b, "call", h->call);
+    pp_json_add_string(b, "outcome", h->outcome);
+    pp_json_add_int(b, "agree", h->agree);
+    pp_json_add_int(b, "of", PP_SIGNATURE_N_FIELDS);
     json_builder_set_member_name(b, "differ");
     json_builder_begin_array(b);
     for (guint i = 0; i < h->differ->len; i++) {
@@ -381,8 +368,7 @@ pp_search_hit_to_json(const PpSearchHit *h, const PpSearchStep *step)
     json_builder_end_array(b);
     json_builder_set_member_name(b, "signature");
     json_builder_add_value(b, json_node_copy(h->signature));
-    json_builder_set_member_name(b, "replay");
-    json_builder_add_string_value(b, h->replay);
+    pp_json_add_string(b, "replay", h->replay);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

@@ -16,6 +16,7 @@
  */
 #include "server/httpd.h"
 #include "common/error.h"
+#include "common/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -224,22 +225,14 @@ log_request(PpHttpd *h, PpHttpdRequest *r)
         g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(r->start_us / G_USEC_PER_SEC);
         g_autofree char *iso = g_date_time_format_iso8601(t);
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "time");
-        json_builder_add_string_value(b, iso);
-        json_builder_set_member_name(b, "method");
-        json_builder_add_string_value(b, r->method != NULL ? r->method : "");
-        json_builder_set_member_name(b, "path");
-        json_builder_add_string_value(b, r->path != NULL ? r->path : "");
-        json_builder_set_member_name(b, "status");
-        json_builder_add_int_value(b, r->status);
-        json_builder_set_member_name(b, "bytes");
-        json_builder_add_int_value(b, (gint64)r->bytes);
-        json_builder_set_member_name(b, "length");
-        json_builder_add_int_value(b, (gint64)r->length);
-        json_builder_set_member_name(b, "fault");
-        json_builder_add_string_value(b, pp_httpd_fault_to_string(r->fault));
-        json_builder_set_member_name(b, "duration_us");
-        json_builder_add_int_value(b, r->duration_us);
+        pp_json_add_string(b, "time", iso);
+        pp_json_add_string(b, "method", r->method != NULL ? r->method : "");
+        pp_json_add_string(b, "path", r->path != NULL ? r->path : "");
+        pp_json_add_int(b, "status", r->status);
+        pp_json_add_int(b, "bytes", (gint64)r->bytes);
+        pp_json_add_int(b, "length", (gint64)r->length);
+        pp_json_add_string(b, "fault", pp_httpd_fault_to_string(r->fault));
+        pp_json_add_int(b, "duration_us", r->duration_us);
         json_builder_end_object(b);
         g_autoptr(JsonGenerator) gen = json_generator_new();
         g_autoptr(JsonNode) root = json_builder_get_root(b);

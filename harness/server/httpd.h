@@ -1,6 +1,10 @@
 /*
  * httpd.h: the TreeHub stand-in, a small static HTTP/1.1 file server.
  *
+ * Room server/: the update server and what it serves (this HTTP stand-in
+ * for TreeHub, the fixture repos).  Includes common/ and cfaultinject/
+ * only.
+ *
  * It serves GET and HEAD of regular files below one root directory on
  * 127.0.0.1 only (never on a routable address: it exists so that ostree's
  * real HTTP fetcher runs against loopback, see the research notes, section

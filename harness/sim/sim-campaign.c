@@ -15,6 +15,7 @@
 #include "sim/sim-out.h"
 #include "common/json.h"
 #include "common/campaign-file.h"
+#include "common/fs.h"
 #include "sim/sim-points.h"
 #include "common/util.h"
 
@@ -48,21 +49,18 @@ pp_campaign_write(const char *dir, const PpCampaign *c, GError **error)
     json_builder_begin_object(b);
     pp_json_add_string_or_null(b, "tool", "plugpull");
     pp_json_add_string_or_null(b, "kind", "campaign");
-    json_builder_set_member_name(b, "format");
-    json_builder_add_int_value(b, CAMPAIGN_FORMAT);
+    pp_json_add_int(b, "format", CAMPAIGN_FORMAT);
     json_builder_set_member_name(b, "scenario");
     json_builder_begin_object(b);
     pp_json_add_string_or_null(b, "path", c->scenario_path);
     pp_json_add_string_or_null(b, "text", c->scenario_text);
     json_builder_end_object(b);
     pp_json_add_string_or_null(b, "model", c->model);
-    json_builder_set_member_name(b, "seed");
-    json_builder_add_int_value(b, (gint64)c->seed);
+    pp_json_add_int(b, "seed", (gint64)c->seed);
     pp_json_add_string_or_null(b, "points", c->points);
     pp_json_add_string_or_null(b, "resume_updates", c->resume_updates);
     pp_json_add_string_or_null(b, "shard", c->shard);
-    json_builder_set_member_name(b, "budget_s");
-    json_builder_add_int_value(b, c->budget_s);
+    pp_json_add_int(b, "budget_s", c->budget_s);
     pp_json_add_string_or_null(b, "recording", c->recording);
     json_builder_set_member_name(b, "client");
     json_builder_begin_object(b);
@@ -224,8 +222,7 @@ pp_campaign_save_case(const char *done_dir, const char *rec_id,
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "recording");
-    json_builder_add_string_value(b, rec_id);
+    pp_json_add_string(b, "recording", rec_id);
     json_builder_set_member_name(b, "case");
     json_builder_add_value(b, pp_case_to_point(c));
     json_builder_end_object(b);

@@ -6,7 +6,6 @@
 #include "common/error.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 
 #include "cfi-calls.h"
 #include "common/client.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "common/json.h"
 #include "server/httpd.h"
@@ -30,7 +30,6 @@ pp_case_free(PpCase *c)
     g_free(c->id);
     g_free(c->state_name);
     g_free(c->call);
-    g_free(c->outcome);
     g_free(c->reason);
     g_clear_pointer(&c->judgement, json_node_unref);
     g_free(c->resume_error);
@@ -55,7 +54,6 @@ pp_cut_free(PpCut *cut)
     g_free(cut->call);
     g_free(cut->syscall);
     g_free(cut->path);
-    g_free(cut->outcome);
     g_free(cut->reason);
     g_clear_pointer(&cut->judgement, json_node_unref);
     g_clear_pointer(&cut->barriers, g_array_unref);
@@ -64,29 +62,17 @@ pp_cut_free(PpCut *cut)
     g_free(cut);
 }
 
+void
+pp_case_set_verdict(PpCase *c, PpOutcome o)
+{
+    c->verdict = o;
+    c->outcome = pp_outcome_to_string(o);
+}
+
 gboolean
 pp_case_failed(const PpCase *c)
 {
-    return !g_str_equal(c->outcome, "pass");
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
-    return rc < 0 && errno != ENOENT ? -1 : 0;
-}
-
-gboolean
-pp_rm_rf(const char *path, GError **error)
-{
-    if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
-        pp_throw_errno_prefix(error, "nftw(%s)", path);
-        return FALSE;
-    }
-    return TRUE;
+    return c->verdict != PP_OUTCOME_PASS;
 }
 
 void
@@ -437,7 +423,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
         oc = PP_OUTCOME_PASS;
     }
-    c->outcome = g_strdup(pp_outcome_to_string(oc));
+    pp_case_set_verdict(c, oc);
     c->reason = g_strdup(j->reason != NULL ? j->reason : "");
 
     /* A device that does not boot cannot resume: the brick is the verdict. */
@@ -447,15 +433,13 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
         c->t_resume = (double)(g_get_monotonic_time() - t4) / 1e6;
         if (c->resume_error != NULL
             && (oc == PP_OUTCOME_PASS || oc == PP_OUTCOME_NO_ROLLBACK)) {
-            g_free(c->outcome);
             g_free(c->reason);
-            c->outcome = g_strdup("stuck");
+            pp_case_set_verdict(c, PP_OUTCOME_STUCK);
             c->reason = g_strdup(c->resume_error);
         } else if (c->resume_refetched > env->redownload_threshold
-                   && g_str_equal(c->outcome, "pass")) {
-            g_free(c->outcome);
+                   && c->verdict == PP_OUTCOME_PASS) {
             g_free(c->reason);
-            c->outcome = g_strdup("redownload");
+            pp_case_set_verdict(c, PP_OUTCOME_REDOWNLOAD);
             c->reason = g_strdup_printf(
                 "the resumed update fetched %u objects that were durable "
                 "before the cut (threshold %u)", c->resume_refetched,
@@ -475,8 +459,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
 static void
 add_cuts(JsonBuilder *b, const PpCase *c)
 {
-    json_builder_set_member_name(b, "repeat");
-    json_builder_add_int_value(b, c->repeat);
+    pp_json_add_int(b, "repeat", c->repeat);
     json_builder_set_member_name(b, "schedule");
     json_builder_begin_array(b);
     for (guint i = 0; i < c->cuts->len; i++) {
@@ -495,52 +478,36 @@ add_cuts(JsonBuilder *b, const PpCase *c)
     for (guint i = 0; i < c->cuts->len; i++) {
         const PpCut *cut = c->cuts->pdata[i];
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "cut");
-        json_builder_add_int_value(b, i + 1);
+        pp_json_add_int(b, "cut", i + 1);
         json_builder_set_member_name(b, "run");
         json_builder_add_string_value(b, cut->in_resume
                                       ? "the update resumed after the "
                                         "previous cut (traced)"
                                       : "the recorded update");
-        json_builder_set_member_name(b, "k");
-        json_builder_add_int_value(b, cut->k);
-        json_builder_set_member_name(b, "records");
-        json_builder_add_int_value(b, cut->records);
-        json_builder_set_member_name(b, "call");
-        json_builder_add_string_value(b, cut->call);
+        pp_json_add_int(b, "k", cut->k);
+        pp_json_add_int(b, "records", cut->records);
+        pp_json_add_string(b, "call", cut->call);
         pp_json_add_string_or_null(b, "syscall", cut->syscall);
         pp_json_add_string_or_null(b, "path", cut->path);
-        json_builder_set_member_name(b, "phase");
-        json_builder_add_string_value(b, pp_phase_name(cut->phase));
-        json_builder_set_member_name(b, "outcome");
-        json_builder_add_string_value(b, cut->outcome);
-        json_builder_set_member_name(b, "reason");
-        json_builder_add_string_value(b, cut->reason);
-        json_builder_set_member_name(b, "ops_persisted");
-        json_builder_add_int_value(b, cut->stats.ops_persisted);
-        json_builder_set_member_name(b, "ops_dropped");
-        json_builder_add_int_value(b, cut->stats.ops_dropped);
+        pp_json_add_string(b, "phase", pp_phase_name(cut->phase));
+        pp_json_add_string(b, "outcome", pp_outcome_to_string(cut->verdict));
+        pp_json_add_string(b, "reason", cut->reason);
+        pp_json_add_int(b, "ops_persisted", cut->stats.ops_persisted);
+        pp_json_add_int(b, "ops_dropped", cut->stats.ops_dropped);
         if (cut->note != NULL) {
-            json_builder_set_member_name(b, "note");
-            json_builder_add_string_value(b, cut->note);
+            pp_json_add_string(b, "note", cut->note);
         }
         json_builder_set_member_name(b, "judgement");
         json_builder_add_value(b, json_node_copy(cut->judgement));
         json_builder_set_member_name(b, "resume");
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "checked");
-        json_builder_add_boolean_value(b, cut->resumed);
+        pp_json_add_boolean(b, "checked", cut->resumed);
         if (cut->resumed) {
-            json_builder_set_member_name(b, "exit_status");
-            json_builder_add_int_value(b, cut->resume_exit);
-            json_builder_set_member_name(b, "bytes_downloaded");
-            json_builder_add_int_value(b, (gint64)cut->resume_bytes);
-            json_builder_set_member_name(b, "objects_downloaded");
-            json_builder_add_int_value(b, cut->resume_objects);
-            json_builder_set_member_name(b, "objects_redownloaded");
-            json_builder_add_int_value(b, cut->resume_refetched);
-            json_builder_set_member_name(b, "objects_durable_before");
-            json_builder_add_int_value(b, cut->durable_objects);
+            pp_json_add_int(b, "exit_status", cut->resume_exit);
+            pp_json_add_int(b, "bytes_downloaded", (gint64)cut->resume_bytes);
+            pp_json_add_int(b, "objects_downloaded", cut->resume_objects);
+            pp_json_add_int(b, "objects_redownloaded", cut->resume_refetched);
+            pp_json_add_int(b, "objects_durable_before", cut->durable_objects);
             pp_json_add_string_or_null(b, "error", cut->resume_error);
         }
         json_builder_end_object(b);
@@ -554,33 +521,21 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, c->id);
-    json_builder_set_member_name(b, "outcome");
-    json_builder_add_string_value(b, c->outcome);
-    json_builder_set_member_name(b, "reason");
-    json_builder_add_string_value(b, c->reason);
-    json_builder_set_member_name(b, "phase");
-    json_builder_add_string_value(b, pp_phase_name(c->phase));
-    json_builder_set_member_name(b, "call");
-    json_builder_add_string_value(b, c->call);
+    pp_json_add_string(b, "id", c->id);
+    pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
+    pp_json_add_string(b, "reason", c->reason);
+    pp_json_add_string(b, "phase", pp_phase_name(c->phase));
+    pp_json_add_string(b, "call", c->call);
 
     json_builder_set_member_name(b, "state");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, c->state_name);
-    json_builder_set_member_name(b, "trace");
-    json_builder_add_string_value(b, env->trace_path);
-    json_builder_set_member_name(b, "k");
-    json_builder_add_int_value(b, c->k);
-    json_builder_set_member_name(b, "model");
-    json_builder_add_string_value(b, cfi_model_to_string(env->model));
-    json_builder_set_member_name(b, "seed");
-    json_builder_add_int_value(b, (gint64)env->seed);
-    json_builder_set_member_name(b, "ops_persisted");
-    json_builder_add_int_value(b, c->stats.ops_persisted);
-    json_builder_set_member_name(b, "ops_dropped");
-    json_builder_add_int_value(b, c->stats.ops_dropped);
+    pp_json_add_string(b, "name", c->state_name);
+    pp_json_add_string(b, "trace", env->trace_path);
+    pp_json_add_int(b, "k", c->k);
+    pp_json_add_string(b, "model", cfi_model_to_string(env->model));
+    pp_json_add_int(b, "seed", (gint64)env->seed);
+    pp_json_add_int(b, "ops_persisted", c->stats.ops_persisted);
+    pp_json_add_int(b, "ops_dropped", c->stats.ops_dropped);
     json_builder_end_object(b);
 
     json_builder_set_member_name(b, "evidence");
@@ -591,21 +546,14 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
 
     json_builder_set_member_name(b, "resume");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "checked");
-    json_builder_add_boolean_value(b, c->resumed);
+    pp_json_add_boolean(b, "checked", c->resumed);
     if (c->resumed) {
-        json_builder_set_member_name(b, "exit_status");
-        json_builder_add_int_value(b, c->resume_exit);
-        json_builder_set_member_name(b, "bytes_downloaded");
-        json_builder_add_int_value(b, (gint64)c->resume_bytes);
-        json_builder_set_member_name(b, "objects_downloaded");
-        json_builder_add_int_value(b, c->resume_objects);
-        json_builder_set_member_name(b, "objects_redownloaded");
-        json_builder_add_int_value(b, c->resume_refetched);
-        json_builder_set_member_name(b, "objects_durable_before");
-        json_builder_add_int_value(b, c->durable_objects);
-        json_builder_set_member_name(b, "staging_bytes_after");
-        json_builder_add_int_value(b, (gint64)c->resume_staging_bytes);
+        pp_json_add_int(b, "exit_status", c->resume_exit);
+        pp_json_add_int(b, "bytes_downloaded", (gint64)c->resume_bytes);
+        pp_json_add_int(b, "objects_downloaded", c->resume_objects);
+        pp_json_add_int(b, "objects_redownloaded", c->resume_refetched);
+        pp_json_add_int(b, "objects_durable_before", c->durable_objects);
+        pp_json_add_int(b, "staging_bytes_after", (gint64)c->resume_staging_bytes);
         json_builder_set_member_name(b, "error");
         if (c->resume_error != NULL) {
             json_builder_add_string_value(b, c->resume_error);
@@ -618,45 +566,33 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     /* What `plugpull replay` needs, with nothing left to guess. */
     json_builder_set_member_name(b, "replay");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "root");
-    json_builder_add_string_value(b, env->root);
+    pp_json_add_string(b, "root", env->root);
     json_builder_set_member_name(b, "snapshot");
     json_builder_add_string_value(b, env->case_snapshot != NULL
                                      ? env->case_snapshot : env->snapshot);
-    json_builder_set_member_name(b, "srv_dir");
-    json_builder_add_string_value(b, env->srv_dir);
-    json_builder_set_member_name(b, "srv_repo");
-    json_builder_add_string_value(b, env->srv_repo);
+    pp_json_add_string(b, "srv_dir", env->srv_dir);
+    pp_json_add_string(b, "srv_repo", env->srv_repo);
     json_builder_set_member_name(b, "commits");
     json_builder_begin_array(b);
     for (char **p = env->commits; *p != NULL; p++) {
         json_builder_add_string_value(b, *p);
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "to_commit");
-    json_builder_add_string_value(b, env->to_commit);
-    json_builder_set_member_name(b, "osname");
-    json_builder_add_string_value(b, env->osname);
-    json_builder_set_member_name(b, "ostree");
-    json_builder_add_string_value(b, env->ostree);
-    json_builder_set_member_name(b, "bootloader");
-    json_builder_add_string_value(b, env->bootloader);
-    json_builder_set_member_name(b, "redownload_threshold");
-    json_builder_add_int_value(b, env->redownload_threshold);
-    json_builder_set_member_name(b, "check_rollback");
-    json_builder_add_boolean_value(b, env->check_rollback);
-    json_builder_set_member_name(b, "resume");
-    json_builder_add_boolean_value(b, c->resumed);
-    json_builder_set_member_name(b, "scenario");
-    json_builder_add_string_value(b, scenario);
+    pp_json_add_string(b, "to_commit", env->to_commit);
+    pp_json_add_string(b, "osname", env->osname);
+    pp_json_add_string(b, "ostree", env->ostree);
+    pp_json_add_string(b, "bootloader", env->bootloader);
+    pp_json_add_int(b, "redownload_threshold", env->redownload_threshold);
+    pp_json_add_boolean(b, "check_rollback", env->check_rollback);
+    pp_json_add_boolean(b, "resume", c->resumed);
+    pp_json_add_string(b, "scenario", scenario);
     json_builder_end_object(b);
 
     json_builder_set_member_name(b, "command");
     g_autofree char *cmd = g_strdup_printf("plugpull replay cases/%s.json",
                                            c->id);
     json_builder_add_string_value(b, cmd);
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_double_value(b, c->seconds);
+    pp_json_add_double(b, "seconds", c->seconds);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

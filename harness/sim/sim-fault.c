@@ -8,6 +8,7 @@
 
 #include "cfi-calls.h"
 #include "common/client.h"
+#include "common/json.h"
 #include "trace-reader.h"
 
 void
@@ -139,11 +140,10 @@ booted_commit(JsonNode *judgement)
 }
 
 static void
-set_outcome(PpCase *c, const char *outcome, char *reason)
+set_outcome(PpCase *c, PpOutcome outcome, char *reason)
 {
-    g_free(c->outcome);
     g_free(c->reason);
-    c->outcome = g_strdup(outcome);
+    pp_case_set_verdict(c, outcome);
     c->reason = reason;
 }
 
@@ -198,9 +198,9 @@ pp_fault_judge(PpSimFault *f, PpSimEnv *env, GError **error)
     /* A client that says it updated must boot the update (not for a
        bare pull, which has no resume server and nothing to boot). */
     const char *boots = booted_commit(c->judgement);
-    if (f->exit_status == 0 && g_str_equal(c->outcome, "pass")
+    if (f->exit_status == 0 && c->verdict == PP_OUTCOME_PASS
         && g_strcmp0(boots, env->to_commit) != 0 && env->httpd != NULL) {
-        set_outcome(c, "wrong-tree", g_strdup_printf(
+        set_outcome(c, PP_OUTCOME_WRONG_TREE, g_strdup_printf(
             "the client reported success (exit 0) but the device boots %.12s, "
             "not the new version %.12s", boots != NULL ? boots : "nothing",
             env->to_commit));
@@ -218,7 +218,8 @@ pp_fault_judge(PpSimFault *f, PpSimEnv *env, GError **error)
                                f->net_faults, f->net_requests);
     }
     g_string_append_printf(v, "; the device as left: %s%s%s",
-                           c->outcome, *c->reason != '\0' ? " (" : "",
+                           pp_outcome_to_string(c->verdict),
+                           *c->reason != '\0' ? " (" : "",
                            *c->reason != '\0' ? c->reason : "");
     if (*c->reason != '\0') {
         g_string_append_c(v, ')');
@@ -261,57 +262,41 @@ pp_fault_to_json(const PpSimFault *f, const PpScenario *sc)
     }
     json_builder_set_member_name(b, "network");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "drop");
-    json_builder_add_double_value(b, sc->net_drop);
-    json_builder_set_member_name(b, "stall");
-    json_builder_add_double_value(b, sc->net_stall);
-    json_builder_set_member_name(b, "5xx");
-    json_builder_add_double_value(b, sc->net_5xx);
-    json_builder_set_member_name(b, "stall_ms");
-    json_builder_add_int_value(b, sc->stall_ms);
-    json_builder_set_member_name(b, "requests");
-    json_builder_add_int_value(b, (gint64)f->net_requests);
-    json_builder_set_member_name(b, "faults");
-    json_builder_add_int_value(b, (gint64)f->net_faults);
+    pp_json_add_double(b, "drop", sc->net_drop);
+    pp_json_add_double(b, "stall", sc->net_stall);
+    pp_json_add_double(b, "5xx", sc->net_5xx);
+    pp_json_add_int(b, "stall_ms", sc->stall_ms);
+    pp_json_add_int(b, "requests", (gint64)f->net_requests);
+    pp_json_add_int(b, "faults", (gint64)f->net_faults);
     json_builder_end_object(b);
-    json_builder_set_member_name(b, "fired");
-    json_builder_add_boolean_value(b, f->fired);
-    json_builder_set_member_name(b, "injected_calls");
-    json_builder_add_int_value(b, f->n_injected);
+    pp_json_add_boolean(b, "fired", f->fired);
+    pp_json_add_int(b, "injected_calls", f->n_injected);
     json_builder_set_member_name(b, "first_injected");
     if (f->first_injected != NULL) {
         json_builder_add_string_value(b, f->first_injected);
     } else {
         json_builder_add_null_value(b);
     }
-    json_builder_set_member_name(b, "run_bytes_downloaded");
-    json_builder_add_int_value(b, (gint64)f->run_bytes);
-    json_builder_set_member_name(b, "client_exit_status");
-    json_builder_add_int_value(b, f->exit_status);
-    json_builder_set_member_name(b, "client_reported_error");
-    json_builder_add_boolean_value(b, f->exit_status != 0);
+    pp_json_add_int(b, "run_bytes_downloaded", (gint64)f->run_bytes);
+    pp_json_add_int(b, "client_exit_status", f->exit_status);
+    pp_json_add_boolean(b, "client_reported_error", f->exit_status != 0);
     json_builder_set_member_name(b, "client_stderr_tail");
     json_builder_add_string_value(b, f->stderr_tail != NULL
                                      ? f->stderr_tail : "");
-    json_builder_set_member_name(b, "swallowed");
-    json_builder_add_boolean_value(b, f->swallowed);
+    pp_json_add_boolean(b, "swallowed", f->swallowed);
     json_builder_set_member_name(b, "note");
     json_builder_add_string_value(b, !f->fired ? "fault did not fire"
                                      : f->swallowed ? "fault swallowed"
                                      : f->exit_status != 0 ? "error reported"
                                      : "recovered");
-    json_builder_set_member_name(b, "verdict");
-    json_builder_add_string_value(b, f->verdict != NULL ? f->verdict : "");
+    pp_json_add_string(b, "verdict", f->verdict != NULL ? f->verdict : "");
     json_builder_set_member_name(b, "end");
     json_builder_begin_object(b);
     if (f->end != NULL) {
         const PpCase *c = f->end;
-        json_builder_set_member_name(b, "case");
-        json_builder_add_string_value(b, c->id);
-        json_builder_set_member_name(b, "outcome");
-        json_builder_add_string_value(b, c->outcome);
-        json_builder_set_member_name(b, "reason");
-        json_builder_add_string_value(b, c->reason);
+        pp_json_add_string(b, "case", c->id);
+        pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
+        pp_json_add_string(b, "reason", c->reason);
         json_builder_set_member_name(b, "boots");
         const char *boots = booted_commit(c->judgement);
         if (boots != NULL) {
@@ -319,28 +304,22 @@ pp_fault_to_json(const PpSimFault *f, const PpScenario *sc)
         } else {
             json_builder_add_null_value(b);
         }
-        json_builder_set_member_name(b, "retried");
-        json_builder_add_boolean_value(b, c->resumed);
+        pp_json_add_boolean(b, "retried", c->resumed);
         if (c->resumed) {
-            json_builder_set_member_name(b, "retry_exit_status");
-            json_builder_add_int_value(b, c->resume_exit);
+            pp_json_add_int(b, "retry_exit_status", c->resume_exit);
             json_builder_set_member_name(b, "retry_error");
             if (c->resume_error != NULL) {
                 json_builder_add_string_value(b, c->resume_error);
             } else {
                 json_builder_add_null_value(b);
             }
-            json_builder_set_member_name(b, "retry_bytes_downloaded");
-            json_builder_add_int_value(b, (gint64)c->resume_bytes);
-            json_builder_set_member_name(b, "retry_objects_downloaded");
-            json_builder_add_int_value(b, c->resume_objects);
-            json_builder_set_member_name(b, "retry_objects_redownloaded");
-            json_builder_add_int_value(b, c->resume_refetched);
+            pp_json_add_int(b, "retry_bytes_downloaded", (gint64)c->resume_bytes);
+            pp_json_add_int(b, "retry_objects_downloaded", c->resume_objects);
+            pp_json_add_int(b, "retry_objects_redownloaded", c->resume_refetched);
         }
     }
     json_builder_end_object(b);
-    json_builder_set_member_name(b, "failed");
-    json_builder_add_boolean_value(b, pp_fault_failed(f));
+    pp_json_add_boolean(b, "failed", pp_fault_failed(f));
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "sim/sim-fidelity.h"
+#include "common/fs.h"
 #include "common/util.h"
 
 #define MAX_DIFFS 5

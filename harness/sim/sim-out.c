@@ -1,68 +1,14 @@
 /*
- * simout.c: see simout.h.
+ * sim-out.c: see sim-out.h.
  */
 #include "sim/sim-out.h"
 #include "common/durable.h"
 #include "common/json.h"
+#include "common/outcome.h"
 
 #include <string.h>
 
 #include <gio/gio.h>
-
-const char *const pp_outcome_names[PP_N_OUTCOMES] = {
-    "pass", "brick", "hang", "wrong-tree", "repo-corrupt", "no-rollback",
-    "stuck", "redownload",
-};
-
-void
-pp_outcome_count(guint *counts, const char *outcome)
-{
-    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
-        if (g_str_equal(outcome, pp_outcome_names[o])) {
-            counts[o]++;
-        }
-    }
-}
-
-void
-pp_json_add_outcomes(JsonBuilder *b, const guint *counts)
-{
-    json_builder_set_member_name(b, "outcomes");
-    json_builder_begin_object(b);
-    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
-        json_builder_set_member_name(b, pp_outcome_names[o]);
-        json_builder_add_int_value(b, counts[o]);
-    }
-    json_builder_end_object(b);
-}
-
-static void
-add_string(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_string_value(b, value);
-}
-
-static void
-add_int(JsonBuilder *b, const char *name, gint64 value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
-}
-
-static void
-add_double(JsonBuilder *b, const char *name, double value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_double_value(b, value);
-}
-
-static void
-add_boolean(JsonBuilder *b, const char *name, gboolean value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, value);
-}
 
 /* Where a campaign came from: its recording, its shard, its shards. */
 static void
@@ -71,22 +17,22 @@ add_provenance(JsonBuilder *b, const PpRunInfo *info)
     if (info->recording_id != NULL) {
         json_builder_set_member_name(b, "recording");
         json_builder_begin_object(b);
-        add_string(b, "id", info->recording_id);
-        add_string(b, "dir", info->recording_dir);
+        pp_json_add_string(b, "id", info->recording_id);
+        pp_json_add_string(b, "dir", info->recording_dir);
         json_builder_end_object(b);
     }
     if (info->shard_count > 0) {
         json_builder_set_member_name(b, "shard");
         json_builder_begin_object(b);
-        add_int(b, "index", info->shard_index);
-        add_int(b, "count", info->shard_count);
-        add_int(b, "points_all", info->points_all);
+        pp_json_add_int(b, "index", info->shard_index);
+        pp_json_add_int(b, "count", info->shard_count);
+        pp_json_add_int(b, "points_all", info->points_all);
         json_builder_end_object(b);
     }
     if (info->merged_from != NULL) {
         json_builder_set_member_name(b, "merged");
         json_builder_begin_object(b);
-        add_int(b, "shards", g_strv_length((char **)info->merged_from));
+        pp_json_add_int(b, "shards", g_strv_length((char **)info->merged_from));
         json_builder_set_member_name(b, "from");
         json_builder_begin_array(b);
         for (const char *const *d = info->merged_from; *d != NULL; d++) {
@@ -101,7 +47,7 @@ gboolean
 pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                  GError **error)
 {
-    guint counts[PP_N_OUTCOMES] = { 0 };
+    PpOutcomeCounts counts = { { 0 } };
     guint passed = 0, failed = 0, resumed = 0;
     guint64 bytes = 0;
     guint objects = 0, refetched = 0, durable = 0;
@@ -111,7 +57,7 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     double tm = 0, tj = 0, tr = 0, tx = 0;
     for (guint i = 0; i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
-        pp_outcome_count(counts, c->outcome);
+        pp_outcome_counts_add(&counts, c->verdict);
         if (pp_case_failed(c)) {
             failed++;
         } else {
@@ -132,79 +78,79 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string(b, "tool", "plugpull");
-    add_string(b, "tier", info->tier);
+    pp_json_add_string(b, "tool", "plugpull");
+    pp_json_add_string(b, "tier", info->tier);
     json_builder_set_member_name(b, "scenario");
     json_builder_begin_object(b);
-    add_string(b, "name", info->scenario_name);
-    add_string(b, "path", info->scenario_path);
-    add_string(b, "action", info->action);
-    add_string(b, "bootloader", info->bootloader);
-    add_string(b, "expect", info->expect_failures ? "failures" : "pass");
+    pp_json_add_string(b, "name", info->scenario_name);
+    pp_json_add_string(b, "path", info->scenario_path);
+    pp_json_add_string(b, "action", info->action);
+    pp_json_add_string(b, "bootloader", info->bootloader);
+    pp_json_add_string(b, "expect", info->expect_failures ? "failures" : "pass");
     json_builder_end_object(b);
-    add_string(b, "model", info->model);
-    add_int(b, "seed", (gint64)info->seed);
-    add_int(b, "repeat", info->repeat > 0 ? info->repeat : 1);
-    add_string(b, "points", info->points);
+    pp_json_add_string(b, "model", info->model);
+    pp_json_add_int(b, "seed", (gint64)info->seed);
+    pp_json_add_int(b, "repeat", info->repeat > 0 ? info->repeat : 1);
+    pp_json_add_string(b, "points", info->points);
     json_builder_set_member_name(b, "client");
     json_builder_begin_object(b);
-    add_string(b, "path", info->client_path);
-    add_string(b, "version", info->client_version);
+    pp_json_add_string(b, "path", info->client_path);
+    pp_json_add_string(b, "version", info->client_version);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "trace");
     json_builder_begin_object(b);
-    add_string(b, "path", info->trace_path);
-    add_int(b, "records", info->records);
-    add_int(b, "commit_point", info->commit_point);
+    pp_json_add_string(b, "path", info->trace_path);
+    pp_json_add_int(b, "records", info->records);
+    pp_json_add_int(b, "commit_point", info->commit_point);
     json_builder_end_object(b);
     add_provenance(b, info);
-    add_int(b, "cases", cases->len);
-    add_int(b, "points_chosen", info->points_total);
-    add_int(b, "passed", passed);
-    add_int(b, "failed", failed);
-    pp_json_add_outcomes(b, counts);
-    add_double(b, "states_per_minute",
+    pp_json_add_int(b, "cases", cases->len);
+    pp_json_add_int(b, "points_chosen", info->points_total);
+    pp_json_add_int(b, "passed", passed);
+    pp_json_add_int(b, "failed", failed);
+    pp_json_add_outcomes(b, &counts);
+    pp_json_add_double(b, "states_per_minute",
                info->judge_seconds > 0
                    ? 60.0 * (cases->len - info->cases_kept)
                          / info->judge_seconds
                    : 0.0);
     json_builder_set_member_name(b, "resume");
     json_builder_begin_object(b);
-    add_string(b, "choice", info->resume);
-    add_int(b, "checked", resumed);
-    add_int(b, "bytes_downloaded", (gint64)bytes);
-    add_int(b, "objects_downloaded", objects);
-    add_int(b, "objects_redownloaded", refetched);
-    add_int(b, "objects_durable_before", durable);
-    add_int(b, "staging_bytes_left", (gint64)staging);
+    pp_json_add_string(b, "choice", info->resume);
+    pp_json_add_int(b, "checked", resumed);
+    pp_json_add_int(b, "bytes_downloaded", (gint64)bytes);
+    pp_json_add_int(b, "objects_downloaded", objects);
+    pp_json_add_int(b, "objects_redownloaded", refetched);
+    pp_json_add_int(b, "objects_durable_before", durable);
+    pp_json_add_int(b, "staging_bytes_left", (gint64)staging);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "time_split");
     json_builder_begin_object(b);
-    add_double(b, "materialise_s", tm);
-    add_double(b, "judge_s", tj);
-    add_double(b, "resume_s", tr);
-    add_double(b, "remove_s", tx);
+    pp_json_add_double(b, "materialise_s", tm);
+    pp_json_add_double(b, "judge_s", tj);
+    pp_json_add_double(b, "resume_s", tr);
+    pp_json_add_double(b, "remove_s", tx);
     json_builder_end_object(b);
-    add_int(b, "jobs", info->jobs);
-    add_boolean(b, "interrupted", info->interrupted);
+    pp_json_add_int(b, "jobs", info->jobs);
+    pp_json_add_boolean(b, "interrupted", info->interrupted);
     if (info->continued) {
         /* Provenance, like "recording": this run continued an earlier. */
         json_builder_set_member_name(b, "continued");
         json_builder_begin_object(b);
-        add_int(b, "cases_kept", info->cases_kept);
+        pp_json_add_int(b, "cases_kept", info->cases_kept);
         json_builder_end_object(b);
     }
-    add_int(b, "budget_s", info->budget_s);
-    add_boolean(b, "budget_reached", info->budget_hit);
-    add_double(b, "coverage", info->points_total > 0
+    pp_json_add_int(b, "budget_s", info->budget_s);
+    pp_json_add_boolean(b, "budget_reached", info->budget_hit);
+    pp_json_add_double(b, "coverage", info->points_total > 0
                               ? (double)cases->len / info->points_total : 0.0);
     if (info->fault != NULL) {
         json_builder_set_member_name(b, "fault");
         json_builder_add_value(b, json_node_copy(info->fault));
     }
-    add_string(b, "started", info->started);
-    add_double(b, "cases_wall_s", info->judge_seconds);
-    add_double(b, "duration_s", info->duration_s);
+    pp_json_add_string(b, "started", info->started);
+    pp_json_add_double(b, "cases_wall_s", info->judge_seconds);
+    pp_json_add_double(b, "duration_s", info->duration_s);
     json_builder_end_object(b);
 
     g_autoptr(JsonNode) root = json_builder_get_root(b);
@@ -217,32 +163,32 @@ pp_case_to_point(const PpCase *c)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string(b, "id", c->id);
-    add_int(b, "k", c->k);
-    add_string(b, "state", c->state_name);
-    add_string(b, "phase", pp_phase_name(c->phase));
-    add_string(b, "call", c->call);
-    add_string(b, "outcome", c->outcome);
-    add_string(b, "reason", c->reason);
-    add_boolean(b, "resumed", c->resumed);
+    pp_json_add_string(b, "id", c->id);
+    pp_json_add_int(b, "k", c->k);
+    pp_json_add_string(b, "state", c->state_name);
+    pp_json_add_string(b, "phase", pp_phase_name(c->phase));
+    pp_json_add_string(b, "call", c->call);
+    pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
+    pp_json_add_string(b, "reason", c->reason);
+    pp_json_add_boolean(b, "resumed", c->resumed);
     if (c->cuts != NULL) {
-        add_int(b, "cuts", c->cuts->len);
-        add_int(b, "failed_cut", c->failed_cut);
+        pp_json_add_int(b, "cuts", c->cuts->len);
+        pp_json_add_int(b, "failed_cut", c->failed_cut);
     }
     if (c->resumed) {
-        add_int(b, "resume_bytes", (gint64)c->resume_bytes);
-        add_int(b, "resume_objects", c->resume_objects);
-        add_int(b, "resume_redownloaded", c->resume_refetched);
-        add_int(b, "resume_durable_before", c->durable_objects);
-        add_int(b, "resume_staging_bytes", (gint64)c->resume_staging_bytes);
+        pp_json_add_int(b, "resume_bytes", (gint64)c->resume_bytes);
+        pp_json_add_int(b, "resume_objects", c->resume_objects);
+        pp_json_add_int(b, "resume_redownloaded", c->resume_refetched);
+        pp_json_add_int(b, "resume_durable_before", c->durable_objects);
+        pp_json_add_int(b, "resume_staging_bytes", (gint64)c->resume_staging_bytes);
     }
-    add_double(b, "seconds", c->seconds);
+    pp_json_add_double(b, "seconds", c->seconds);
     json_builder_set_member_name(b, "time");
     json_builder_begin_object(b);
-    add_double(b, "materialise_s", c->t_materialise);
-    add_double(b, "judge_s", c->t_judge);
-    add_double(b, "resume_s", c->t_resume);
-    add_double(b, "remove_s", c->t_remove);
+    pp_json_add_double(b, "materialise_s", c->t_materialise);
+    pp_json_add_double(b, "judge_s", c->t_judge);
+    pp_json_add_double(b, "resume_s", c->t_resume);
+    pp_json_add_double(b, "remove_s", c->t_remove);
     json_builder_end_object(b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
@@ -254,8 +200,8 @@ pp_write_points(const char *dir, const PpRunInfo *info, GPtrArray *cases,
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_int(b, "trace_records", info->records);
-    add_int(b, "commit_point", info->commit_point);
+    pp_json_add_int(b, "trace_records", info->records);
+    pp_json_add_int(b, "commit_point", info->commit_point);
     json_builder_set_member_name(b, "cases");
     json_builder_begin_array(b);
     for (guint i = 0; i < cases->len; i++) {
@@ -291,10 +237,8 @@ PpCase *
 pp_case_from_point(JsonObject *p, GError **error)
 {
     g_autoptr(PpCase) c = g_new0(PpCase, 1);
-    const char *strings[] = { "id", "state", "call", "outcome", "reason",
-                              NULL };
-    char **slots[] = { &c->id, &c->state_name, &c->call, &c->outcome,
-                       &c->reason };
+    const char *strings[] = { "id", "state", "call", "reason", NULL };
+    char **slots[] = { &c->id, &c->state_name, &c->call, &c->reason };
     for (guint i = 0; strings[i] != NULL; i++) {
         JsonNode *n = NULL;
         if (!point_member(p, strings[i], G_TYPE_STRING, &n, error)) {
@@ -302,6 +246,18 @@ pp_case_from_point(JsonObject *p, GError **error)
         }
         *slots[i] = g_strdup(json_node_get_string(n));
     }
+    JsonNode *on = NULL;
+    if (!point_member(p, "outcome", G_TYPE_STRING, &on, error)) {
+        return NULL;
+    }
+    PpOutcome oc;
+    if (!pp_outcome_from_string(json_node_get_string(on), &oc)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "case %s: outcome '%s' is not an outcome", c->id,
+                    json_node_get_string(on));
+        return NULL;
+    }
+    pp_case_set_verdict(c, oc);
     JsonNode *k = NULL;
     if (!point_member(p, "k", G_TYPE_INT64, &k, error)) {
         return NULL;
@@ -406,10 +362,11 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
             g_string_append(x, "/>\n");
             continue;
         }
+        const char *outcome = pp_outcome_to_string(c->verdict);
         g_autofree char *f = g_markup_printf_escaped(
             ">\n    <failure type=\"%s\" message=\"%s: %s\">crash state %s\n"
             "replay: plugpull replay cases/%s.json</failure>\n  </testcase>\n",
-            c->outcome, c->outcome, c->reason, c->state_name, c->id);
+            outcome, outcome, c->reason, c->state_name, c->id);
         g_string_append(x, f);
     }
     g_string_append(x, "</testsuite>\n</testsuites>\n");

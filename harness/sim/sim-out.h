@@ -1,5 +1,5 @@
 /*
- * simout.h: the results of a campaign on disk, the contract CI and the
+ * sim-out.h: the results of a campaign on disk, the contract CI and the
  * later tools build on:
  *
  *   DIR/summary.json      totals, outcomes, the client, the speed
@@ -19,16 +19,6 @@
 #include <json-glib/json-glib.h>
 
 #include "sim/sim.h"
-
-/* Every outcome a case or cycle can have, in report order, both tiers. */
-extern const char *const pp_outcome_names[];
-#define PP_N_OUTCOMES 8
-
-/* Count outcome (one of pp_outcome_names) into counts[PP_N_OUTCOMES]. */
-void pp_outcome_count(guint *counts, const char *outcome);
-/* "outcomes": { "pass": N, ... } into an object being built. */
-void pp_json_add_outcomes(JsonBuilder *b, const guint *counts);
-
 
 /*
  * What a campaign's summary says besides its cases.  Plain values, so that

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "sim/sim-out.h"
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 
@@ -213,23 +214,16 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
 
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "tool");
-    json_builder_add_string_value(b, "plugpull");
-    json_builder_set_member_name(b, "kind");
-    json_builder_add_string_value(b, "recording");
-    json_builder_set_member_name(b, "format");
-    json_builder_add_int_value(b, MANIFEST_FORMAT);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "recorded");
-    json_builder_add_string_value(b, recorded);
+    pp_json_add_string(b, "tool", "plugpull");
+    pp_json_add_string(b, "kind", "recording");
+    pp_json_add_int(b, "format", MANIFEST_FORMAT);
+    pp_json_add_string(b, "id", id);
+    pp_json_add_string(b, "recorded", recorded);
 
     json_builder_set_member_name(b, "scenario");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, sc->path);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, sc->name);
+    pp_json_add_string(b, "path", sc->path);
+    pp_json_add_string(b, "name", sc->name);
     json_builder_set_member_name(b, "text");
     if (scenario_text != NULL) {
         json_builder_add_string_value(b, scenario_text);
@@ -237,40 +231,26 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
         json_builder_add_null_value(b);
     }
     json_builder_end_object(b);
-    json_builder_set_member_name(b, "model");
-    json_builder_add_string_value(b, cfi_model_to_string(sc->model));
-    json_builder_set_member_name(b, "seed");
-    json_builder_add_int_value(b, (gint64)sc->seed);
-    json_builder_set_member_name(b, "points");
-    json_builder_add_string_value(b, points);
-    json_builder_set_member_name(b, "resume");
-    json_builder_add_string_value(b, resume);
+    pp_json_add_string(b, "model", cfi_model_to_string(sc->model));
+    pp_json_add_int(b, "seed", (gint64)sc->seed);
+    pp_json_add_string(b, "points", points);
+    pp_json_add_string(b, "resume", resume);
     json_builder_set_member_name(b, "client");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, sc->ostree);
-    json_builder_set_member_name(b, "version");
-    json_builder_add_string_value(b, client_version);
+    pp_json_add_string(b, "path", sc->ostree);
+    pp_json_add_string(b, "version", client_version);
     json_builder_end_object(b);
 
-    json_builder_set_member_name(b, "root");
-    json_builder_add_string_value(b, env->root);
-    json_builder_set_member_name(b, "records");
-    json_builder_add_int_value(b, cfi_trace_n_records(env->trace));
+    pp_json_add_string(b, "root", env->root);
+    pp_json_add_int(b, "records", cfi_trace_n_records(env->trace));
     json_builder_set_member_name(b, "files");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "trace");
-    json_builder_add_string_value(b, trace);
-    json_builder_set_member_name(b, "snapshot");
-    json_builder_add_string_value(b, snapshot);
-    json_builder_set_member_name(b, "srv_dir");
-    json_builder_add_string_value(b, srv_dir);
-    json_builder_set_member_name(b, "srv_repo");
-    json_builder_add_string_value(b, srv_repo);
-    json_builder_set_member_name(b, "snapshot_digest");
-    json_builder_add_string_value(b, snap_digest);
-    json_builder_set_member_name(b, "srv_digest");
-    json_builder_add_string_value(b, srv_digest);
+    pp_json_add_string(b, "trace", trace);
+    pp_json_add_string(b, "snapshot", snapshot);
+    pp_json_add_string(b, "srv_dir", srv_dir);
+    pp_json_add_string(b, "srv_repo", srv_repo);
+    pp_json_add_string(b, "snapshot_digest", snap_digest);
+    pp_json_add_string(b, "srv_digest", srv_digest);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "commits");
     json_builder_begin_array(b);
@@ -278,12 +258,9 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
         json_builder_add_string_value(b, *c);
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "to_commit");
-    json_builder_add_string_value(b, env->to_commit);
-    json_builder_set_member_name(b, "osname");
-    json_builder_add_string_value(b, env->osname);
-    json_builder_set_member_name(b, "bootloader");
-    json_builder_add_string_value(b, env->bootloader);
+    pp_json_add_string(b, "to_commit", env->to_commit);
+    pp_json_add_string(b, "osname", env->osname);
+    pp_json_add_string(b, "bootloader", env->bootloader);
     json_builder_end_object(b);
 
     g_autoptr(JsonNode) root = json_builder_get_root(b);

@@ -25,6 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "cfi-calls.h"
+#include "common/fs.h"
 #include "common/schedule.h"
 #include "sim/sim-private.h"
 #include "common/tracestats.h"
@@ -61,17 +62,16 @@ cut_judge(PpSimEnv *env, const char *state, PpCut *cut, GError **error)
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
         oc = PP_OUTCOME_PASS;
     }
-    cut->outcome = g_strdup(pp_outcome_to_string(oc));
+    cut->verdict = oc;
     cut->reason = g_strdup(j->reason != NULL ? j->reason : "");
     return TRUE;
 }
 
 static void
-cut_set_verdict(PpCut *cut, const char *outcome, char *reason)
+cut_set_verdict(PpCut *cut, PpOutcome outcome, char *reason)
 {
-    g_free(cut->outcome);
     g_free(cut->reason);
-    cut->outcome = g_strdup(outcome);
+    cut->verdict = outcome;
     cut->reason = reason;
 }
 
@@ -87,9 +87,9 @@ cut_take_resume(PpSimEnv *env, PpCut *cut, const PpResumeResult *r)
     cut->durable_objects = r->durable;
     cut->resume_error = g_strdup(r->error);
     if (r->error != NULL) {
-        cut_set_verdict(cut, "stuck", g_strdup(r->error));
+        cut_set_verdict(cut, PP_OUTCOME_STUCK, g_strdup(r->error));
     } else if (r->refetched > env->redownload_threshold) {
-        cut_set_verdict(cut, "redownload", g_strdup_printf(
+        cut_set_verdict(cut, PP_OUTCOME_REDOWNLOAD, g_strdup_printf(
             "the resumed update fetched %u objects that were durable before "
             "the cut (threshold %u)", r->refetched,
             env->redownload_threshold));
@@ -257,7 +257,7 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
     gboolean ok = TRUE;
     for (guint i = 1; ok; i++) {
         PpCut *last = c->cuts->pdata[i - 1];
-        if (!g_str_equal(last->outcome, "pass")) {
+        if (last->verdict != PP_OUTCOME_PASS) {
             c->failed_cut = i;
             break;
         }
@@ -272,13 +272,13 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
         pp_sim_resume(env, state, name, trace, boot_id, &r);
         c->t_resume += r.seconds;
         cut_take_resume(env, last, &r);
-        if (!g_str_equal(last->outcome, "pass") || final) {
+        if (last->verdict != PP_OUTCOME_PASS || final) {
             pp_case_take_resume(c, &r);
             pp_resume_result_clear(&r);
             if (trace != NULL && !keep_state) {
                 g_unlink(trace);
             }
-            c->failed_cut = g_str_equal(last->outcome, "pass") ? 0 : i;
+            c->failed_cut = last->verdict == PP_OUTCOME_PASS ? 0 : i;
             break;
         }
         pp_case_take_resume(c, &r);
@@ -316,7 +316,7 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
                                           ? c->failed_cut - 1
                                           : c->cuts->len - 1];
     c->judgement = json_node_ref(verdict->judgement);
-    c->outcome = g_strdup(verdict->outcome);
+    pp_case_set_verdict(c, verdict->verdict);
     if (c->failed_cut > 0) {
         c->reason = g_strdup_printf("cut %u of %u (%s, %s): %s",
                                     c->failed_cut, repeat, verdict->call,

@@ -1,6 +1,9 @@
 /*
  * sim.h: the simulation tier.
  *
+ * Room sim/: the simulation tier.  Includes common/, oracle/, server/
+ * and cfaultinject/; never vm/, postmortem/, cli/ or plugpull.h.
+ *
  * Record once, replay many: one traced run of the client on a directory
  * sysroot, then for every chosen crash point k a crash state (trace, k,
  * model, seed) materialised by the power-loss models and judged by the
@@ -17,6 +20,7 @@
 #include "crashstate.h"
 #include "oracle/known-trees.h"
 #include "oracle/oracle.h"
+#include "common/outcome.h"
 #include "common/phases.h"
 #include "common/scenario.h"
 
@@ -73,7 +77,7 @@ typedef struct {
     char *syscall;           /* its name, or NULL at the end of the run */
     char *path;              /* its path relative to the sysroot, or NULL */
     PpPhase phase;
-    char *outcome;           /* this cut's verdict (with its resume's) */
+    PpOutcome verdict;       /* this cut's (with its resume's) */
     char *reason;
     JsonNode *judgement;     /* the oracle on the crash state */
     CfiCrashStats stats;
@@ -97,8 +101,10 @@ typedef struct {
     guint k;
     PpPhase phase;
     char *call;              /* the call in flight at the cut, readable */
-    char *outcome;           /* pass brick wrong-tree repo-corrupt
-                                no-rollback stuck redownload */
+    PpOutcome verdict;       /* set with pp_case_set_verdict() */
+    /* pp_outcome_to_string(verdict), kept by pp_case_set_verdict() only
+     * until cli/cmd-sim.c prints verdict itself; then drop it. */
+    const char *outcome;
     char *reason;
     JsonNode *judgement;     /* the oracle's evidence */
     CfiCrashStats stats;
@@ -123,6 +129,8 @@ typedef struct {
 } PpCase;
 
 void pp_case_free(PpCase *c);
+/* c->verdict = o (and its compatibility name c->outcome). */
+void pp_case_set_verdict(PpCase *c, PpOutcome o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpCase, pp_case_free)
 
 gboolean pp_case_failed(const PpCase *c);
@@ -169,7 +177,8 @@ JsonNode *pp_case_to_json(const PpSimEnv *env, const PpCase *c,
 gboolean pp_sim_set_remote_url(const char *sysroot, const char *url,
                                GError **error);
 
-/* rm -rf without a subprocess. */
-gboolean pp_rm_rf(const char *path, GError **error);
+/* pp_rm_rf moved to common/fs.h; included here only until cli/cmd-run.c
+ * and cli/cmd-sim.c include common/fs.h themselves (then drop this). */
+#include "common/fs.h"
 
 #endif /* PP_SIM_H */

@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "sim/sim-out.h"
 #include "common/json.h"
 #include "common/campaign-file.h"
 #include "common/util.h"
@@ -37,13 +36,6 @@ pp_vm_campaign_free(PpVmCampaign *c)
     g_free(c);
 }
 
-static void
-add_int(JsonBuilder *b, const char *name, gint64 value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
-}
-
 gboolean
 pp_vm_campaign_write(const char *dir, const PpVmCampaign *c, GError **error)
 {
@@ -52,19 +44,18 @@ pp_vm_campaign_write(const char *dir, const PpVmCampaign *c, GError **error)
     json_builder_begin_object(b);
     pp_json_add_string_or_null(b, "tool", "plugpull");
     pp_json_add_string_or_null(b, "kind", "vm-campaign");
-    add_int(b, "format", VM_CAMPAIGN_FORMAT);
+    pp_json_add_int(b, "format", VM_CAMPAIGN_FORMAT);
     pp_json_add_string_or_null(b, "scenario_path", o->scenario_path);
     pp_json_add_string_or_null(b, "scenario_text", o->scenario_text);
     pp_json_add_string_or_null(b, "cut", o->cut);
-    add_int(b, "iterations", o->iterations);
-    add_int(b, "seed", o->seed);
+    pp_json_add_int(b, "iterations", o->iterations);
+    pp_json_add_int(b, "seed", o->seed);
     pp_json_add_string_or_null(b, "image", o->image_dir);
-    add_int(b, "no_build", o->no_build);
-    json_builder_set_member_name(b, "window_s");
-    json_builder_add_double_value(b, o->window_s);
-    add_int(b, "boot_timeout", o->boot_timeout);
-    add_int(b, "hang_timeout", o->hang_timeout);
-    add_int(b, "cmd_timeout", o->cmd_timeout);
+    pp_json_add_int(b, "no_build", o->no_build);
+    pp_json_add_double(b, "window_s", o->window_s);
+    pp_json_add_int(b, "boot_timeout", o->boot_timeout);
+    pp_json_add_int(b, "hang_timeout", o->hang_timeout);
+    pp_json_add_int(b, "cmd_timeout", o->cmd_timeout);
     pp_json_add_string_or_null(b, "bios", o->bios);
     pp_json_add_string_or_null(b, "sabotage", o->sabotage);
     pp_json_add_string_or_null(b, "from_commit", c->from_commit);
@@ -217,10 +208,8 @@ pp_vm_calibration_save(const PpRunEnv *env, GError **error)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     pp_json_add_string_or_null(b, "trace", trace);
-    json_builder_set_member_name(b, "t0");
-    json_builder_add_double_value(b, env->timeline.t0);
-    json_builder_set_member_name(b, "window_s");
-    json_builder_add_double_value(b, env->window_s);
+    pp_json_add_double(b, "t0", env->timeline.t0);
+    pp_json_add_double(b, "window_s", env->window_s);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *path = calibration_path(env);

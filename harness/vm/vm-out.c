@@ -4,20 +4,9 @@
 #include "vm/vm-out.h"
 #include "common/durable.h"
 
-#include "sim/sim-out.h"
 #include "common/json.h"
+#include "common/outcome.h"
 #include "common/util.h"
-
-/* Members of the object being built with JsonBuilder b. */
-#define STR(k, v) do { json_builder_set_member_name(b, k); \
-        if ((v) != NULL) json_builder_add_string_value(b, v); \
-        else json_builder_add_null_value(b); } while (0)
-#define NUM(k, v) do { json_builder_set_member_name(b, k); \
-        json_builder_add_double_value(b, v); } while (0)
-#define INT(k, v) do { json_builder_set_member_name(b, k); \
-        json_builder_add_int_value(b, v); } while (0)
-#define BOOL(k, v) do { json_builder_set_member_name(b, k); \
-        json_builder_add_boolean_value(b, v); } while (0)
 
 /*
  * The arguments of `plugpull run` that replay cycle c alone, with the same
@@ -73,40 +62,40 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    STR("id", c->id);
-    STR("tier", "vm");
-    STR("bootloader", "u-boot");
-    STR("image", env->image_dir);
-    INT("cycle", c->index);
-    INT("seed", (gint64)env->seed);
-    STR("outcome", c->outcome);
-    STR("reason", c->reason);
-    STR("cut", c->cut_kind);
-    STR("cut_rule", c->cut_rule);
-    STR("cut_call", c->cut_desc);
-    STR("crash_line", c->crash_line);
-    INT("cut_seq", c->cut_seq);
-    BOOL("cut_fired", c->cut_fired);
-    STR("phase", c->phase);
-    STR("phase_marks", c->marks->str);
-    NUM("window_s", env->window_s);
-    NUM("cut_offset_s", c->cut_offset_s);
-    BOOL("update_done_before_cut", c->update_done_before_cut);
-    STR("qemu_at_cut", c->cut_qemu_exit);
-    STR("sabotage", env->sabotage);
-    STR("from_commit", env->from);
-    STR("to_commit", env->to);
-    STR("booted_after_cut", c->booted_after_cut);
-    STR("booted_final", c->booted_final);
-    INT("status_rc", c->status_rc);
-    INT("fsck_rc", c->fsck_rc);
-    INT("resume_rc", c->resume_rc);
-    INT("resume_bytes", (gint64)c->resume_bytes);
-    NUM("boot_to_verdict_s", c->boot_to_verdict_s);
-    NUM("seconds", c->seconds);
-    STR("disk", c->disk_kept);
+    pp_json_add_string_or_null(b, "id", c->id);
+    pp_json_add_string_or_null(b, "tier", "vm");
+    pp_json_add_string_or_null(b, "bootloader", "u-boot");
+    pp_json_add_string_or_null(b, "image", env->image_dir);
+    pp_json_add_int(b, "cycle", c->index);
+    pp_json_add_int(b, "seed", (gint64)env->seed);
+    pp_json_add_string_or_null(b, "outcome", c->outcome);
+    pp_json_add_string_or_null(b, "reason", c->reason);
+    pp_json_add_string_or_null(b, "cut", c->cut_kind);
+    pp_json_add_string_or_null(b, "cut_rule", c->cut_rule);
+    pp_json_add_string_or_null(b, "cut_call", c->cut_desc);
+    pp_json_add_string_or_null(b, "crash_line", c->crash_line);
+    pp_json_add_int(b, "cut_seq", c->cut_seq);
+    pp_json_add_boolean(b, "cut_fired", c->cut_fired);
+    pp_json_add_string_or_null(b, "phase", c->phase);
+    pp_json_add_string_or_null(b, "phase_marks", c->marks->str);
+    pp_json_add_double(b, "window_s", env->window_s);
+    pp_json_add_double(b, "cut_offset_s", c->cut_offset_s);
+    pp_json_add_boolean(b, "update_done_before_cut", c->update_done_before_cut);
+    pp_json_add_string_or_null(b, "qemu_at_cut", c->cut_qemu_exit);
+    pp_json_add_string_or_null(b, "sabotage", env->sabotage);
+    pp_json_add_string_or_null(b, "from_commit", env->from);
+    pp_json_add_string_or_null(b, "to_commit", env->to);
+    pp_json_add_string_or_null(b, "booted_after_cut", c->booted_after_cut);
+    pp_json_add_string_or_null(b, "booted_final", c->booted_final);
+    pp_json_add_int(b, "status_rc", c->status_rc);
+    pp_json_add_int(b, "fsck_rc", c->fsck_rc);
+    pp_json_add_int(b, "resume_rc", c->resume_rc);
+    pp_json_add_int(b, "resume_bytes", (gint64)c->resume_bytes);
+    pp_json_add_double(b, "boot_to_verdict_s", c->boot_to_verdict_s);
+    pp_json_add_double(b, "seconds", c->seconds);
+    pp_json_add_string_or_null(b, "disk", c->disk_kept);
     g_autofree char *cmd = replay_command(env, c);
-    STR("command", cmd);
+    pp_json_add_string_or_null(b, "command", cmd);
     /* What `plugpull replay CASE.json` runs. */
     json_builder_set_member_name(b, "replay");
     json_builder_begin_object(b);
@@ -121,7 +110,7 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
     json_builder_set_member_name(b, "boots");
     g_autoptr(JsonNode) boots = json_builder_get_root(c->boots);
     json_builder_add_value(b, g_steal_pointer(&boots));
-    STR("evidence", c->notes->str);
+    pp_json_add_string_or_null(b, "evidence", c->notes->str);
     if (c->inspect != NULL) {
         json_builder_set_member_name(b, "inspect");
         json_builder_add_value(b, json_node_copy(c->inspect));
@@ -254,15 +243,11 @@ write_points(const PpRunEnv *env, GPtrArray *cycles, GError **error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "tier");
-    json_builder_add_string_value(b, "vm");
+    pp_json_add_string(b, "tier", "vm");
     /* The x axis of the VM tier is time since the update started. */
-    json_builder_set_member_name(b, "axis");
-    json_builder_add_string_value(b, "seconds");
-    json_builder_set_member_name(b, "window_s");
-    json_builder_add_double_value(b, env->window_s);
-    json_builder_set_member_name(b, "trace_records");
-    json_builder_add_int_value(b, env->have_timeline ? env->timeline.n : 0);
+    pp_json_add_string(b, "axis", "seconds");
+    pp_json_add_double(b, "window_s", env->window_s);
+    pp_json_add_int(b, "trace_records", env->have_timeline ? env->timeline.n : 0);
     json_builder_set_member_name(b, "commit_point");
     json_builder_add_int_value(b, env->have_timeline
                                ? env->timeline.phases.commit_point : -1);
@@ -270,8 +255,7 @@ write_points(const PpRunEnv *env, GPtrArray *cycles, GError **error)
         json_builder_set_member_name(b, "phase_start_s");
         json_builder_begin_object(b);
         for (PpPhase p = 0; p < PP_PHASE_COUNT; p++) {
-            json_builder_set_member_name(b, pp_phase_name(p));
-            json_builder_add_double_value(b, env->timeline.phase_start_s[p]);
+            pp_json_add_double(b, pp_phase_name(p), env->timeline.phase_start_s[p]);
         }
         json_builder_end_object(b);
     }
@@ -280,33 +264,24 @@ write_points(const PpRunEnv *env, GPtrArray *cycles, GError **error)
     for (guint i = 0; i < cycles->len; i++) {
         const PpCycle *c = cycles->pdata[i];
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
-        json_builder_add_string_value(b, c->id);
+        pp_json_add_string(b, "id", c->id);
         /* k orders the points: milliseconds into the update. */
-        json_builder_set_member_name(b, "k");
-        json_builder_add_int_value(b, (gint64)(c->cut_offset_s * 1000));
-        json_builder_set_member_name(b, "time_s");
-        json_builder_add_double_value(b, c->cut_offset_s);
-        json_builder_set_member_name(b, "phase");
-        json_builder_add_string_value(b, c->phase);
+        pp_json_add_int(b, "k", (gint64)(c->cut_offset_s * 1000));
+        pp_json_add_double(b, "time_s", c->cut_offset_s);
+        pp_json_add_string(b, "phase", c->phase);
         json_builder_set_member_name(b, "call");
         json_builder_add_string_value(b, c->cut_desc != NULL ? c->cut_desc
                                       : c->cut_rule != NULL ? c->cut_rule
                                       : c->cut_kind);
-        json_builder_set_member_name(b, "outcome");
-        json_builder_add_string_value(b, c->outcome);
-        json_builder_set_member_name(b, "reason");
-        json_builder_add_string_value(b, c->reason);
+        pp_json_add_string(b, "outcome", c->outcome);
+        pp_json_add_string(b, "reason", c->reason);
         gboolean resumed = c->resume_rc == 0 && c->booted_after_cut != NULL
                            && c->status_rc == 0 && c->fsck_rc == 0;
-        json_builder_set_member_name(b, "resumed");
-        json_builder_add_boolean_value(b, resumed);
+        pp_json_add_boolean(b, "resumed", resumed);
         if (resumed) {
-            json_builder_set_member_name(b, "resume_bytes");
-            json_builder_add_int_value(b, (gint64)c->resume_bytes);
+            pp_json_add_int(b, "resume_bytes", (gint64)c->resume_bytes);
         }
-        json_builder_set_member_name(b, "seconds");
-        json_builder_add_double_value(b, c->seconds);
+        pp_json_add_double(b, "seconds", c->seconds);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -320,13 +295,17 @@ static gboolean
 write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
               GError **error)
 {
-    guint counts[PP_N_OUTCOMES] = { 0 };
+    PpOutcomeCounts counts = { { 0 } };
     double cycle_s = 0, verdict_s = 0;
     guint64 bytes = 0;
     guint failed = 0;
     for (guint i = 0; i < cycles->len; i++) {
         const PpCycle *c = cycles->pdata[i];
-        pp_outcome_count(counts, c->outcome);
+        /* PpCycle still names its outcome (vm-cycle.c sets it). */
+        PpOutcome o;
+        if (pp_outcome_from_string(c->outcome, &o)) {
+            pp_outcome_counts_add(&counts, o);
+        }
         failed += pp_cycle_failed(c);
         cycle_s += c->seconds;
         verdict_s += c->boot_to_verdict_s;
@@ -334,54 +313,54 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    STR("tier", "vm");
-    STR("bootloader", "u-boot");
+    pp_json_add_string_or_null(b, "tier", "vm");
+    pp_json_add_string_or_null(b, "bootloader", "u-boot");
     json_builder_set_member_name(b, "scenario");
     json_builder_begin_object(b);
-    STR("name", env->scenario);
-    STR("path", env->scenario_path != NULL ? env->scenario_path
-                                           : "built-in default");
-    STR("bootloader", "uboot");
-    STR("expect", env->expect_failures ? "failures" : "pass");
+    pp_json_add_string_or_null(b, "name", env->scenario);
+    pp_json_add_string_or_null(b, "path", env->scenario_path != NULL
+                                              ? env->scenario_path
+                                              : "built-in default");
+    pp_json_add_string_or_null(b, "bootloader", "uboot");
+    pp_json_add_string_or_null(b, "expect", env->expect_failures ? "failures" : "pass");
     json_builder_end_object(b);
-    STR("cut", env->cut.text);
-    INT("seed", (gint64)env->seed);
-    STR("image", env->image_dir);
-    STR("from_commit", env->from);
-    STR("to_commit", env->to);
-    STR("sabotage", env->sabotage);
-    STR("started", info->started);
-    STR("command", info->command);
-    INT("iterations", info->iterations);
-    INT("jobs", info->jobs);
-    INT("cycles", cycles->len);
-    INT("passed", cycles->len - failed);
-    INT("failed", failed);
-    json_builder_set_member_name(b, "interrupted");
-    json_builder_add_boolean_value(b, info->interrupted);
+    pp_json_add_string_or_null(b, "cut", env->cut.text);
+    pp_json_add_int(b, "seed", (gint64)env->seed);
+    pp_json_add_string_or_null(b, "image", env->image_dir);
+    pp_json_add_string_or_null(b, "from_commit", env->from);
+    pp_json_add_string_or_null(b, "to_commit", env->to);
+    pp_json_add_string_or_null(b, "sabotage", env->sabotage);
+    pp_json_add_string_or_null(b, "started", info->started);
+    pp_json_add_string_or_null(b, "command", info->command);
+    pp_json_add_int(b, "iterations", info->iterations);
+    pp_json_add_int(b, "jobs", info->jobs);
+    pp_json_add_int(b, "cycles", cycles->len);
+    pp_json_add_int(b, "passed", cycles->len - failed);
+    pp_json_add_int(b, "failed", failed);
+    pp_json_add_boolean(b, "interrupted", info->interrupted);
     if (info->continued) {
         json_builder_set_member_name(b, "continued");
         json_builder_begin_object(b);
-        INT("cycles_kept", info->cycles_kept);
+        pp_json_add_int(b, "cycles_kept", info->cycles_kept);
         json_builder_end_object(b);
     }
-    pp_json_add_outcomes(b, counts);
-    NUM("window_s", env->window_s);
+    pp_json_add_outcomes(b, &counts);
+    pp_json_add_double(b, "window_s", env->window_s);
     if (env->have_timeline) {
         json_builder_set_member_name(b, "calibration");
         json_builder_begin_object(b);
-        INT("trace_records", env->timeline.n);
-        NUM("t0_guest_uptime_s", env->timeline.t0);
-        NUM("last_call_s", env->timeline.end_s);
+        pp_json_add_int(b, "trace_records", env->timeline.n);
+        pp_json_add_double(b, "t0_guest_uptime_s", env->timeline.t0);
+        pp_json_add_double(b, "last_call_s", env->timeline.end_s);
         json_builder_set_member_name(b, "phase_start_s");
         json_builder_begin_object(b);
         for (PpPhase p = 0; p < PP_PHASE_COUNT; p++) {
-            NUM(pp_phase_name(p), env->timeline.phase_start_s[p]);
+            pp_json_add_double(b, pp_phase_name(p), env->timeline.phase_start_s[p]);
         }
         json_builder_end_object(b);
         json_builder_end_object(b);
     }
-    NUM("duration_s", info->duration_s);
+    pp_json_add_double(b, "duration_s", info->duration_s);
     /* Cycles per hour of wall time spent in cycles: the image build and
        the calibration are paid once per campaign.  With jobs > 1 the
        cycles overlap: divide by the wall time they took together. */
@@ -389,10 +368,10 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     /* In parallel, the wall time is this run's: its cycles only. */
     guint timed = info->jobs > 1 ? cycles->len - info->cycles_kept
                                  : cycles->len;
-    NUM("cycles_per_hour", wall > 0 ? timed * 3600.0 / wall : 0.0);
-    NUM("mean_cycle_s", cycles->len ? cycle_s / cycles->len : 0.0);
-    NUM("mean_boot_to_verdict_s", cycles->len ? verdict_s / cycles->len : 0.0);
-    INT("resume_bytes_total", (gint64)bytes);
+    pp_json_add_double(b, "cycles_per_hour", wall > 0 ? timed * 3600.0 / wall : 0.0);
+    pp_json_add_double(b, "mean_cycle_s", cycles->len ? cycle_s / cycles->len : 0.0);
+    pp_json_add_double(b, "mean_boot_to_verdict_s", cycles->len ? verdict_s / cycles->len : 0.0);
+    pp_json_add_int(b, "resume_bytes_total", (gint64)bytes);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *path = g_build_filename(env->out_dir, "summary.json", NULL);

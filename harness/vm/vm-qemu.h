@@ -1,6 +1,10 @@
 /*
- * vm.h: one QEMU device of the VM tier, managed the way QEMU's libqtest
+ * vm-qemu.h: one QEMU device of the VM tier, managed the way QEMU's libqtest
  * manages the QEMU it tests.
+ *
+ * Room vm/: the VM tier (QEMU devices cut at a random time).  Includes
+ * common/, oracle/, server/ and cfaultinject/; never sim/, postmortem/,
+ * cli/ or plugpull.h.
  *
  *  - The child dies with the harness: PR_SET_PDEATHSIG(SIGKILL) is set in
  *    the child before exec, and the child is in a process group of its own

@@ -6,7 +6,6 @@
 #define CFI_TEST_UTIL_H
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,19 +16,14 @@
 #include <cmocka.h>
 #include <glib.h>
 
-static int
-tu_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
+#include "common/fs.h"
 
+/* Remove a directory tree made by a test (the harness's own rm -rf). */
 static G_GNUC_UNUSED void
 tu_rm_rf(const char *path)
 {
     if (path != NULL)
-        nftw(path, tu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        pp_rm_rf(path, NULL);
 }
 
 static G_GNUC_UNUSED char *

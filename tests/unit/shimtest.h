@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "common/fs.h"
 #include "trace-reader.h"
 
 typedef struct {
@@ -83,13 +84,11 @@ shim_run(const char *const *argv, const char *config, const char *preload,
     }
 }
 
-/* Remove a directory tree made by a test. */
+/* Remove a directory tree made by a test (the harness's own rm -rf). */
 static inline void
 shimtest_rm_rf(const char *path)
 {
-    const char *argv[] = { "rm", "-rf", path, NULL };
-    g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                 NULL, NULL, NULL, NULL);
+    pp_rm_rf(path, NULL);
 }
 
 #endif /* PP_SHIMTEST_H */

@@ -120,7 +120,7 @@ static PpCase done_case = {
     .k = 42,
     .phase = PP_PHASE_DEPLOY,
     .call = (char *)"#42 fsync",
-    .outcome = (char *)"wrong-tree",
+    .verdict = PP_OUTCOME_WRONG_TREE,
     .reason = (char *)"mixed tree",
     .seconds = 0.5,
 };
@@ -135,7 +135,7 @@ test_done_round_trip(void **state)
     assert_true(pp_campaign_load_case(d, done_case.id, "rec1", &back,
                                       &error));
     assert_non_null(back);
-    assert_string_equal(back->outcome, "wrong-tree");
+    assert_int_equal(back->verdict, PP_OUTCOME_WRONG_TREE);
     assert_string_equal(back->reason, "mixed tree");
     assert_int_equal(back->k, 42);
     assert_int_equal(back->phase, PP_PHASE_DEPLOY);

@@ -5,8 +5,8 @@
  * - every shard count splits the points into disjoint shares whose union
  *   is the whole list; twin: a malformed K/N is refused with the message;
  * - a case written to points.json reads back with everything the summary
- *   and junit use; twin: an entry without its outcome is refused, naming
- *   the case and the member.
+ *   and junit use; twin: an entry without its outcome, or with a word
+ *   that is not an outcome, is refused, naming the case and the member.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,7 +102,7 @@ test_case_round_trip(void **state)
         .k = 42,
         .phase = PP_PHASE_BOOTLOADER,
         .call = (char *)"#42 renameat boot/loader.tmp -> boot/loader",
-        .outcome = (char *)"stuck",
+        .verdict = PP_OUTCOME_STUCK,
         .reason = (char *)"the resumed update failed",
         .resumed = TRUE,
         .resume_bytes = 12345,
@@ -124,7 +124,7 @@ test_case_round_trip(void **state)
     assert_string_equal(back->id, c.id);
     assert_string_equal(back->state_name, c.state_name);
     assert_string_equal(back->call, c.call);
-    assert_string_equal(back->outcome, c.outcome);
+    assert_int_equal(back->verdict, PP_OUTCOME_STUCK);
     assert_string_equal(back->reason, c.reason);
     assert_int_equal(back->k, 42);
     assert_int_equal(back->phase, PP_PHASE_BOOTLOADER);
@@ -147,7 +147,7 @@ test_case_without_outcome_fail(void **state)
         .state_name = (char *)"/r/trace.cfit@7:ordered:0",
         .k = 7,
         .call = (char *)"#7 fsync",
-        .outcome = (char *)"pass",
+        .verdict = PP_OUTCOME_PASS,
         .reason = (char *)"",
     };
     JsonObject *o = NULL;
@@ -158,6 +158,13 @@ test_case_without_outcome_fail(void **state)
     assert_null(back);
     assert_string_equal(error->message, "case ordered-k000007-s0: 'outcome' "
                                         "missing or not a string");
+    g_clear_error(&error);
+
+    json_object_set_string_member(o, "outcome", "passed");
+    PpCase *odd = pp_case_from_point(o, &error);
+    assert_null(odd);
+    assert_string_equal(error->message, "case ordered-k000007-s0: outcome "
+                                        "'passed' is not an outcome");
 }
 
 int

@@ -1,0 +1,116 @@
+/*
+ * fs.c: see fs.h.
+ */
+#include "common/fs.h"
+#include "common/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+pp_close_dir_p(DIR **d)
+{
+    if (*d != NULL) {
+        int errsv = errno;
+        closedir(*d);
+        errno = errsv;
+    }
+}
+
+/* Keep the first error of a walk that goes on after one. */
+static void
+keep_first(GError **error, GError *e)
+{
+    if (error != NULL && *error == NULL) {
+        g_propagate_error(error, e);
+    } else {
+        g_error_free(e);
+    }
+}
+
+static void
+rm_rf_walk(int parent_dfd, const char *name, GError **error)
+{
+    GError *e = NULL;
+    struct stat st;
+    if (fstatat(parent_dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT) {
+            pp_throw_errno_prefix(&e, "fstatat(%s)", name);
+            keep_first(error, e);
+        }
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlinkat(parent_dfd, name, 0) < 0 && errno != ENOENT) {
+            pp_throw_errno_prefix(&e, "unlinkat(%s)", name);
+            keep_first(error, e);
+        }
+        return;
+    }
+    /* May fail (a directory of another owner, without root): then the
+     * unlinks below fail and say so.  Not a symlink (lstat above), so
+     * following is no concern. */
+    if ((st.st_mode & S_IRWXU) != S_IRWXU) {
+        (void)fchmodat(parent_dfd, name, (st.st_mode & 07777) | S_IRWXU, 0);
+    }
+    int dfd = openat(parent_dfd, name,
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    pp_autodir DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (d == NULL) {
+        int errsv = errno;
+        if (dfd >= 0) {
+            close(dfd);
+        }
+        errno = errsv;
+        pp_throw_errno_prefix(&e, "opendir(%s)", name);
+        keep_first(error, e);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            rm_rf_walk(dirfd(d), de->d_name, error);
+        }
+    }
+    if (unlinkat(parent_dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+        pp_throw_errno_prefix(&e, "rmdir(%s)", name);
+        keep_first(error, e);
+    }
+}
+
+gboolean
+pp_rm_rf_at(int dfd, const char *name, GError **error)
+{
+    GError *e = NULL;
+    rm_rf_walk(dfd, name, &e);
+    if (e != NULL) {
+        g_propagate_prefixed_error(error, e, "removing %s: ", name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+pp_rm_rf(const char *path, GError **error)
+{
+    return pp_rm_rf_at(AT_FDCWD, path, error);
+}
+
+guint
+pp_inode_hash(gconstpointer key)
+{
+    const PpInodeKey *k = key;
+    guint64 v = (guint64)k->ino * 0x9e3779b97f4a7c15ull ^ (guint64)k->dev;
+    return (guint)(v ^ (v >> 32));
+}
+
+gboolean
+pp_inode_equal(gconstpointer a, gconstpointer b)
+{
+    const PpInodeKey *x = a;
+    const PpInodeKey *y = b;
+    return x->dev == y->dev && x->ino == y->ino;
+}

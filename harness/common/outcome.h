@@ -1,0 +1,61 @@
+/*
+ * outcome.h: what became of a device after a power cut, the one word
+ * every tier, file and report uses for it: the enum, its one to-string
+ * table, the parser back, and the counters a summary prints.
+ *
+ *   pass          booted the expected tree, complete (and, resumed, the
+ *                 new one)
+ *   no-rollback   boots, but an entry other than the booted one does not
+ *   repo-corrupt  boots a complete tree, but the repo is damaged
+ *   wrong-tree    boots, but not a complete known tree
+ *   brick         boots nothing
+ *   stuck         the resumed update failed (network or set-up included)
+ *   redownload    the resumed update passed but fetched again objects that
+ *                 were already durable
+ *   hang          (VM tier) the device neither finished nor failed in time
+ *
+ * The oracle's five come first, ordered by its precedence: of two, the
+ * larger value wins.  The others are decided after the oracle, by the
+ * resume and by the VM tier.
+ */
+#ifndef PP_COMMON_OUTCOME_H
+#define PP_COMMON_OUTCOME_H
+
+#include <json-glib/json-glib.h>
+
+typedef enum {
+    PP_OUTCOME_PASS = 0,
+    PP_OUTCOME_NO_ROLLBACK,
+    PP_OUTCOME_REPO_CORRUPT,
+    PP_OUTCOME_WRONG_TREE,
+    PP_OUTCOME_BRICK,
+    PP_OUTCOME_STUCK,
+    PP_OUTCOME_REDOWNLOAD,
+    PP_OUTCOME_HANG,
+} PpOutcome;
+
+#define PP_N_OUTCOMES (PP_OUTCOME_HANG + 1)
+
+/* "pass", "no-rollback", ...; "?" for a value out of the enum. */
+const char *pp_outcome_to_string(PpOutcome o);
+
+/* The outcome named s (exactly one of the names above) into *out; FALSE
+ * (and *out left alone) for NULL or any other string. */
+gboolean pp_outcome_from_string(const char *s, PpOutcome *out);
+
+/* s (read from a result file, may be NULL) names outcome o. */
+gboolean pp_outcome_is(const char *s, PpOutcome o);
+
+/* Counts of each outcome over a campaign, both tiers; zero-initialise. */
+typedef struct {
+    guint n[PP_N_OUTCOMES];
+} PpOutcomeCounts;
+
+void pp_outcome_counts_add(PpOutcomeCounts *counts, PpOutcome o);
+
+/* "outcomes": { "pass": N, "brick": N, ... } into the object being built,
+ * every outcome in report order (pass, brick, hang, wrong-tree,
+ * repo-corrupt, no-rollback, stuck, redownload). */
+void pp_json_add_outcomes(JsonBuilder *b, const PpOutcomeCounts *counts);
+
+#endif /* PP_COMMON_OUTCOME_H */

@@ -1,0 +1,174 @@
+/*
+ * test-common: helpers of harness/common/ that every room relies on.
+ *
+ * - pp_rm_rf removes a tree holding read-only and mode-0000 directories,
+ *   files and symlinks; a missing path is no error;
+ *   twin: a symlink to a directory outside the tree is removed, and the
+ *   directory it names keeps everything; and a path through a
+ *   non-directory is refused with an error naming the path and the call.
+ * - every outcome's name parses back to it, the names are distinct, and
+ *   "outcomes" lists every one in report order; twin: an unknown name (a
+ *   near miss, another case, NULL) is refused and leaves *out alone, and a
+ *   value out of the enum prints as "?".
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/outcome.h"
+
+static char *
+make_tmp(void)
+{
+    g_autoptr(GError) error = NULL;
+    char *dir = g_dir_make_tmp("pp-test-common-XXXXXX", &error);
+    assert_non_null(dir);
+    return dir;
+}
+
+static void
+write_file(const char *dir, const char *name)
+{
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    assert_true(g_file_set_contents(p, "x\n", -1, NULL));
+}
+
+static void
+test_rm_rf_tree(void **state)
+{
+    (void)state;
+    g_autofree char *tmp = make_tmp();
+    g_autofree char *top = g_build_filename(tmp, "tree", NULL);
+    g_autofree char *ro = g_build_filename(top, "ro", NULL);
+    g_autofree char *deep = g_build_filename(ro, "a/b/c", NULL);
+    g_autofree char *closed = g_build_filename(top, "closed", NULL);
+    assert_int_equal(g_mkdir_with_parents(deep, 0755), 0);
+    assert_int_equal(g_mkdir(closed, 0755), 0);
+    write_file(deep, "f");
+    write_file(ro, "g");
+    write_file(closed, "h");
+    g_autofree char *link = g_build_filename(ro, "dangling", NULL);
+    assert_int_equal(symlink("nowhere", link), 0);
+    assert_int_equal(chmod(ro, 0555), 0);
+    assert_int_equal(chmod(closed, 0), 0);
+
+    g_autoptr(GError) error = NULL;
+    assert_true(pp_rm_rf(top, &error));
+    assert_null(error);
+    assert_false(g_file_test(top, G_FILE_TEST_EXISTS));
+    /* Gone already: nothing to do, no error. */
+    assert_true(pp_rm_rf(top, &error));
+    assert_null(error);
+    assert_true(pp_rm_rf(tmp, &error));
+}
+
+static void
+test_rm_rf_symlink_not_followed_fail(void **state)
+{
+    (void)state;
+    g_autofree char *tmp = make_tmp();
+    g_autofree char *outside = g_build_filename(tmp, "outside", NULL);
+    g_autofree char *top = g_build_filename(tmp, "tree", NULL);
+    assert_int_equal(g_mkdir(outside, 0755), 0);
+    assert_int_equal(g_mkdir(top, 0755), 0);
+    write_file(outside, "keep");
+    g_autofree char *link = g_build_filename(top, "to-outside", NULL);
+    assert_int_equal(symlink(outside, link), 0);
+
+    g_autoptr(GError) error = NULL;
+    assert_true(pp_rm_rf(top, &error));
+    assert_false(g_file_test(top, G_FILE_TEST_EXISTS));
+    g_autofree char *kept = g_build_filename(outside, "keep", NULL);
+    assert_true(g_file_test(kept, G_FILE_TEST_IS_REGULAR));
+
+    /* The root itself a symlink: the link goes, its target stays. */
+    assert_int_equal(symlink(outside, top), 0);
+    assert_true(pp_rm_rf(top, &error));
+    assert_false(g_file_test(top, G_FILE_TEST_EXISTS));
+    assert_true(g_file_test(kept, G_FILE_TEST_IS_REGULAR));
+
+    /* A path through a file: refused, the error names the path and call. */
+    g_autofree char *bad = g_build_filename(kept, "x", NULL);
+    assert_false(pp_rm_rf(bad, &error));
+    assert_non_null(error);
+    assert_true(g_str_has_prefix(error->message, "removing "));
+    assert_non_null(strstr(error->message, bad));
+    assert_non_null(strstr(error->message, "fstatat("));
+    g_clear_error(&error);
+    assert_true(pp_rm_rf(tmp, &error));
+}
+
+static void
+test_outcome_round_trip(void **state)
+{
+    (void)state;
+    for (guint o = 0; o < PP_N_OUTCOMES; o++) {
+        const char *name = pp_outcome_to_string((PpOutcome)o);
+        assert_string_not_equal(name, "?");
+        PpOutcome back = PP_N_OUTCOMES;
+        assert_true(pp_outcome_from_string(name, &back));
+        assert_int_equal(back, o);
+        assert_true(pp_outcome_is(name, (PpOutcome)o));
+        for (guint p = 0; p < o; p++) {
+            assert_string_not_equal(name, pp_outcome_to_string((PpOutcome)p));
+        }
+    }
+    /* The names the result files have always used. */
+    assert_string_equal(pp_outcome_to_string(PP_OUTCOME_WRONG_TREE),
+                        "wrong-tree");
+    assert_string_equal(pp_outcome_to_string(PP_OUTCOME_HANG), "hang");
+
+    PpOutcomeCounts counts = { { 0 } };
+    pp_outcome_counts_add(&counts, PP_OUTCOME_BRICK);
+    pp_outcome_counts_add(&counts, PP_OUTCOME_BRICK);
+    pp_outcome_counts_add(&counts, PP_OUTCOME_PASS);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    pp_json_add_outcomes(b, &counts);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *text = json_to_string(root, FALSE);
+    assert_string_equal(text,
+        "{\"outcomes\":{\"pass\":1,\"brick\":2,\"hang\":0,"
+        "\"wrong-tree\":0,\"repo-corrupt\":0,\"no-rollback\":0,"
+        "\"stuck\":0,\"redownload\":0}}");
+}
+
+static void
+test_outcome_unknown_fail(void **state)
+{
+    (void)state;
+    const char *bad[] = { "", "passed", "Pass", "wrong_tree", "?", "pass ",
+                          NULL };
+    for (guint i = 0; bad[i] != NULL; i++) {
+        PpOutcome out = PP_OUTCOME_STUCK;
+        assert_false(pp_outcome_from_string(bad[i], &out));
+        assert_int_equal(out, PP_OUTCOME_STUCK);
+        assert_false(pp_outcome_is(bad[i], PP_OUTCOME_PASS));
+    }
+    PpOutcome out = PP_OUTCOME_STUCK;
+    assert_false(pp_outcome_from_string(NULL, &out));
+    assert_int_equal(out, PP_OUTCOME_STUCK);
+    assert_string_equal(pp_outcome_to_string((PpOutcome)PP_N_OUTCOMES), "?");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rm_rf_tree),
+        cmocka_unit_test(test_rm_rf_symlink_not_followed_fail),
+        cmocka_unit_test(test_outcome_round_trip),
+        cmocka_unit_test(test_outcome_unknown_fail),
+    };
+    return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
