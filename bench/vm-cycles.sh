@@ -45,7 +45,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else prin
 
 machine() {
     kvm="no /dev/kvm: TCG"
-    [ -e /dev/kvm ] && kvm="/dev/kvm present, unused: plugpull runs QEMU with -accel tcg"
+    [ -e /dev/kvm ] && kvm="/dev/kvm present: plugpull uses KVM when it answers (PLUGPULL_ACCEL=tcg forces TCG)"
     echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $kvm"
 }
 

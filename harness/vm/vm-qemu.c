@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -145,16 +147,46 @@ open_log(const char *path, GError **error)
 static gboolean uboot_interrupt_autoboot(PpVm *vm, const char *command,
                                          gint64 deadline_us, GError **error);
 
+gboolean
+pp_vm_accel(const char **out, GError **error)
+{
+    const char *forced = g_getenv("PLUGPULL_ACCEL");
+    if (forced != NULL) {
+        if (!g_str_equal(forced, "kvm") && !g_str_equal(forced, "tcg")) {
+            return pp_throw_code(error, PP_ERROR_USAGE,
+                                 "PLUGPULL_ACCEL=%s: expected kvm or tcg",
+                                 forced);
+        }
+        *out = g_str_equal(forced, "kvm") ? "kvm" : "tcg";
+        return TRUE;
+    }
+    /* /dev/kvm can exist and still be unusable (no permission, nested
+       virtualisation off): ask it, as QEMU would, before relying on it. */
+    *out = "tcg";
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        if (ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION) {
+            *out = "kvm";
+        }
+        close(fd);
+    }
+    return TRUE;
+}
+
 PpVm *
 pp_vm_start(const PpVmConfig *config, GError **error)
 {
+    const char *accel = NULL;
+    if (!pp_vm_accel(&accel, error)) {
+        return NULL;
+    }
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(argv, g_strdup(config->qemu != NULL
                                    ? config->qemu : "qemu-system-x86_64"));
     const char *fixed[] = {
         "-M", "pc", "-display", "none", "-vga", "none", "-monitor", "none",
         /* A guest reboot ends QEMU: the harness decides what boots next. */
-        "-no-reboot", "-accel", "tcg",
+        "-no-reboot", "-accel", accel,
         /* QEMU's default CPU model plus RDRAND (TCG emulates it): the
            kernel (CONFIG_RANDOM_TRUST_CPU=y) seeds its CRNG at boot.
            Without it the first getrandom() in the guest (the network and

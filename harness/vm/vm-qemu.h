@@ -65,6 +65,13 @@ typedef struct {
 PpVm *pp_vm_start(const PpVmConfig *config, GError **error);
 
 /*
+ * The accelerator QEMU is started with: $PLUGPULL_ACCEL when set ("kvm" or
+ * "tcg"; anything else is an error naming the variable), else "kvm" when
+ * /dev/kvm opens read-write and answers KVM_GET_API_VERSION, else "tcg".
+ */
+gboolean pp_vm_accel(const char **out, GError **error);
+
+/*
  * The next console line (without CR/LF) before deadline_us (monotonic).
  * A partial line on which nothing arrives for a second is returned too:
  * prompts such as U-Boot's "=> " do not end in a newline.  Errors:

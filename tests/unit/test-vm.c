@@ -8,9 +8,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cfi-test-util.h"
 
+#include "common/error.h"
 #include "vm/vm-qemu.h"
 
 /* The fake.  Acts:
@@ -194,6 +196,39 @@ test_autoboot_no_prompt_fails(void **state)
     assert_non_null(strstr(serial, "U-Boot 2023.01 (fake)"));
 }
 
+/* PLUGPULL_ACCEL chooses; without it, KVM only when /dev/kvm is there. */
+static void
+test_accel_choice(void **state)
+{
+    (void)state;
+    const char *accel = NULL;
+    g_setenv("PLUGPULL_ACCEL", "tcg", TRUE);
+    assert_true(pp_vm_accel(&accel, NULL));
+    assert_string_equal(accel, "tcg");
+    g_setenv("PLUGPULL_ACCEL", "kvm", TRUE);
+    assert_true(pp_vm_accel(&accel, NULL));
+    assert_string_equal(accel, "kvm");
+    g_unsetenv("PLUGPULL_ACCEL");
+    assert_true(pp_vm_accel(&accel, NULL));
+    if (!g_file_test("/dev/kvm", G_FILE_TEST_EXISTS)) {
+        assert_string_equal(accel, "tcg");
+    }
+}
+
+/* Twin: a value that is neither is refused, naming the variable. */
+static void
+test_accel_bad_value_refused(void **state)
+{
+    (void)state;
+    const char *accel = NULL;
+    g_autoptr(GError) error = NULL;
+    g_setenv("PLUGPULL_ACCEL", "hvf", TRUE);
+    assert_false(pp_vm_accel(&accel, &error));
+    g_unsetenv("PLUGPULL_ACCEL");
+    assert_true(g_error_matches(error, PP_ERROR, PP_ERROR_USAGE));
+    assert_non_null(strstr(error->message, "PLUGPULL_ACCEL=hvf"));
+}
+
 int
 main(void)
 {
@@ -203,6 +238,8 @@ main(void)
         return 0;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accel_choice),
+        cmocka_unit_test(test_accel_bad_value_refused),
         cmocka_unit_test_setup_teardown(test_autoboot_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_autoboot_late_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_autoboot_no_prompt_fails, setup,
