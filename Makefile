@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # plugpull top-level build.  Everything lands in build/.
 #
 #   make            build/libcfaultinject.so, build/plugpull, unit tests

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fio-shim.sh: what does the cfaultinject shim cost a write-heavy client?
 #
 #   sh bench/fio-shim.sh BUILD_DIR [RUNS] [OUT.md]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # refactor-compare.sh BEFORE AFTER RUNS OUT.md: crash states judged per
 # minute of two commits of plugpull, in one run on one machine, so that a
 # refactor can be shown to cost nothing.  Each commit is built in its own

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh: run every benchmark and rewrite bench/RESULTS.md.
 #
 #   sh bench/run.sh BUILD_DIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # sim-shard.sh BUILD RUNS OUT.md: what CI scale-out costs on one machine.
 # The default campaign (barriers, resume sample:16) run unsharded
 # (recording included), then as record-only + 4 shards one after the

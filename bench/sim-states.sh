@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # sim-states.sh BUILD RUNS OUT.md: crash states fully judged per minute
 # (oracle steps 1-4: materialise, boot selection, tree, repo, rollback) of
 # the default upgrade with --points all, resume checks off; then the

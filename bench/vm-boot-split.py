@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """vm-boot-split.py: where a VM-tier boot's time goes, from the stamped
 console logs (NAME.serial.times, written beside every NAME.serial by
 plugpull run: "SECONDS LINE", seconds since QEMU was started at which the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # vm-cycles.sh: how many power-cut cycles per hour does the VM tier run,
 # and where does a boot's time go?
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c: parse CFAULTINJECT.  Runs once, in the constructor, before the
  * client's main(); still it allocates nothing and uses no stdio, because a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.h: the shim's configuration, parsed once at load from the
  * CFAULTINJECT environment variable into a fixed struct.  Nothing else in

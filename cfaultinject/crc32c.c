@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crc32c.c: CRC-32C with the SSE4.2 instruction when the CPU has it, and a
  * table otherwise.  The shim seals every record with it, including the

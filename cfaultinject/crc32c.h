@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crc32c.h: CRC-32C (Castagnoli), used to seal every trace record so that a
  * reader can tell a complete record from a torn one.  libc only: the shim

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * custom.c: the wrappers the generator cannot write.
  *

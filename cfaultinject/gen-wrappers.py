@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generate the cfaultinject wrappers from calls.spec.
 
 Usage: gen-wrappers.py SPEC OUTDIR

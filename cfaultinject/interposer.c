@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * interposer.c: see interposer.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * interposer.h: which object each wrapped call is forwarded to.
  *

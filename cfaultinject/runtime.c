@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runtime.c: the shim's hand-written core.  See runtime.h for the life of
  * one intercepted call.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runtime.h: the hand-written runtime that every generated wrapper calls.
  *

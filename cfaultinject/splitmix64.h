@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * splitmix64.h: SplitMix64 (Steele, Lea, Flood 2014), the one seeded
  * generator of every draw that must be the same on every machine and

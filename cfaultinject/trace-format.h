@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace-format.h: the on-disk format of a cfaultinject trace.
  *

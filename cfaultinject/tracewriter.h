@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tracewriter.h: append records to a trace file from inside the client.
  *

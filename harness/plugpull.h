@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plugpull.h: what the subcommands of the plugpull program share.
  *

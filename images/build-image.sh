@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # build-image.sh: build the VM tier's device image from Debian packages,
 # without root mounts and without touching the host's /boot.
 #

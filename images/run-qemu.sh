@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-qemu.sh DISK [--net] [QEMU ARGS...]: boot a device image by hand,
 # the way the tests do, with the serial console on this terminal.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """campaign: read the result directory of `plugpull sim` or `plugpull run`.
 
 The contract is harness/sim/sim-out.h (and, for the VM tier, harness/vm/vm-out.h):

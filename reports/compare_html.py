@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """compare_html.py COMPARE.json --out FILE: the page of `plugpull compare`.
 
 harness/cli/cmd-compare.c pairs the crash points of two campaigns and writes

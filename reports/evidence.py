@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """evidence: one judged crash state, or one power-cut cycle, as HTML.
 
 render_case: what the oracle wrote into a simulation case file

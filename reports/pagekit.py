@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pagekit: what every plugpull HTML page shares.
 
 Escaping, the vocabulary (outcomes, phases and their colours), number

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """report.py DIR [--out FILE]: the HTML report of one `plugpull sim` or
 `plugpull run` (VM tier) campaign.
 

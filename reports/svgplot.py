@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """svgplot: inline SVG plots against where the power was cut.
 
 Every plot of a page shares one x axis: for the simulation tier the call

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run every tests/integration/test-*.sh with the build directory as $1.
 # A script exits 0 (pass), 77 (skipped, with the reason on stderr) or
 # anything else (fail).  The closing line counts them.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run every cmocka unit test binary in BUILD/tests; fail if any fails.
 # Each binary prints cmocka's own summary; the last line here is the total.
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Check that harness/ keeps its layering: every #include "ROOM/..." of a
 file in harness/ROOM2/ must name a room that ROOM2 may use.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install the Debian packages plugpull needs to build, test and demo.
 # Idempotent: when every package is already installed it does nothing and
 # does not touch the network.  Needs root (or sudo) only when something is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crashstate-name.c: model names and crash-state names
  * ("pull.cfit@1234:ordered:7"), which reports carry so that any single

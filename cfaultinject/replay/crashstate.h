@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * crashstate.h: build the on-disk state a power loss would leave.
  *

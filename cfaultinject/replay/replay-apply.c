@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay-apply.c: write one crash state to disk (MODELS.md §5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay-decide.c: which operations a model keeps at a cut (MODELS.md §4).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay-interp.c: interpret a trace once, against the logical namespace.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay-private.h: what interpretation leaves for the models and the
  * materialiser.  Not for the harness: use crashstate.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay-snapshot.c: read the snapshot once into the starting logical
  * namespace (one inode per snapshot inode, hardlinks sharing one) and into

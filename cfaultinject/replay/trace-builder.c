@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace-builder.c: hand-made traces for tests.  See trace-builder.h.
  */

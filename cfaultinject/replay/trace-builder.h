@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace-builder.h: write a valid trace from C calls, for tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace-print.c: one readable line per record, for `plugpull trace dump`
  * and for diagnostics.  errno values are printed by name from our own table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace-reader.c: map a trace, validate it, index its records by seq.
  *

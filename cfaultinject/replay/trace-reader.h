@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * trace-reader.h: read a cfaultinject trace (see cfaultinject/TRACE-FORMAT.md).
  *

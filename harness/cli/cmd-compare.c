@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-compare.c: plugpull compare A B: two campaigns, crash point by crash
  * point.

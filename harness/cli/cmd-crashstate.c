@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-crashstate.c: plugpull crashstate: write the state a power cut at
  * call k leaves under a model, for a person to look at or a test to check.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-fixture.c: `plugpull fixture --out DIR`: build the fixture firmware
  * repo and the device sysroot (see fixture.h), and print a JSON

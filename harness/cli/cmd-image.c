@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-image.c: `plugpull image build [--payload-kb N] [--disk-mb N]
  * [--cache DIR] [--no-client] --out DIR`: build the VM tier's device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-inspect.c: plugpull inspect: post-mortem of a directory sysroot or
  * of a disk image, without root: what the bootloader would boot, whether

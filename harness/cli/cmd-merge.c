@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-merge.c: plugpull merge SHARD... --out DIR: join the shards of one
  * campaign into the results an unsharded run would have written.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-minimize.c: plugpull minimize CASE.json --out DIR: the smallest
  * schedule of power cuts that still fails the way the case fails.

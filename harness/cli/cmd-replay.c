@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-replay.c: plugpull replay CASE.json: build the same crash state again
  * from its name, judge it (and resume it, when the case was resumed) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-report.c: plugpull report DIR: the HTML report of a sim run or of a
  * VM run (plugpull run): the page tells the tiers apart by "tier".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-reproduce.c: plugpull reproduce IMAGE|DIR: from a bricked device's
  * dump to a crash schedule that bricks the simulated device the same way.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-run.c: `plugpull run`: the VM tier's campaign of power-cut cycles
  * (vmcycle.h says what one cycle does, vmcut.h where it cuts, vmout.h

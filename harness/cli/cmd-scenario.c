@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-scenario.c: plugpull scenario check FILE... | doc
  */

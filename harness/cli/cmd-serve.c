@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-serve.c: `plugpull serve DIR`, the TreeHub stand-in as a program.
  *

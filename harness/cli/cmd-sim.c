@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-sim.c: plugpull sim: every crash point of an OSTree update, each
  * judged by the oracle.  See sim.h for the method.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-trace.c: plugpull trace record | dump | summary.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * campaign-file.c: see campaign-file.h.
  */

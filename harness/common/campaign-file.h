@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * campaign-file.h: DIR/campaign.json, the parameters a campaign keeps so
  * that `--resume` continues it (sim and run alike).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.h: run the client under test (ostree, or any command) under the
  * cfaultinject shim, without the power to harm the host.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * durable.h: how plugpull writes its own results, the way it tells ostree
  * to write: the data is fsynced, renamed over the old file, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fs.h: the file-system helpers of the harness that work on descriptors:
  * a DIR * closed at scope exit, rm -rf by descriptor, and the (dev, ino)

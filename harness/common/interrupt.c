@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * interrupt.c: SIGINT/SIGTERM for long commands (see interrupt.h).
  */

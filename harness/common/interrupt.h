@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * interrupt.h: the one way a long command hears SIGINT and SIGTERM.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * json.h: the JSON helpers of the harness (json-glib underneath): reading
  * the small JSON files plugpull keeps, and writing a result file durably.

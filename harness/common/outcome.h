@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * outcome.h: what became of a device after a power cut, the one word
  * every tier, file and report uses for it: the enum, its one to-string

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * phases.h: which phase of an OSTree update each traced call belongs to.
  *

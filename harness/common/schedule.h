@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schedule.h: a case of repeated power cuts, named by its schedule.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shrink.h: make a failing schedule of cuts smaller, over a predicate.
  *

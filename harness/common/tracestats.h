@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tracestats.h: counts over a trace, and the crash points it offers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.h: small helpers every layer of the harness uses.  Knows nothing of
  * the layers above it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * known-trees.c: see known-trees.h.
  */

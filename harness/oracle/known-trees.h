@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * known-trees.h: the known-good trees the oracle compares a crash state
  * with: every commit of the firmware, read once from a repo (normally the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oracle.h: the OSTree-aware oracle: judge the crash state of a directory
  * sysroot the way the device would meet it at the next power-on.

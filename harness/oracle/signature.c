@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signature.c: see signature.h.
  *

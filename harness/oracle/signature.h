@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signature.h: a diagnosis signature: what an oracle judgement says about
  * a crash state, normalised so that two states that failed the same way

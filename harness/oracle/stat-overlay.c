@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stat-overlay.c: see stat-overlay.h.
  */

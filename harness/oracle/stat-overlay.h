@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stat-overlay.h: the true permission bits and owner of files whose own
  * inode cannot carry them, by (st_dev, st_ino).

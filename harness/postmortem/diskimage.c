@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diskimage.c: see diskimage.h.  Every multi-byte field on disk is
  * little-endian (MBR and ext2/3/4 alike); they are read byte by byte, so

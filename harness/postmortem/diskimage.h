@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diskimage.h: where the root filesystem is inside a disk image (a
  * field-returned device's dump, or the VM tier's disk.img), read from the

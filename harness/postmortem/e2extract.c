@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * e2extract.c: see e2extract.h for what is kept, what is lost and what
  * is done about it.

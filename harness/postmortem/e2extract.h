@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * e2extract.h: copy an ext2/3/4 filesystem out of a disk image into a
  * private temporary directory, without root and without mounting, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect.h: judge what a device would meet at its next power-on, from a
  * disk image (a device's dump) or a directory sysroot, without root.

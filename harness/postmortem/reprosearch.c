@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reprosearch.c: see reprosearch.h.
  */

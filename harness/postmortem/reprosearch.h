@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reprosearch.h: the search of plugpull reproduce: which simulation
  * campaigns may have produced a field brick, in which order to run them,

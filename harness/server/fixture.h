@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fixture.h: the fixture firmware (three OS versions in an archive repo,
  * the "TreeHub" side) and the device (a directory sysroot with v1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * httpd.h: the TreeHub stand-in, a small static HTTP/1.1 file server.
  *

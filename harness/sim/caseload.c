@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * caseload.c: see caseload.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * caseload.h: a simulation case file read back, ready to be judged again
  * (`plugpull replay`) or with another schedule (`plugpull minimize`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * record.h: record once.  Snapshot a directory sysroot, then run the client
  * action on it under the shim in trace mode, as the device would run it

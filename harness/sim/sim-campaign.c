@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simcampaign.c: see simcampaign.h.
  */

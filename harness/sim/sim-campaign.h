@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simcampaign.h: what a campaign keeps in its results directory so that
  * `plugpull sim --out DIR --resume` can continue it after SIGINT, SIGTERM

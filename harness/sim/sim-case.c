@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simcase.c: one crash case of the simulation tier: materialise, judge,
  * and optionally reboot and resume.

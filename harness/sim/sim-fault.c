@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simfault.c: see simfault.h.
  */

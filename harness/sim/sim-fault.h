@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simfault.h: an error instead of a power cut, in the simulation tier.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simfidelity.c: does the trace explain the run it was recorded from?
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simfidelity.h: check that a trace replays to the state its run left.
  */

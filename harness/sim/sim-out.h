@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim-out.h: the results of a campaign on disk, the contract CI and the
  * later tools build on:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simpoints.c: see simpoints.h.
  */

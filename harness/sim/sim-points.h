@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simpoints.h: which crash points a campaign judges, which of them are
  * also resumed, and which of them a shard takes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim-private.h: what the files of the simulation tier share besides
  * sim.h: resuming a crash state (traced or not), describing a call,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simrec.c: see simrec.h.
  */

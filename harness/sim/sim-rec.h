@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simrec.h: a campaign's recording, made once and reused on any machine.
  *

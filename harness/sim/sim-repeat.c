@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simrepeat.c: a case of repeated power cuts ([crash] repeat = K).
  *

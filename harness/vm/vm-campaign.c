@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmcampaign.c: see vmcampaign.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmcampaign.h: what a VM campaign keeps in its results directory so that
  * `plugpull run --out DIR --resume` can continue it after SIGINT, SIGTERM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmcut.h: where the VM tier cuts the power, and how it knows which phase
  * of the update a cut fell in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmcycle.h: one power-cut cycle of the VM tier, and the calibration run.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmdisk.h: reading and editing a device's disk image from the host,
  * without root and without mounting: e2fsprogs' debugfs on the ext4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmout.h: the VM tier's results, in the simulation tier's contract
  * (simout.h): DIR/summary.json (tier "vm", bootloader "u-boot",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vm-qemu.h: one QEMU device of the VM tier, managed the way QEMU's libqtest
  * manages the QEMU it tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-config.c: libFuzzer target for the shim's CFAULTINJECT parser
  * (cfaultinject/config.c, cfi_config_parse) and its glob matcher.

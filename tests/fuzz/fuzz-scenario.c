@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-scenario.c: libFuzzer target for the scenario parser
  * (harness/common/scenario.c, pp_scenario_load_data).

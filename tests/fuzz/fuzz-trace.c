@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-trace.c: libFuzzer target for the trace reader.
  *

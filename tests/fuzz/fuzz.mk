@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/fuzz/fuzz.mk: fuzz targets (libFuzzer) and an ASan/UBSan build of
 # the unit tests.  Self-contained: usable on its own with
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make-corpus.py CORPUS_DIR: write the synthetic seeds of the fuzz corpora.
 
 trace/     malformed traces derived from trace/real-basic.cfit (made by

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make-corpus.sh BUILD_DIR: regenerate the seed corpora under
 # tests/fuzz/corpus/.  Real traces are recorded with BUILD_DIR's shim from
 # a few shell one-liners (each < 20 KB); malformed traces, scenarios and

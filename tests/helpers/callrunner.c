@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * callrunner: perform one wrapped libc call on a prepared sandbox, so that
  * the shim tests can run every call under the real LD_PRELOAD.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shimprobe: small behaviours the shim must keep, for test-shim-runtime.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh: shell helpers shared by the integration tests.  POSIX sh; source
 # it after setting nothing:
 #

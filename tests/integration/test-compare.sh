@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # plugpull compare: two campaigns, crash point by crash point.
 #
 # A is the fsync-disabled scenario without its repo-config (fsync on: every

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `plugpull demo`, the first half of `make demo`: a real ostree upgrade
 # traced, its crash points summarised, states around the commit point
 # materialised.  The boot state each model leaves must be the one the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-fio-verify.sh: the shim must not change what a write-heavy client
 # writes.  fio writes 16 MiB in 4 KiB random pwrites (psync engine) with
 # crc32c verification (it reads every block back and checks it), once with

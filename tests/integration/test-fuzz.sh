@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-fuzz.sh BUILD_DIR: build the libFuzzer targets of tests/fuzz/ and run
 # each for FUZZ_TIME (20) seconds over its seed corpus; any crash, leak,
 # timeout or sanitizer report fails.  The corpus holds deliberately corrupt

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-image-boot.sh BUILD_DIR: the VM tier's device image boots through
 # its real boot chain, and a broken one does not.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-inspect-image.sh BUILD_DIR: plugpull inspect judges a disk image
 # (the VM tier's disk.img) without root and without mounting, and each
 # verdict has its failing twin:

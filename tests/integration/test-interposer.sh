@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-interposer.sh: a sync that an interposer swallowed is flagged in
 # the trace and not counted as a barrier (MODELS.md §3a).
 #

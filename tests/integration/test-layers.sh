@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The harness keeps its layering (README, Layout): common -> oracle, server
 # -> sim, vm, postmortem -> cli, nothing running back up, checked from the
 # #include lines by tools/check-layers.py.  Twin: a copy of harness/ with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-ostree-strace.sh: does the shim see every mutating call a real
 # `ostree pull` makes?  The kernel's view (strace) is the reference.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-ostree-tests-transparency.sh: libostree's own installed tests
 # (Debian package ostree-tests) must pass as often with the shim loaded
 # (passthrough mode, and trace mode) as without it.

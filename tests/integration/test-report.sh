@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # plugpull report: the HTML report of a sim run.
 #
 # Two small campaigns (40 sampled crash points each): the fsync-disabled

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # plugpull reproduce: from a field brick's dump back to the crash points
 # that brick the simulated device the same way.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-sanitizers.sh BUILD_DIR: build the cmocka unit tests with the replay
 # library and the harness under ASan + UBSan (make -f tests/fuzz/fuzz.mk
 # asan-unit, objects kept in BUILD_DIR/asan) and run them; a sanitizer

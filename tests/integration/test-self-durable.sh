@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # plugpull writes its own results the way it tells ostree to write, proved
 # with its own shim and its own power-loss models: after a power cut at any
 # point of a campaign, each result file (campaign.json, cases/*.json,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Bad input to the simulation tier: a clear message, the right exit
 # status, nothing lost, nothing left running.  Each refusal has a twin
 # that is accepted.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # CI gating with a time budget: `sim --budget` stops starting cases when
 # the budget is spent, reports what it covered, and still gives the exit
 # status of what it judged.  The points are taken in a seeded random order

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The simulation tier's self-check, pass side: default ostree, the built-in
 # default scenario (upgrade v1 -> v2, U-Boot device, ordered model, barrier
 # points) must give 0 failures, with resumed updates that end on v2 and

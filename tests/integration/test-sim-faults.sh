@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # [fault] scenarios in the simulation tier: the update meets an error
 # (EIO on fsync, ENOSPC mid-pull, a dropped or stalled connection) rather
 # than a power cut.  Each shipped fault scenario gives the outcome its

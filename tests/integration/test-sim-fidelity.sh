@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Before any case is judged, sim checks that the fresh trace replays
 # (process-kill at its end: every call applied) to the directory its run
 # left (harness/sim/sim-fidelity.c).  A recording that does not is a harness

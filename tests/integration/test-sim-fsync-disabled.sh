@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The simulation tier's self-check, fail side (twin of test-sim-default):
 # with core.fsync=false on the device, plugpull must report failures, and
 # replaying a failing case must reproduce its failure.

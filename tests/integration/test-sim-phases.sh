@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Scenario library, device and cut placement: [crash] phase (a scenario
 # that cuts in one phase of the update only) and [firmware] history (a
 # device with a rollback deployment; garbage collection, then going back

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Repeated power cuts ([crash] repeat = K) and plugpull minimize.
 #
 # - scenarios/repeated-cuts.conf on a small sample passes, and every case

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # plugpull sim --resume: a campaign stopped by SIGINT or by a crash of the
 # harness (SIGKILL) continues where it stopped, losing no finished case,
 # and ends with the verdicts an uninterrupted run gives.

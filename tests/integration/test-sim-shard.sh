@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # CI scale-out: record once, judge in shards, merge.
 #
 # One recording of scenarios/fsync-disabled.conf (failures and passes, so

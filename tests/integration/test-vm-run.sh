@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-vm-run.sh BUILD_DIR: the VM tier (plugpull run) on the real device
 # image, each check of a failure with the twin that proves it fires.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cfi-test-util.h: small file-system helpers shared by the unit tests.
  * Header-only (static functions) because every test-X.c is built alone.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shimtest.h: run a helper program under the real LD_PRELOAD and look at
  * what it did.  Header-only (static functions) so each test program stays

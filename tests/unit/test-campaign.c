@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-campaign: what a campaign keeps in its results directory for
  * `plugpull sim --resume` (simcampaign.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-common: helpers of harness/common/ that every room relies on.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-diskimage: where plugpull inspect finds the root filesystem in a
  * disk image.  Partition tables and superblocks are built in memory (and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-fidelity: the check that a fresh trace replays to the state its
  * run left (harness/sim/sim-fidelity.c), before any case is judged.

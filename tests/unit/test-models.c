@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-models.c: the power-loss models of MODELS.md, checked on the trees
  * they materialise (contents, presence, sizes).  Tests come in pairs: each

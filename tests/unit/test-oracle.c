@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-oracle.c: the oracle judges real sysroots built by ostree (the
  * fixture firmware, v1 deployed then upgraded to v2: two deployments), in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-record: a recording is refused when its trace is not whole, since
  * crash states built from it would be wrong: a sequence number without a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-schedule: the schedule of a repeated-cuts case and the search that
  * shrinks it (harness/common/schedule.c, harness/common/shrink.c).

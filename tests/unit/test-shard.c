@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-shard: the split of a campaign into shards and the case records
  * plugpull merge joins them from.

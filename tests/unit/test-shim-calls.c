@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-shim-calls: every call in the generated call table, run under the
  * real LD_PRELOAD in a child process (tests/helpers/callrunner), in each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-shim-runtime: properties of the shim as a whole, each with a twin
  * that shows the check can fail.

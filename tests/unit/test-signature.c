@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-signature: the diagnosis signature of an oracle judgement.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-trace-reader.c: the trace reader keeps every complete record, stops
  * at damage without crashing, and says where and why.  Tests come in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-vm.c: pp_vm_start() gets past U-Boot's autoboot countdown (key,
  * prompt, command) and stamps every console line in serial_times, against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-vmcampaign: what a VM campaign keeps for `plugpull run --resume`
  * (vmcampaign.h) and the finished cycles it reads back (vmout.h).  The VM

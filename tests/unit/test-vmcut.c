@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-vmcut.c: the VM tier's cut specifications, the calibration
  * timeline and the choice of a phase's call (harness/vm/vm-cut.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nosync.so: a sync interposer that swallows every call, as libeatmydata
  * does, but smaller: fsync, fdatasync, syncfs and sync return at once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * passsync.so: nosync.so's twin, a sync interposer that forwards: each of
  * fsync, fdatasync, syncfs and sync calls the next definition
