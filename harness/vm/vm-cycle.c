@@ -657,6 +657,252 @@ inspect_disk(const PpRunEnv *env, PpCycle *c, const char *disk)
     }
 }
 
+/*
+ * The steps of a cycle run in order; each gives the verdict when one
+ * applies (vmcycle.h: the first that applies) and the cycle stops there.
+ * A verdict is given when c->reason is set (set_verdict).  FALSE: the
+ * harness failed or the campaign was interrupted.
+ */
+static gboolean
+verdict_given(const PpCycle *c)
+{
+    return c->reason != NULL;
+}
+
+/*
+ * Boot A: v1 starts the update, the power is cut where the cut says, the
+ * sabotage (a test hook) spoils the disk.  *out_t_b: when the device is
+ * powered on again (the start of boot-to-verdict).
+ */
+static gboolean
+step_update_and_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
+                    const char *disk, GString *out, gint64 *out_t_b,
+                    GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autofree char *config = pp_cut_update_config(c->cut_rule);
+    g_autoptr(PpVm) vm = NULL;
+    gint64 t_update = 0;
+    if (!boot_and_start_update(w, c, case_dir, disk, config, &vm, &t_update,
+                               error)) {
+        return FALSE;
+    }
+    gboolean timed_out = FALSE;
+    if (!update_until_cut(w, c, vm, t_update, out, &timed_out, error)) {
+        return FALSE;
+    }
+    g_clear_pointer(&vm, pp_vm_free);
+    add_note(c, "update until the cut", out);
+    if (c->cut_rule != NULL && !c->cut_fired) {
+        g_string_append_printf(c->notes, "the rule did not fire before the "
+                               "update ended: the power was cut after it\n");
+    }
+    if (env->sabotage != NULL
+        && !pp_vmdisk_sabotage(disk, env->part_offset, env->sabotage,
+                               c->notes, error)) {
+        return FALSE;
+    }
+    *out_t_b = g_get_monotonic_time();
+    if (timed_out) {
+        set_verdict(c, "hang", "the update neither ended nor reached the cut "
+                    "rule within %u s", env->cmd_timeout_s);
+    }
+    return TRUE;
+}
+
+/*
+ * Boot B: what did the cut leave?  It must boot v1 or v2 with a sound
+ * repo.  Without a verdict, *out_vm is the device at the agent's prompt
+ * and *out_name the version it booted.
+ */
+static gboolean
+step_after_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
+               const char *disk, GString *out, gint64 t_b, PpVm **out_vm,
+               char **out_name, GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *reason = NULL;
+    BootEnd end;
+    if (!boot(w, c, case_dir, "B-after-cut", disk, &vm, &line, &end, &reason,
+              error)) {
+        return FALSE;
+    }
+    if (vm == NULL) {
+        set_verdict(c, end == BOOT_HANG ? "hang" : "brick", "after the cut: %s",
+                    reason);
+        return TRUE;
+    }
+    c->booted_after_cut = line_field(line, "commit");
+    g_autofree char *name = commit_name(env, c->booted_after_cut);
+    if (c->booted_after_cut == NULL
+        || (!g_str_equal(c->booted_after_cut, env->from)
+            && !g_str_equal(c->booted_after_cut, env->to))) {
+        set_verdict(c, "wrong-tree", "after the cut booted %s (%s), neither "
+                    "v1 nor v2", c->booted_after_cut, name);
+        return TRUE;
+    }
+    if (!agent_run(vm, "ostree admin status", env->cmd_timeout_s,
+                   &c->status_rc, out, error)) {
+        return FALSE;
+    }
+    add_note(c, "ostree admin status", out);
+    if (c->status_rc >= 0
+        && !agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
+                      env->cmd_timeout_s, &c->fsck_rc, out, error)) {
+        return FALSE;
+    }
+    add_note(c, "ostree fsck", out);
+    c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
+    if (c->status_rc < 0 || c->fsck_rc < 0) {
+        set_verdict(c, "hang", "after the cut (booted %s): ostree %s did not "
+                    "finish within %u s", name,
+                    c->status_rc < 0 ? "admin status" : "fsck",
+                    env->cmd_timeout_s);
+        return TRUE;
+    }
+    if (c->status_rc != 0 || c->fsck_rc != 0) {
+        set_verdict(c, "repo-corrupt", "after the cut (booted %s): ostree admin "
+                    "status rc=%d, ostree fsck rc=%d", name, c->status_rc,
+                    c->fsck_rc);
+        return TRUE;
+    }
+    *out_vm = g_steal_pointer(&vm);
+    *out_name = g_steal_pointer(&name);
+    return TRUE;
+}
+
+/* The resume, on the device boot B left running (vm, taken): the update
+   runs again and must succeed; poweroff (with sync). */
+static gboolean
+step_resume(PpRunWorker *w, PpCycle *c, PpVm *vm_taken, GString *out,
+            GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autoptr(PpVm) vm = vm_taken;
+    gboolean ok = FALSE;
+    if (!agent_prepare_update(w, vm, &ok, out, error)) {
+        return FALSE;
+    }
+    if (!ok) {
+        set_verdict(c, "stuck", "after the cut: network or remote set-up "
+                    "failed in the guest");
+        return TRUE;
+    }
+    g_string_truncate(out, 0);
+    guint64 bytes0 = pp_httpd_get_bytes_sent(w->httpd);
+    if (!agent_run(vm, "ostree admin upgrade", env->cmd_timeout_s,
+                   &c->resume_rc, out, error)) {
+        return FALSE;
+    }
+    c->resume_bytes = pp_httpd_get_bytes_sent(w->httpd) - bytes0;
+    add_note(c, "resumed ostree admin upgrade", out);
+    if (c->resume_rc < 0) {
+        set_verdict(c, "hang", "the resumed update did not finish within %u s",
+                    env->cmd_timeout_s);
+        return TRUE;
+    }
+    if (c->resume_rc != 0) {
+        set_verdict(c, "stuck", "the resumed update failed (rc=%d)",
+                    c->resume_rc);
+        return TRUE;
+    }
+    /* poweroff syncs first: the next boot must see the resumed update. */
+    if (!pp_vm_send_line(vm, "poweroff", error)) {
+        return FALSE;
+    }
+    gboolean clean = pp_vm_wait_exit(vm, 30 * 1000);
+    g_autofree char *how = pp_vm_describe_exit(vm);
+    g_string_append_printf(c->notes, "poweroff after the resume: QEMU %s%s\n",
+                           how, clean ? "" : " (had to be stopped)");
+    return TRUE;
+}
+
+/* Boot C: the resumed update must boot v2.  name: what boot B booted. */
+static gboolean
+step_after_resume(PpRunWorker *w, PpCycle *c, const char *case_dir,
+                  const char *disk, const char *name, GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *reason = NULL;
+    BootEnd end;
+    if (!boot(w, c, case_dir, "C-after-resume", disk, &vm, &line, &end,
+              &reason, error)) {
+        return FALSE;
+    }
+    if (vm == NULL) {
+        set_verdict(c, end == BOOT_HANG ? "hang" : "brick",
+                    "after the resume: %s", reason);
+        return TRUE;
+    }
+    c->booted_final = line_field(line, "commit");
+    if (c->booted_final == NULL || !g_str_equal(c->booted_final, env->to)) {
+        g_autofree char *fname = commit_name(env, c->booted_final);
+        set_verdict(c, "stuck", "after the resume booted %s (%s), not v2",
+                    c->booted_final, fname);
+        return TRUE;
+    }
+    set_verdict(c, "pass", "booted %s after the cut, v2 after the resume",
+                name);
+    return TRUE;
+}
+
+/* Every step of cycle c on disk, up to its verdict. */
+static gboolean
+cycle_steps(PpRunWorker *w, PpCycle *c, const char *case_dir,
+            const char *disk, gint64 *out_t_b, GError **error)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *name = NULL;
+    if (!step_update_and_cut(w, c, case_dir, disk, out, out_t_b, error)) {
+        return FALSE;
+    }
+    if (verdict_given(c)) {
+        return TRUE;
+    }
+    if (!step_after_cut(w, c, case_dir, disk, out, *out_t_b, &vm, &name,
+                        error)) {
+        return FALSE;
+    }
+    if (verdict_given(c)) {
+        return TRUE;
+    }
+    if (!step_resume(w, c, g_steal_pointer(&vm), out, error)) {
+        return FALSE;
+    }
+    if (verdict_given(c)) {
+        return TRUE;
+    }
+    return step_after_resume(w, c, case_dir, disk, name, error);
+}
+
+/* The cycle's verdict is in: its timings, and its disk kept as evidence
+   when it failed (else removed). */
+static void
+record_verdict(const PpRunEnv *env, PpCycle *c, const char *disk,
+               gint64 t_start, gint64 t_b)
+{
+    json_builder_end_array(c->boots);
+    if (c->boot_to_verdict_s == 0) {
+        c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
+    }
+    /* A failing cycle's disk is evidence (plugpull inspect, debugfs). */
+    if (!pp_cycle_failed(c)) {
+        (void)unlink(disk);
+    } else {
+        if (g_str_equal(c->outcome, "brick") || g_str_equal(c->outcome, "hang")) {
+            inspect_disk(env, c, disk);
+        }
+        c->disk_kept = g_strdup(disk);
+        g_string_append_printf(c->notes, "disk kept: %s\n", disk);
+    }
+    c->seconds = (double)(g_get_monotonic_time() - t_start) / G_USEC_PER_SEC;
+}
+
 gboolean
 pp_cycle_run(PpRunWorker *w, PpCycle *c, GError **error)
 {
@@ -679,165 +925,10 @@ pp_cycle_run(PpRunWorker *w, PpCycle *c, GError **error)
     if (!pp_vmdisk_copy(env->disk, disk, error)) {
         return FALSE;
     }
-    g_autoptr(GString) out = g_string_new(NULL);
-    g_autoptr(PpVm) vm = NULL;
-    g_autofree char *line = NULL;
-    g_autofree char *reason = NULL;
-    g_autofree char *how = NULL;
-    g_autofree char *name = NULL;
-    gboolean ok = FALSE;
     gint64 t_b = 0;
-    BootEnd end;
-
-    /* --- boot A: v1, start the update, cut ------------------------------ */
-    g_autofree char *config = pp_cut_update_config(c->cut_rule);
-    gint64 t_update = 0;
-    if (!boot_and_start_update(w, c, case_dir, disk, config, &vm, &t_update,
-                               error)) {
+    if (!cycle_steps(w, c, case_dir, disk, &t_b, error)) {
         return FALSE;
     }
-    gboolean timed_out = FALSE;
-    if (!update_until_cut(w, c, vm, t_update, out, &timed_out, error)) {
-        return FALSE;
-    }
-    g_clear_pointer(&vm, pp_vm_free);
-    add_note(c, "update until the cut", out);
-    if (c->cut_rule != NULL && !c->cut_fired) {
-        g_string_append_printf(c->notes, "the rule did not fire before the "
-                               "update ended: the power was cut after it\n");
-    }
-    if (env->sabotage != NULL
-        && !pp_vmdisk_sabotage(disk, env->part_offset, env->sabotage,
-                               c->notes, error)) {
-        return FALSE;
-    }
-    t_b = g_get_monotonic_time();
-    if (timed_out) {
-        set_verdict(c, "hang", "the update neither ended nor reached the cut "
-                    "rule within %u s", env->cmd_timeout_s);
-        goto verdict;
-    }
-
-    /* --- boot B: what did the cut leave? --------------------------------- */
-    if (!boot(w, c, case_dir, "B-after-cut", disk, &vm, &line, &end, &reason,
-              error)) {
-        return FALSE;
-    }
-    if (vm == NULL) {
-        set_verdict(c, end == BOOT_HANG ? "hang" : "brick", "after the cut: %s",
-                    reason);
-        goto verdict;
-    }
-    c->booted_after_cut = line_field(line, "commit");
-    name = commit_name(env, c->booted_after_cut);
-    if (c->booted_after_cut == NULL
-        || (!g_str_equal(c->booted_after_cut, env->from)
-            && !g_str_equal(c->booted_after_cut, env->to))) {
-        set_verdict(c, "wrong-tree", "after the cut booted %s (%s), neither "
-                    "v1 nor v2", c->booted_after_cut, name);
-        goto verdict;
-    }
-    if (!agent_run(vm, "ostree admin status", env->cmd_timeout_s,
-                   &c->status_rc, out, error)) {
-        return FALSE;
-    }
-    add_note(c, "ostree admin status", out);
-    if (c->status_rc >= 0
-        && !agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
-                      env->cmd_timeout_s, &c->fsck_rc, out, error)) {
-        return FALSE;
-    }
-    add_note(c, "ostree fsck", out);
-    c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
-    if (c->status_rc < 0 || c->fsck_rc < 0) {
-        set_verdict(c, "hang", "after the cut (booted %s): ostree %s did not "
-                    "finish within %u s", name,
-                    c->status_rc < 0 ? "admin status" : "fsck",
-                    env->cmd_timeout_s);
-        goto verdict;
-    }
-    if (c->status_rc != 0 || c->fsck_rc != 0) {
-        set_verdict(c, "repo-corrupt", "after the cut (booted %s): ostree admin "
-                    "status rc=%d, ostree fsck rc=%d", name, c->status_rc,
-                    c->fsck_rc);
-        goto verdict;
-    }
-
-    /* --- resume ------------------------------------------------------------ */
-    if (!agent_prepare_update(w, vm, &ok, out, error)) {
-        return FALSE;
-    }
-    if (!ok) {
-        set_verdict(c, "stuck", "after the cut: network or remote set-up "
-                    "failed in the guest");
-        goto verdict;
-    }
-    g_string_truncate(out, 0);
-    guint64 bytes0 = pp_httpd_get_bytes_sent(w->httpd);
-    if (!agent_run(vm, "ostree admin upgrade", env->cmd_timeout_s,
-                   &c->resume_rc, out, error)) {
-        return FALSE;
-    }
-    c->resume_bytes = pp_httpd_get_bytes_sent(w->httpd) - bytes0;
-    add_note(c, "resumed ostree admin upgrade", out);
-    if (c->resume_rc < 0) {
-        set_verdict(c, "hang", "the resumed update did not finish within %u s",
-                    env->cmd_timeout_s);
-        goto verdict;
-    }
-    if (c->resume_rc != 0) {
-        set_verdict(c, "stuck", "the resumed update failed (rc=%d)",
-                    c->resume_rc);
-        goto verdict;
-    }
-    /* poweroff syncs first: the next boot must see the resumed update. */
-    if (!pp_vm_send_line(vm, "poweroff", error)) {
-        return FALSE;
-    }
-    gboolean clean = pp_vm_wait_exit(vm, 30 * 1000);
-    how = pp_vm_describe_exit(vm);
-    g_string_append_printf(c->notes, "poweroff after the resume: QEMU %s%s\n",
-                           how, clean ? "" : " (had to be stopped)");
-    g_clear_pointer(&vm, pp_vm_free);
-
-    /* --- boot C: the resumed update must boot v2 --------------------------- */
-    g_clear_pointer(&line, g_free);
-    g_clear_pointer(&reason, g_free);
-    if (!boot(w, c, case_dir, "C-after-resume", disk, &vm, &line, &end,
-              &reason, error)) {
-        return FALSE;
-    }
-    if (vm == NULL) {
-        set_verdict(c, end == BOOT_HANG ? "hang" : "brick",
-                    "after the resume: %s", reason);
-        goto verdict;
-    }
-    c->booted_final = line_field(line, "commit");
-    if (c->booted_final == NULL || !g_str_equal(c->booted_final, env->to)) {
-        g_autofree char *fname = commit_name(env, c->booted_final);
-        set_verdict(c, "stuck", "after the resume booted %s (%s), not v2",
-                    c->booted_final, fname);
-        goto verdict;
-    }
-    set_verdict(c, "pass", "booted %s after the cut, v2 after the resume",
-                name);
-
-verdict:
-    json_builder_end_array(c->boots);
-    if (c->boot_to_verdict_s == 0) {
-        c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
-    }
-    g_clear_pointer(&vm, pp_vm_free);
-    /* A failing cycle's disk is evidence (plugpull inspect, debugfs). */
-    if (!pp_cycle_failed(c)) {
-        (void)unlink(disk);
-    } else {
-        if (g_str_equal(c->outcome, "brick") || g_str_equal(c->outcome, "hang")) {
-            inspect_disk(env, c, disk);
-        }
-        c->disk_kept = g_strdup(disk);
-        g_string_append_printf(c->notes, "disk kept: %s\n", disk);
-    }
-    c->seconds = (double)(g_get_monotonic_time() - t_start) / G_USEC_PER_SEC;
+    record_verdict(env, c, disk, t_start, t_b);
     return TRUE;
 }
