@@ -13,6 +13,33 @@ struct command {
     const char *summary;
 };
 
+/*
+ * Transitional, until every command returns gboolean with a GError: run
+ * does, the table still holds int-returning commands.  The error is
+ * printed once ("plugpull: run: MESSAGE") and mapped to the exit status.
+ */
+static int
+run_gerror_command(const char *name, PpGErrorCommandFunc func, int argc,
+                   char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    if (func(argc, argv, &error)) {
+        return PP_EXIT_OK;
+    }
+    if (error == NULL) {
+        g_printerr("plugpull: %s: failed without saying why\n", name);
+        return PP_EXIT_HARNESS;
+    }
+    pp_print_error(name, error);
+    return pp_error_exit_status(error);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+    return run_gerror_command("run", pp_cmd_run, argc, argv);
+}
+
 static const struct command commands[] = {
     { "demo", pp_cmd_demo,
       "trace a real ostree upgrade on a small device and summarise its crash points" },
@@ -40,7 +67,7 @@ static const struct command commands[] = {
       "write DIR/report.html, a self-contained page on a sim run" },
     { "compare", pp_cmd_compare,
       "compare two sim runs crash point by crash point (exit 1: B regresses)" },
-    { "run", pp_cmd_run,
+    { "run", cmd_run,
       "cut the power of a QEMU device during updates, boot it again, judge (VM tier)" },
     { "image", pp_cmd_image,
       "build the VM tier's device image from Debian packages (image build)" },

@@ -9,6 +9,10 @@
 #include "common/error.h"   /* the exit statuses (PP_EXIT_*) */
 
 typedef int (*PpCommandFunc)(int argc, char **argv);
+/* A command in the idiom of the harness: FALSE with an error, which
+   main.c maps to the exit status (common/error.h) and prints once. */
+typedef gboolean (*PpGErrorCommandFunc)(int argc, char **argv,
+                                       GError **error);
 
 int pp_cmd_trace(int argc, char **argv);
 int pp_cmd_crashstate(int argc, char **argv);
@@ -25,7 +29,7 @@ int pp_cmd_report(int argc, char **argv);
 int pp_cmd_compare(int argc, char **argv);
 int pp_cmd_merge(int argc, char **argv);
 int pp_cmd_image(int argc, char **argv);
-int pp_cmd_run(int argc, char **argv);
+gboolean pp_cmd_run(int argc, char **argv, GError **error);
 
 /*
  * Run reports/SCRIPT (python3) with ARGS (NULL-terminated), reports/ being
