@@ -14,9 +14,9 @@ struct command {
 };
 
 /*
- * Transitional, until every command returns gboolean with a GError: run
- * does, the table still holds int-returning commands.  The error is
- * printed once ("plugpull: run: MESSAGE") and mapped to the exit status.
+ * Transitional, until every command returns gboolean with a GError: sim
+ * and run do, the table still holds int-returning commands.  The error is
+ * printed once ("plugpull: sim: MESSAGE") and mapped to the exit status.
  */
 static int
 run_gerror_command(const char *name, PpGErrorCommandFunc func, int argc,
@@ -35,6 +35,12 @@ run_gerror_command(const char *name, PpGErrorCommandFunc func, int argc,
 }
 
 static int
+cmd_sim(int argc, char **argv)
+{
+    return run_gerror_command("sim", pp_cmd_sim, argc, argv);
+}
+
+static int
 cmd_run(int argc, char **argv)
 {
     return run_gerror_command("run", pp_cmd_run, argc, argv);
@@ -43,7 +49,7 @@ cmd_run(int argc, char **argv)
 static const struct command commands[] = {
     { "demo", pp_cmd_demo,
       "trace a real ostree upgrade on a small device and summarise its crash points" },
-    { "sim", pp_cmd_sim,
+    { "sim", cmd_sim,
       "cut the power at every chosen point of an update (simulation tier)" },
     { "merge", pp_cmd_merge,
       "join the shards of one campaign (sim --recording REC --shard K/N) into one result" },

@@ -19,7 +19,7 @@ int pp_cmd_crashstate(int argc, char **argv);
 int pp_cmd_demo(int argc, char **argv);
 int pp_cmd_serve(int argc, char **argv);
 int pp_cmd_fixture(int argc, char **argv);
-int pp_cmd_sim(int argc, char **argv);
+gboolean pp_cmd_sim(int argc, char **argv, GError **error);
 int pp_cmd_replay(int argc, char **argv);
 int pp_cmd_minimize(int argc, char **argv);
 int pp_cmd_scenario(int argc, char **argv);
