@@ -14,23 +14,10 @@ struct command {
     const char *summary;
 };
 
-/*
- * Transitional, until sim and run return GError: those two print their own
- * errors and return the exit status.  Their entries below have func NULL
- * and are run from here; remove this table when they are converted.
- */
-static const struct {
-    const char *name;
-    int (*func)(int argc, char **argv);
-} legacy_commands[] = {
-    { "sim", pp_cmd_sim },
-    { "run", pp_cmd_run },
-};
-
 static const struct command commands[] = {
     { "demo", pp_cmd_demo,
       "trace a real ostree upgrade on a small device and summarise its crash points" },
-    { "sim", NULL,      /* legacy_commands, until sim returns GError */
+    { "sim", pp_cmd_sim,
       "cut the power at every chosen point of an update (simulation tier)" },
     { "merge", pp_cmd_merge,
       "join the shards of one campaign (sim --recording REC --shard K/N) into one result" },
@@ -54,7 +41,7 @@ static const struct command commands[] = {
       "write DIR/report.html, a self-contained page on a sim run" },
     { "compare", pp_cmd_compare,
       "compare two sim runs crash point by crash point (exit 1: B regresses)" },
-    { "run", NULL,      /* legacy_commands, until run returns GError */
+    { "run", pp_cmd_run,
       "cut the power of a QEMU device during updates, boot it again, judge (VM tier)" },
     { "image", pp_cmd_image,
       "build the VM tier's device image from Debian packages (image build)" },
@@ -63,6 +50,8 @@ static const struct command commands[] = {
     { NULL, NULL, NULL },
 };
 
+/* For an error a command reports and goes on past (a case file it could
+   not write); the error it returns is printed by run_command. */
 void
 pp_print_error(const char *prefix, const GError *error)
 {
@@ -92,11 +81,6 @@ usage(FILE *f)
 static int
 run_command(const struct command *c, int argc, char **argv)
 {
-    for (gsize i = 0; i < G_N_ELEMENTS(legacy_commands); i++) {
-        if (c->func == NULL && strcmp(c->name, legacy_commands[i].name) == 0) {
-            return legacy_commands[i].func(argc, argv);
-        }
-    }
     g_autoptr(GError) error = NULL;
     if (c->func(argc, argv, &error)) {
         return PP_EXIT_OK;

@@ -27,9 +27,7 @@ gboolean pp_cmd_crashstate(int argc, char **argv, GError **error);
 gboolean pp_cmd_demo(int argc, char **argv, GError **error);
 gboolean pp_cmd_serve(int argc, char **argv, GError **error);
 gboolean pp_cmd_fixture(int argc, char **argv, GError **error);
-/* Until sim and run return GError: they print their own errors and return
- * the exit status (main.c's legacy entry). */
-int pp_cmd_sim(int argc, char **argv);
+gboolean pp_cmd_sim(int argc, char **argv, GError **error);
 gboolean pp_cmd_replay(int argc, char **argv, GError **error);
 gboolean pp_cmd_minimize(int argc, char **argv, GError **error);
 gboolean pp_cmd_scenario(int argc, char **argv, GError **error);
@@ -39,8 +37,7 @@ gboolean pp_cmd_report(int argc, char **argv, GError **error);
 gboolean pp_cmd_compare(int argc, char **argv, GError **error);
 gboolean pp_cmd_merge(int argc, char **argv, GError **error);
 gboolean pp_cmd_image(int argc, char **argv, GError **error);
-/* The other legacy entry, until run returns GError (see pp_cmd_sim). */
-int pp_cmd_run(int argc, char **argv);
+gboolean pp_cmd_run(int argc, char **argv, GError **error);
 
 /*
  * Run reports/SCRIPT (python3) with ARGS (NULL-terminated), reports/ being
@@ -50,9 +47,9 @@ int pp_cmd_run(int argc, char **argv);
 gboolean pp_reports_run(const char *script, const char *const *args,
                         int *out_status, GError **error);
 
-/* Print "plugpull: <prefix>: <error message>" to stderr.  Only for sim and
- * run until they return GError; other commands return their error, which
- * main.c prints. */
+/* Print "plugpull: <prefix>: <error message>" to stderr: only for an error
+ * a command reports and goes on past; the error a command returns is
+ * printed by main.c. */
 void pp_print_error(const char *prefix, const GError *error);
 
 #endif /* PP_PLUGPULL_H */

@@ -70,10 +70,11 @@ print_phase_table(CfiTrace *trace, const PpPhases *ph)
     guint links[PP_PHASE_COUNT] = { 0 };
     guint unlinks[PP_PHASE_COUNT] = { 0 };
     for (guint i = 0; i < cfi_trace_n_records(trace); i++) {
-        guint op = cfi_trace_get(trace, i)->rec->op;
+        const struct cfi_rec *rec = cfi_trace_get(trace, i)->rec;
+        guint op = rec->op;
         PpPhase p = pp_phases_at(ph, i);
         calls[p]++;
-        barriers[p] += pp_op_is_barrier(op);
+        barriers[p] += pp_rec_is_barrier(rec);
         renames[p] += op == CFI_OP_RENAME;
         links[p] += op == CFI_OP_LINK || op == CFI_OP_SYMLINK;
         unlinks[p] += op == CFI_OP_UNLINK || op == CFI_OP_RMDIR;

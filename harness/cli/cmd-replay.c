@@ -203,14 +203,14 @@ pp_cmd_replay(int argc, char **argv, GError **error)
         /* Not a failure of the update but of the harness: the case does
          * not reproduce. */
         pp_throw(error, "%s: recorded %s, replayed %s", pc->state_name,
-                 f.recorded, pc->outcome);
+                 f.recorded, outcome);
         pp_case_file_clear(&f);
         return FALSE;
     }
     pp_case_file_clear(&f);
     if (pp_case_failed(pc)) {
         return pp_throw_code(error, PP_ERROR_FAILURES, "%s: %s",
-                             pc->state_name, pc->outcome);
+                             pc->state_name, outcome);
     }
     return TRUE;
 }

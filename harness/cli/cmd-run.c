@@ -12,36 +12,31 @@
  * package, 3 the harness failed, 130 (SIGINT) or 143 (SIGTERM)
  * interrupted (finished cycles are written; no QEMU and no server are
  * left running; --resume continues, vmcampaign.h).
+ *
+ * The command parses its options into a struct at file scope and runs
+ * the stages: resolve the campaign (new, or --resume), check the options,
+ * load the scenario, check the host, prepare the image and the stand-in's
+ * repo; cmd-run-cycles.c runs the cycles, writes the results and gives
+ * the verdict.
  */
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "common/error.h"
+#include "cli/cmd-run.h"
 #include "common/client.h"
-#include "server/httpd.h"
+#include "common/interrupt.h"
 #include "plugpull.h"
 #include "common/scenario.h"
-#include "sim/sim.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "common/json.h"
 #include "vm/vm-campaign.h"
 #include "vm/vm-cycle.h"
-#include "vm/vm-out.h"
 
 #define PP_RUN_DEFAULT_ROM "/usr/lib/u-boot/qemu-x86/u-boot.rom"
-
-static volatile sig_atomic_t run_interrupted;
-
-static void
-on_interrupt(int sig)
-{
-    run_interrupted = sig;
-}
 
 /* plugpull image build --out DIR, as a child (the same binary). */
 static int
@@ -122,8 +117,9 @@ prepare_srv(PpRunEnv *env, char **out_root, GError **error)
     g_autofree char *ref = g_build_filename(dst, "repo", "refs", "heads",
                                             PP_RUN_REF, NULL);
     g_autofree char *text = g_strconcat(env->to, "\n", NULL);
-    /* g_file_set_contents renames a new file into place: the hard link to
-       the image's own ref is replaced, not written through. */
+    /* Not a result (a ref of the stand-in's scratch copy of the repo):
+       g_file_set_contents renames a new file into place, so the hard link
+       to the image's own ref is replaced, not written through. */
     if (!g_file_set_contents(ref, text, -1, error)) {
         g_prefix_error(error, "writing %s: ", ref);
         return FALSE;
@@ -152,100 +148,6 @@ default_image_dir(void)
     }
     g_autofree char *bindir = g_path_get_dirname(exe);
     return g_build_filename(bindir, "image", NULL);
-}
-
-/* The campaign while workers run. */
-typedef struct {
-    PpRunEnv *env;
-    GMutex lock;
-    guint next;                  /* next position in order[] */
-    guint *order;                /* cycle indices to run */
-    guint n_order;
-    guint n;                     /* cycles of the campaign (with the kept) */
-    GPtrArray *done;             /* PpCycle *, finished */
-    guint failures;
-    gint64 t0;
-    gint64 t_last;
-    gboolean tty;
-    GError *error;               /* the first harness error */
-} Campaign;
-
-/* Under cp->lock. */
-static void
-progress(Campaign *cp, const PpCycle *c)
-{
-    guint done = cp->done->len;
-    double elapsed = (double)(g_get_monotonic_time() - cp->t0) / G_USEC_PER_SEC;
-    double eta = elapsed / done * (cp->n - done);
-    /* A terminal gets the running count on one line above the results;
-       a CI log gets plain lines. */
-    g_printerr("%s[%u/%u] %s: %s (%s); cut %s at %.2f s, phase %s; %.1f s, "
-               "boot-to-verdict %.1f s, resume %" G_GUINT64_FORMAT " bytes\n",
-               cp->tty ? "\r\033[K" : "", done, cp->n, c->id, c->outcome,
-               c->reason, c->cut_kind, c->cut_offset_s, c->phase, c->seconds,
-               c->boot_to_verdict_s, c->resume_bytes);
-    if (done < cp->n) {
-        g_printerr("%s%u/%u done, %u failed, ETA %.0f s%s", cp->tty ? "" : "run: ",
-                   done, cp->n, cp->failures, eta, cp->tty ? "" : "\n");
-    }
-}
-
-typedef struct {
-    Campaign *cp;
-    PpRunWorker w;
-} Worker;
-
-static gpointer
-worker_main(gpointer data)
-{
-    Worker *wk = data;
-    Campaign *cp = wk->cp;
-    for (;;) {
-        g_mutex_lock(&cp->lock);
-        gboolean stop = cp->next >= cp->n_order || cp->error != NULL
-                        || run_interrupted;
-        guint index = stop ? 0 : cp->order[cp->next++];
-        g_mutex_unlock(&cp->lock);
-        if (stop) {
-            break;
-        }
-        g_autoptr(PpCycle) c = pp_cycle_new(cp->env, index);
-        g_autoptr(GError) error = NULL;
-        gboolean ok = pp_cycle_run(&wk->w, c, &error)
-                      && pp_vm_write_case(cp->env, c, &error);
-        if (!ok) {
-            /* Interrupted, the cycle in flight is dropped: its disk goes,
-               its serial logs stay (they show where it was).  A harness
-               failure keeps the disk: it is the evidence. */
-            g_autofree char *disk = g_strdup_printf("%s/%s.img",
-                                                    cp->env->work_dir, c->id);
-            if (run_interrupted) {
-                (void)unlink(disk);
-            } else if (g_file_test(disk, G_FILE_TEST_EXISTS)) {
-                g_prefix_error(&error, "(disk kept: %s) ", disk);
-            }
-            g_mutex_lock(&cp->lock);
-            if (!run_interrupted && cp->error == NULL) {
-                cp->error = g_steal_pointer(&error);
-            }
-            g_mutex_unlock(&cp->lock);
-            break;
-        }
-        g_mutex_lock(&cp->lock);
-        cp->failures += pp_cycle_failed(c);
-        cp->t_last = g_get_monotonic_time();
-        g_ptr_array_add(cp->done, g_steal_pointer(&c));
-        progress(cp, cp->done->pdata[cp->done->len - 1]);
-        g_mutex_unlock(&cp->lock);
-    }
-    return NULL;
-}
-
-static gint
-cycle_cmp(gconstpointer a, gconstpointer b)
-{
-    const PpCycle *x = *(PpCycle *const *)a, *y = *(PpCycle *const *)b;
-    return x->index < y->index ? -1 : x->index > y->index;
 }
 
 /* What the scenario asks of the VM tier, or a usage error naming what the
@@ -288,166 +190,86 @@ apply_scenario(const PpScenario *sc, PpRunEnv *env, GError **error)
     return TRUE;
 }
 
-/* The exact command that continues the campaign (not for --cycle). */
-static void
-print_continue(const PpRunEnv *env, gint only_cycle)
-{
-    if (only_cycle < 0) {
-        g_autofree char *q = g_shell_quote(env->out_dir);
-        g_printerr("continue it with: plugpull run --out %s --resume\n", q);
-    }
-}
-
-/*
- * A fresh campaign writes DIR/campaign.json once the image is known; a
- * resumed one checks that the image still holds the commits it started
- * with (another image gives other cycles: a usage error).
- */
-static gboolean
-keep_campaign(const PpVmCampaign *camp, const PpRunEnv *env,
-              const char *cut, gint iterations,
-              gboolean no_build, double window, gint boot_timeout,
-              gint hang_timeout, gint cmd_timeout, const char *started,
-              gint only_cycle, GError **error)
-{
-    if (camp != NULL) {
-        if (g_strcmp0(camp->from_commit, env->from) != 0
-            || g_strcmp0(camp->to_commit, env->to) != 0) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                        "%s: the image %s now updates %.12s -> %.12s, the "
-                        "campaign started with %.12s -> %.12s", camp->path,
-                        env->image_dir, env->from, env->to,
-                        camp->from_commit, camp->to_commit);
-            return FALSE;
-        }
-        return TRUE;
-    }
-    if (only_cycle >= 0) {
-        return TRUE;            /* a replay, not a campaign */
-    }
-    g_autofree char *text = NULL;
-    if (env->scenario_path != NULL
-        && !g_file_get_contents(env->scenario_path, &text, NULL, error)) {
-        return FALSE;
-    }
-    PpVmCampaign fresh = {
-        .opts = {
-            .scenario_path = env->scenario_path,
-            .scenario_text = text,
-            .cut = (char *)(cut != NULL ? cut : "random-time"),
-            .iterations = iterations,
-            .seed = (gint64)env->seed,
-            .image_dir = env->image_dir,
-            .no_build = no_build,
-            .window_s = window,
-            .boot_timeout = boot_timeout,
-            .hang_timeout = hang_timeout,
-            .cmd_timeout = cmd_timeout,
-            .bios = env->bios,
-            .sabotage = env->sabotage,
-        },
-        .from_commit = (char *)env->from,
-        .to_commit = (char *)env->to,
-        .started = (char *)started,
-    };
-    return pp_vm_campaign_write(env->out_dir, &fresh, error);
-}
-
-/* --resume: cycle index as an earlier run finished it, or NULL (to run;
-   with a note when its case file does not read back). */
-static PpCycle *
-load_finished(const PpRunEnv *env, guint index)
-{
-    g_autoptr(GError) error = NULL;
-    PpCycle *c = pp_vm_cycle_load(env, index, &error);
-    if (c == NULL
-        && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
-        g_printerr("run: resume: note: %s: running cycle %u again\n",
-                   error->message, index);
-    }
-    return c;
-}
-
 #define UNSET G_MININT
 #define UNSET_S (-G_MAXDOUBLE)
 
-/* An option as PpVmOptions has it: < 0 when not given. */
-static gint
-given_int(gint v)
+static RunOptions opt;
+
+static const GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt.out_dir,
+      "results directory (created)", "DIR" },
+    { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &opt.scenario_path,
+      "scenario file (scenarios/*.conf; default: the built-in default, "
+      "v1 -> v2)", "FILE" },
+    { "cut", 'c', 0, G_OPTION_ARG_STRING, &opt.cut,
+      "where to cut: random-time (default), syscall:RULE (a shim rule, "
+      "e.g. 'syscall:ops=rename;path=*/boot/loader;timing=after'), "
+      "phase:pull|deploy|bootloader|cleanup", "CUT" },
+    { "iterations", 'n', 0, G_OPTION_ARG_INT, &opt.iterations,
+      "power-cut cycles (default 3)", "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &opt.seed,
+      "seed of every draw (default: the scenario's, else from the "
+      "clock; printed)", "S" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs,
+      "QEMU devices at a time (default 1)", "J" },
+    { "cycle", 0, 0, G_OPTION_ARG_INT, &opt.only_cycle,
+      "run only cycle I of the campaign (what a case's replay command "
+      "does)", "I" },
+    { "image", 0, 0, G_OPTION_ARG_FILENAME, &opt.image_dir,
+      "device image directory (built or reused; default: image beside "
+      "the plugpull binary)", "DIR" },
+    { "no-build", 0, 0, G_OPTION_ARG_NONE, &opt.no_build,
+      "use --image as it is, do not run image build", NULL },
+    { "window", 0, 0, G_OPTION_ARG_DOUBLE, &opt.window,
+      "update window in seconds for random-time cuts (default: measured "
+      "by the calibration)", "SECONDS" },
+    { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &opt.boot_timeout,
+      "seconds from power-on to the agent line before `brick` (default "
+      "60)", "S" },
+    { "hang-timeout", 0, 0, G_OPTION_ARG_INT, &opt.hang_timeout,
+      "seconds of console silence before the agent line that make a "
+      "boot `hang` (default 20)", "S" },
+    { "cmd-timeout", 0, 0, G_OPTION_ARG_INT, &opt.cmd_timeout,
+      "seconds an update, status or fsck may take before `hang` "
+      "(default 300)", "S" },
+    { "bios", 0, 0, G_OPTION_ARG_FILENAME, &opt.bios,
+      "firmware (default " PP_RUN_DEFAULT_ROM ")", "ROM" },
+    { "sabotage", 0, 0, G_OPTION_ARG_STRING, &opt.sabotage,
+      "test hook, after the cut: empty-kernel (empty the kernel uEnv.txt "
+      "names) or hang-init (every deployment's init sleeps silently)",
+      "WHAT" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &opt.resume,
+      "continue the campaign in --out DIR where it stopped (signal, "
+      "crash): its finished cycles are kept, the rest run", NULL },
+    { NULL },
+};
+
+static void
+run_options_reset(void)
 {
-    return v == UNSET ? -1 : v;
+    g_clear_pointer(&opt.out_dir, g_free);
+    g_clear_pointer(&opt.image_dir, g_free);
+    g_clear_pointer(&opt.bios, g_free);
+    g_clear_pointer(&opt.sabotage, g_free);
+    g_clear_pointer(&opt.cut, g_free);
+    g_clear_pointer(&opt.scenario_path, g_free);
+    opt = (RunOptions){
+        .iterations = UNSET,
+        .seed = -1,
+        .window = UNSET_S,
+        .boot_timeout = UNSET,
+        .hang_timeout = UNSET,
+        .cmd_timeout = UNSET,
+        .jobs = 1,
+        .only_cycle = -1,
+    };
 }
 
-int
-pp_cmd_run(int argc, char **argv)
+/* Fill opt from the command line; *out_command: the command as given,
+   for the summary (parsing eats argv). */
+static gboolean
+parse_options(int argc, char **argv, GString **out_command, GError **error)
 {
-    /* UNSET / NULL: not given (--resume tells given options from defaults,
-       which are applied after parsing; bad values are still refused). */
-    gint iterations = UNSET;
-    gint64 seed = -1;
-    gdouble window = UNSET_S;
-    gint boot_timeout = UNSET;
-    gint hang_timeout = UNSET;
-    gint cmd_timeout = UNSET;
-    gint jobs = 1;
-    gint only_cycle = -1;
-    g_autofree char *out_dir = NULL;
-    g_autofree char *image_dir = NULL;
-    g_autofree char *bios = NULL;
-    g_autofree char *sabotage = NULL;
-    g_autofree char *cut = NULL;
-    g_autofree char *scenario_path = NULL;
-    gboolean no_build = FALSE;
-    gboolean resume_opt = FALSE;
-    GOptionEntry entries[] = {
-        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
-          "results directory (created)", "DIR" },
-        { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario_path,
-          "scenario file (scenarios/*.conf; default: the built-in default, "
-          "v1 -> v2)", "FILE" },
-        { "cut", 'c', 0, G_OPTION_ARG_STRING, &cut,
-          "where to cut: random-time (default), syscall:RULE (a shim rule, "
-          "e.g. 'syscall:ops=rename;path=*/boot/loader;timing=after'), "
-          "phase:pull|deploy|bootloader|cleanup", "CUT" },
-        { "iterations", 'n', 0, G_OPTION_ARG_INT, &iterations,
-          "power-cut cycles (default 3)", "N" },
-        { "seed", 's', 0, G_OPTION_ARG_INT64, &seed,
-          "seed of every draw (default: the scenario's, else from the "
-          "clock; printed)", "S" },
-        { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
-          "QEMU devices at a time (default 1)", "J" },
-        { "cycle", 0, 0, G_OPTION_ARG_INT, &only_cycle,
-          "run only cycle I of the campaign (what a case's replay command "
-          "does)", "I" },
-        { "image", 0, 0, G_OPTION_ARG_FILENAME, &image_dir,
-          "device image directory (built or reused; default: image beside "
-          "the plugpull binary)", "DIR" },
-        { "no-build", 0, 0, G_OPTION_ARG_NONE, &no_build,
-          "use --image as it is, do not run image build", NULL },
-        { "window", 0, 0, G_OPTION_ARG_DOUBLE, &window,
-          "update window in seconds for random-time cuts (default: measured "
-          "by the calibration)", "SECONDS" },
-        { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &boot_timeout,
-          "seconds from power-on to the agent line before `brick` (default "
-          "60)", "S" },
-        { "hang-timeout", 0, 0, G_OPTION_ARG_INT, &hang_timeout,
-          "seconds of console silence before the agent line that make a "
-          "boot `hang` (default 20)", "S" },
-        { "cmd-timeout", 0, 0, G_OPTION_ARG_INT, &cmd_timeout,
-          "seconds an update, status or fsck may take before `hang` "
-          "(default 300)", "S" },
-        { "bios", 0, 0, G_OPTION_ARG_FILENAME, &bios,
-          "firmware (default " PP_RUN_DEFAULT_ROM ")", "ROM" },
-        { "sabotage", 0, 0, G_OPTION_ARG_STRING, &sabotage,
-          "test hook, after the cut: empty-kernel (empty the kernel uEnv.txt "
-          "names) or hang-init (every deployment's init sleeps silently)",
-          "WHAT" },
-        { "resume", 0, 0, G_OPTION_ARG_NONE, &resume_opt,
-          "continue the campaign in --out DIR where it stopped (signal, "
-          "crash): its finished cycles are kept, the rest run", NULL },
-        { NULL },
-    };
-    /* The command as given, for the summary (parsing eats argv). */
     g_autoptr(GString) command = g_string_new("plugpull run");
     for (int i = 1; i < argc; i++) {
         g_autofree char *q = g_shell_quote(argv[i]);
@@ -467,382 +289,374 @@ pp_cmd_run(int argc, char **argv)
         "Exit status: 0 all pass, 1 a cycle failed, 2 usage error or missing "
         "package,\n3 harness failure, 130 (SIGINT) or 143 (SIGTERM) "
         "interrupted: --resume continues.");
-    g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        pp_print_error("run", error);
-        return PP_EXIT_USAGE;
+    if (!g_option_context_parse(ctx, &argc, &argv, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     if (argc != 1) {
-        g_printerr("plugpull: run: unexpected argument '%s'\n", argv[1]);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "unexpected argument '%s'", argv[1]);
     }
-    if (out_dir == NULL) {
-        g_printerr("plugpull: run: --out DIR is required\n");
-        return PP_EXIT_USAGE;
+    if (opt.out_dir == NULL) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--out DIR is required");
     }
-    g_autoptr(PpVmCampaign) camp = NULL;
-    if (resume_opt) {
-        if (only_cycle >= 0) {
-            g_printerr("plugpull: run: --cycle replays one cycle; --resume "
-                       "continues a campaign\n");
-            return PP_EXIT_USAGE;
-        }
-        g_autofree char *d = g_canonicalize_filename(out_dir, NULL);
-        camp = pp_vm_campaign_load(d, &error);
-        PpVmOptions given = {
-            .scenario_path = scenario_path,
-            .cut = cut,
-            .iterations = given_int(iterations),
-            .seed = seed,
-            .image_dir = image_dir != NULL
-                ? g_canonicalize_filename(image_dir, NULL) : NULL,
-            .no_build = no_build ? 1 : -1,
-            .window_s = window == UNSET_S ? -1 : window,
-            .boot_timeout = given_int(boot_timeout),
-            .hang_timeout = given_int(hang_timeout),
-            .cmd_timeout = given_int(cmd_timeout),
-            .bios = bios,
-            .sabotage = sabotage,
-        };
-        gboolean agree = camp != NULL
-                         && pp_vm_campaign_check(camp, &given, &error);
-        g_free(given.image_dir);
-        if (!agree) {
-            pp_print_error("run: --resume", error);
-            return PP_EXIT_USAGE;
-        }
-        /* From here on, the campaign's values are the options. */
-        const PpVmOptions *o = &camp->opts;
-        g_clear_pointer(&scenario_path, g_free);
-        g_free(cut);
-        cut = g_strdup(o->cut);
-        iterations = o->iterations;
-        seed = o->seed;
-        g_free(image_dir);
-        image_dir = g_strdup(o->image_dir);
-        no_build = o->no_build;
-        window = o->window_s;
-        boot_timeout = o->boot_timeout;
-        hang_timeout = o->hang_timeout;
-        cmd_timeout = o->cmd_timeout;
-        g_free(bios);
-        bios = g_strdup(o->bios);
-        g_free(sabotage);
-        sabotage = g_strdup(o->sabotage);
+    *out_command = g_steal_pointer(&command);
+    return TRUE;
+}
+
+/* An option as PpVmOptions has it: < 0 when not given. */
+static gint
+given_int(gint v)
+{
+    return v == UNSET ? -1 : v;
+}
+
+/*
+ * --resume: the campaign in --out DIR (*out_camp), whose options must
+ * agree with the ones given, and become the options.  Without --resume,
+ * *out_camp stays NULL.
+ */
+static gboolean
+resolve_campaign(PpVmCampaign **out_camp, GError **error)
+{
+    if (!opt.resume) {
+        return TRUE;
     }
-    iterations = iterations == UNSET ? 3 : iterations;
-    window = window == UNSET_S ? 0 : window;
-    boot_timeout = boot_timeout == UNSET ? 60 : boot_timeout;
-    hang_timeout = hang_timeout == UNSET ? 20 : hang_timeout;
-    cmd_timeout = cmd_timeout == UNSET ? 300 : cmd_timeout;
-    if (iterations < 1 || iterations > 100000) {
-        g_printerr("plugpull: run: --iterations %d: not in 1..100000\n",
-                   iterations);
-        return PP_EXIT_USAGE;
+    if (opt.only_cycle >= 0) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--cycle replays one "
+                             "cycle; --resume continues a campaign");
     }
-    if (jobs < 1 || jobs > 64) {
-        g_printerr("plugpull: run: --jobs %d: not in 1..64\n", jobs);
-        return PP_EXIT_USAGE;
+    g_autofree char *d = g_canonicalize_filename(opt.out_dir, NULL);
+    g_autoptr(PpVmCampaign) camp = pp_vm_campaign_load(d, error);
+    g_autofree char *image_dir = opt.image_dir != NULL
+        ? g_canonicalize_filename(opt.image_dir, NULL) : NULL;
+    PpVmOptions given = {
+        .scenario_path = opt.scenario_path,
+        .cut = opt.cut,
+        .iterations = given_int(opt.iterations),
+        .seed = opt.seed,
+        .image_dir = image_dir,
+        .no_build = opt.no_build ? 1 : -1,
+        .window_s = opt.window == UNSET_S ? -1 : opt.window,
+        .boot_timeout = given_int(opt.boot_timeout),
+        .hang_timeout = given_int(opt.hang_timeout),
+        .cmd_timeout = given_int(opt.cmd_timeout),
+        .bios = opt.bios,
+        .sabotage = opt.sabotage,
+    };
+    if (camp == NULL || !pp_vm_campaign_check(camp, &given, error)) {
+        g_prefix_error(error, "--resume: ");
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    if (only_cycle >= 0 && only_cycle >= iterations) {
-        iterations = only_cycle + 1;
+    /* From here on, the campaign's values are the options. */
+    const PpVmOptions *o = &camp->opts;
+    g_clear_pointer(&opt.scenario_path, g_free);
+    g_free(opt.cut);
+    opt.cut = g_strdup(o->cut);
+    opt.iterations = o->iterations;
+    opt.seed = o->seed;
+    g_free(opt.image_dir);
+    opt.image_dir = g_strdup(o->image_dir);
+    opt.no_build = o->no_build;
+    opt.window = o->window_s;
+    opt.boot_timeout = o->boot_timeout;
+    opt.hang_timeout = o->hang_timeout;
+    opt.cmd_timeout = o->cmd_timeout;
+    g_free(opt.bios);
+    opt.bios = g_strdup(o->bios);
+    g_free(opt.sabotage);
+    opt.sabotage = g_strdup(o->sabotage);
+    *out_camp = g_steal_pointer(&camp);
+    return TRUE;
+}
+
+/* The defaults of the options not given, and the ranges of all. */
+static gboolean
+check_options(GError **error)
+{
+    opt.iterations = opt.iterations == UNSET ? 3 : opt.iterations;
+    opt.window = opt.window == UNSET_S ? 0 : opt.window;
+    opt.boot_timeout = opt.boot_timeout == UNSET ? 60 : opt.boot_timeout;
+    opt.hang_timeout = opt.hang_timeout == UNSET ? 20 : opt.hang_timeout;
+    opt.cmd_timeout = opt.cmd_timeout == UNSET ? 300 : opt.cmd_timeout;
+    if (opt.iterations < 1 || opt.iterations > 100000) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--iterations %d: not in "
+                             "1..100000", opt.iterations);
     }
-    if (boot_timeout < 5 || boot_timeout > 3600) {
-        g_printerr("plugpull: run: --boot-timeout %d: not in 5..3600\n",
-                   boot_timeout);
-        return PP_EXIT_USAGE;
+    if (opt.jobs < 1 || opt.jobs > 64) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--jobs %d: not in 1..64",
+                             opt.jobs);
     }
-    if (hang_timeout < 2 || hang_timeout > 3600) {
-        g_printerr("plugpull: run: --hang-timeout %d: not in 2..3600\n",
-                   hang_timeout);
-        return PP_EXIT_USAGE;
+    if (opt.only_cycle >= 0 && opt.only_cycle >= opt.iterations) {
+        opt.iterations = opt.only_cycle + 1;
     }
-    if (cmd_timeout < 5 || cmd_timeout > 36000) {
-        g_printerr("plugpull: run: --cmd-timeout %d: not in 5..36000\n",
-                   cmd_timeout);
-        return PP_EXIT_USAGE;
+    if (opt.boot_timeout < 5 || opt.boot_timeout > 3600) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--boot-timeout %d: not "
+                             "in 5..3600", opt.boot_timeout);
     }
-    if (window < 0) {
-        g_printerr("plugpull: run: --window %g: negative\n", window);
-        return PP_EXIT_USAGE;
+    if (opt.hang_timeout < 2 || opt.hang_timeout > 3600) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--hang-timeout %d: not "
+                             "in 2..3600", opt.hang_timeout);
     }
-    if (sabotage != NULL && !g_str_equal(sabotage, "empty-kernel")
-        && !g_str_equal(sabotage, "hang-init")) {
-        g_printerr("plugpull: run: --sabotage %s: unknown (empty-kernel, "
-                   "hang-init)\n", sabotage);
-        return PP_EXIT_USAGE;
+    if (opt.cmd_timeout < 5 || opt.cmd_timeout > 36000) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--cmd-timeout %d: not in "
+                             "5..36000", opt.cmd_timeout);
     }
-    g_auto(PpRunEnv) env = { 0 };
+    if (opt.window < 0) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--window %g: negative",
+                             opt.window);
+    }
+    if (opt.sabotage != NULL && !g_str_equal(opt.sabotage, "empty-kernel")
+        && !g_str_equal(opt.sabotage, "hang-init")) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--sabotage %s: unknown "
+                             "(empty-kernel, hang-init)", opt.sabotage);
+    }
+    return TRUE;
+}
+
+/*
+ * The scenario (the campaign's when resumed) and the cut: a scenario's
+ * [crash] phase is the default cut, --cut overrides; the seed defaults to
+ * the scenario's, else to one from the clock.
+ */
+static gboolean
+load_scenario(const PpVmCampaign *camp, PpRunEnv *env, PpScenario **out_sc,
+              GError **error)
+{
     g_autoptr(PpScenario) sc = NULL;
     if (camp != NULL && camp->opts.scenario_text != NULL) {
         sc = pp_scenario_load_data(camp->opts.scenario_text,
-                                   camp->opts.scenario_path, &error);
+                                   camp->opts.scenario_path, error);
     } else {
-        sc = scenario_path != NULL ? pp_scenario_load(scenario_path, &error)
-                                   : pp_scenario_new_default();
+        sc = opt.scenario_path != NULL
+            ? pp_scenario_load(opt.scenario_path, error)
+            : pp_scenario_new_default();
     }
     if (sc == NULL) {
-        pp_print_error("run", error);
-        return PP_EXIT_USAGE;
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    /* A scenario's [crash] phase is the default cut; --cut overrides. */
     g_autofree char *scenario_cut = sc->phase >= 0
         ? g_strdup_printf("phase:%s", pp_phase_name((PpPhase)sc->phase))
         : NULL;
-    const char *cut_text = cut != NULL ? cut
+    const char *cut_text = opt.cut != NULL ? opt.cut
         : scenario_cut != NULL ? scenario_cut : "random-time";
-    if (!pp_cut_spec_parse(cut_text, &env.cut, &error)) {
-        pp_print_error("run", error);
-        return PP_EXIT_USAGE;
+    if (!pp_cut_spec_parse(cut_text, &env->cut, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    if (cut == NULL && scenario_cut != NULL) {
+    if (opt.cut == NULL && scenario_cut != NULL) {
         g_printerr("run: cut %s, from %s's [crash] phase\n", cut_text,
                    sc->path);
     }
-    if (cut == NULL) {
-        cut = g_strdup(cut_text);   /* what campaign.json keeps */
+    if (opt.cut == NULL) {
+        opt.cut = g_strdup(cut_text);   /* what campaign.json keeps */
     }
     if (pp_scenario_has_fault(sc)) {
-        g_printerr("plugpull: run: %s: [fault] scenarios run in the "
-                   "simulation tier only (plugpull sim)\n", sc->path);
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE, "%s: [fault] scenarios "
+                             "run in the simulation tier only (plugpull sim)",
+                             sc->path);
     }
-    if (env.cut.kind == PP_CUT_SYSCALL) {
+    if (env->cut.kind == PP_CUT_SYSCALL) {
         /* The image carries the shim built beside this binary: its own
            parser judges the rule before any QEMU starts. */
         const char *shim = pp_shim_path();
         if (g_file_test(shim, G_FILE_TEST_IS_REGULAR)
-            && !pp_cut_rule_check(shim, env.cut.rule, &error)) {
-            pp_print_error("run", error);
-            return PP_EXIT_USAGE;
+            && !pp_cut_rule_check(shim, env->cut.rule, error)) {
+            return pp_error_set_code(error, PP_ERROR_USAGE);
         }
     }
-    if (seed < 0) {
-        seed = scenario_path != NULL ? (gint64)sc->seed
-                                     : g_get_real_time() % 1000000;
+    if (opt.seed < 0) {
+        opt.seed = opt.scenario_path != NULL ? (gint64)sc->seed
+                                             : g_get_real_time() % 1000000;
     }
+    *out_sc = g_steal_pointer(&sc);
+    return TRUE;
+}
+
+/* What the host needs: QEMU, the firmware, debugfs (a usage error names
+   the package when one is missing). */
+static gboolean
+check_host(GError **error)
+{
     g_autofree char *qemu = g_find_program_in_path("qemu-system-x86_64");
     if (qemu == NULL) {
-        g_printerr("plugpull: run: qemu-system-x86_64 not found in PATH "
-                   "(package qemu-system-x86)\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE, "qemu-system-x86_64 not "
+                             "found in PATH (package qemu-system-x86)");
     }
-    if (bios == NULL) {
-        bios = g_strdup(PP_RUN_DEFAULT_ROM);
+    if (opt.bios == NULL) {
+        opt.bios = g_strdup(PP_RUN_DEFAULT_ROM);
     }
-    if (!g_file_test(bios, G_FILE_TEST_IS_REGULAR)) {
-        g_printerr("plugpull: run: %s missing (package u-boot-qemu)\n", bios);
-        return PP_EXIT_USAGE;
+    if (!g_file_test(opt.bios, G_FILE_TEST_IS_REGULAR)) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "%s missing (package "
+                             "u-boot-qemu)", opt.bios);
     }
     g_autofree char *debugfs = g_find_program_in_path("debugfs");
     if (debugfs == NULL) {
-        g_printerr("plugpull: run: debugfs not found in PATH (package "
-                   "e2fsprogs)\n");
-        return PP_EXIT_USAGE;
+        return pp_throw_code(error, PP_ERROR_USAGE, "debugfs not found in "
+                             "PATH (package e2fsprogs)");
     }
+    return TRUE;
+}
 
-    env.out_dir = g_canonicalize_filename(out_dir, NULL);
-    env.image_dir = image_dir != NULL ? g_canonicalize_filename(image_dir, NULL)
-                                      : default_image_dir();
-    env.bios = g_strdup(bios);
-    env.boot_timeout_s = (guint)boot_timeout;
-    env.hang_timeout_s = (guint)hang_timeout;
-    env.cmd_timeout_s = (guint)cmd_timeout;
-    env.sabotage = g_strdup(sabotage);
-    env.seed = (guint64)seed;
-    env.window_s = window;
-    env.interrupted = &run_interrupted;
-    env.work_dir = g_build_filename(env.out_dir, "work", NULL);
-    g_autofree char *cases_dir = g_build_filename(env.out_dir, "cases", NULL);
-    if (!pp_mkdir_p(env.work_dir, &error) || !pp_mkdir_p(cases_dir, &error)) {
-        pp_print_error("run", error);
-        return PP_EXIT_HARNESS;
+/* What every cycle shares, from the options; DIR/work and DIR/cases. */
+static gboolean
+env_init(PpRunEnv *env, GError **error)
+{
+    env->out_dir = g_canonicalize_filename(opt.out_dir, NULL);
+    env->image_dir = opt.image_dir != NULL
+        ? g_canonicalize_filename(opt.image_dir, NULL) : default_image_dir();
+    env->bios = g_strdup(opt.bios);
+    env->boot_timeout_s = (guint)opt.boot_timeout;
+    env->hang_timeout_s = (guint)opt.hang_timeout;
+    env->cmd_timeout_s = (guint)opt.cmd_timeout;
+    env->sabotage = g_strdup(opt.sabotage);
+    env->seed = (guint64)opt.seed;
+    env->window_s = opt.window;
+    env->interrupted = pp_interrupt_flag();
+    env->work_dir = g_build_filename(env->out_dir, "work", NULL);
+    g_autofree char *cases_dir = g_build_filename(env->out_dir, "cases", NULL);
+    return pp_mkdir_p(env->work_dir, error) && pp_mkdir_p(cases_dir, error);
+}
+
+/*
+ * A fresh campaign writes DIR/campaign.json once the image is known; a
+ * resumed one checks that the image still holds the commits it started
+ * with (another image gives other cycles: a usage error).
+ */
+static gboolean
+keep_campaign(const PpVmCampaign *camp, const PpRunEnv *env,
+              const char *started, GError **error)
+{
+    if (camp != NULL) {
+        if (g_strcmp0(camp->from_commit, env->from) != 0
+            || g_strcmp0(camp->to_commit, env->to) != 0) {
+            return pp_throw_code(error, PP_ERROR_USAGE, "%s: the image %s now "
+                                 "updates %.12s -> %.12s, the campaign "
+                                 "started with %.12s -> %.12s", camp->path,
+                                 env->image_dir, env->from, env->to,
+                                 camp->from_commit, camp->to_commit);
+        }
+        return TRUE;
+    }
+    if (opt.only_cycle >= 0) {
+        return TRUE;            /* a replay, not a campaign */
+    }
+    g_autofree char *text = NULL;
+    if (env->scenario_path != NULL
+        && !g_file_get_contents(env->scenario_path, &text, NULL, error)) {
+        return FALSE;
+    }
+    PpVmCampaign fresh = {
+        .opts = {
+            .scenario_path = env->scenario_path,
+            .scenario_text = text,
+            .cut = opt.cut != NULL ? opt.cut : (char *)"random-time",
+            .iterations = opt.iterations,
+            .seed = (gint64)env->seed,
+            .image_dir = env->image_dir,
+            .no_build = opt.no_build,
+            .window_s = opt.window,
+            .boot_timeout = opt.boot_timeout,
+            .hang_timeout = opt.hang_timeout,
+            .cmd_timeout = opt.cmd_timeout,
+            .bios = env->bios,
+            .sabotage = env->sabotage,
+        },
+        .from_commit = (char *)env->from,
+        .to_commit = (char *)env->to,
+        .started = (char *)started,
+    };
+    return pp_vm_campaign_write(env->out_dir, &fresh, error);
+}
+
+/*
+ * The image: built or reused (a child, plugpull image build) unless
+ * --no-build, its manifest read, the scenario applied to it, and the
+ * campaign kept (keep_campaign).
+ */
+static gboolean
+prepare_image(const PpVmCampaign *camp, const PpScenario *sc, PpRunEnv *env,
+              const char *started, GError **error)
+{
+    if (!opt.no_build) {
+        g_printerr("run: image %s (build or reuse)\n", env->image_dir);
+        int st = build_image(env->image_dir, error);
+        if (st < 0) {
+            g_prefix_error(error, "image build: ");
+            if (pp_interrupt_signal() != 0) {
+                g_autofree char *msg = g_strdup((*error)->message);
+                return pp_throw_interrupted_msg(error, pp_interrupt_signal(),
+                                                "%s", msg);
+            }
+            return FALSE;
+        }
+        if (pp_interrupt_signal() != 0) {
+            return pp_throw_interrupted(error, pp_interrupt_signal());
+        }
+        if (st != 0) {
+            return pp_throw_code(error, st == PP_EXIT_USAGE ? PP_ERROR_USAGE
+                                 : PP_ERROR_HARNESS, "image build exited %d",
+                                 st);
+        }
+    }
+    if (!load_manifest(env, error)) {
+        return FALSE;
+    }
+    if (!apply_scenario(sc, env, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
+    }
+    return keep_campaign(camp, env, started, error);
+}
+
+/* The campaign, stage by stage (the header comment of this file). */
+static gboolean
+run_campaign(int argc, char **argv, GError **error)
+{
+    g_autoptr(GString) command = NULL;
+    g_autoptr(PpVmCampaign) camp = NULL;
+    if (!parse_options(argc, argv, &command, error)
+        || !resolve_campaign(&camp, error) || !check_options(error)) {
+        return FALSE;
+    }
+    g_auto(PpRunEnv) env = { 0 };
+    g_autoptr(PpScenario) sc = NULL;
+    if (!load_scenario(camp, &env, &sc, error) || !check_host(error)
+        || !env_init(&env, error)) {
+        return FALSE;
     }
 
     /* Ctrl-C ends the campaign between two reads of the console; cycles
        in flight are dropped, finished ones are written. */
-    struct sigaction sa = { .sa_handler = on_interrupt };
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old_int, old_term;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-
+    g_auto(PpInterruptGuard) guard = { 0 };
+    pp_interrupt_guard_init(&guard);
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *started = camp != NULL
         ? g_strdup(camp->started) : g_date_time_format_iso8601(now);
-    if (!no_build) {
-        g_printerr("run: image %s (build or reuse)\n", env.image_dir);
-        int st = build_image(env.image_dir, &error);
-        if (st < 0) {
-            pp_print_error("run: image build", error);
-            return run_interrupted ? 128 + run_interrupted : PP_EXIT_HARNESS;
-        }
-        if (run_interrupted) {
-            return 128 + run_interrupted;
-        }
-        if (st != 0) {
-            g_printerr("plugpull: run: image build exited %d\n", st);
-            return st == PP_EXIT_USAGE ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
-        }
-    }
-    if (!load_manifest(&env, &error)) {
-        pp_print_error("run", error);
-        return PP_EXIT_HARNESS;
-    }
-    if (!apply_scenario(sc, &env, &error)) {
-        pp_print_error("run", error);
-        return PP_EXIT_USAGE;
-    }
-    if (!keep_campaign(camp, &env, cut, iterations, no_build, window,
-                       boot_timeout, hang_timeout, cmd_timeout, started,
-                       only_cycle, &error)) {
-        pp_print_error("run", error);
-        return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)
-            ? PP_EXIT_USAGE : PP_EXIT_HARNESS;
-    }
     g_autofree char *srv_root = NULL;
-    if (!prepare_srv(&env, &srv_root, &error)) {
-        pp_print_error("run: preparing the stand-in's repo", error);
-        return PP_EXIT_HARNESS;
+    if (!prepare_image(camp, sc, &env, started, error)) {
+        return FALSE;
     }
-    /* One stand-in per worker: a cycle's resume bytes are its own. */
-    guint n_workers = (guint)MIN(jobs, only_cycle >= 0 ? 1 : iterations);
-    g_autofree Worker *workers = g_new0(Worker, n_workers);
-    Campaign cp = { .env = &env, .tty = isatty(STDERR_FILENO) };
-    g_autoptr(GPtrArray) threads = g_ptr_array_new();
-    g_mutex_init(&cp.lock);
-    int rc = PP_EXIT_OK;
-    for (guint i = 0; i < n_workers; i++) {
-        g_autofree char *log = g_strdup_printf("%s/server-%u.log", env.out_dir,
-                                               i);
-        PpHttpdOptions hopts = { .log_path = log };
-        workers[i].cp = &cp;
-        workers[i].w.env = &env;
-        workers[i].w.index = i;
-        workers[i].w.httpd = pp_httpd_start_full(srv_root, 0, &hopts, &error);
-        if (workers[i].w.httpd == NULL) {
-            pp_print_error("run: starting the stand-in", error);
-            rc = PP_EXIT_HARNESS;
-            goto out;
-        }
-        workers[i].w.port = pp_httpd_get_port(workers[i].w.httpd);
+    if (!prepare_srv(&env, &srv_root, error)) {
+        g_prefix_error(error, "preparing the stand-in's repo: ");
+        return FALSE;
     }
-    g_printerr("run: scenario %s, cut %s, seed %" G_GINT64_FORMAT ", %u "
-               "stand-in(s) on 127.0.0.1 (guest: http://10.0.2.2:%u/repo ...)\n",
-               sc->name, env.cut.text, seed, n_workers, workers[0].w.port);
-
-    gboolean need_cal = (env.cut.kind == PP_CUT_RANDOM_TIME && window == 0)
-                        || env.cut.kind == PP_CUT_PHASE;
-    if (need_cal && camp != NULL) {
-        /* The draws depend on the calibration: the saved one, not a new
-           measurement, unless it is lost. */
-        g_autoptr(GError) local = NULL;
-        if (pp_vm_calibration_load(&env, &local)) {
-            g_printerr("run: resume: the calibration of the first run "
-                       "(window %.2f s)\n", env.window_s);
-            need_cal = FALSE;
-        } else {
-            g_printerr("run: resume: %s: calibrating again\n",
-                       local->message);
-        }
-    }
-    if (need_cal) {
-        g_printerr("run: calibration: one uncut update, traced in the guest\n");
-        if (!pp_calibrate(&workers[0].w, &env, &error)) {
-            if (run_interrupted) {
-                g_printerr("\nplugpull: run: interrupted\n");
-                print_continue(&env, only_cycle);
-                rc = 128 + run_interrupted;
-                goto out;
-            }
-            pp_print_error("run: calibration", error);
-            rc = PP_EXIT_HARNESS;
-            goto out;
-        }
-        if (!pp_vm_calibration_save(&env, &error)) {
-            pp_print_error("run", error);
-            rc = PP_EXIT_HARNESS;
-            goto out;
-        }
-        g_printerr("run: update window %.2f s; %u calls; phases start at "
-                   "pull %.2f, deploy %.2f, bootloader %.2f, cleanup %.2f s\n",
-                   env.window_s, env.timeline.n,
-                   env.timeline.phase_start_s[PP_PHASE_PULL],
-                   env.timeline.phase_start_s[PP_PHASE_DEPLOY],
-                   env.timeline.phase_start_s[PP_PHASE_BOOTLOADER],
-                   env.timeline.phase_start_s[PP_PHASE_CLEANUP]);
-    }
-
-    cp.n = only_cycle >= 0 ? 1 : (guint)iterations;
-    cp.order = g_new0(guint, cp.n);
-    cp.done = g_ptr_array_new_with_free_func((GDestroyNotify)pp_cycle_free);
-    for (guint i = 0; i < cp.n; i++) {
-        guint index = only_cycle >= 0 ? (guint)only_cycle : i;
-        PpCycle *kept = camp != NULL ? load_finished(&env, index) : NULL;
-        if (kept != NULL) {
-            cp.failures += pp_cycle_failed(kept);
-            g_ptr_array_add(cp.done, kept);
-        } else {
-            cp.order[cp.n_order++] = index;
-        }
-    }
-    guint n_kept = cp.done->len;
-    if (camp != NULL) {
-        g_printerr("run: resume: %u finished cycle(s) kept, %u to run\n",
-                   n_kept, cp.n_order);
-    }
-    cp.t0 = cp.t_last = g_get_monotonic_time();
-    for (guint i = 0; i < n_workers; i++) {
-        g_ptr_array_add(threads, g_thread_new("plugpull-vm", worker_main,
-                                              &workers[i]));
-    }
-    for (guint i = 0; i < threads->len; i++) {
-        g_thread_join(threads->pdata[i]);
-    }
-    g_ptr_array_sort(cp.done, cycle_cmp);
-    if (cp.error != NULL) {
-        pp_print_error("run", cp.error);
-        rc = PP_EXIT_HARNESS;
-    }
-    if (run_interrupted) {
-        g_printerr("\nplugpull: run: interrupted after %u finished cycle(s); "
-                   "QEMU stopped\n", cp.done->len);
-        print_continue(&env, only_cycle);
-    }
-    PpVmRunInfo info = {
-        .iterations = cp.n,
-        .jobs = n_workers,
-        .duration_s = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC,
-        .cycles_wall_s = (double)(cp.t_last - cp.t0) / G_USEC_PER_SEC,
-        .started = started,
-        .interrupted = run_interrupted != 0,
+    RunCycles rc = {
+        .opt = &opt,
+        .camp = camp,
+        .sc = sc,
+        .srv_root = srv_root,
         .command = command->str,
-        .cycles_kept = n_kept,
-        .continued = camp != NULL,
+        .started = started,
+        .t0 = t0,
     };
-    g_clear_error(&error);
-    if (!pp_vm_write_results(&env, &info, cp.done, &error)) {
-        pp_print_error("run", error);
-        rc = PP_EXIT_HARNESS;
-    }
-    if (run_interrupted) {
-        rc = 128 + run_interrupted;
-    } else if (rc == PP_EXIT_OK && cp.failures > 0) {
-        rc = PP_EXIT_FAILURES;
-    }
-
-out:
-    for (guint i = 0; i < n_workers; i++) {
-        pp_httpd_stop(workers[i].w.httpd);
-    }
-    if (cp.done != NULL) {
-        g_ptr_array_unref(cp.done);
-    }
-    g_free(cp.order);
-    g_clear_error(&cp.error);
-    g_mutex_clear(&cp.lock);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    return rc;
+    return pp_runcmd_cycles(&env, &rc, error);
 }
+
+gboolean
+pp_cmd_run(int argc, char **argv, GError **error)
+{
+    run_options_reset();
+    gboolean ok = run_campaign(argc, argv, error);
+    run_options_reset();
+    return ok;
+}
+

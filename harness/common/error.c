@@ -72,6 +72,22 @@ pp_error_set_code(GError **error, PpErrorCode code)
     return FALSE;
 }
 
+gboolean
+pp_throw_interrupted_msg(GError **error, int signo, const char *fmt, ...)
+{
+    if (error != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        g_clear_error(error);
+        g_set_error_literal(error, PP_ERROR,
+                            signo == SIGTERM ? PP_ERROR_SIGTERM
+                                             : PP_ERROR_SIGINT, msg);
+    }
+    return FALSE;
+}
+
 int
 pp_error_exit_status(const GError *error)
 {

@@ -63,6 +63,10 @@ gboolean pp_throw_interrupted(GError **error, int signo);
  * as a harness fault (3).  Nothing happens when error or *error is NULL. */
 gboolean pp_error_set_code(GError **error, PpErrorCode code);
 
+/* The same, saying in fmt what the run kept; replaces *error if set. */
+gboolean pp_throw_interrupted_msg(GError **error, int signo, const char *fmt,
+                                  ...) G_GNUC_PRINTF(3, 4);
+
 /* The exit status an error maps to: 0 for NULL, the code of a PP_ERROR,
  * PP_EXIT_HARNESS for any other domain. */
 int pp_error_exit_status(const GError *error);

@@ -67,7 +67,6 @@ void
 pp_case_set_verdict(PpCase *c, PpOutcome o)
 {
     c->verdict = o;
-    c->outcome = pp_outcome_to_string(o);
 }
 
 gboolean

@@ -103,9 +103,6 @@ typedef struct {
     PpPhase phase;
     char *call;              /* the call in flight at the cut, readable */
     PpOutcome verdict;       /* set with pp_case_set_verdict() */
-    /* pp_outcome_to_string(verdict), kept by pp_case_set_verdict() only
-     * until cli/cmd-sim.c prints verdict itself; then drop it. */
-    const char *outcome;
     char *reason;
     JsonNode *judgement;     /* the oracle's evidence */
     CfiCrashStats stats;
@@ -130,7 +127,7 @@ typedef struct {
 } PpCase;
 
 void pp_case_free(PpCase *c);
-/* c->verdict = o (and its compatibility name c->outcome). */
+/* c->verdict = o. */
 void pp_case_set_verdict(PpCase *c, PpOutcome o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpCase, pp_case_free)
 
@@ -178,8 +175,5 @@ JsonNode *pp_case_to_json(const PpSimEnv *env, const PpCase *c,
 gboolean pp_sim_set_remote_url(const char *sysroot, const char *url,
                                GError **error);
 
-/* pp_rm_rf moved to common/fs.h; included here only until cli/cmd-run.c
- * and cli/cmd-sim.c include common/fs.h themselves (then drop this). */
-#include "common/fs.h"
 
 #endif /* PP_SIM_H */

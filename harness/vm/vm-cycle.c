@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vmcycle.c: see vmcycle.h.
+ * vmcycle.c: see vmcycle.h (the boots and the agent's commands: vm-boot.c).
  */
 #include "vm/vm-cycle.h"
 
@@ -10,18 +10,10 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "vm/vm-boot.h"
 #include "vm/vm-qemu.h"
 #include "vm/vm-disk.h"
 
-#define PP_AGENT_BOOTED "PLUGPULL-AGENT booted"
-#define PP_AGENT_DONE "PLUGPULL-AGENT done rc="
-#define PP_CRASH_LINE "CFI-CRASH "
-#define PP_T0_LINE "PLUGPULL-T0 "
-#define PP_MARK_LINE "CFI-MARK "
-#define PP_GUEST_REPO "/sysroot/ostree/repo"
-#define PP_GUEST_SHIM "/usr/lib/plugpull/libcfaultinject.so"
-/* On the physical root: survives the poweroff, outside every tree. */
-#define PP_GUEST_CAL_TRACE "/sysroot/plugpull-calibration.cfit"
 
 void
 pp_run_env_clear(PpRunEnv *env)
@@ -52,7 +44,7 @@ pp_cycle_new(const PpRunEnv *env, guint index)
     json_builder_begin_array(c->boots);
     c->notes = g_string_new(NULL);
     c->marks = g_string_new(NULL);
-    c->outcome = g_strdup("pass");
+    c->outcome = PP_OUTCOME_PASS;
     c->phase = g_strdup("unknown");
     switch (env->cut.kind) {
     case PP_CUT_RANDOM_TIME: {
@@ -90,7 +82,6 @@ pp_cycle_free(PpCycle *c)
     g_free(c->crash_line);
     g_free(c->phase);
     g_free(c->cut_qemu_exit);
-    g_free(c->outcome);
     g_free(c->reason);
     g_free(c->booted_after_cut);
     g_free(c->booted_final);
@@ -109,42 +100,22 @@ pp_cycle_free(PpCycle *c)
 gboolean
 pp_cycle_failed(const PpCycle *c)
 {
-    return !g_str_equal(c->outcome, "pass");
+    return c->outcome != PP_OUTCOME_PASS;
 }
 
 static void
-set_verdict(PpCycle *c, const char *outcome, const char *fmt, ...)
+set_verdict(PpCycle *c, PpOutcome outcome, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
 static void
-set_verdict(PpCycle *c, const char *outcome, const char *fmt, ...)
+set_verdict(PpCycle *c, PpOutcome outcome, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    g_free(c->outcome);
     g_free(c->reason);
-    c->outcome = g_strdup(outcome);
+    c->outcome = outcome;
     c->reason = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-}
-
-static gint64
-deadline_in(double seconds)
-{
-    return g_get_monotonic_time() + (gint64)(seconds * G_USEC_PER_SEC);
-}
-
-/* Value of "key=" in an agent line (up to the next space), or NULL. */
-static char *
-line_field(const char *line, const char *key)
-{
-    g_autofree char *k = g_strconcat(" ", key, "=", NULL);
-    const char *p = strstr(line, k);
-    if (p == NULL) {
-        return NULL;
-    }
-    p += strlen(k);
-    return g_strndup(p, strcspn(p, " "));
 }
 
 static char *
@@ -158,258 +129,11 @@ commit_name(const PpRunEnv *env, const char *commit)
     return g_strdup("unknown");
 }
 
-/*
- * ": LINE", QEMU's last line on its stderr, or "": when QEMU ends at once
- * it says why there (a firmware it cannot load, a disk it cannot open).
- */
-static char *
-qemu_said(const char *qlog)
-{
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(qlog, &text, NULL, NULL)) {
-        return g_strdup("");
-    }
-    g_strstrip(text);
-    const char *nl = strrchr(text, '\n');
-    const char *last = nl != NULL ? nl + 1 : text;
-    return *last != '\0' ? g_strconcat(": ", last, NULL) : g_strdup("");
-}
-
-/* How a boot ended when it did not reach the agent. */
-typedef enum { BOOT_OK, BOOT_BRICK, BOOT_HANG } BootEnd;
-
-/*
- * Boot: QEMU on disk, logs in case_dir/<name>.{serial,serial.times,qemu.log}.
- * BOOT_OK:
- * *out_vm runs with the agent at its prompt, *out_line is the agent's
- * "booted" line.  Otherwise *out_reason says why (for the verdict).
- * FALSE only when QEMU cannot be run or the campaign was interrupted.
- */
-static gboolean
-boot(PpRunWorker *w, PpCycle *c, const char *case_dir, const char *name,
-     const char *disk, PpVm **out_vm, char **out_line, BootEnd *out_end,
-     char **out_reason, GError **error)
-{
-    const PpRunEnv *env = w->env;
-    g_autofree char *serial = g_strdup_printf("%s/%s.serial", case_dir, name);
-    g_autofree char *times = g_strdup_printf("%s/%s.serial.times", case_dir,
-                                             name);
-    g_autofree char *qlog = g_strdup_printf("%s/%s.qemu.log", case_dir, name);
-    g_autofree char *sock = g_strdup_printf("%s/console-%s.sock",
-                                            env->work_dir, c->id);
-    PpVmConfig cfg = {
-        .bios = env->bios,
-        .disk = disk,
-        .serial_log = serial,
-        .serial_times = times,
-        /* U-Boot's autoboot countdown skipped: the same boot, sooner. */
-        .uboot_command = "run bootcmd",
-        .qemu_log = qlog,
-        .socket_path = sock,
-        .net = TRUE,
-        .interrupted = env->interrupted,
-    };
-    *out_vm = NULL;
-    *out_line = NULL;
-    *out_reason = NULL;
-    *out_end = BOOT_BRICK;
-    g_autoptr(PpVm) vm = pp_vm_start(&cfg, error);
-    if (vm == NULL) {
-        g_autofree char *qlast = qemu_said(qlog);
-        g_prefix_error(error, "%s: boot %s: ", c->id, name);
-        if (*qlast != '\0') {
-            g_autofree char *m = g_strconcat((*error)->message, qlast, NULL);
-            g_free((*error)->message);
-            (*error)->message = g_steal_pointer(&m);
-        }
-        return FALSE;
-    }
-    gint64 deadline = deadline_in(env->boot_timeout_s);
-    g_autofree char *uboot_error = NULL;
-    g_autofree char *line = NULL;
-    g_autofree char *reason = NULL;
-    g_autofree char *last = g_strdup("(nothing)");
-    for (;;) {
-        g_autoptr(GError) local = NULL;
-        /* A line (or a partial one idle for a second) resets the silence
-           clock: a boot that keeps talking is not hung. */
-        gint64 silence = deadline_in(env->hang_timeout_s);
-        g_autofree char *l = pp_vm_read_line(vm, MIN(deadline, silence),
-                                             &local);
-        if (l == NULL) {
-            if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-                g_propagate_error(error, g_steal_pointer(&local));
-                return FALSE;
-            }
-            if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-                if (silence < deadline) {
-                    *out_end = BOOT_HANG;
-                    reason = g_strdup_printf(
-                        "console silent for %u s after '%.120s', QEMU "
-                        "running", env->hang_timeout_s, last);
-                } else {
-                    reason = g_strdup_printf(
-                        "no agent line within %u s, console still talking "
-                        "(boot loop?); last line '%.120s'",
-                        env->boot_timeout_s, last);
-                }
-            } else {
-                pp_vm_wait_exit(vm, 2000);
-                g_autofree char *how = pp_vm_describe_exit(vm);
-                g_autofree char *qlast = qemu_said(qlog);
-                reason = g_strdup_printf("QEMU %s before the agent line (%s)%s",
-                                         how, local->message, qlast);
-            }
-            break;
-        }
-        if (*l != '\0') {
-            g_free(last);
-            last = g_strdup(l);
-        }
-        if (strstr(l, PP_AGENT_BOOTED) != NULL) {
-            line = g_strdup(strstr(l, PP_AGENT_BOOTED));
-            break;
-        }
-        if (strstr(l, "PLUGPULL-UBOOT error") != NULL && uboot_error == NULL) {
-            uboot_error = g_strdup(strstr(l, "PLUGPULL-UBOOT error"));
-        }
-        if (strstr(l, "PLUGPULL-BOOT-FAILED") != NULL) {
-            reason = g_strdup(strstr(l, "PLUGPULL-BOOT-FAILED"));
-            break;
-        }
-        /* U-Boot's prompt: distro boot found nothing it could boot and
-           waits for a human that will never come. */
-        if (g_str_has_prefix(l, "=>")) {
-            reason = g_strdup("U-Boot stopped at its prompt");
-            break;
-        }
-    }
-    double secs = pp_vm_elapsed(vm);
-    if (line == NULL && uboot_error != NULL) {
-        g_autofree char *r = g_strdup_printf("%s; U-Boot: %s", reason,
-                                             uboot_error);
-        g_free(reason);
-        reason = g_steal_pointer(&r);
-    }
-
-    json_builder_begin_object(c->boots);
-    json_builder_set_member_name(c->boots, "name");
-    json_builder_add_string_value(c->boots, name);
-    json_builder_set_member_name(c->boots, "serial_log");
-    json_builder_add_string_value(c->boots, serial);
-    json_builder_set_member_name(c->boots, "seconds_to_agent");
-    json_builder_add_double_value(c->boots, line != NULL ? secs : -1.0);
-    json_builder_set_member_name(c->boots, line != NULL ? "agent" : "failure");
-    json_builder_add_string_value(c->boots, line != NULL ? line : reason);
-    json_builder_end_object(c->boots);
-
-    if (line != NULL) {
-        *out_end = BOOT_OK;
-        *out_vm = g_steal_pointer(&vm);
-        *out_line = g_steal_pointer(&line);
-    } else {
-        *out_reason = g_steal_pointer(&reason);
-    }
-    return TRUE;
-}
-
-/* The agent's prompt lines are protocol, not output. */
-static void
-append_output(GString *dest, const char *text)
-{
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    for (guint i = 0; lines[i] != NULL; i++) {
-        if (*lines[i] != '\0'
-            && strstr(lines[i], "PLUGPULL-AGENT ready") == NULL) {
-            g_string_append_printf(dest, "%s\n", lines[i]);
-        }
-    }
-}
-
-/*
- * Run one shell command line through the agent, wait for its "done rc="
- * line; output appended to output.  *out_rc is -1 on a timeout (the
- * caller's verdict is `hang`).  FALSE: QEMU ended, console error, or
- * interrupted.
- */
-static gboolean
-agent_run(PpVm *vm, const char *cmd, double timeout_s, int *out_rc,
-          GString *output, GError **error)
-{
-    if (!pp_vm_send_line(vm, cmd, error)) {
-        return FALSE;
-    }
-    const char *needles[] = { PP_AGENT_DONE, NULL };
-    g_autoptr(GString) t = g_string_new(NULL);
-    g_autoptr(GError) local = NULL;
-    g_autofree char *line = pp_vm_wait_for(vm, needles, deadline_in(timeout_s),
-                                           NULL, t, &local);
-    if (output != NULL) {
-        append_output(output, t->str);
-    }
-    if (line == NULL) {
-        if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-            *out_rc = -1;
-            return TRUE;
-        }
-        g_propagate_prefixed_error(error, g_steal_pointer(&local),
-                                   "agent command '%s': ", cmd);
-        return FALSE;
-    }
-    *out_rc = atoi(strstr(line, PP_AGENT_DONE) + strlen(PP_AGENT_DONE));
-    return TRUE;
-}
-
-/* Network up, origin pointed at the worker's stand-in.  *out_ok FALSE when
-   the guest's commands fail (the cycle's verdict then says so). */
-static gboolean
-agent_prepare_update(PpRunWorker *w, PpVm *vm, gboolean *out_ok,
-                     GString *output, GError **error)
-{
-    g_autofree char *set_url = g_strdup_printf(
-        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && "
-        "ip route add default via 10.0.2.2 && "
-        "ostree --repo=" PP_GUEST_REPO " config set 'remote \"origin\".url' "
-        "http://10.0.2.2:%u/repo", w->port);
-    /* The scenario's repo config, set before every update (the one
-       before a cut may not have reached the disk). */
-    g_autoptr(GString) cmd = g_string_new(set_url);
-    for (char **kv = w->env->repo_config; kv != NULL && *kv != NULL; kv++) {
-        g_autofree char *key = g_strndup(*kv, strcspn(*kv, "="));
-        const char *val = strchr(*kv, '=') != NULL ? strchr(*kv, '=') + 1 : "";
-        g_autofree char *qk = g_shell_quote(key);
-        g_autofree char *qv = g_shell_quote(val);
-        g_string_append_printf(cmd, " && ostree --repo=" PP_GUEST_REPO
-                               " config set %s %s", qk, qv);
-    }
-    int rc = 0;
-    if (!agent_run(vm, cmd->str, w->env->cmd_timeout_s, &rc, output, error)) {
-        return FALSE;
-    }
-    *out_ok = rc == 0;
-    return TRUE;
-}
-
-/*
- * The update's command line: the guest's uptime first (the calibration
- * trace's clock), then the client, under the shim when config is not
- * NULL.  fd 7 is the console: where the shim announces a cut.
- */
-static char *
-update_command(const char *config)
-{
-    g_autofree char *pre = config == NULL ? g_strdup("")
-        : g_strdup_printf("CFAULTINJECT='%s' LD_PRELOAD=" PP_GUEST_SHIM " ",
-                          config);
-    return g_strdup_printf("read up _ </proc/uptime; echo " PP_T0_LINE "$up; "
-                           "%sostree admin upgrade 7>/dev/console", pre);
-}
-
 static void
 add_note(PpCycle *c, const char *what, GString *output)
 {
     g_string_append_printf(c->notes, "--- %s\n", what);
-    append_output(c->notes, output->str);
+    pp_agent_append_output(c->notes, output->str);
     g_string_truncate(output, 0);
 }
 
@@ -435,8 +159,8 @@ boot_and_start_update(PpRunWorker *w, PpCycle *c, const char *case_dir,
     g_autofree char *line = NULL;
     g_autofree char *reason = NULL;
     g_autoptr(GString) out = g_string_new(NULL);
-    BootEnd end;
-    if (!boot(w, c, case_dir, "A-update", disk, &vm, &line, &end, &reason,
+    PpBootEnd end;
+    if (!pp_vm_boot(w, c, case_dir, "A-update", disk, &vm, &line, &end, &reason,
               error)) {
         return FALSE;
     }
@@ -447,7 +171,7 @@ boot_and_start_update(PpRunWorker *w, PpCycle *c, const char *case_dir,
         return FALSE;
     }
     gboolean ok = FALSE;
-    if (!agent_prepare_update(w, vm, &ok, out, error)) {
+    if (!pp_agent_prepare_update(w, vm, &ok, out, error)) {
         return FALSE;
     }
     if (!ok) {
@@ -456,7 +180,7 @@ boot_and_start_update(PpRunWorker *w, PpCycle *c, const char *case_dir,
                     c->id, out->str);
         return FALSE;
     }
-    g_autofree char *cmd = update_command(config);
+    g_autofree char *cmd = pp_agent_update_command(config);
     *out_t_update = g_get_monotonic_time();
     if (!pp_vm_send_line(vm, cmd, error)) {
         return FALSE;
@@ -489,7 +213,7 @@ pp_calibrate(PpRunWorker *w, PpRunEnv *env, GError **error)
     g_autoptr(GString) out = g_string_new(NULL);
     g_autoptr(GError) local = NULL;
     g_autofree char *done_line = pp_vm_wait_for(
-        vm, done, deadline_in(env->cmd_timeout_s), NULL, out, &local);
+        vm, done, pp_vm_deadline_in(env->cmd_timeout_s), NULL, out, &local);
     double window = (double)(g_get_monotonic_time() - t_update) / G_USEC_PER_SEC;
     if (done_line == NULL) {
         g_propagate_prefixed_error(error, g_steal_pointer(&local),
@@ -658,6 +382,252 @@ inspect_disk(const PpRunEnv *env, PpCycle *c, const char *disk)
     }
 }
 
+/*
+ * The steps of a cycle run in order; each gives the verdict when one
+ * applies (vmcycle.h: the first that applies) and the cycle stops there.
+ * A verdict is given when c->reason is set (set_verdict).  FALSE: the
+ * harness failed or the campaign was interrupted.
+ */
+static gboolean
+verdict_given(const PpCycle *c)
+{
+    return c->reason != NULL;
+}
+
+/*
+ * Boot A: v1 starts the update, the power is cut where the cut says, the
+ * sabotage (a test hook) spoils the disk.  *out_t_b: when the device is
+ * powered on again (the start of boot-to-verdict).
+ */
+static gboolean
+step_update_and_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
+                    const char *disk, GString *out, gint64 *out_t_b,
+                    GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autofree char *config = pp_cut_update_config(c->cut_rule);
+    g_autoptr(PpVm) vm = NULL;
+    gint64 t_update = 0;
+    if (!boot_and_start_update(w, c, case_dir, disk, config, &vm, &t_update,
+                               error)) {
+        return FALSE;
+    }
+    gboolean timed_out = FALSE;
+    if (!update_until_cut(w, c, vm, t_update, out, &timed_out, error)) {
+        return FALSE;
+    }
+    g_clear_pointer(&vm, pp_vm_free);
+    add_note(c, "update until the cut", out);
+    if (c->cut_rule != NULL && !c->cut_fired) {
+        g_string_append_printf(c->notes, "the rule did not fire before the "
+                               "update ended: the power was cut after it\n");
+    }
+    if (env->sabotage != NULL
+        && !pp_vmdisk_sabotage(disk, env->part_offset, env->sabotage,
+                               c->notes, error)) {
+        return FALSE;
+    }
+    *out_t_b = g_get_monotonic_time();
+    if (timed_out) {
+        set_verdict(c, PP_OUTCOME_HANG, "the update neither ended nor reached the cut "
+                    "rule within %u s", env->cmd_timeout_s);
+    }
+    return TRUE;
+}
+
+/*
+ * Boot B: what did the cut leave?  It must boot v1 or v2 with a sound
+ * repo.  Without a verdict, *out_vm is the device at the agent's prompt
+ * and *out_name the version it booted.
+ */
+static gboolean
+step_after_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
+               const char *disk, GString *out, gint64 t_b, PpVm **out_vm,
+               char **out_name, GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *reason = NULL;
+    PpBootEnd end;
+    if (!pp_vm_boot(w, c, case_dir, "B-after-cut", disk, &vm, &line, &end, &reason,
+              error)) {
+        return FALSE;
+    }
+    if (vm == NULL) {
+        set_verdict(c, end == PP_BOOT_HANG ? PP_OUTCOME_HANG : PP_OUTCOME_BRICK, "after the cut: %s",
+                    reason);
+        return TRUE;
+    }
+    c->booted_after_cut = pp_agent_line_field(line, "commit");
+    g_autofree char *name = commit_name(env, c->booted_after_cut);
+    if (c->booted_after_cut == NULL
+        || (!g_str_equal(c->booted_after_cut, env->from)
+            && !g_str_equal(c->booted_after_cut, env->to))) {
+        set_verdict(c, PP_OUTCOME_WRONG_TREE, "after the cut booted %s (%s), neither "
+                    "v1 nor v2", c->booted_after_cut, name);
+        return TRUE;
+    }
+    if (!pp_agent_run(vm, "ostree admin status", env->cmd_timeout_s,
+                   &c->status_rc, out, error)) {
+        return FALSE;
+    }
+    add_note(c, "ostree admin status", out);
+    if (c->status_rc >= 0
+        && !pp_agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
+                      env->cmd_timeout_s, &c->fsck_rc, out, error)) {
+        return FALSE;
+    }
+    add_note(c, "ostree fsck", out);
+    c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
+    if (c->status_rc < 0 || c->fsck_rc < 0) {
+        set_verdict(c, PP_OUTCOME_HANG, "after the cut (booted %s): ostree %s did not "
+                    "finish within %u s", name,
+                    c->status_rc < 0 ? "admin status" : "fsck",
+                    env->cmd_timeout_s);
+        return TRUE;
+    }
+    if (c->status_rc != 0 || c->fsck_rc != 0) {
+        set_verdict(c, PP_OUTCOME_REPO_CORRUPT, "after the cut (booted %s): ostree admin "
+                    "status rc=%d, ostree fsck rc=%d", name, c->status_rc,
+                    c->fsck_rc);
+        return TRUE;
+    }
+    *out_vm = g_steal_pointer(&vm);
+    *out_name = g_steal_pointer(&name);
+    return TRUE;
+}
+
+/* The resume, on the device boot B left running (vm, taken): the update
+   runs again and must succeed; poweroff (with sync). */
+static gboolean
+step_resume(PpRunWorker *w, PpCycle *c, PpVm *vm_taken, GString *out,
+            GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autoptr(PpVm) vm = vm_taken;
+    gboolean ok = FALSE;
+    if (!pp_agent_prepare_update(w, vm, &ok, out, error)) {
+        return FALSE;
+    }
+    if (!ok) {
+        set_verdict(c, PP_OUTCOME_STUCK, "after the cut: network or remote set-up "
+                    "failed in the guest");
+        return TRUE;
+    }
+    g_string_truncate(out, 0);
+    guint64 bytes0 = pp_httpd_get_bytes_sent(w->httpd);
+    if (!pp_agent_run(vm, "ostree admin upgrade", env->cmd_timeout_s,
+                   &c->resume_rc, out, error)) {
+        return FALSE;
+    }
+    c->resume_bytes = pp_httpd_get_bytes_sent(w->httpd) - bytes0;
+    add_note(c, "resumed ostree admin upgrade", out);
+    if (c->resume_rc < 0) {
+        set_verdict(c, PP_OUTCOME_HANG, "the resumed update did not finish within %u s",
+                    env->cmd_timeout_s);
+        return TRUE;
+    }
+    if (c->resume_rc != 0) {
+        set_verdict(c, PP_OUTCOME_STUCK, "the resumed update failed (rc=%d)",
+                    c->resume_rc);
+        return TRUE;
+    }
+    /* poweroff syncs first: the next boot must see the resumed update. */
+    if (!pp_vm_send_line(vm, "poweroff", error)) {
+        return FALSE;
+    }
+    gboolean clean = pp_vm_wait_exit(vm, 30 * 1000);
+    g_autofree char *how = pp_vm_describe_exit(vm);
+    g_string_append_printf(c->notes, "poweroff after the resume: QEMU %s%s\n",
+                           how, clean ? "" : " (had to be stopped)");
+    return TRUE;
+}
+
+/* Boot C: the resumed update must boot v2.  name: what boot B booted. */
+static gboolean
+step_after_resume(PpRunWorker *w, PpCycle *c, const char *case_dir,
+                  const char *disk, const char *name, GError **error)
+{
+    const PpRunEnv *env = w->env;
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *reason = NULL;
+    PpBootEnd end;
+    if (!pp_vm_boot(w, c, case_dir, "C-after-resume", disk, &vm, &line, &end,
+              &reason, error)) {
+        return FALSE;
+    }
+    if (vm == NULL) {
+        set_verdict(c, end == PP_BOOT_HANG ? PP_OUTCOME_HANG : PP_OUTCOME_BRICK,
+                    "after the resume: %s", reason);
+        return TRUE;
+    }
+    c->booted_final = pp_agent_line_field(line, "commit");
+    if (c->booted_final == NULL || !g_str_equal(c->booted_final, env->to)) {
+        g_autofree char *fname = commit_name(env, c->booted_final);
+        set_verdict(c, PP_OUTCOME_STUCK, "after the resume booted %s (%s), not v2",
+                    c->booted_final, fname);
+        return TRUE;
+    }
+    set_verdict(c, PP_OUTCOME_PASS, "booted %s after the cut, v2 after the resume",
+                name);
+    return TRUE;
+}
+
+/* Every step of cycle c on disk, up to its verdict. */
+static gboolean
+cycle_steps(PpRunWorker *w, PpCycle *c, const char *case_dir,
+            const char *disk, gint64 *out_t_b, GError **error)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *name = NULL;
+    if (!step_update_and_cut(w, c, case_dir, disk, out, out_t_b, error)) {
+        return FALSE;
+    }
+    if (verdict_given(c)) {
+        return TRUE;
+    }
+    if (!step_after_cut(w, c, case_dir, disk, out, *out_t_b, &vm, &name,
+                        error)) {
+        return FALSE;
+    }
+    if (verdict_given(c)) {
+        return TRUE;
+    }
+    if (!step_resume(w, c, g_steal_pointer(&vm), out, error)) {
+        return FALSE;
+    }
+    if (verdict_given(c)) {
+        return TRUE;
+    }
+    return step_after_resume(w, c, case_dir, disk, name, error);
+}
+
+/* The cycle's verdict is in: its timings, and its disk kept as evidence
+   when it failed (else removed). */
+static void
+record_verdict(const PpRunEnv *env, PpCycle *c, const char *disk,
+               gint64 t_start, gint64 t_b)
+{
+    json_builder_end_array(c->boots);
+    if (c->boot_to_verdict_s == 0) {
+        c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
+    }
+    /* A failing cycle's disk is evidence (plugpull inspect, debugfs). */
+    if (!pp_cycle_failed(c)) {
+        (void)unlink(disk);
+    } else {
+        if (c->outcome == PP_OUTCOME_BRICK || c->outcome == PP_OUTCOME_HANG) {
+            inspect_disk(env, c, disk);
+        }
+        c->disk_kept = g_strdup(disk);
+        g_string_append_printf(c->notes, "disk kept: %s\n", disk);
+    }
+    c->seconds = (double)(g_get_monotonic_time() - t_start) / G_USEC_PER_SEC;
+}
+
 gboolean
 pp_cycle_run(PpRunWorker *w, PpCycle *c, GError **error)
 {
@@ -680,165 +650,11 @@ pp_cycle_run(PpRunWorker *w, PpCycle *c, GError **error)
     if (!pp_vmdisk_copy(env->disk, disk, error)) {
         return FALSE;
     }
-    g_autoptr(GString) out = g_string_new(NULL);
-    g_autoptr(PpVm) vm = NULL;
-    g_autofree char *line = NULL;
-    g_autofree char *reason = NULL;
-    g_autofree char *how = NULL;
-    g_autofree char *name = NULL;
-    gboolean ok = FALSE;
     gint64 t_b = 0;
-    BootEnd end;
-
-    /* --- boot A: v1, start the update, cut ------------------------------ */
-    g_autofree char *config = pp_cut_update_config(c->cut_rule);
-    gint64 t_update = 0;
-    if (!boot_and_start_update(w, c, case_dir, disk, config, &vm, &t_update,
-                               error)) {
+    if (!cycle_steps(w, c, case_dir, disk, &t_b, error)) {
         return FALSE;
     }
-    gboolean timed_out = FALSE;
-    if (!update_until_cut(w, c, vm, t_update, out, &timed_out, error)) {
-        return FALSE;
-    }
-    g_clear_pointer(&vm, pp_vm_free);
-    add_note(c, "update until the cut", out);
-    if (c->cut_rule != NULL && !c->cut_fired) {
-        g_string_append_printf(c->notes, "the rule did not fire before the "
-                               "update ended: the power was cut after it\n");
-    }
-    if (env->sabotage != NULL
-        && !pp_vmdisk_sabotage(disk, env->part_offset, env->sabotage,
-                               c->notes, error)) {
-        return FALSE;
-    }
-    t_b = g_get_monotonic_time();
-    if (timed_out) {
-        set_verdict(c, "hang", "the update neither ended nor reached the cut "
-                    "rule within %u s", env->cmd_timeout_s);
-        goto verdict;
-    }
-
-    /* --- boot B: what did the cut leave? --------------------------------- */
-    if (!boot(w, c, case_dir, "B-after-cut", disk, &vm, &line, &end, &reason,
-              error)) {
-        return FALSE;
-    }
-    if (vm == NULL) {
-        set_verdict(c, end == BOOT_HANG ? "hang" : "brick", "after the cut: %s",
-                    reason);
-        goto verdict;
-    }
-    c->booted_after_cut = line_field(line, "commit");
-    name = commit_name(env, c->booted_after_cut);
-    if (c->booted_after_cut == NULL
-        || (!g_str_equal(c->booted_after_cut, env->from)
-            && !g_str_equal(c->booted_after_cut, env->to))) {
-        set_verdict(c, "wrong-tree", "after the cut booted %s (%s), neither "
-                    "v1 nor v2", c->booted_after_cut, name);
-        goto verdict;
-    }
-    if (!agent_run(vm, "ostree admin status", env->cmd_timeout_s,
-                   &c->status_rc, out, error)) {
-        return FALSE;
-    }
-    add_note(c, "ostree admin status", out);
-    if (c->status_rc >= 0
-        && !agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
-                      env->cmd_timeout_s, &c->fsck_rc, out, error)) {
-        return FALSE;
-    }
-    add_note(c, "ostree fsck", out);
-    c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
-    if (c->status_rc < 0 || c->fsck_rc < 0) {
-        set_verdict(c, "hang", "after the cut (booted %s): ostree %s did not "
-                    "finish within %u s", name,
-                    c->status_rc < 0 ? "admin status" : "fsck",
-                    env->cmd_timeout_s);
-        goto verdict;
-    }
-    if (c->status_rc != 0 || c->fsck_rc != 0) {
-        set_verdict(c, "repo-corrupt", "after the cut (booted %s): ostree admin "
-                    "status rc=%d, ostree fsck rc=%d", name, c->status_rc,
-                    c->fsck_rc);
-        goto verdict;
-    }
-
-    /* --- resume ------------------------------------------------------------ */
-    if (!agent_prepare_update(w, vm, &ok, out, error)) {
-        return FALSE;
-    }
-    if (!ok) {
-        set_verdict(c, "stuck", "after the cut: network or remote set-up "
-                    "failed in the guest");
-        goto verdict;
-    }
-    g_string_truncate(out, 0);
-    guint64 bytes0 = pp_httpd_get_bytes_sent(w->httpd);
-    if (!agent_run(vm, "ostree admin upgrade", env->cmd_timeout_s,
-                   &c->resume_rc, out, error)) {
-        return FALSE;
-    }
-    c->resume_bytes = pp_httpd_get_bytes_sent(w->httpd) - bytes0;
-    add_note(c, "resumed ostree admin upgrade", out);
-    if (c->resume_rc < 0) {
-        set_verdict(c, "hang", "the resumed update did not finish within %u s",
-                    env->cmd_timeout_s);
-        goto verdict;
-    }
-    if (c->resume_rc != 0) {
-        set_verdict(c, "stuck", "the resumed update failed (rc=%d)",
-                    c->resume_rc);
-        goto verdict;
-    }
-    /* poweroff syncs first: the next boot must see the resumed update. */
-    if (!pp_vm_send_line(vm, "poweroff", error)) {
-        return FALSE;
-    }
-    gboolean clean = pp_vm_wait_exit(vm, 30 * 1000);
-    how = pp_vm_describe_exit(vm);
-    g_string_append_printf(c->notes, "poweroff after the resume: QEMU %s%s\n",
-                           how, clean ? "" : " (had to be stopped)");
-    g_clear_pointer(&vm, pp_vm_free);
-
-    /* --- boot C: the resumed update must boot v2 --------------------------- */
-    g_clear_pointer(&line, g_free);
-    g_clear_pointer(&reason, g_free);
-    if (!boot(w, c, case_dir, "C-after-resume", disk, &vm, &line, &end,
-              &reason, error)) {
-        return FALSE;
-    }
-    if (vm == NULL) {
-        set_verdict(c, end == BOOT_HANG ? "hang" : "brick",
-                    "after the resume: %s", reason);
-        goto verdict;
-    }
-    c->booted_final = line_field(line, "commit");
-    if (c->booted_final == NULL || !g_str_equal(c->booted_final, env->to)) {
-        g_autofree char *fname = commit_name(env, c->booted_final);
-        set_verdict(c, "stuck", "after the resume booted %s (%s), not v2",
-                    c->booted_final, fname);
-        goto verdict;
-    }
-    set_verdict(c, "pass", "booted %s after the cut, v2 after the resume",
-                name);
-
-verdict:
-    json_builder_end_array(c->boots);
-    if (c->boot_to_verdict_s == 0) {
-        c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
-    }
-    g_clear_pointer(&vm, pp_vm_free);
-    /* A failing cycle's disk is evidence (plugpull inspect, debugfs). */
-    if (!pp_cycle_failed(c)) {
-        (void)unlink(disk);
-    } else {
-        if (g_str_equal(c->outcome, "brick") || g_str_equal(c->outcome, "hang")) {
-            inspect_disk(env, c, disk);
-        }
-        c->disk_kept = g_strdup(disk);
-        g_string_append_printf(c->notes, "disk kept: %s\n", disk);
-    }
-    c->seconds = (double)(g_get_monotonic_time() - t_start) / G_USEC_PER_SEC;
+    record_verdict(env, c, disk, t_start, t_b);
     return TRUE;
 }
+

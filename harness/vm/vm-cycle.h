@@ -35,6 +35,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "common/outcome.h"
 #include "server/httpd.h"
 #include "vm/vm-cut.h"
 
@@ -98,7 +99,7 @@ typedef struct {
     gboolean update_done_before_cut;
     int update_rc_before_cut;
     char *cut_qemu_exit;
-    char *outcome;
+    PpOutcome outcome;
     char *reason;
     char *booted_after_cut;      /* commit */
     char *booted_final;

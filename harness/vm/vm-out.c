@@ -69,7 +69,7 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
     pp_json_add_string_or_null(b, "image", env->image_dir);
     pp_json_add_int(b, "cycle", c->index);
     pp_json_add_int(b, "seed", (gint64)env->seed);
-    pp_json_add_string_or_null(b, "outcome", c->outcome);
+    pp_json_add_string(b, "outcome", pp_outcome_to_string(c->outcome));
     pp_json_add_string_or_null(b, "reason", c->reason);
     pp_json_add_string_or_null(b, "cut", c->cut_kind);
     pp_json_add_string_or_null(b, "cut_rule", c->cut_rule);
@@ -166,8 +166,11 @@ pp_vm_cycle_load(const PpRunEnv *env, guint index, GError **error)
                     "or cut missing)", path, index);
         return NULL;
     }
-    g_free(c->outcome);
-    c->outcome = g_steal_pointer(&outcome);
+    if (!pp_outcome_from_string(outcome, &c->outcome)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: outcome '%s' is not an outcome", path, outcome);
+        return NULL;
+    }
     g_free(c->cut_kind);
     c->cut_kind = g_steal_pointer(&cut);
     g_free(c->phase);
@@ -230,7 +233,8 @@ write_junit(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
         g_autofree char *f = g_markup_printf_escaped(
             ">\n    <failure type=\"%s\" message=\"%s: %s\">cut (%s) at %.3f s, "
             "phase %s; serial logs in cases/%s/\nreplay: %s</failure>\n"
-            "  </testcase>\n", c->outcome, c->outcome, c->reason, c->cut_kind,
+            "  </testcase>\n", pp_outcome_to_string(c->outcome),
+            pp_outcome_to_string(c->outcome), c->reason, c->cut_kind,
             c->cut_offset_s, c->phase, c->id, cmd);
         g_string_append(x, f);
     }
@@ -274,7 +278,7 @@ write_points(const PpRunEnv *env, GPtrArray *cycles, GError **error)
         json_builder_add_string_value(b, c->cut_desc != NULL ? c->cut_desc
                                       : c->cut_rule != NULL ? c->cut_rule
                                       : c->cut_kind);
-        pp_json_add_string(b, "outcome", c->outcome);
+        pp_json_add_string(b, "outcome", pp_outcome_to_string(c->outcome));
         pp_json_add_string(b, "reason", c->reason);
         gboolean resumed = c->resume_rc == 0 && c->booted_after_cut != NULL
                            && c->status_rc == 0 && c->fsck_rc == 0;
@@ -302,11 +306,7 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     guint failed = 0;
     for (guint i = 0; i < cycles->len; i++) {
         const PpCycle *c = cycles->pdata[i];
-        /* PpCycle still names its outcome (vm-cycle.c sets it). */
-        PpOutcome o;
-        if (pp_outcome_from_string(c->outcome, &o)) {
-            pp_outcome_counts_add(&counts, o);
-        }
+        pp_outcome_counts_add(&counts, c->outcome);
         failed += pp_cycle_failed(c);
         cycle_s += c->seconds;
         verdict_s += c->boot_to_verdict_s;

@@ -24,6 +24,7 @@
 
 #include <glib/gstdio.h>
 
+#include "common/fs.h"
 #include "sim/sim.h"
 #include "sim/sim-campaign.h"
 #include "common/util.h"

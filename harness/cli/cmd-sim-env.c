@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-sim-env.c: the environment of a sim campaign (cmd-sim.h): the
+ * device prepared and the update recorded (or a recording reused), the
+ * stand-in serving its firmware, the [fault] run judged, the directory
+ * the crash states are built in; and what is left of it afterwards.
+ */
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
+
+#include "common/error.h"
+#include "cli/cmd-sim.h"
+#include "common/interrupt.h"
+#include "common/json.h"
+#include "common/fs.h"
+#include "common/util.h"
+#include "server/fixture.h"
+#include "sim/record.h"
+#include "sim/sim-fidelity.h"
+#include "sim/sim-out.h"
+
+/* Prepare the device and record the update; fills env. */
+static gboolean
+prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
+        PpHttpd **out_httpd, PpRecording *rec, PpSimFault *fault,
+        GError **error)
+{
+    g_autofree char *fxdir = g_build_filename(work, "fixture", NULL);
+    g_autoptr(PpFixture) fx = NULL;
+    if (!pp_fixture_build_repo(fxdir, sc->payload_kb, &fx, error)) {
+        g_prefix_error(error, "building the fixture firmware: ");
+        return FALSE;
+    }
+    g_autoptr(PpHttpd) httpd = pp_httpd_start(fx->srv_dir, 0, error);
+    if (httpd == NULL) {
+        g_prefix_error(error, "starting the TreeHub stand-in: ");
+        return FALSE;
+    }
+    g_autofree char *url = g_strdup_printf("%s/repo", pp_httpd_get_url(httpd));
+    /* With [firmware] history the device first runs the oldest version
+       and is updated untraced through the others up to `from`. */
+    guint first = sc->n_history > 0 ? sc->history[0] : sc->from_version;
+    if ((first != 1 && !pp_fixture_publish(fx, first, error))
+        || !pp_fixture_make_sysroot_full(fx, url, sc->bootloader, error)) {
+        g_prefix_error(error, "preparing the device: ");
+        return FALSE;
+    }
+    for (guint i = 1; i < sc->n_history; i++) {
+        g_autofree char *sysroot_arg = g_strdup_printf("--sysroot=%s",
+                                                       fx->sysroot);
+        g_autofree char *os_arg = g_strdup_printf("--os=%s", fx->osname);
+        const char *upgrade[] = { "admin", "upgrade", sysroot_arg, os_arg,
+                                  NULL };
+        if (!pp_fixture_publish(fx, sc->history[i], error)
+            || !pp_fixture_ostree_device(upgrade, NULL, error)) {
+            g_prefix_error(error, "preparing the device (history, v%u -> "
+                           "v%u): ", sc->history[i - 1], sc->history[i]);
+            return FALSE;
+        }
+    }
+    g_autofree char *repo_opt = g_strdup_printf("--repo=%s/ostree/repo",
+                                                fx->sysroot);
+    for (char **kv = sc->repo_config; kv != NULL && *kv != NULL; kv++) {
+        g_autofree char *key = g_strndup(*kv, strcspn(*kv, "="));
+        const char *val = strchr(*kv, '=') + 1;
+        const char *argv[] = { repo_opt, "config", "set", key, val, NULL };
+        if (!pp_fixture_ostree_device(argv, NULL, error)) {
+            g_prefix_error(error, "setting %s on the device repo: ", *kv);
+            return FALSE;
+        }
+    }
+    /* Going back to an older version publishes its tree again. */
+    if (sc->to_version < sc->from_version
+        ? !pp_fixture_publish_again(fx, sc->to_version, error)
+        : !pp_fixture_publish(fx, sc->to_version, error)) {
+        return FALSE;
+    }
+    if (sc->static_delta
+        && !pp_fixture_generate_delta(fx, sc->from_version, sc->to_version,
+                                      error)) {
+        return FALSE;
+    }
+
+    g_autofree char *sysroot_opt = g_strdup_printf("--sysroot=%s", fx->sysroot);
+    g_autofree char *os_opt = g_strdup_printf("--os=%s", fx->osname);
+    g_autofree char *refspec = g_strdup_printf("origin:%s", fx->ref);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, sc->ostree);
+    switch (sc->action) {
+    case PP_ACTION_UPGRADE:
+        g_ptr_array_add(argv, (char *)"admin");
+        g_ptr_array_add(argv, (char *)"upgrade");
+        g_ptr_array_add(argv, sysroot_opt);
+        g_ptr_array_add(argv, os_opt);
+        break;
+    case PP_ACTION_DEPLOY: {
+        /* The pull is not what is under test here: do it first, untraced. */
+        const char *pull[] = { repo_opt, "pull", "origin", fx->ref, NULL };
+        if (!pp_fixture_ostree_device(pull, NULL, error)) {
+            return FALSE;
+        }
+        g_ptr_array_add(argv, (char *)"admin");
+        g_ptr_array_add(argv, (char *)"deploy");
+        g_ptr_array_add(argv, sysroot_opt);
+        g_ptr_array_add(argv, os_opt);
+        g_ptr_array_add(argv, refspec);
+        break;
+    }
+    case PP_ACTION_PULL:
+        g_ptr_array_add(argv, repo_opt);
+        g_ptr_array_add(argv, (char *)"pull");
+        g_ptr_array_add(argv, (char *)"origin");
+        g_ptr_array_add(argv, fx->ref);
+        break;
+    }
+    g_ptr_array_add(argv, NULL);
+    g_autofree char *recdir = g_build_filename(work, "record", NULL);
+    /* [fault]: the traced run meets the error (simfault.h). */
+    if (!pp_fault_arm(sc, httpd, fx->srv_dir, fx->sysroot, fault, error)
+        || !pp_record_client_rules(fx->sysroot, recdir,
+                                   (const char *const *)argv->pdata, NULL,
+                                   fault->rule, rec, error)) {
+        return FALSE;
+    }
+    pp_fault_note_run(fault, rec, httpd);
+    if (rec->exit_status != 0 && !fault->active) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "the traced update itself failed (%s exited %d): %s",
+                    sc->ostree, rec->exit_status, rec->client_err);
+        return FALSE;
+    }
+    *out_fx = g_steal_pointer(&fx);
+    *out_httpd = g_steal_pointer(&httpd);
+    return TRUE;
+}
+
+/*
+ * A directory on tmpfs to build crash states in, when there is one with
+ * room.  Each state is a few thousand directory entries created and
+ * removed again: on tmpfs that costs a fraction of what it costs on a disk
+ * filesystem, and the states are thrown away anyway.  The client itself
+ * always ran on the real filesystem under DIR/work.
+ */
+static char *
+fast_work_dir(void)
+{
+    struct statfs sf;
+    if (statfs("/dev/shm", &sf) < 0 || sf.f_type != TMPFS_MAGIC
+        || (guint64)sf.f_bavail * (guint64)sf.f_bsize < (1ULL << 30)) {
+        return NULL;
+    }
+    char *dir = g_strdup("/dev/shm/plugpull-XXXXXX");
+    if (g_mkdtemp(dir) == NULL) {
+        g_free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+/* How many recordings may fail the fidelity check before sim gives up. */
+#define PP_SIM_RECORD_ATTEMPTS 3
+
+/* Record the update on a fresh device under work: fills env (and the
+ * stand-in serving the firmware, which resumes need). */
+static gboolean
+env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
+           PpHttpd **out_httpd, PpSimFault *fault, GError **error)
+{
+    g_autoptr(PpFixture) fx = NULL;
+    PpRecording rec = { 0 };
+    if (!prepare(sc, work, &fx, out_httpd, &rec, fault, error)) {
+        pp_recording_clear(&rec);
+        return FALSE;
+    }
+    env->trace_path = g_strdup(rec.trace);
+    env->root = g_strdup(rec.root);
+    env->snapshot = g_strdup(rec.snapshot);
+    env->srv_dir = g_strdup(fx->srv_dir);
+    env->srv_repo = g_strdup(fx->srv_repo);
+    env->commits = g_new0(char *, PP_FIXTURE_N_VERSIONS + 2);
+    for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
+        env->commits[v] = g_strdup(fx->commits[v]);
+    }
+    /* A version published again is a known-good tree of its own commit. */
+    env->commits[PP_FIXTURE_N_VERSIONS] = g_strdup(fx->again);
+    env->to_commit = g_strdup(fx->again != NULL ? fx->again
+                              : fx->commits[sc->to_version - 1]);
+    env->osname = g_strdup(fx->osname);
+    env->bootloader = g_strdup(sc->bootloader);
+    pp_recording_clear(&rec);
+    return TRUE;
+}
+
+/* Reuse a recording made by --record-only: fills env; the stand-in
+ * serves the recording's firmware repo. */
+static gboolean
+env_reuse(const PpSimRec *rec, const PpScenario *sc, PpSimEnv *env,
+          PpHttpd **out_httpd, GError **error)
+{
+    pp_simrec_fill_env(rec, env);
+    if (sc->action == PP_ACTION_PULL) {
+        return TRUE;
+    }
+    *out_httpd = pp_httpd_start(rec->srv_dir, 0, error);
+    if (*out_httpd == NULL) {
+        g_prefix_error(error, "starting the TreeHub stand-in: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * Where crash states are built: beside a copy of the snapshot on tmpfs
+ * when there is room (*out_fast, to remove at the end), else under work.
+ * Case files keep naming the snapshot the run was given.
+ */
+static gboolean
+env_place_states(PpSimEnv *env, const char *work, gboolean no_tmpfs,
+                 char **out_fast, GError **error)
+{
+    g_autofree char *fast = no_tmpfs ? NULL : fast_work_dir();
+    if (fast == NULL) {
+        env->states_dir = g_build_filename(work, "states", NULL);
+        return TRUE;
+    }
+    g_autofree char *snap = g_build_filename(fast, "snapshot", NULL);
+    if (!pp_copy_tree(env->snapshot, snap, error)) {
+        g_prefix_error(error, "copying the snapshot to tmpfs: ");
+        pp_rm_rf(fast, NULL);
+        return FALSE;
+    }
+    env->case_snapshot = g_steal_pointer(&env->snapshot);
+    env->snapshot = g_steal_pointer(&snap);
+    env->states_dir = g_build_filename(fast, "states", NULL);
+    *out_fast = g_steal_pointer(&fast);
+    return TRUE;
+}
+
+
+void
+pp_simcmd_bed_clear(SimBed *b)
+{
+    pp_sim_env_clear(&b->env);
+    if (b->loaded) {
+        g_mutex_clear(&b->env.resume_lock);
+    }
+    g_clear_pointer(&b->httpd, pp_httpd_stop);
+    pp_sim_fault_clear(&b->fault);
+    if (b->fast != NULL) {
+        pp_rm_rf(b->fast, NULL);
+        g_free(b->fast);
+    }
+    memset(b, 0, sizeof *b);
+}
+
+
+/*
+ * --resume without a usable recording: nothing judged so far can be
+ * trusted (it belongs to another trace, or to a [fault] run that is
+ * judged in one piece), so the campaign starts again in dir.
+ */
+static gboolean
+start_over(const char *work, const char *cases_dir, GError **error)
+{
+    if (!pp_rm_rf(work, error) || !pp_rm_rf(cases_dir, error)) {
+        return FALSE;
+    }
+    return pp_mkdir_p(cases_dir, error);
+}
+
+/*
+ * --resume of a campaign that recorded its own update: the recording in
+ * work when its manifest verifies (the trace reads back with its SHA-256,
+ * the snapshot and firmware repo with their digests), else NULL after
+ * starting over.  FALSE only when starting over failed.
+ */
+gboolean
+pp_simcmd_reuse_own_recording(const PpScenario *sc, const char *work,
+                              const char *cases_dir, PpSimRec **out_rec,
+                              GError **error)
+{
+    *out_rec = NULL;
+    g_autofree char *manifest = g_build_filename(work, PP_SIMREC_MANIFEST,
+                                                 NULL);
+    if (pp_scenario_has_fault(sc)) {
+        g_print("resume: a [fault] campaign is judged in one run: it starts "
+                "again\n");
+        return start_over(work, cases_dir, error);
+    }
+    if (!g_file_test(manifest, G_FILE_TEST_EXISTS)) {
+        g_print("resume: no recording was completed (%s is missing): "
+                "recording again\n", manifest);
+        return start_over(work, cases_dir, error);
+    }
+    g_autoptr(GError) local = NULL;
+    *out_rec = pp_simrec_load(work, &local);
+    if (*out_rec == NULL) {
+        g_print("resume: the recording in %s is unusable, so are the cases "
+                "judged on it; recording again:\n  %s\n", work,
+                local->message);
+        return start_over(work, cases_dir, error);
+    }
+    g_print("resume: reusing the recording %s (id %.12s, %u calls)\n", work,
+            (*out_rec)->id, (*out_rec)->records);
+    return TRUE;
+}
+
+/*
+ * The environment of the cases, from a recording (--recording, or the
+ * campaign's own when resumed) or from recording the update afresh.  A
+ * fresh trace must replay to what its run left (simfidelity.c).  One that
+ * does not is a harness fault, not a finding: it is said, and the update
+ * is recorded again, up to PP_SIM_RECORD_ATTEMPTS times.
+ */
+gboolean
+pp_simcmd_make_env(SimRun *r, const PpSimRec *own, SimBed *bed,
+                   GError **error)
+{
+    const PpScenario *sc = r->sc;
+    for (guint attempt = 1;; attempt++) {
+        gboolean fresh = r->rec == NULL && own == NULL;
+        gboolean env_ok = !fresh
+            ? env_reuse(r->rec != NULL ? r->rec : own, sc, &bed->env,
+                        &bed->httpd, error)
+            : env_record(sc, r->work, &bed->env, &bed->httpd, &bed->fault,
+                         error);
+        if (!env_ok) {
+            int signo = pp_interrupt_signal();
+            if (signo != 0) {
+                pp_simcmd_print_continue(r->dir);
+                g_autofree char *msg = g_strdup((*error)->message);
+                return pp_throw_interrupted_msg(error, signo, "%s", msg);
+            }
+            return FALSE;
+        }
+        PpSimEnv *env = &bed->env;
+        env->ostree = g_strdup(sc->ostree);
+        env->model = sc->model;
+        env->seed = sc->seed;
+        env->redownload_threshold = sc->redownload_threshold;
+        env->check_rollback = sc->check_rollback;
+        env->httpd = sc->action == PP_ACTION_PULL ? NULL : bed->httpd;
+        g_autofree char *unfaithful = NULL;
+        if (!env_place_states(env, r->work,
+                              r->opt->no_tmpfs || r->opt->record_only,
+                              &bed->fast, error)
+            || (bed->fast != NULL && !r->opt->record_only
+                && !pp_campaign_note_scratch(r->work, bed->fast, error))) {
+            return FALSE;
+        }
+        bed->loaded = TRUE;
+        if (!pp_sim_env_load(env, error)
+            || (fresh && !pp_sim_check_fidelity(env, &unfaithful, error))) {
+            return FALSE;
+        }
+        if (unfaithful == NULL) {
+            return TRUE;
+        }
+        g_printerr("plugpull: sim: recording %u of %u: the trace does not "
+                   "replay to the state its run left (a harness fault; its "
+                   "crash states cannot be trusted): %s\n", attempt,
+                   PP_SIM_RECORD_ATTEMPTS, unfaithful);
+        if (attempt == PP_SIM_RECORD_ATTEMPTS || pp_interrupt_signal() != 0) {
+            return pp_throw_code(error, PP_ERROR_HARNESS, "giving up; the "
+                                 "last recording is kept in %s", r->work);
+        }
+        pp_simcmd_bed_clear(bed);
+        if (!pp_rm_rf(r->work, error)) {
+            return FALSE;
+        }
+        g_print("recording the update again\n");
+    }
+}
+
+/*
+ * A campaign that recorded its own update keeps the recording's manifest
+ * in work before judging anything: --resume reuses the trace only when
+ * the manifest verifies.  (A [fault] campaign needs the device as the
+ * faulted run left it, which the manifest drops.)  *out_rec_id: the id of
+ * the recording the cases are judged on.
+ */
+gboolean
+pp_simcmd_keep_own_recording(const SimRun *r, const PpSimRec *own,
+                             const SimBed *bed, char **out_rec_id,
+                             GError **error)
+{
+    if (r->rec != NULL || own != NULL || r->opt->record_only
+        || bed->fault.active) {
+        *out_rec_id = g_strdup(r->rec != NULL ? r->rec->id
+                               : own != NULL ? own->id : "unrecorded");
+        return TRUE;
+    }
+    if (!pp_simrec_write(r->work, r->sc, r->scenario_text, &bed->env,
+                         r->version, out_rec_id, error)) {
+        g_prefix_error(error, "writing the recording's manifest: ");
+        return FALSE;
+    }
+    if (*out_rec_id == NULL) {
+        *out_rec_id = g_strdup("unrecorded");
+    }
+    return TRUE;
+}
+
+/*
+ * [fault]: judge the state the faulted run left and its retry, before the
+ * crash points (see simfault.h); the case file goes beside the others.
+ */
+gboolean
+pp_simcmd_run_fault(PpSimFault *fault, PpSimEnv *env, const char *dir,
+          const PpScenario *sc, JsonNode **out_json, GError **error)
+{
+    if (!pp_fault_judge(fault, env, error)) {
+        return FALSE;
+    }
+    g_print("fault: %s\n", fault->verdict);
+    if (fault->end != NULL) {
+        g_autoptr(JsonNode) node = pp_case_to_json(env, fault->end, sc->path);
+        g_autofree char *name = g_strdup_printf("%s.json", fault->end->id);
+        g_autofree char *path = g_build_filename(dir, "cases", name, NULL);
+        if (!pp_write_json(path, node, error)) {
+            return FALSE;
+        }
+    }
+    *out_json = pp_fault_to_json(fault, sc);
+    return TRUE;
+}
+
+/* --record-only: the recording is kept with its manifest, nothing is
+ * judged.  env is loaded (so the recording is known to be usable). */
+static gboolean
+record_only(const char *dir, const PpScenario *sc, const char *scenario_path,
+            const PpSimEnv *env, const char *version, GError **error)
+{
+    g_autofree char *text = NULL;
+    if (scenario_path != NULL
+        && !g_file_get_contents(scenario_path, &text, NULL, error)) {
+        return FALSE;
+    }
+    if (!pp_simrec_write(dir, sc, text, env, version, NULL, error)) {
+        g_prefix_error(error, "writing the recording: ");
+        return FALSE;
+    }
+    g_autoptr(GArray) points = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GHashTable) resume_set = g_hash_table_new(NULL, NULL);
+    pp_sim_choose_points(env, sc, points, resume_set);
+    g_autofree char *pts = pp_points_to_string(sc->points, sc->sample);
+    g_print("recorded %u calls in %s; the campaign (points %s) has %u crash "
+            "points, %u to resume\n", cfi_trace_n_records(env->trace), dir,
+            pts, points->len, g_hash_table_size(resume_set));
+    g_print("judge them with: plugpull sim --recording %s [--shard K/N] "
+            "--out DIR\n", dir);
+    return TRUE;
+}
+
+/*
+ * After the verdict: the crash states are rebuilt on demand; the rest of
+ * work (fixture, snapshot, trace) is what `plugpull replay` needs, so it
+ * stays.  A run on a recording has nothing else there.
+ */
+void
+pp_simcmd_tidy_work(const SimRun *r, SimBed *bed)
+{
+    gboolean had_fast = bed->fast != NULL;
+    pp_simcmd_bed_clear(bed);
+    g_autofree char *states = g_build_filename(r->work, "states", NULL);
+    pp_rm_rf(states, NULL);
+    if (had_fast) {
+        pp_campaign_remove_scratch(r->work);
+    }
+    if (r->rec != NULL) {
+        g_rmdir(r->work);
+    }
+}
+
+/* --record-only: the recording made, kept and described; its crash
+   states are not needed. */
+gboolean
+pp_simcmd_record_only(const SimRun *r, SimBed *bed, GError **error)
+{
+    gboolean ok = record_only(r->dir, r->sc, r->opt->scenario_path,
+                              &bed->env, r->version, error);
+    g_autofree char *states = g_strdup(bed->env.states_dir);
+    pp_simcmd_bed_clear(bed);
+    pp_rm_rf(states, NULL);
+    return ok;
+}
