@@ -166,7 +166,8 @@ clean:
 	rm -rf $(BUILD)
 
 # The header dependencies the compiler wrote (-MMD -MP).
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Not under build/firmware: the firmware trees there have directories named *.d.
+-include $(shell find $(BUILD) -path $(BUILD)/firmware -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # Fuzz targets and the ASan/UBSan build of the unit tests (tests/fuzz/).
 include tests/fuzz/fuzz.mk
