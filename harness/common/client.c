@@ -90,13 +90,38 @@ pp_preload_with_shim(const char *existing, const char *shim)
 /* How many uids and gids PP_USERNS_ALL_IDS maps, from 0. */
 #define PP_USERNS_IDS 65536
 
+/* Does our own namespace map ids 0..PP_USERNS_IDS-1 in one extent?  Not
+ * in a container that maps fewer: then only the root-only map can work. */
+static gboolean
+own_map_covers(const char *file)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(file, &text, NULL, NULL)) {
+        return FALSE;
+    }
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l != NULL; l++) {
+        unsigned long inner, outer, count;
+        if (sscanf(*l, "%lu %lu %lu", &inner, &outer, &count) == 3
+            && inner == 0 && count >= PP_USERNS_IDS) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 PpUsernsMode
 pp_userns_mode(void)
 {
+    static int cached = -1;
     if (geteuid() != 0 || g_strcmp0(g_getenv("PLUGPULL_USERNS"), "root") == 0) {
         return PP_USERNS_ROOT;
     }
-    return PP_USERNS_ALL_IDS;
+    if (cached < 0) {
+        cached = own_map_covers("/proc/self/uid_map")
+                 && own_map_covers("/proc/self/gid_map");
+    }
+    return cached ? PP_USERNS_ALL_IDS : PP_USERNS_ROOT;
 }
 
 const char *

@@ -17,7 +17,8 @@
  *        same host id (PP_USERNS_ALL_IDS), so a firmware whose files have
  *        many owners is written with those owners (under a root-only map
  *        ostree's fchown to any other uid fails with EINVAL);
- *      - otherwise, or with PLUGPULL_USERNS=root in the environment:
+ *      - otherwise (not root, or plugpull's own namespace does not map
+ *        0..65535, as in a container), or with PLUGPULL_USERNS=root:
  *        `unshare -r`, only the caller mapped, as root (PP_USERNS_ROOT).
  *    Neither map protects the host's files from the client's DAC powers
  *    over the ids it maps (as root, inner uid 0 is host uid 0 in both);

@@ -16,6 +16,8 @@
 #      image succeeds (thawed at once).  The host's root filesystem is never
 #      frozen for real: outside a namespace the helper refuses to try it
 #      (checked too).  Without loop devices the twin of 2 is skipped, said.
+#   3. where that map cannot be had, the root-only one: as nobody, and as
+#      root in a namespace that maps only itself.
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"
 pp_need_build
@@ -97,4 +99,28 @@ if command -v mkfs.ext4 >/dev/null 2>&1 &&
 else
     pp_log "twin of the FIFREEZE check skipped: no loop-mounted scratch ext4 here"
 fi
+# --- 3. where the all-ids map cannot be had: the root-only one -------------
+# Not root (setpriv to nobody), and root in a namespace that maps only
+# itself (a container): uid_map shows one id.
+chmod 0755 "$PP_TMP"
+mkdir -m 0777 "$PP_TMP/open"
+if command -v setpriv >/dev/null 2>&1 &&
+   setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PP_BIN"; then
+    setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$PP_BIN" trace record --userns --out "$PP_TMP/open/nobody.cfit" -- \
+        cat /proc/self/uid_map >"$PP_TMP/out" 2>"$PP_TMP/err" ||
+        pp_fail "as nobody: $(cat "$PP_TMP/err")"
+    grep -q '^ *0 *65534 *1$' "$PP_TMP/out" ||
+        pp_fail "as nobody, uid_map is not 0 65534 1: $(cat "$PP_TMP/out")"
+    pp_log "not root: the root-only map (uid_map 0 65534 1)"
+else
+    pp_log "not-root check skipped: setpriv missing or $PP_BIN not readable by nobody"
+fi
+unshare --user --map-root-user -- \
+    "$PP_BIN" trace record --userns --out "$PP_TMP/nested.cfit" -- \
+    cat /proc/self/uid_map >"$PP_TMP/out" 2>"$PP_TMP/err" ||
+    pp_fail "in a root-only namespace: $(cat "$PP_TMP/err")"
+grep -q '^ *0 *0 *1$' "$PP_TMP/out" ||
+    pp_fail "in a root-only namespace, uid_map is not 0 0 1: $(cat "$PP_TMP/out")"
+pp_log "root in a namespace mapping only itself: the root-only map"
 pp_log "ok"
