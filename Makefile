@@ -182,7 +182,9 @@ clean:
 	rm -rf $(BUILD)
 
 # The header dependencies the compiler wrote (-MMD -MP).
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+# Only where objects are built: build/ also holds firmware trees and images
+# (rc2.d, plugpull.d), whose names end in .d too.
+-include $(shell find $(BUILD)/shim $(BUILD)/replay $(BUILD)/harness $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
 # Fuzz targets and the ASan/UBSan build of the unit tests (tests/fuzz/).
 include tests/fuzz/fuzz.mk

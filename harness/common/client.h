@@ -9,9 +9,21 @@
  *    swallows fsync (eatmydata) then keeps it from us too, so a suppressed
  *    fsync is never recorded as durable;
  *  - CFAULTINJECT with the configuration text;
- *  - optionally a user namespace (unshare -r): inside it the client is
- *    "root" for file ownership, but FIFREEZE and other host-wide powers
- *    fail with EPERM, and the shim turns FIFREEZE into syncfs anyway.
+ *  - optionally a user namespace: inside it the client is "root" for file
+ *    ownership, but FIFREEZE and other host-wide powers fail with EPERM
+ *    (they need CAP_SYS_ADMIN in the initial namespace, which no process
+ *    in a child namespace has), and the shim turns FIFREEZE into syncfs
+ *    anyway.  Which namespace:
+ *      - plugpull running as root: every uid and gid 0..65535 maps to the
+ *        same host id (PP_USERNS_ALL_IDS), so a firmware whose files have
+ *        many owners is written with those owners (under a root-only map
+ *        ostree's fchown to any other uid fails with EINVAL);
+ *      - otherwise (not root, or plugpull's own namespace does not map
+ *        0..65535, as in a container), or with PLUGPULL_USERNS=root:
+ *        `unshare -r`, only the caller mapped, as root (PP_USERNS_ROOT).
+ *    Neither map protects the host's files from the client's DAC powers
+ *    over the ids it maps (as root, inner uid 0 is host uid 0 in both);
+ *    what the namespace takes away is every host-wide capability.
  */
 #ifndef PP_CLIENT_H
 #define PP_CLIENT_H
@@ -20,7 +32,7 @@
 
 typedef struct {
     const char *config;         /* CFAULTINJECT text; NULL = no shim */
-    gboolean userns;            /* run inside unshare -r */
+    gboolean userns;            /* run inside a user namespace (above) */
     const char *const *env;     /* extra KEY=VALUE entries, NULL-terminated */
     const char *cwd;            /* working directory, NULL = ours */
     gboolean capture;           /* collect stdout/stderr instead of passing */
@@ -34,6 +46,15 @@ typedef struct {
 } PpClientResult;
 
 void pp_client_result_clear(PpClientResult *r);
+
+typedef enum {
+    PP_USERNS_ROOT,             /* unshare -r: only the caller, as uid 0 */
+    PP_USERNS_ALL_IDS,          /* 0..65535 -> the same host ids (root only) */
+} PpUsernsMode;
+
+/* The namespace a client with .userns gets: see above. */
+PpUsernsMode pp_userns_mode(void);
+const char *pp_userns_mode_name(PpUsernsMode mode);
 
 /* The shim beside the plugpull binary, or $PLUGPULL_SHIM. */
 const char *pp_shim_path(void);
