@@ -180,8 +180,9 @@ scenario-doc: $(BUILD)/plugpull
 clean:
 	rm -rf $(BUILD)
 
-# The header dependencies the compiler wrote (-MMD -MP).
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The header dependencies the compiler wrote (-MMD -MP): files only, and
+# none from the unpacked packages of $(BUILD)/ostree-2025 (etc/ld.so.conf.d...).
+-include $(shell find $(BUILD) -path $(BUILD)/ostree-2025 -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # Fuzz targets and the ASan/UBSan build of the unit tests (tests/fuzz/).
 include tests/fuzz/fuzz.mk
