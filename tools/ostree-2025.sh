@@ -35,7 +35,7 @@
 #   DIR/packages.txt  the packages and versions in DIR/root.  The index and
 #                 the .deb files are removed once DIR/root is checked.
 #   DIR/stamp     written last: when it is there (and names this version of
-#                 the recipe) the script does nothing.
+#                 the recipe and DIR itself) the script does nothing.
 #
 # Environment: PP_DEBIAN_MIRROR overrides the archive's URI (default: the
 # one the host's apt uses for its own release).
@@ -67,7 +67,9 @@ unreachable() {
 mkdir -p "$1"
 DIR=$(cd "$1" && pwd)
 
-if [ -f "$DIR/stamp" ] && [ "$(cat "$DIR/stamp")" = "recipe $RECIPE" ] &&
+# The stamp names the recipe and DIR: the wrapper holds DIR's absolute
+# path, so a moved DIR is prepared again.
+if [ -f "$DIR/stamp" ] && [ "$(cat "$DIR/stamp")" = "recipe $RECIPE $DIR" ] &&
     [ -x "$DIR/ostree" ]; then
     echo "ostree-2025: $DIR is complete"
     exit 0
@@ -188,4 +190,4 @@ rm -rf "$DIR/debs" "$A/state/lists" "$A/cache"
 echo "ostree-2025: ostree $cand from $SUITE in $DIR/ostree:" \
     "$(echo "$pkgs" | wc -w) packages, $((bytes / 1024)) KiB downloaded" \
     "(index and packages in $((t1 - t0)) s), root $(du -sk "$R" | cut -f1) KiB unpacked in $((t2 - t1)) s"
-echo "recipe $RECIPE" >"$DIR/stamp"
+echo "recipe $RECIPE $DIR" >"$DIR/stamp"
