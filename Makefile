@@ -167,6 +167,12 @@ demo: deps
 	$(Q)rm -rf $(BUILD)/demo-sim
 	$(Q)$(BUILD)/plugpull sim --out $(BUILD)/demo-sim
 
+# Debian 13's ostree 2025.2 (fix of ostree#3392) as a second client under
+# test, in a private root: build/plugpull sim --ostree build/ostree-2025/ostree
+.PHONY: ostree-2025
+ostree-2025:
+	$(Q)sh tools/ostree-2025.sh $(BUILD)/ostree-2025
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh bench/run.sh $(BUILD)
