@@ -50,18 +50,6 @@ static const struct command commands[] = {
     { NULL, NULL, NULL },
 };
 
-/* For an error a command reports and goes on past (a case file it could
-   not write); the error it returns is printed by run_command. */
-void
-pp_print_error(const char *prefix, const GError *error)
-{
-    if (prefix != NULL) {
-        g_printerr("plugpull: %s: %s\n", prefix, error->message);
-    } else {
-        g_printerr("plugpull: %s\n", error->message);
-    }
-}
-
 static void
 usage(FILE *f)
 {
