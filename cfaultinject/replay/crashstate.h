@@ -58,6 +58,38 @@ gboolean cfi_replay_materialise(CfiReplay *replay, guint k, CfiModel model,
                                 guint64 seed, const char *target_dir,
                                 CfiCrashStats *out_stats, GError **error);
 
+/*
+ * The bootloader's view of a crash state (MODELS.md §4a): what a reader
+ * that does not replay the journal (U-Boot, GRUB) finds on the disk.
+ */
+typedef struct {
+    gint64 checkpoint;          /* last checkpoint record before the cut;
+                                   -1 = the start of the trace */
+    guint64 subset_seed;        /* 0 = nothing checkpointed after it */
+    guint meta_pending;         /* metadata ops after the checkpoint that
+                                   the kernel's view keeps */
+    guint meta_home;            /* of those, in the bootloader's view */
+} CfiBootView;
+
+/* The subset seed of state (k, seed): 0 when seed is 0 (MODELS.md §4a). */
+guint64 cfi_bootview_subset_seed(guint64 seed, guint k);
+
+/* The last checkpoint (FIFREEZE of the traced filesystem) before cut k:
+ * its record index, or -1 (the start of the trace). */
+gint64 cfi_replay_last_checkpoint(CfiReplay *replay, guint k);
+
+/* Write the bootloader's view of state (k, model, seed) into target_dir
+ * (missing or empty), drawing the checkpointed metadata with subset_seed.
+ * out_stats and out_view may be NULL.  Under process-kill the view is
+ * the kernel's (no power was lost; the reboot checkpoints everything). */
+gboolean cfi_replay_materialise_bootview(CfiReplay *replay, guint k,
+                                         CfiModel model, guint64 seed,
+                                         guint64 subset_seed,
+                                         const char *target_dir,
+                                         CfiCrashStats *out_stats,
+                                         CfiBootView *out_view,
+                                         GError **error);
+
 /* One-shot form of cfi_replay_new() + cfi_replay_materialise(). */
 gboolean cfi_crashstate_materialise(CfiTrace *trace, const char *orig_root,
                                     const char *snapshot_dir, guint k,

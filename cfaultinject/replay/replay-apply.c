@@ -678,14 +678,14 @@ finish_staging(Mat *m, GError **error)
     return TRUE;
 }
 
+/* Apply the kept operations of the records before cut k (keep[] from a
+ * decision); with torn, also the in-flight write's chosen sectors. */
 static gboolean
-materialise(Mat *m, guint k, CfiModel model, guint64 seed,
-            CfiCrashStats *stats, GError **error)
+materialise_kept(Mat *m, guint k, const guint8 *keep, gboolean torn,
+                 guint64 seed, CfiCrashStats *stats, GError **error)
 {
     CfiReplay *r = m->r;
     guint n_uops = r->rec_uop_start[k];
-    g_autofree guint8 *keep = g_new0(guint8, MAX(n_uops, 1));
-    cfi_replay_decide(r, k, model, seed, keep);
 
     if (!prepare_target(m, error))
         return FALSE;
@@ -700,7 +700,7 @@ materialise(Mat *m, guint k, CfiModel model, guint64 seed,
             !m->staged[u->inode] && !unshare_file(m, u->inode, error))
             return FALSE;
     }
-    if (model == CFI_MODEL_TORN && k < r->n_records) {
+    if (torn && k < r->n_records) {
         guint32 id = r->inflight[k].inode;
         if (id != 0 && cfi_replay_inode(r, id)->from_snapshot &&
             !m->staged[id] && !unshare_file(m, id, error))
@@ -723,7 +723,7 @@ materialise(Mat *m, guint k, CfiModel model, guint64 seed,
         else
             stats->ops_skipped++;
     }
-    if (model == CFI_MODEL_TORN && !apply_torn(m, k, seed, stats, error))
+    if (torn && !apply_torn(m, k, seed, stats, error))
         return FALSE;
     if (m->cache_fd >= 0)
         close(m->cache_fd);
@@ -731,11 +731,37 @@ materialise(Mat *m, guint k, CfiModel model, guint64 seed,
     return finish_staging(m, error);
 }
 
-gboolean
-cfi_replay_materialise(CfiReplay *r, guint k, CfiModel model, guint64 seed,
-                       const char *target_dir, CfiCrashStats *out_stats,
-                       GError **error)
+/* The kernel's view (MODELS.md §4), or with a bootview the bootloader's
+ * (§4a). */
+typedef struct {
+    guint k;
+    CfiModel model;
+    guint64 seed;
+    gboolean bootview;
+    guint64 subset_seed;
+    CfiBootView view;
+} Want;
+
+static gboolean
+materialise(Mat *m, Want *w, CfiCrashStats *stats, GError **error)
 {
+    guint n_uops = m->r->rec_uop_start[w->k];
+    g_autofree guint8 *keep = g_new0(guint8, MAX(n_uops, 1));
+    if (w->bootview)
+        cfi_replay_decide_bootview(m->r, w->k, w->model, w->seed,
+                                   w->subset_seed, keep, &w->view);
+    else
+        cfi_replay_decide(m->r, w->k, w->model, w->seed, keep);
+    return materialise_kept(m, w->k, keep,
+                            !w->bootview && w->model == CFI_MODEL_TORN,
+                            w->seed, stats, error);
+}
+
+static gboolean
+materialise_want(CfiReplay *r, Want *w, const char *target_dir,
+                 CfiCrashStats *out_stats, GError **error)
+{
+    guint k = w->k;
     if (k > r->n_records) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "materialise %s: cut %u is past the %u records of %s",
@@ -758,10 +784,15 @@ cfi_replay_materialise(CfiReplay *r, guint k, CfiModel model, guint64 seed,
     for (guint i = 0; i < n; i++)
         m.owner[i] = G_MAXUINT64;
     CfiCrashStats stats = { 0 };
-    gboolean ok = materialise(&m, k, model, seed, &stats, error);
-    if (!ok)
+    gboolean ok = materialise(&m, w, &stats, error);
+    if (!ok && w->bootview)
+        g_prefix_error(error, "bootloader's view (subset %" G_GUINT64_FORMAT
+                       ") of crash state %u:%s:%" G_GUINT64_FORMAT ": ",
+                       w->subset_seed, k, cfi_model_to_string(w->model),
+                       w->seed);
+    else if (!ok)
         g_prefix_error(error, "crash state %u:%s:%" G_GUINT64_FORMAT ": ", k,
-                       cfi_model_to_string(model), seed);
+                       cfi_model_to_string(w->model), w->seed);
     if (m.cache_fd >= 0)
         close(m.cache_fd);
     if (m.sfd >= 0)
@@ -775,6 +806,36 @@ cfi_replay_materialise(CfiReplay *r, guint k, CfiModel model, guint64 seed,
     if (ok && out_stats != NULL)
         *out_stats = stats;
     return ok;
+}
+
+gboolean
+cfi_replay_materialise(CfiReplay *r, guint k, CfiModel model, guint64 seed,
+                       const char *target_dir, CfiCrashStats *out_stats,
+                       GError **error)
+{
+    Want w = { .k = k, .model = model, .seed = seed };
+    return materialise_want(r, &w, target_dir, out_stats, error);
+}
+
+gboolean
+cfi_replay_materialise_bootview(CfiReplay *r, guint k, CfiModel model,
+                                guint64 seed, guint64 subset_seed,
+                                const char *target_dir,
+                                CfiCrashStats *out_stats,
+                                CfiBootView *out_view, GError **error)
+{
+    Want w = {
+        .k = k,
+        .model = model,
+        .seed = seed,
+        .bootview = TRUE,
+        .subset_seed = subset_seed,
+    };
+    if (!materialise_want(r, &w, target_dir, out_stats, error))
+        return FALSE;
+    if (out_view != NULL)
+        *out_view = w.view;
+    return TRUE;
 }
 
 gboolean

@@ -9,6 +9,8 @@
 #include "replay-private.h"
 #include "splitmix64.h"
 
+#include <string.h>
+
 typedef struct {
     uint64_t s;
 } Rng;
@@ -51,6 +53,45 @@ cfi_replay_decide(CfiReplay *r, guint k, CfiModel model, guint64 seed,
         }
     }
     return n;
+}
+
+/* MODELS.md §4a: metadata is every class but data. */
+guint
+cfi_replay_decide_bootview(CfiReplay *r, guint k, CfiModel model,
+                           guint64 seed, guint64 subset_seed, guint8 *keep,
+                           CfiBootView *info)
+{
+    guint n = cfi_replay_decide(r, k, model, seed, keep);
+    gint64 c = cfi_replay_last_checkpoint(r, k);
+    guint first = r->rec_uop_start[c + 1];
+    Rng g = { subset_seed };
+
+    memset(info, 0, sizeof *info);
+    info->checkpoint = c;
+    info->subset_seed = subset_seed;
+    if (model == CFI_MODEL_PROCESS_KILL)
+        return n;               /* no power lost: one view */
+    for (guint i = 0; i < first; i++)
+        keep[i] = TRUE;         /* the freeze wrote them home */
+    for (guint i = first; i < n; i++) {
+        const CfiUop *u = cfi_replay_uop(r, i);
+        if (!keep[i] || u->klass == CFI_CLASS_DATA)
+            continue;
+        info->meta_pending++;
+        keep[i] = subset_seed != 0 && (rng_next(&g) & 1) != 0;
+        info->meta_home += keep[i];
+    }
+    return n;
+}
+
+guint64
+cfi_bootview_subset_seed(guint64 seed, guint k)
+{
+    if (seed == 0)
+        return 0;
+    Rng g = { seed ^ ((guint64)k * 0x9e3779b97f4a7c15ull) };
+    guint64 s = rng_next(&g);
+    return s != 0 ? s : 1;
 }
 
 guint

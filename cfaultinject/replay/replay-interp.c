@@ -633,6 +633,10 @@ do_sync_fs(Interp *it)
         rec->dev != it->root_dev)
         return; /* another filesystem */
     barrier_all(it);
+    if (rec->op == CFI_OP_FREEZE) {
+        guint32 i = it->i;
+        g_array_append_val(it->r->checkpoints, i); /* MODELS.md §4a */
+    }
 }
 
 /* What record i would write, for `torn`; resolved before it takes effect. */
@@ -791,6 +795,7 @@ cfi_replay_new(CfiTrace *trace, const char *orig_root,
     r->uops = g_array_new(FALSE, TRUE, sizeof(CfiUop));
     r->strings = g_string_chunk_new(16384);
     r->warnings = g_ptr_array_new_with_free_func(g_free);
+    r->checkpoints = g_array_new(FALSE, FALSE, sizeof(guint32));
     r->orig_root = normalise(orig_root);
     if (r->orig_root == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -822,6 +827,7 @@ cfi_replay_free(CfiReplay *r)
     g_array_unref(r->uops);
     g_string_chunk_free(r->strings);
     g_ptr_array_unref(r->warnings);
+    g_array_unref(r->checkpoints);
     g_free(r->rec_uop_start);
     g_free(r->inflight);
     g_free(r->orig_root);
@@ -845,4 +851,17 @@ GPtrArray *
 cfi_replay_get_warnings(CfiReplay *r)
 {
     return r->warnings;
+}
+
+gint64
+cfi_replay_last_checkpoint(CfiReplay *r, guint k)
+{
+    gint64 c = -1;
+    for (guint i = 0; i < r->checkpoints->len; i++) {
+        guint32 rec = g_array_index(r->checkpoints, guint32, i);
+        if (rec >= k)
+            break;
+        c = rec;
+    }
+    return c;
 }

@@ -107,6 +107,8 @@ struct CfiReplay {
     CfiInflight *inflight;      /* [n_records] */
     GStringChunk *strings;
     GPtrArray *warnings;
+    GArray *checkpoints;        /* guint32: FIFREEZE records of the tree's
+                                   filesystem, ascending (MODELS.md §4a) */
 };
 
 static inline CfiInode *
@@ -125,6 +127,11 @@ cfi_replay_uop(CfiReplay *r, guint32 i)
  * uops that is. */
 guint cfi_replay_decide(CfiReplay *r, guint k, CfiModel model, guint64 seed,
                         guint8 *keep);
+/* replay-decide.c: keep[u] for the bootloader's view (MODELS.md §4a);
+ * fills info; returns the number of uops before the cut. */
+guint cfi_replay_decide_bootview(CfiReplay *r, guint k, CfiModel model,
+                                 guint64 seed, guint64 subset_seed,
+                                 guint8 *keep, CfiBootView *info);
 /* replay-decide.c: the sectors of the in-flight write that reach the disk
  * (mask[i] for sector s0 + i); returns the number of sectors, 0 when record
  * k cannot tear. */

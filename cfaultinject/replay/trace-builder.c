@@ -308,6 +308,18 @@ cfi_tb_sync(CfiTraceBuilder *tb)
     return fd_op(tb, CFI_OP_SYNC, "sync", -1);
 }
 
+guint64
+cfi_tb_freeze(CfiTraceBuilder *tb, int fd)
+{
+    return fd_op(tb, CFI_OP_FREEZE, "ioctl", fd);
+}
+
+guint64
+cfi_tb_thaw(CfiTraceBuilder *tb, int fd)
+{
+    return fd_op(tb, CFI_OP_THAW, "ioctl", fd);
+}
+
 static guint64
 path_op(CfiTraceBuilder *tb, guint16 op, const char *call, const char *path,
         const char *path2, guint64 arg2)

@@ -62,6 +62,9 @@ guint64 cfi_tb_fsync(CfiTraceBuilder *tb, int fd);
 guint64 cfi_tb_fdatasync(CfiTraceBuilder *tb, int fd);
 guint64 cfi_tb_syncfs(CfiTraceBuilder *tb, int fd);
 guint64 cfi_tb_sync(CfiTraceBuilder *tb);
+/* ioctl(fd, FIFREEZE) and ioctl(fd, FITHAW), as the shim records them. */
+guint64 cfi_tb_freeze(CfiTraceBuilder *tb, int fd);
+guint64 cfi_tb_thaw(CfiTraceBuilder *tb, int fd);
 guint64 cfi_tb_rename(CfiTraceBuilder *tb, const char *from, const char *to);
 guint64 cfi_tb_link(CfiTraceBuilder *tb, const char *from, const char *to);
 /* linkat(AT_FDCWD, "/proc/self/fd/<fd>", AT_FDCWD, to, AT_SYMLINK_FOLLOW) */

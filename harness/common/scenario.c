@@ -65,6 +65,14 @@ static const KeyDef keys[] = {
     { "device", "bootloader", KT_ENUM, "uboot", "uboot|bls",
       "`uboot`: ostree's U-Boot backend (`boot/loader/uEnv.txt`), as on "
       "meta-updater devices. `bls`: Boot Loader Spec entries only." },
+    { "device", "bootloader-replays-journal", KT_BOOL, "false", NULL,
+      "`false`: the bootloader reads the filesystem without replaying its "
+      "journal (U-Boot, GRUB): each crash state is judged through two "
+      "views, the bootloader's (boot/loader, the entries, the kernel: the "
+      "state at the last freeze plus a seeded part of what was committed "
+      "since) and the kernel's (`ostree=`, the deployment, the repo). See "
+      "cfaultinject/MODELS.md, section 4a. `true`: one view, the "
+      "kernel's." },
     { "device", "repo-config", KT_LIST, "", NULL,
       "`section.key=value` entries set on the device's repo before the "
       "update, separated by `;` (e.g. `core.fsync=false`)." },
@@ -433,6 +441,8 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
     } else if (IS("device", "bootloader")) {
         g_free(s->bootloader);
         s->bootloader = g_strdup(value);
+    } else if (IS("device", "bootloader-replays-journal")) {
+        s->bootloader_replays_journal = g_str_equal(value, "true");
     } else if (IS("device", "repo-config")) {
         g_auto(GStrv) parts = g_strsplit(value, ";", -1);
         g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);

@@ -53,6 +53,8 @@ typedef struct {
 
     /* [device] */
     char *bootloader;        /* "uboot" or "bls" */
+    gboolean bootloader_replays_journal; /* FALSE: judge two views
+                                            (MODELS.md 4a) */
     char **repo_config;      /* "section.key=value" set on the device repo */
 
     /* [client] */

@@ -77,6 +77,8 @@ pp_judgement_free(PpJudgement *j)
     g_free(j->reason);
     g_free(j->backend);
     g_free(j->loader_error);
+    g_free(j->kernel_loader);
+    g_free(j->views_note);
     g_clear_pointer(&j->entries, g_ptr_array_unref);
     g_clear_pointer(&j->repo.refs, g_ptr_array_unref);
     g_clear_pointer(&j->repo.problems, g_ptr_array_unref);
@@ -259,7 +261,9 @@ pp_oracle_resolve_in_root(int root_dfd, const char *path, gboolean follow_last,
 /* ---- the judging context -------------------------------------------- */
 
 typedef struct {
-    int sysroot_dfd;
+    int sysroot_dfd;            /* the kernel's view */
+    int boot_dfd;               /* the bootloader's view: sysroot_dfd, or
+                                   opts.boot_view's */
     const PpKnownTrees *known;
     PpOracleOpts opts;
     PpJudgement *j;
@@ -316,7 +320,7 @@ read_loader_link(Judge *jc)
 {
     PpJudgement *j = jc->j;
     char buf[64];
-    ssize_t n = readlinkat(jc->sysroot_dfd, "boot/loader", buf, sizeof buf - 1);
+    ssize_t n = readlinkat(jc->boot_dfd, "boot/loader", buf, sizeof buf - 1);
     if (n < 0) {
         int errsv = errno;
         if (errsv == EINVAL) {
@@ -336,7 +340,7 @@ read_loader_link(Judge *jc)
     j->bootversion = buf[7] - '0';
     struct stat st;
     g_autofree char *dir = g_strdup_printf("boot/loader.%d", j->bootversion);
-    if (fstatat(jc->sysroot_dfd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0
+    if (fstatat(jc->boot_dfd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0
         || !S_ISDIR(st.st_mode)) {
         j->loader_error = g_strdup_printf("boot/loader -> %s: %s is not a "
                                           "directory", buf, dir);
@@ -373,7 +377,7 @@ choose_backend(Judge *jc)
     g_autofree char *uenv = g_strdup_printf("boot/loader.%d/uEnv.txt",
                                             jc->j->bootversion);
     struct stat st;
-    if (fstatat(jc->sysroot_dfd, uenv, &st, AT_SYMLINK_NOFOLLOW) == 0
+    if (fstatat(jc->boot_dfd, uenv, &st, AT_SYMLINK_NOFOLLOW) == 0
         && S_ISREG(st.st_mode)) {
         return "uboot";
     }
@@ -415,7 +419,7 @@ read_bls_entries(Judge *jc)
     pp_autofd int dfd = -1;
     g_autoptr(GPtrArray) names = NULL;
     g_autoptr(GError) local = NULL;
-    if (!list_dir_at(jc->sysroot_dfd, dir, &dfd, &names, &local)) {
+    if (!list_dir_at(jc->boot_dfd, dir, &dfd, &names, &local)) {
         j->loader_error = g_strdup(local->message);
         return;
     }
@@ -464,7 +468,7 @@ read_uenv_entries(Judge *jc)
     g_autofree char *path = g_strdup_printf("boot/loader.%d/uEnv.txt", j->bootversion);
     g_autofree char *text = NULL;
     g_autoptr(GError) local = NULL;
-    if (!read_file_at(jc->sysroot_dfd, path, &text, NULL, &local)) {
+    if (!read_file_at(jc->boot_dfd, path, &text, NULL, &local)) {
         j->loader_error = g_strdup(local->message);
         return;
     }
@@ -508,10 +512,10 @@ static gboolean
 hash_boot_file(Judge *jc, const char *rel, GChecksum *sum, GError **error)
 {
     g_autofree char *resolved = NULL;
-    if (!pp_oracle_resolve_in_root(jc->sysroot_dfd, rel, TRUE, &resolved, error)) {
+    if (!pp_oracle_resolve_in_root(jc->boot_dfd, rel, TRUE, &resolved, error)) {
         return FALSE;
     }
-    pp_autofd int fd = openat(jc->sysroot_dfd, resolved,
+    pp_autofd int fd = openat(jc->boot_dfd, resolved,
                               O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
     if (fd < 0) {
@@ -1288,6 +1292,149 @@ count_layout(Judge *jc)
     }
 }
 
+/* ---- two views: the bootloader's and the kernel's ------------------- */
+
+/* boot/loader's target in dfd, or NULL. */
+static char *
+loader_target_at(int dfd)
+{
+    char buf[256];
+    ssize_t n = readlinkat(dfd, "boot/loader", buf, sizeof buf - 1);
+    if (n < 0) {
+        return NULL;
+    }
+    buf[n] = '\0';
+    return g_strdup(buf);
+}
+
+/* Do the two views hold the same regular file at rel (same bytes)?  A
+ * missing or non-regular file in both counts as the same. */
+static gboolean
+same_file_in_views(Judge *jc, const char *rel)
+{
+    g_autofree char *a = NULL;
+    g_autofree char *b = NULL;
+    gsize la = 0;
+    gsize lb = 0;
+    gboolean ha = read_file_at(jc->boot_dfd, rel, &a, &la, NULL);
+    gboolean hb = read_file_at(jc->sysroot_dfd, rel, &b, &lb, NULL);
+    if (ha != hb) {
+        return FALSE;
+    }
+    return !ha || (la == lb && memcmp(a, b, la) == 0);
+}
+
+/* Does the boot file p of an entry resolve to the same path, of the same
+ * size, in both views?  (Its bytes were hashed in the bootloader's.) */
+static gboolean
+same_boot_file_in_views(Judge *jc, const char *p)
+{
+    g_autofree char *rel = boot_file_rel(jc, p);
+    g_autofree char *ra = NULL;
+    g_autofree char *rb = NULL;
+    gboolean ha = pp_oracle_resolve_in_root(jc->boot_dfd, rel, TRUE, &ra, NULL);
+    gboolean hb = pp_oracle_resolve_in_root(jc->sysroot_dfd, rel, TRUE, &rb,
+                                            NULL);
+    if (ha != hb) {
+        return FALSE;
+    }
+    if (!ha) {
+        return TRUE;
+    }
+    struct stat sa;
+    struct stat sb;
+    if (strcmp(ra, rb) != 0) {
+        return FALSE;
+    }
+    gboolean oa = fstatat(jc->boot_dfd, ra, &sa, AT_SYMLINK_NOFOLLOW) == 0;
+    gboolean ob = fstatat(jc->sysroot_dfd, rb, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+    return oa == ob && (!oa || ((sa.st_mode & S_IFMT) == (sb.st_mode & S_IFMT)
+                                && sa.st_size == sb.st_size));
+}
+
+/* The first entry file (uEnv.txt, an entries/ file) of the bootloader's
+ * loader directory that the kernel's view holds differently, or NULL. */
+static char *
+first_differing_entry_file(Judge *jc)
+{
+    PpJudgement *j = jc->j;
+    if (j->bootversion < 0 || j->backend == NULL) {
+        return NULL;
+    }
+    if (strcmp(j->backend, "uboot") == 0) {
+        g_autofree char *u = g_strdup_printf("boot/loader.%d/uEnv.txt",
+                                             j->bootversion);
+        return same_file_in_views(jc, u) ? NULL : g_steal_pointer(&u);
+    }
+    g_autofree char *dir = g_strdup_printf("boot/loader.%d/entries",
+                                           j->bootversion);
+    g_autoptr(GPtrArray) na = NULL;
+    g_autoptr(GPtrArray) nb = NULL;
+    pp_autofd int fa = -1;
+    pp_autofd int fb = -1;
+    gboolean la = list_dir_at(jc->boot_dfd, dir, &fa, &na, NULL);
+    gboolean lb = list_dir_at(jc->sysroot_dfd, dir, &fb, &nb, NULL);
+    if (la != lb || (la && na->len != nb->len)) {
+        return g_steal_pointer(&dir);
+    }
+    for (guint i = 0; la && i < na->len; i++) {
+        g_autofree char *rel = g_strconcat(dir, "/", na->pdata[i], NULL);
+        if (strcmp(na->pdata[i], nb->pdata[i]) != 0
+            || !same_file_in_views(jc, rel)) {
+            return g_steal_pointer(&rel);
+        }
+    }
+    return NULL;
+}
+
+/*
+ * With two views: say whether they differ where the bootloader looks
+ * (boot/loader, the entry files, the boot files the entries name), and
+ * when they do, add it to the reason.  The verdict itself came from
+ * reading each thing in its own view.
+ */
+static void
+compare_views(Judge *jc)
+{
+    PpJudgement *j = jc->j;
+    g_autofree char *boot_loader = loader_target_at(jc->boot_dfd);
+    j->kernel_loader = loader_target_at(jc->sysroot_dfd);
+    g_autofree char *what = NULL;
+    if (g_strcmp0(boot_loader, j->kernel_loader) != 0) {
+        what = g_strdup_printf("boot/loader -> %s where the kernel's view "
+                               "has %s", boot_loader ? boot_loader : "(none)",
+                               j->kernel_loader ? j->kernel_loader : "(none)");
+    }
+    g_autofree char *file = what == NULL ? first_differing_entry_file(jc)
+                                         : NULL;
+    if (file != NULL) {
+        what = g_strdup_printf("%s differs from the kernel's view", file);
+    }
+    for (guint i = 0; what == NULL && i < j->entries->len; i++) {
+        const PpBootEntry *e = j->entries->pdata[i];
+        const char *files[] = { e->linux_path, e->initrd_path,
+                                e->devicetree_path };
+        for (guint f = 0; what == NULL && f < G_N_ELEMENTS(files); f++) {
+            if (files[f] != NULL && !same_boot_file_in_views(jc, files[f])) {
+                what = g_strdup_printf("%s differs from the kernel's view",
+                                       files[f]);
+            }
+        }
+    }
+    j->views_differ = what != NULL;
+    if (what == NULL) {
+        j->views_note = g_strdup("the bootloader's view agrees with the "
+                                 "kernel's on boot/loader, the entries and "
+                                 "the boot files");
+        return;
+    }
+    j->views_note = g_strdup_printf("the bootloader (no journal replay) reads "
+                                    "%s", what);
+    char *reason = g_strdup_printf("%s [%s]", j->reason, j->views_note);
+    g_free(j->reason);
+    j->reason = reason;
+}
+
 /* ---- the verdict ---------------------------------------------------- */
 
 static const char *
@@ -1369,6 +1516,17 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
     if (jc.sysroot_dfd < 0) {
         return pp_throw_errno_prefix(error, "open(%s)", sysroot);
     }
+    jc.boot_dfd = jc.sysroot_dfd;
+    if (jc.opts.boot_view != NULL) {
+        jc.boot_dfd = open(jc.opts.boot_view, O_RDONLY | O_DIRECTORY
+                           | O_CLOEXEC);
+        if (jc.boot_dfd < 0) {
+            int errsv = errno;
+            close(jc.sysroot_dfd);
+            errno = errsv;
+            return pp_throw_errno_prefix(error, "open(%s)", jc.opts.boot_view);
+        }
+    }
     jc.csum_by_inode = g_hash_table_new_full(pp_inode_hash, pp_inode_equal, g_free,
                                              g_free);
     g_autoptr(PpJudgement) j = g_new0(PpJudgement, 1);
@@ -1403,6 +1561,11 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
     }
     count_layout(&jc);
     decide(&jc);
+    if (jc.boot_dfd != jc.sysroot_dfd) {
+        j->two_views = TRUE;
+        compare_views(&jc);
+        close(jc.boot_dfd);
+    }
     g_hash_table_unref(jc.csum_by_inode);
     close(jc.sysroot_dfd);
     j->elapsed_us = g_get_monotonic_time() - t0;
@@ -1510,6 +1673,14 @@ pp_judgement_to_json(const PpJudgement *j)
     pp_json_add_int(b, "boot_dirs", j->n_boot_dirs);
     pp_json_add_int(b, "deploy_dirs", j->n_deploy_dirs);
     json_builder_end_object(b);
+    if (j->two_views) {
+        json_builder_set_member_name(b, "views");
+        json_builder_begin_object(b);
+        pp_json_add_boolean(b, "differ", j->views_differ);
+        pp_json_add_string_or_null(b, "kernel_loader", j->kernel_loader);
+        pp_json_add_string_or_null(b, "note", j->views_note);
+        json_builder_end_object(b);
+    }
     pp_json_add_int(b, "elapsed_us", j->elapsed_us);
     json_builder_end_object(b);
     return json_builder_get_root(b);
@@ -1589,5 +1760,8 @@ pp_judgement_to_text(const PpJudgement *j)
     g_string_append_printf(s, "layout: %d boot/loader.N dir(s), %d ostree/boot.N "
                            "name(s), %d deployment dir(s)\n", j->n_loader_dirs,
                            j->n_boot_dirs, j->n_deploy_dirs);
+    if (j->two_views) {
+        g_string_append_printf(s, "views: %s\n", j->views_note);
+    }
     return g_string_free(g_steal_pointer(&s), FALSE);
 }

@@ -56,6 +56,15 @@
  *  4. Rollback: every entry other than the booted one must boot and hold a
  *     complete known tree too; if not, the outcome is no-rollback.
  *
+ * Two views (opts->boot_view).  After a power cut the kernel replays the
+ * journal, the bootloader does not (cfaultinject/MODELS.md §4a): with a
+ * second directory, the bootloader's view of the same state, boot/loader,
+ * the backend's choice, the entries and the kernel, initramfs and
+ * devicetree they name are read there, and ostree=, the deployment and
+ * the repo in the kernel's view (sysroot).  Views that agree (same loader
+ * target, same entry files, same boot files) give the judgement of one
+ * view; views that differ add a note to the reason.
+ *
  * Outcomes, by precedence: brick > wrong-tree > repo-corrupt > no-rollback
  * > pass.  brick: no entry boots (with opts->no_fallback: the default entry
  * does not boot).  When the default entry does not boot but a later one
@@ -88,6 +97,9 @@ typedef struct {
                                * inode cannot hold them (a sysroot extracted
                                * from a disk image without root), applied
                                * in steps 2 and 3; NULL: lstat is the truth */
+    const char *boot_view;    /* the bootloader's view of the state (a
+                               * directory), read for step 1's loader,
+                               * entries and boot files; NULL: one view */
 } PpOracleOpts;
 
 typedef struct {
@@ -164,6 +176,11 @@ typedef struct {
     int n_boot_dirs;          /* ostree/boot.N links and boot.N.M dirs */
     int n_deploy_dirs;        /* ostree/deploy/OS/deploy/COMMIT.SERIAL dirs */
     gint64 elapsed_us;        /* time the judgement took */
+    /* With opts->boot_view: */
+    gboolean two_views;
+    gboolean views_differ;    /* loader target, entry or boot files differ */
+    char *kernel_loader;      /* boot/loader's target in the kernel's view */
+    char *views_note;         /* one line: how the views differ, or agree */
 } PpJudgement;
 
 void pp_judgement_free(PpJudgement *j);

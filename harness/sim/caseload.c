@@ -173,6 +173,10 @@ pp_case_file_load(const char *path, const char *states_dir, PpCaseFile *f,
         rp, "redownload_threshold", 0);
     env->check_rollback = json_object_get_boolean_member_with_default(
         rp, "check_rollback", TRUE);
+    /* Case files from before the two views were judged with one. */
+    env->bootloader_replays_journal =
+        json_object_get_boolean_member_with_default(
+            rp, "bootloader_replays_journal", TRUE);
     f->resume = json_object_get_boolean_member_with_default(rp, "resume",
                                                             FALSE);
 

@@ -384,6 +384,75 @@ pp_case_take_resume(PpCase *c, PpResumeResult *r)
     c->resume_judgement = g_steal_pointer(&r->judgement);
 }
 
+/*
+ * The bootloader does not replay the journal (U-Boot, GRUB: MODELS.md
+ * 4a), so a power cut has two views unless the scenario says it does,
+ * or no power was lost (process-kill).
+ */
+static gboolean
+two_views(const PpSimEnv *env)
+{
+    return !env->bootloader_replays_journal
+           && env->model != CFI_MODEL_PROCESS_KILL;
+}
+
+/* Build the bootloader's view of state k beside the kernel's, at dir. */
+static gboolean
+materialise_boot_view(PpSimEnv *env, PpCase *c, const char *dir,
+                      GError **error)
+{
+    if (g_file_test(dir, G_FILE_TEST_EXISTS) && !pp_rm_rf(dir, error)) {
+        return FALSE;
+    }
+    guint64 subset = cfi_bootview_subset_seed(env->seed, c->k);
+    if (!cfi_replay_materialise_bootview(env->replay, c->k, env->model,
+                                         env->seed, subset, dir, NULL,
+                                         &c->boot_view, error)) {
+        return FALSE;
+    }
+    c->two_views = TRUE;
+    return TRUE;
+}
+
+/* The case evidence's "boot_view": how the bootloader's view was drawn,
+ * and what the oracle saw of the two. */
+static void
+add_boot_view_evidence(const PpSimEnv *env, PpCase *c, const PpJudgement *j)
+{
+    if (!c->two_views || c->judgement == NULL
+        || !JSON_NODE_HOLDS_OBJECT(c->judgement)) {
+        return;
+    }
+    const CfiBootView *v = &c->boot_view;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "subset_seed");
+    json_builder_add_int_value(b, (gint64)v->subset_seed);
+    json_builder_set_member_name(b, "checkpoint");
+    json_builder_add_int_value(b, v->checkpoint);
+    g_autofree char *ck = v->checkpoint >= 0
+        ? pp_sim_describe_call(env->trace, env->root, (guint)v->checkpoint)
+        : g_strdup("(the start of the run)");
+    json_builder_set_member_name(b, "checkpoint_call");
+    json_builder_add_string_value(b, ck);
+    json_builder_set_member_name(b, "metadata_ops_after");
+    json_builder_add_int_value(b, v->meta_pending);
+    json_builder_set_member_name(b, "metadata_ops_home");
+    json_builder_add_int_value(b, v->meta_home);
+    json_builder_set_member_name(b, "differs");
+    json_builder_add_boolean_value(b, j->views_differ);
+    g_autofree char *note = g_strdup_printf(
+        "the bootloader reads the state of %s plus %u of the %u metadata "
+        "operations committed since (subset %" G_GUINT64_FORMAT "): %s", ck,
+        v->meta_home, v->meta_pending, v->subset_seed,
+        j->views_note != NULL ? j->views_note : "");
+    json_builder_set_member_name(b, "note");
+    json_builder_add_string_value(b, note);
+    json_builder_end_object(b);
+    json_object_set_member(json_node_get_object(c->judgement), "boot_view",
+                           json_builder_get_root(b));
+}
+
 PpCase *
 pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
                 GError **error)
@@ -407,18 +476,30 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
                                 &c->stats, error)) {
         return NULL;
     }
+    g_autofree char *boot_view = two_views(env)
+        ? g_strconcat(state, "-bootview", NULL) : NULL;
+    if (boot_view != NULL && !materialise_boot_view(env, c, boot_view,
+                                                    error)) {
+        pp_rm_rf(state, NULL);
+        return NULL;
+    }
     gint64 t2 = g_get_monotonic_time();
     c->t_materialise = (double)(t2 - t1) / 1e6;
     PpOracleOpts o = pp_sim_oracle_opts(env);
+    o.boot_view = boot_view;
     g_autoptr(PpJudgement) j = NULL;
     if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
         g_prefix_error(error, "judging %s: ", c->state_name);
         pp_rm_rf(state, NULL);
+        if (boot_view != NULL) {
+            pp_rm_rf(boot_view, NULL);
+        }
         return NULL;
     }
     gint64 t3 = g_get_monotonic_time();
     c->t_judge = (double)(t3 - t2) / 1e6;
     c->judgement = pp_judgement_to_json(j);
+    add_boot_view_evidence(env, c, j);
     PpOutcome oc = j->outcome;
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
         oc = PP_OUTCOME_PASS;
@@ -448,6 +529,9 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     }
     gint64 t5 = g_get_monotonic_time();
     if (!keep_state && !pp_rm_rf(state, error)) {
+        return NULL;
+    }
+    if (!keep_state && boot_view != NULL && !pp_rm_rf(boot_view, error)) {
         return NULL;
     }
     c->t_remove = (double)(g_get_monotonic_time() - t5) / 1e6;
@@ -584,6 +668,8 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     pp_json_add_string(b, "bootloader", env->bootloader);
     pp_json_add_int(b, "redownload_threshold", env->redownload_threshold);
     pp_json_add_boolean(b, "check_rollback", env->check_rollback);
+    pp_json_add_boolean(b, "bootloader_replays_journal",
+                        env->bootloader_replays_journal);
     pp_json_add_boolean(b, "resume", c->resumed);
     pp_json_add_string(b, "scenario", scenario);
     json_builder_end_object(b);

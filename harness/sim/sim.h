@@ -44,6 +44,9 @@ typedef struct {
     char *osname;
     char *ostree;            /* the client under test */
     char *bootloader;        /* "uboot" or "bls" */
+    gboolean bootloader_replays_journal; /* FALSE (the default): states
+                                            are judged through the
+                                            bootloader's view too */
     char *states_dir;        /* where crash states are built */
     CfiModel model;
     guint64 seed;
@@ -106,6 +109,8 @@ typedef struct {
     char *reason;
     JsonNode *judgement;     /* the oracle's evidence */
     CfiCrashStats stats;
+    gboolean two_views;      /* judged through the bootloader's view too */
+    CfiBootView boot_view;   /* how that view was drawn */
     gboolean resumed;
     int resume_exit;
     guint64 resume_bytes;        /* bytes the resumed update downloaded */

@@ -1146,6 +1146,248 @@ test_ino_reuse_number_wins_fail(void **state)
     assert_file(t, "obj", "objectad junk");
 }
 
+/* ---- MODELS.md §4a: the bootloader's view ---------------------------- */
+
+static char *
+mat_boot(Fx *fx, guint k, CfiModel model, guint64 subset, CfiBootView *view)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = g_strdup_printf("boot-%u", fx->n_out++);
+    char *target = g_build_filename(fx->dir, name, NULL);
+    CfiBootView local;
+    if (!cfi_replay_materialise_bootview(fx->replay, k, model, 0, subset,
+                                         target, NULL,
+                                         view != NULL ? view : &local,
+                                         &error))
+        fail_msg("%s", error->message);
+    return target;
+}
+
+static char *
+read_link(const char *root, const char *rel)
+{
+    g_autofree char *p = g_build_filename(root, rel, NULL);
+    return g_file_read_link(p, NULL);
+}
+
+/* ostree 2022.7's swap, as in ostree#3392 (freeze_after: where the fixed
+ * ostree freezes again):
+ *   snapshot: boot/loader -> loader.0, boot/loader.0/, ostree/boot.0 -> x
+ *   0 open /orig  1 mkdir boot/loader.1  2 symlink loader.1 boot/loader.tmp
+ *   3 freeze  4 thaw  5 rename boot/loader.tmp -> boot/loader  6 syncfs
+ *   [freeze_after == 1: freeze, thaw]
+ *   unlink ostree/boot.0  syncfs
+ *   [freeze_after == 2: freeze, thaw] */
+static guint
+build_swap(Fx *fx, int freeze_after)
+{
+    g_autofree char *boot = g_build_filename(fx->snap, "boot", NULL);
+    g_autofree char *l0 = g_build_filename(boot, "loader.0", NULL);
+    g_autofree char *ost = g_build_filename(fx->snap, "ostree", NULL);
+    g_autofree char *b0 = g_build_filename(ost, "boot.0", NULL);
+    g_autofree char *ld = g_build_filename(boot, "loader", NULL);
+    assert_int_equal(g_mkdir_with_parents(l0, 0755), 0);
+    assert_int_equal(mkdir(ost, 0755), 0);
+    assert_int_equal(symlink("loader.0", ld), 0);
+    assert_int_equal(symlink("x", b0), 0);
+    cfi_tb_open(fx->tb, ORIG, 5, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_mkdir(fx->tb, ORIG "/boot/loader.1", 0755);
+    cfi_tb_symlink(fx->tb, "loader.1", ORIG "/boot/loader.tmp");
+    cfi_tb_freeze(fx->tb, 5);
+    cfi_tb_thaw(fx->tb, 5);
+    cfi_tb_rename(fx->tb, ORIG "/boot/loader.tmp", ORIG "/boot/loader");
+    cfi_tb_syncfs(fx->tb, 5);
+    if (freeze_after == 1) {
+        cfi_tb_freeze(fx->tb, 5);
+        cfi_tb_thaw(fx->tb, 5);
+    }
+    cfi_tb_unlink(fx->tb, ORIG "/ostree/boot.0");
+    cfi_tb_syncfs(fx->tb, 5);
+    if (freeze_after == 2) {
+        cfi_tb_freeze(fx->tb, 5);
+        cfi_tb_thaw(fx->tb, 5);
+    }
+    return load(fx);
+}
+
+static void
+test_bootview_rename_after_checkpoint(void **state)
+{
+    /* The kernel replays the journal and has the swap; the bootloader
+       reads what the freeze wrote home: the old loader. */
+    Fx *fx = *state;
+    guint n = build_swap(fx, 0);
+    CfiBootView v;
+    assert_int_equal(cfi_replay_last_checkpoint(fx->replay, n), 3);
+    g_autofree char *k = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, &v);
+    g_autofree char *kl = read_link(k, "boot/loader");
+    g_autofree char *bl = read_link(b, "boot/loader");
+    assert_string_equal(kl, "loader.1");
+    assert_string_equal(bl, "loader.0");
+    assert_true(tu_exists(b, "boot/loader.tmp"));
+    assert_true(tu_exists(b, "boot/loader.1"));
+    assert_int_equal(v.checkpoint, 3);
+    assert_int_equal(v.meta_pending, 2);   /* rename, unlink */
+    assert_int_equal(v.meta_home, 0);
+    /* The cut at the freeze itself: it has not completed. */
+    assert_int_equal(cfi_replay_last_checkpoint(fx->replay, 3), -1);
+    g_autofree char *b3 = mat_boot(fx, 3, CFI_MODEL_ORDERED, 0, &v);
+    assert_false(tu_exists(b3, "boot/loader.1"));
+    assert_int_equal(v.checkpoint, -1);
+}
+
+static void
+test_bootview_rename_after_checkpoint_fail(void **state)
+{
+    /* A freeze after the rename (ostree 2025.2's fix) writes it home. */
+    Fx *fx = *state;
+    guint n = build_swap(fx, 1);
+    CfiBootView v;
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, &v);
+    g_autofree char *bl = read_link(b, "boot/loader");
+    assert_string_equal(bl, "loader.1");
+    assert_false(tu_exists(b, "boot/loader.tmp"));
+    assert_int_equal(v.checkpoint, 7);
+    assert_int_equal(v.meta_pending, 1);   /* the unlink */
+    /* Under process-kill there is one view, whatever the checkpoints. */
+    g_autofree char *pk = mat_boot(fx, 7, CFI_MODEL_PROCESS_KILL, 0, &v);
+    g_autofree char *pl = read_link(pk, "boot/loader");
+    assert_string_equal(pl, "loader.1");
+    assert_int_equal(v.meta_pending, 0);
+}
+
+static void
+test_bootview_unlink_after_checkpoint(void **state)
+{
+    /* The unlink of the old boot link is committed (syncfs) but not home:
+       the bootloader still sees ostree/boot.0; the kernel does not. */
+    Fx *fx = *state;
+    guint n = build_swap(fx, 1);
+    g_autofree char *k = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_false(tu_exists(k, "ostree/boot.0"));
+    assert_true(tu_exists(b, "ostree/boot.0"));
+}
+
+static void
+test_bootview_unlink_after_checkpoint_fail(void **state)
+{
+    /* A freeze after the unlink: gone in both views. */
+    Fx *fx = *state;
+    guint n = build_swap(fx, 2);
+    CfiBootView v;
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_STRICT, 0, &v);
+    assert_false(tu_exists(b, "ostree/boot.0"));
+    assert_int_equal(v.meta_pending, 0);
+    g_autofree char *k = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    g_autofree char *dk = tu_tree_digest(k);
+    g_autofree char *db = tu_tree_digest(b);
+    assert_string_equal(dk, db);
+}
+
+/* 0 open /orig  1 freeze  2..17 mkdir d0 .. d15  18 syncfs */
+static guint
+build_many_after_freeze(Fx *fx)
+{
+    cfi_tb_open(fx->tb, ORIG, 5, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_freeze(fx->tb, 5);
+    for (int i = 0; i < 16; i++) {
+        g_autofree char *d = g_strdup_printf(ORIG "/d%02d", i);
+        cfi_tb_mkdir(fx->tb, d, 0755);
+    }
+    cfi_tb_syncfs(fx->tb, 5);
+    return load(fx);
+}
+
+static GString *
+dirs_present(const char *root)
+{
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < 16; i++) {
+        g_autofree char *d = g_strdup_printf("d%02d", i);
+        g_string_append_c(s, tu_exists(root, d) ? '1' : '0');
+    }
+    return s;
+}
+
+static void
+test_bootview_subset_deterministic(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_many_after_freeze(fx);
+    guint64 s1 = cfi_bootview_subset_seed(7, n);
+    guint64 s2 = cfi_bootview_subset_seed(8, n);
+    assert_true(s1 != 0 && s2 != 0 && s1 != s2);
+    assert_true(s1 == cfi_bootview_subset_seed(7, n));
+    CfiBootView v1, v2;
+    g_autofree char *a = mat_boot(fx, n, CFI_MODEL_ORDERED, s1, &v1);
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, s1, &v2);
+    g_autoptr(GString) da = dirs_present(a);
+    g_autoptr(GString) db = dirs_present(b);
+    assert_string_equal(da->str, db->str);
+    g_autofree char *ta = tu_tree_digest(a);
+    g_autofree char *tb = tu_tree_digest(b);
+    assert_string_equal(ta, tb);
+    assert_int_equal(v1.meta_pending, 16);
+    assert_int_equal(v1.meta_home, v2.meta_home);
+    /* A partial subset: some, not all (fixed by the seed). */
+    assert_true(v1.meta_home > 0 && v1.meta_home < 16);
+    g_autofree char *c = mat_boot(fx, n, CFI_MODEL_ORDERED, s2, NULL);
+    g_autoptr(GString) dc = dirs_present(c);
+    assert_string_not_equal(da->str, dc->str);
+}
+
+static void
+test_bootview_subset_deterministic_fail(void **state)
+{
+    /* Seed 0 (the default campaign's): nothing after the freeze is home. */
+    Fx *fx = *state;
+    guint n = build_many_after_freeze(fx);
+    assert_true(cfi_bootview_subset_seed(0, n) == 0);
+    CfiBootView v;
+    g_autofree char *a = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, &v);
+    g_autoptr(GString) da = dirs_present(a);
+    assert_string_equal(da->str, "0000000000000000");
+    assert_int_equal(v.meta_home, 0);
+    assert_int_equal(v.meta_pending, 16);
+}
+
+/* Data is read in place: snapshot file f overwritten after the freeze.
+ *   0 open /orig  1 freeze  2 open f  3 write "new"  [4 fsync f] */
+static guint
+build_data_after_freeze(Fx *fx, gboolean sync)
+{
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_open(fx->tb, ORIG, 5, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_freeze(fx->tb, 5);
+    cfi_tb_open(fx->tb, ORIG "/f", 3, O_WRONLY, 0);
+    cfi_tb_write(fx->tb, 3, 0, "new", 3);
+    if (sync)
+        cfi_tb_fsync(fx->tb, 3);
+    return load(fx);
+}
+
+static void
+test_bootview_data_in_place(void **state)
+{
+    /* Durable data is what the bootloader reads, subset or not. */
+    Fx *fx = *state;
+    guint n = build_data_after_freeze(fx, TRUE);
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(b, "f", "new");
+}
+
+static void
+test_bootview_data_in_place_fail(void **state)
+{
+    /* Data the kernel's view does not have, neither has the bootloader. */
+    Fx *fx = *state;
+    guint n = build_data_after_freeze(fx, FALSE);
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(b, "f", "old");
+}
+
 int
 main(void)
 {
@@ -1178,6 +1420,10 @@ main(void)
         T(test_fd_race_outside_identity_wins),
         T(test_fd_race_from_outside_identity_wins),
         T(test_ino_reuse_number_wins),
+        T(test_bootview_rename_after_checkpoint),
+        T(test_bootview_unlink_after_checkpoint),
+        T(test_bootview_subset_deterministic),
+        T(test_bootview_data_in_place),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1072,6 +1072,75 @@ test_judgement_time(void **state)
     (void)state;
 }
 
+/* ---- two views: the bootloader's and the kernel's -------------------- */
+
+/*
+ * The kernel's view after a swap the bootloader has not seen written home
+ * (ostree#3392): a copy of root whose boot/loader.N and ostree/boot.N have
+ * moved to number M = 1 - N, entries pointing at ostree/boot.M, so that on
+ * its own it boots the same trees.
+ */
+static Copy *
+swapped_copy(const char *root)
+{
+    g_autoptr(PpJudgement) j0 = judge(root);
+    int n = j0->bootversion;
+    int m = 1 - n;
+    Copy *c = copy_of(root);
+    g_autofree char *sh = g_strdup_printf(
+        "set -e; cd '%s'; rm -rf boot/loader.%d; cp -a boot/loader.%d "
+        "boot/loader.%d; sed -i 's|/ostree/boot.%d/|/ostree/boot.%d/|g' "
+        "boot/loader.%d/uEnv.txt; mv ostree/boot.%d ostree/boot.%d; "
+        "ln -sfn loader.%d boot/loader.new; mv -T boot/loader.new boot/loader",
+        c->root, m, n, m, n, m, m, n, m, m);
+    const char *argv[] = { "sh", "-c", sh, NULL };
+    run_or_fail(argv);
+    return c;
+}
+
+static void
+test_two_views_old_loader_bricks(void **state)
+{
+    /* The bootloader reads the old loader and its ostree=/ostree/boot.N;
+       the kernel's view has only boot.M: the default entry dangles. */
+    g_autoptr(Copy) k = swapped_copy(w.uboot);
+    g_autoptr(PpJudgement) alone = judge(k->root);
+    assert_int_equal(alone->outcome, PP_OUTCOME_PASS);
+    PpOracleOpts o = { .no_fallback = TRUE, .boot_view = w.uboot };
+    g_autoptr(PpJudgement) j = judge_opts(k->root, &o);
+    assert_int_equal(j->outcome, PP_OUTCOME_BRICK);
+    assert_true(j->two_views);
+    assert_true(j->views_differ);
+    assert_false(entry(j, 0)->bootable);
+    assert_contains(entry(j, 0)->boot_error, "ostree=/ostree/boot.");
+    assert_contains(j->reason, "no journal replay");
+    assert_contains(j->reason, "where the kernel's view has loader.");
+    g_autoptr(JsonNode) js = pp_judgement_to_json(j);
+    JsonObject *views = json_object_get_object_member(
+        json_node_get_object(js), "views");
+    assert_non_null(views);
+    assert_true(json_object_get_boolean_member(views, "differ"));
+    (void)state;
+}
+
+static void
+test_two_views_old_loader_bricks_fail(void **state)
+{
+    /* Views that agree (the freeze wrote the swap home) judge as one. */
+    g_autoptr(Copy) k = swapped_copy(w.uboot);
+    g_autoptr(Copy) b = copy_of(k->root);
+    PpOracleOpts o = { .no_fallback = TRUE, .boot_view = b->root };
+    g_autoptr(PpJudgement) j = judge_opts(k->root, &o);
+    PpOracleOpts one = { .no_fallback = TRUE };
+    g_autoptr(PpJudgement) j1 = judge_opts(k->root, &one);
+    assert_int_equal(j->outcome, PP_OUTCOME_PASS);
+    assert_true(j->two_views);
+    assert_false(j->views_differ);
+    assert_string_equal(j->reason, j1->reason);
+    assert_false(j1->two_views);
+    (void)state;
+}
+
 int
 main(void)
 {
@@ -1082,6 +1151,8 @@ main(void)
         cmocka_unit_test(test_uboot_intact_passes),
         cmocka_unit_test(test_uboot_empty_kernel_bricks),
         cmocka_unit_test(test_uboot_empty_uenv_bricks),
+        cmocka_unit_test(test_two_views_old_loader_bricks),
+        cmocka_unit_test(test_two_views_old_loader_bricks_fail),
         cmocka_unit_test(test_all_kernels_emptied_bricks),
         cmocka_unit_test(test_bootcsum_mismatch_bricks),
         cmocka_unit_test(test_loader_swap_with_bootlink_passes),
