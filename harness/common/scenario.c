@@ -108,6 +108,13 @@ static const KeyDef keys[] = {
       "fetch again before the case is judged `redownload`." },
     { "verify", "rollback", KT_BOOL, "true", NULL,
       "Judge a lost rollback entry as `no-rollback` (false: ignore it)." },
+    { "verify", "known", KT_STRING, "", NULL,
+      "A known-findings file (relative to the scenario file): failures "
+      "that match one of its findings by diagnosis signature are reported "
+      "`known` (skipped in JUnit, with the tracker's link) and do not fail "
+      "the run until the finding's `until` date has passed; see "
+      "[known-findings.conf](known-findings.conf). `--known` overrides it. "
+      "Empty: none." },
     { "fault", "inject", KT_STRING, "", NULL,
       "An error instead of a power cut: one cfaultinject rule, its keys "
       "separated by `;` (`calls`, `ops`, `path`, `nth`, `prob`, `errno`, "
@@ -142,6 +149,7 @@ pp_scenario_free(PpScenario *s)
     g_free(s->ostree);
     g_free(s->fault_inject);
     g_free(s->history);
+    g_free(s->known);
     g_free(s);
 }
 
@@ -502,6 +510,17 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         s->redownload_threshold = (guint)u;
     } else if (IS("verify", "rollback")) {
         s->check_rollback = g_str_equal(value, "true");
+    } else if (IS("verify", "known")) {
+        /* Relative to the scenario file, as a campaign moved elsewhere
+         * takes its findings along. */
+        g_clear_pointer(&s->known, g_free);
+        if (*value != '\0') {
+            g_autofree char *base = s->path != NULL
+                                    && !g_str_equal(s->path, "built-in default")
+                ? g_path_get_dirname(s->path) : g_strdup(".");
+            s->known = g_path_is_absolute(value)
+                ? g_strdup(value) : g_build_filename(base, value, NULL);
+        }
     } else if (IS("fault", "inject")) {
         if (!inject_syntax_ok(value, why)) {
             return FALSE;
@@ -632,6 +651,7 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
                                s->from_version);
     }
     s->fault_inject_line = pp_keyfile_line(data, "fault", "inject");
+    s->known_line = pp_keyfile_line(data, "verify", "known");
     if (problems->len > 0) {
         g_string_truncate(problems, problems->len - 1);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",

@@ -374,6 +374,18 @@ pp_known_load_data(const char *data, const char *name, GError **error)
     return g_steal_pointer(&l);
 }
 
+gboolean
+pp_known_data_is_findings(const char *data)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_key_file_load_from_data(kf, data, (gsize)-1, G_KEY_FILE_NONE,
+                                   NULL)) {
+        return FALSE;
+    }
+    g_autofree char *first = g_key_file_get_start_group(kf);
+    return first != NULL && g_str_has_prefix(first, GROUP_PREFIX);
+}
+
 PpKnownList *
 pp_known_load(const char *path, GError **error)
 {

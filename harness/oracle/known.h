@@ -71,6 +71,12 @@ PpKnownList *pp_known_load(const char *path, GError **error);
 PpKnownList *pp_known_load_data(const char *data, const char *name,
                                 GError **error);
 
+/*
+ * data reads as a known-findings file rather than a scenario: its first
+ * group is a [finding ...] (`plugpull scenario check` checks both).
+ */
+gboolean pp_known_data_is_findings(const char *data);
+
 /* Every field the finding gives equals the signature's; the phase is one
  * it allows. */
 gboolean pp_known_finding_matches(const PpKnownFinding *f, JsonNode *sig,
