@@ -123,7 +123,20 @@ class Campaign:
         return max(float(self.window_s), latest * 1.05)
 
     def failing(self):
-        return [c for c in self.points if c["outcome"] != "pass"]
+        """Failures that fail the run: not those a known finding excuses
+        (an expired finding excuses nothing)."""
+        return [c for c in self.points
+                if c["outcome"] != "pass" and not self.is_known(c)]
+
+    @staticmethod
+    def is_known(c):
+        k = c.get("known")
+        return isinstance(k, dict) and not k.get("expired")
+
+    def known(self):
+        """Failures a known finding excuses (points.json "known")."""
+        return [c for c in self.points
+                if c["outcome"] != "pass" and self.is_known(c)]
 
     def find_file(self, path, case_id=None):
         """A file a case file names (a serial log, a kept disk): (the path

@@ -54,6 +54,8 @@ def _banner(camp):
         cls, big = "ok", "PASS: %d %s, 0 failures" % (cases, what)
     else:
         cls, big = "bad", "%d failure(s) in %d %s" % (failed, cases, what)
+    if s.get("known"):
+        big += " (%d known)" % s["known"]
     sc = _scenario(s)
     client = s.get("client", {})
     if camp.vm:
@@ -387,6 +389,36 @@ def _failing_cases(camp):
     return head + intro + "".join(parts)
 
 
+def _known_findings(camp):
+    """The failures known findings excuse, apart from the failing cases:
+    each finding with its tracker (shown as text, never fetched), its date,
+    its cases; an expired one excuses nothing and its cases are above."""
+    findings = camp.summary.get("known_findings") or []
+    known = camp.known()
+    if not findings and not known:
+        return ""
+    head = "<h2>Known findings (%d case(s))</h2>" % len(known)
+    rows = []
+    for f in findings:
+        status = ("<b>expired</b>: its cases fail again" if f.get("expired")
+                  else "excused")
+        rows.append([esc(f.get("id")), "<code>%s</code>" % esc(f.get("link")),
+                     esc(f.get("until") or "-"), str(f.get("cases", 0)),
+                     status])
+    intro = ('<p class="small">Failures that match an acknowledged finding '
+             "by diagnosis signature: they do not fail the run until the "
+             "finding's date has passed. Each case opens onto the oracle's "
+             "evidence.</p>")
+    parts = []
+    for c in known:
+        parts.append(render_case(c, camp.case_files.get(c["id"]),
+                                 camp.replay_command(c["id"])))
+    return (head + intro
+            + table([("finding", False), ("tracker", False), ("until", False),
+                      ("cases", True), ("status", False)], rows)
+            + "".join(parts))
+
+
 def _time_split(camp):
     t = camp.summary.get("time_split")
     if not t:
@@ -409,7 +441,8 @@ def build(camp):
             + _counts(camp) + _outcome_plot(camp, axis, bands)
             + _resume_plots(camp, axis, bands)
             + _phase_table(camp, axis, bands)
-            + _failing_cases(camp) + _time_split(camp))
+            + _failing_cases(camp) + _known_findings(camp)
+            + _time_split(camp))
     return page("plugpull report: %s" % name, body)
 
 

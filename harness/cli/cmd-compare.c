@@ -372,8 +372,19 @@ describe_point(JsonObject *p)
         return g_strdup_printf("t=%.3fs %s", double_member(p, "time_s"),
                                str_member(p, "outcome"));
     }
-    return g_strdup_printf("k=%" G_GINT64_FORMAT " %s", int_member(p, "k"),
-                           str_member(p, "outcome"));
+    /* A failure a known finding excuses is still a failure here (a
+     * regression is one whatever a team acknowledged); it is named. */
+    JsonNode *kn = json_object_get_member(p, "known");
+    JsonObject *ko = kn != NULL && JSON_NODE_HOLDS_OBJECT(kn)
+        ? json_node_get_object(kn) : NULL;
+    const char *finding = ko != NULL ? str_member(ko, "finding") : NULL;
+    g_autofree char *known = finding != NULL
+        ? g_strdup_printf(" (known: %s%s)", finding,
+                          json_object_get_boolean_member_with_default(
+                              ko, "expired", FALSE) ? ", expired" : "")
+        : g_strdup("");
+    return g_strdup_printf("k=%" G_GINT64_FORMAT " %s%s", int_member(p, "k"),
+                           str_member(p, "outcome"), known);
 }
 
 /* A reason on one line of a terminal: at most `max` characters. */

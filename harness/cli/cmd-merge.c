@@ -36,6 +36,7 @@
 
 #include "common/durable.h"
 #include "plugpull.h"
+#include "sim/sim-known.h"
 #include "sim/sim-out.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -424,16 +425,21 @@ pp_cmd_merge(int argc, char **argv, GError **error)
         || !pp_write_junit(dir, &info, cases, error)) {
         return FALSE;
     }
-    guint failed = 0;
+    guint failed = 0, known = 0;
     for (guint i = 0; i < cases->len; i++) {
         failed += pp_case_failed(cases->pdata[i]);
+        known += pp_case_known(cases->pdata[i]);
     }
+    /* The shards' known findings, as their points.json mark them. */
+    pp_known_print(cases);
+    g_autofree char *known_note = known > 0
+        ? g_strdup_printf(", %u known", known) : g_strdup("");
     g_print("merged %u shards of recording %.12s (scenario %s, model %s, "
-            "seed %" G_GUINT64_FORMAT ", points %s): %u passed, %u failed "
+            "seed %" G_GUINT64_FORMAT ", points %s): %u passed, %u failed%s "
             "(%u cases of %u crash points); results in %s\n", shards->len,
             info.recording_id, info.scenario_name, info.model, info.seed,
-            info.points, cases->len - failed, failed, cases->len,
-            info.points_total, dir);
+            info.points, cases->len - failed - known, failed, known_note,
+            cases->len, info.points_total, dir);
     if (info.interrupted || info.budget_hit) {
         g_print("note: a shard was %s: %u of %u crash points covered\n",
                 info.interrupted ? "interrupted" : "stopped by its budget",

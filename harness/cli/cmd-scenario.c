@@ -7,6 +7,7 @@
 
 #include "plugpull.h"
 #include "common/scenario.h"
+#include "oracle/known.h"
 #include "sim/sim-fault.h"
 
 gboolean
@@ -24,6 +25,21 @@ pp_cmd_scenario(int argc, char **argv, GError **error)
         int n_bad = 0;
         for (int i = 2; i < argc; i++) {
             g_autoptr(GError) local = NULL;
+            /* A known-findings file among them is checked as one. */
+            g_autofree char *data = NULL;
+            if (g_file_get_contents(argv[i], &data, NULL, NULL)
+                && pp_known_data_is_findings(data)) {
+                g_autoptr(PpKnownList) k = pp_known_load_data(data, argv[i],
+                                                              &local);
+                if (k == NULL) {
+                    g_printerr("%s\n", local->message);
+                    n_bad++;
+                } else {
+                    g_print("%s: ok (%u known finding(s))\n", argv[i],
+                            k->findings->len);
+                }
+                continue;
+            }
             g_autoptr(PpScenario) s = pp_scenario_load_checked(argv[i], &local);
             if (s == NULL) {
                 g_printerr("%s\n", local->message);
@@ -37,7 +53,8 @@ pp_cmd_scenario(int argc, char **argv, GError **error)
         }
         return TRUE;
     }
-    g_printerr("usage: plugpull scenario check FILE... | plugpull scenario doc\n");
+    g_printerr("usage: plugpull scenario check FILE... (scenarios or "
+               "known-findings files) | plugpull scenario doc\n");
     /* The usage is the message. */
     return pp_throw_code(error, PP_ERROR_USAGE, "%s", "");
 }

@@ -2,6 +2,7 @@
 /*
  * scenario.c: the key table, the parser and the reference generator.
  */
+#include "common/keyfile.h"
 #include "common/phases.h"
 #include "common/scenario.h"
 
@@ -116,6 +117,13 @@ static const KeyDef keys[] = {
       "fetch again before the case is judged `redownload`." },
     { "verify", "rollback", KT_BOOL, "true", NULL,
       "Judge a lost rollback entry as `no-rollback` (false: ignore it)." },
+    { "verify", "known", KT_STRING, "", NULL,
+      "A known-findings file (relative to the scenario file): failures "
+      "that match one of its findings by diagnosis signature are reported "
+      "`known` (skipped in JUnit, with the tracker's link) and do not fail "
+      "the run until the finding's `until` date has passed; see "
+      "[known-findings.conf](known-findings.conf). `--known` overrides it. "
+      "Empty: none." },
     { "fault", "inject", KT_STRING, "", NULL,
       "An error instead of a power cut: one cfaultinject rule, its keys "
       "separated by `;` (`calls`, `ops`, `path`, `nth`, `prob`, `errno`, "
@@ -150,6 +158,7 @@ pp_scenario_free(PpScenario *s)
     g_free(s->ostree);
     g_free(s->fault_inject);
     g_free(s->history);
+    g_free(s->known);
     g_free(s);
 }
 
@@ -512,6 +521,17 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         s->redownload_threshold = (guint)u;
     } else if (IS("verify", "rollback")) {
         s->check_rollback = g_str_equal(value, "true");
+    } else if (IS("verify", "known")) {
+        /* Relative to the scenario file, as a campaign moved elsewhere
+         * takes its findings along. */
+        g_clear_pointer(&s->known, g_free);
+        if (*value != '\0') {
+            g_autofree char *base = s->path != NULL
+                                    && !g_str_equal(s->path, "built-in default")
+                ? g_path_get_dirname(s->path) : g_strdup(".");
+            s->known = g_path_is_absolute(value)
+                ? g_strdup(value) : g_build_filename(base, value, NULL);
+        }
     } else if (IS("fault", "inject")) {
         if (!inject_syntax_ok(value, why)) {
             return FALSE;
@@ -574,38 +594,6 @@ pp_scenario_new_default(void)
     return s;
 }
 
-/*
- * GKeyFile does not say where a key was; find its line ourselves so that
- * errors point at it.  0 when not found.
- */
-static guint
-line_of(const char *data, const char *section, const char *key)
-{
-    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
-    g_autofree char *header = g_strdup_printf("[%s]", section);
-    gboolean in = FALSE;
-    for (guint i = 0; lines[i] != NULL; i++) {
-        char *l = g_strstrip(lines[i]);
-        if (l[0] == '[') {
-            in = g_str_equal(l, header);
-            if (key == NULL && in) {
-                return i + 1;
-            }
-            continue;
-        }
-        if (in && key != NULL && g_str_has_prefix(l, key)) {
-            const char *rest = l + strlen(key);
-            while (*rest == ' ' || *rest == '\t') {
-                rest++;
-            }
-            if (*rest == '=') {
-                return i + 1;
-            }
-        }
-    }
-    return 0;
-}
-
 PpScenario *
 pp_scenario_load_data(const char *data, const char *name, GError **error)
 {
@@ -627,14 +615,14 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
     for (gsize g = 0; g < ngroups; g++) {
         if (!section_known(groups[g])) {
             g_string_append_printf(problems, "%s:%u: unknown section [%s]\n",
-                                   name, line_of(data, groups[g], NULL),
+                                   name, pp_keyfile_line(data, groups[g], NULL),
                                    groups[g]);
             continue;
         }
         gsize nkeys = 0;
         g_auto(GStrv) ks = g_key_file_get_keys(kf, groups[g], &nkeys, NULL);
         for (gsize i = 0; i < nkeys; i++) {
-            guint line = line_of(data, groups[g], ks[i]);
+            guint line = pp_keyfile_line(data, groups[g], ks[i]);
             const KeyDef *k = find_key(groups[g], ks[i]);
             if (k == NULL) {
                 g_string_append_printf(problems, "%s:%u: unknown key '%s' in "
@@ -658,22 +646,23 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
         && s->action != PP_ACTION_PULL) {
         g_string_append_printf(problems, "%s:%u: [firmware] to must differ "
                                "from from\n", name,
-                               line_of(data, "firmware", "to"));
+                               pp_keyfile_line(data, "firmware", "to"));
     }
     if (problems->len == 0 && s->to_version < s->from_version
         && s->static_delta) {
         g_string_append_printf(problems, "%s:%u: [firmware] static-delta: "
                                "not for going back to an older version\n",
-                               name, line_of(data, "firmware", "static-delta"));
+                               name, pp_keyfile_line(data, "firmware", "static-delta"));
     }
     if (problems->len == 0 && s->n_history > 0
         && s->history[s->n_history - 1] != s->from_version) {
         g_string_append_printf(problems, "%s:%u: [firmware] history must end "
                                "at from (%u)\n", name,
-                               line_of(data, "firmware", "history"),
+                               pp_keyfile_line(data, "firmware", "history"),
                                s->from_version);
     }
-    s->fault_inject_line = line_of(data, "fault", "inject");
+    s->fault_inject_line = pp_keyfile_line(data, "fault", "inject");
+    s->known_line = pp_keyfile_line(data, "verify", "known");
     if (problems->len > 0) {
         g_string_truncate(problems, problems->len - 1);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",

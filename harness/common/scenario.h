@@ -75,6 +75,10 @@ typedef struct {
     guint redownload_threshold;  /* objects durable before the cut that a
                                     resume may fetch again */
     gboolean check_rollback;
+    char *known;             /* known-findings file (oracle/known.h), its
+                                path resolved against the scenario's
+                                directory; NULL: none */
+    guint known_line;        /* its line in the file, for errors */
 
     /* [fault]: an error instead of a power cut (see simfault.h) */
     char *fault_inject;      /* cfaultinject rule keys, NULL = none */

@@ -36,6 +36,7 @@ pp_case_free(PpCase *c)
     g_free(c->resume_error);
     g_clear_pointer(&c->resume_judgement, json_node_unref);
     g_clear_pointer(&c->cuts, g_ptr_array_unref);
+    g_clear_pointer(&c->known, pp_case_known_free);
     g_free(c);
 }
 
@@ -70,9 +71,28 @@ pp_case_set_verdict(PpCase *c, PpOutcome o)
 }
 
 gboolean
+pp_case_known(const PpCase *c)
+{
+    return c->verdict != PP_OUTCOME_PASS && c->known != NULL
+           && !c->known->expired;
+}
+
+gboolean
 pp_case_failed(const PpCase *c)
 {
-    return c->verdict != PP_OUTCOME_PASS;
+    return c->verdict != PP_OUTCOME_PASS && !pp_case_known(c);
+}
+
+void
+pp_case_known_free(PpCaseKnown *k)
+{
+    if (k == NULL) {
+        return;
+    }
+    g_free(k->finding);
+    g_free(k->link);
+    g_free(k->until);
+    g_free(k);
 }
 
 void

@@ -10,6 +10,7 @@
 #include "cfi-calls.h"
 #include "common/client.h"
 #include "common/json.h"
+#include "oracle/known.h"
 #include "trace-reader.h"
 
 void
@@ -53,6 +54,18 @@ pp_scenario_load_checked(const char *path, GError **error)
                         "%s:%u: [fault] inject = '%s': %s", path,
                         sc->fault_inject_line, sc->fault_inject,
                         local->message);
+            return NULL;
+        }
+    }
+    if (sc->known != NULL) {
+        /* A findings file that does not load is the scenario's error:
+         * found now, not after the campaign. */
+        g_autoptr(GError) local = NULL;
+        g_autoptr(PpKnownList) known = pp_known_load(sc->known, &local);
+        if (known == NULL) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "%s:%u: [verify] known = '%s':\n%s", path,
+                        sc->known_line, sc->known, local->message);
             return NULL;
         }
     }

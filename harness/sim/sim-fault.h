@@ -62,7 +62,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PpSimFault, pp_sim_fault_clear)
 
 /*
  * Load a scenario and have the shim check its [fault] inject rule:
- * "FILE:LINE: [fault] inject = '...': the shim refuses it: ...".
+ * "FILE:LINE: [fault] inject = '...': the shim refuses it: ..."; and load
+ * its [verify] known file: "FILE:LINE: [verify] known = '...':" and that
+ * file's problems.
  */
 PpScenario *pp_scenario_load_checked(const char *path, GError **error);
 

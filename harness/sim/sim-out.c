@@ -3,6 +3,7 @@
  * sim-out.c: see sim-out.h.
  */
 #include "sim/sim-out.h"
+#include "sim/sim-known.h"
 #include "common/durable.h"
 #include "common/json.h"
 #include "common/outcome.h"
@@ -49,7 +50,7 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                  GError **error)
 {
     PpOutcomeCounts counts = { { 0 } };
-    guint passed = 0, failed = 0, resumed = 0;
+    guint passed = 0, failed = 0, known = 0, resumed = 0;
     guint64 bytes = 0;
     guint objects = 0, refetched = 0, durable = 0;
     guint64 staging = 0;
@@ -61,6 +62,8 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
         pp_outcome_counts_add(&counts, c->verdict);
         if (pp_case_failed(c)) {
             failed++;
+        } else if (pp_case_known(c)) {
+            known++;
         } else {
             passed++;
         }
@@ -109,6 +112,11 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     pp_json_add_int(b, "points_chosen", info->points_total);
     pp_json_add_int(b, "passed", passed);
     pp_json_add_int(b, "failed", failed);
+    /* Failures a known finding excuses (sim-known.h): counted apart, and
+     * in the outcomes below like the failures they are. */
+    pp_json_add_int(b, "known", known);
+    json_builder_set_member_name(b, "known_findings");
+    json_builder_add_value(b, pp_known_findings_json(cases));
     pp_json_add_outcomes(b, &counts);
     pp_json_add_double(b, "states_per_minute",
                info->judge_seconds > 0
@@ -172,6 +180,15 @@ pp_case_to_point(const PpCase *c)
     pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
     pp_json_add_string(b, "reason", c->reason);
     pp_json_add_boolean(b, "resumed", c->resumed);
+    if (c->known != NULL) {
+        json_builder_set_member_name(b, "known");
+        json_builder_begin_object(b);
+        pp_json_add_string(b, "finding", c->known->finding);
+        pp_json_add_string(b, "link", c->known->link);
+        pp_json_add_string_or_null(b, "until", c->known->until);
+        pp_json_add_boolean(b, "expired", c->known->expired);
+        json_builder_end_object(b);
+    }
     if (c->cuts != NULL) {
         pp_json_add_int(b, "cuts", c->cuts->len);
         pp_json_add_int(b, "failed_cut", c->failed_cut);
@@ -295,6 +312,31 @@ pp_case_from_point(JsonObject *p, GError **error)
         c->failed_cut = (guint)json_object_get_int_member_with_default(
             p, "failed_cut", 0);
     }
+    /* The known finding it matched (sim-known.h). */
+    JsonNode *kn = json_object_get_member(p, "known");
+    if (kn != NULL && !JSON_NODE_HOLDS_NULL(kn)) {
+        JsonObject *ko = JSON_NODE_HOLDS_OBJECT(kn) ? json_node_get_object(kn)
+                                                    : NULL;
+        const char *finding = ko != NULL
+            ? json_object_get_string_member_with_default(ko, "finding", NULL)
+            : NULL;
+        const char *link = ko != NULL
+            ? json_object_get_string_member_with_default(ko, "link", NULL)
+            : NULL;
+        if (finding == NULL || link == NULL) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "case %s: 'known' is not an object with a finding "
+                        "and a link", c->id);
+            return NULL;
+        }
+        c->known = g_new0(PpCaseKnown, 1);
+        c->known->finding = g_strdup(finding);
+        c->known->link = g_strdup(link);
+        c->known->until = g_strdup(json_object_get_string_member_with_default(
+            ko, "until", NULL));
+        c->known->expired = json_object_get_boolean_member_with_default(
+            ko, "expired", FALSE);
+    }
     JsonNode *tn = json_object_get_member(p, "time");
     JsonObject *t = tn != NULL && JSON_NODE_HOLDS_OBJECT(tn)
         ? json_node_get_object(tn) : NULL;
@@ -315,9 +357,10 @@ gboolean
 pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                GError **error)
 {
-    guint failures = 0;
+    guint failures = 0, skipped = 0;
     for (guint i = 0; i < cases->len; i++) {
         failures += pp_case_failed(cases->pdata[i]);
+        skipped += pp_case_known(cases->pdata[i]);
     }
     /* A [fault] run is one more testcase: the faulted update itself. */
     JsonObject *fo = info->fault != NULL ? json_node_get_object(info->fault)
@@ -331,9 +374,9 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     g_autofree char *suite = g_markup_printf_escaped(
         "plugpull.%s.%s", info->tier, info->scenario_name);
     g_string_append_printf(x, "<testsuites>\n<testsuite name=\"%s\" tests=\"%u\" "
-                           "failures=\"%u\" errors=\"0\" time=\"%.3f\" "
-                           "timestamp=\"%s\">\n", suite,
-                           cases->len + (fo != NULL), failures,
+                           "failures=\"%u\" errors=\"0\" skipped=\"%u\" "
+                           "time=\"%.3f\" timestamp=\"%s\">\n", suite,
+                           cases->len + (fo != NULL), failures, skipped,
                            info->duration_s, info->started);
     if (fo != NULL) {
         const char *note = json_object_get_string_member_with_default(
@@ -359,15 +402,29 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
             "  <testcase classname=\"%s.%s\" name=\"%s %s\" time=\"%.3f\"",
             suite, pp_phase_name(c->phase), c->id, c->call, c->seconds);
         g_string_append(x, tc);
+        const char *outcome = pp_outcome_to_string(c->verdict);
+        if (pp_case_known(c)) {
+            /* Acknowledged: skipped, with the tracker to follow. */
+            g_autofree char *sk = g_markup_printf_escaped(
+                ">\n    <skipped message=\"known finding %s (%s): %s: %s\"/>\n"
+                "  </testcase>\n", c->known->finding, c->known->link,
+                outcome, c->reason);
+            g_string_append(x, sk);
+            continue;
+        }
         if (!pp_case_failed(c)) {
             g_string_append(x, "/>\n");
             continue;
         }
-        const char *outcome = pp_outcome_to_string(c->verdict);
+        g_autofree char *expired = c->known != NULL
+            ? g_strdup_printf(" (known finding %s expired after %s: %s)",
+                              c->known->finding, c->known->until,
+                              c->known->link)
+            : g_strdup("");
         g_autofree char *f = g_markup_printf_escaped(
-            ">\n    <failure type=\"%s\" message=\"%s: %s\">crash state %s\n"
+            ">\n    <failure type=\"%s\" message=\"%s: %s%s\">crash state %s\n"
             "replay: plugpull replay cases/%s.json</failure>\n  </testcase>\n",
-            outcome, outcome, c->reason, c->state_name, c->id);
+            outcome, outcome, c->reason, expired, c->state_name, c->id);
         g_string_append(x, f);
     }
     g_string_append(x, "</testsuite>\n</testsuites>\n");

@@ -98,6 +98,19 @@ typedef struct {
 
 void pp_cut_free(PpCut *cut);
 
+/*
+ * The known finding (oracle/known.h) a failing case matched, set by
+ * pp_known_apply() (sim-known.h) or read back from points.json.
+ */
+typedef struct {
+    char *finding;           /* its id, "ostree-3392" */
+    char *link;              /* its tracker */
+    char *until;             /* its date, or NULL */
+    gboolean expired;        /* the date has passed: it excuses no more */
+} PpCaseKnown;
+
+void pp_case_known_free(PpCaseKnown *k);
+
 typedef struct {
     char *id;                /* "ordered-k001338-s0"; with repeated cuts
                                 "ordered-k001338+000412-s0" (schedule.h) */
@@ -129,6 +142,7 @@ typedef struct {
     GPtrArray *cuts;         /* PpCut, the cuts made (repeat > 1), else
                                 NULL */
     guint failed_cut;        /* 1-based cut whose verdict failed, 0 none */
+    PpCaseKnown *known;      /* a known finding it matched, or NULL */
 } PpCase;
 
 void pp_case_free(PpCase *c);
@@ -136,7 +150,10 @@ void pp_case_free(PpCase *c);
 void pp_case_set_verdict(PpCase *c, PpOutcome o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpCase, pp_case_free)
 
+/* Its verdict is a failure, and no known finding (unexpired) excuses it. */
 gboolean pp_case_failed(const PpCase *c);
+/* Its verdict is a failure that an unexpired known finding excuses. */
+gboolean pp_case_known(const PpCase *c);
 
 /* A case's id, "ordered-k001338-s0": what its files are named after. */
 char *pp_case_id(CfiModel model, guint k, guint64 seed);

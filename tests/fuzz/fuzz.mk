@@ -54,6 +54,7 @@ FUZZ_SRCS_trace    := $(FUZZ_DIR)/fuzz-trace.c cfaultinject/replay/trace-reader.
                       cfaultinject/replay/trace-print.c cfaultinject/crc32c.c \
                       $(FUZZ_GEN)/cfi-calls.c
 FUZZ_SRCS_scenario := $(FUZZ_DIR)/fuzz-scenario.c harness/common/scenario.c \
+                      harness/common/keyfile.c \
                       cfaultinject/replay/crashstate-name.c
 FUZZ_SRCS_config   := $(FUZZ_DIR)/fuzz-config.c cfaultinject/config.c \
                       $(FUZZ_GEN)/cfi-calls.c
