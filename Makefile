@@ -165,7 +165,7 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/plugpull demo --out $(BUILD)/demo
 	$(Q)rm -rf $(BUILD)/demo-sim
-	$(Q)$(BUILD)/plugpull sim --out $(BUILD)/demo-sim
+	$(Q)$(BUILD)/plugpull sim --known scenarios/known-findings.conf --out $(BUILD)/demo-sim
 
 # Debian 13's ostree 2025.2 (fix of ostree#3392) as a second client under
 # test, in a private root: build/plugpull sim --ostree build/ostree-2025/ostree

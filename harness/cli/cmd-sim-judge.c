@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "plugpull.h"
+#include "sim/sim-known.h"
 #include "sim/sim-out.h"
 
 /* The judging of the crash points, while the workers run and after. */
@@ -328,8 +329,10 @@ print_results(const SimRun *r, const Loop *l, const GPtrArray *cases,
               const PpRunInfo *info)
 {
     guint failed = 0;
+    guint known = 0;
     for (guint i = 0; i < cases->len; i++) {
         PpCase *c = cases->pdata[i];
+        known += pp_case_known(c);
         if (pp_case_failed(c)) {
             if (failed < 10) {
                 g_print("  FAIL %s [%s] %s: %s\n       %s\n", c->id,
@@ -338,8 +341,11 @@ print_results(const SimRun *r, const Loop *l, const GPtrArray *cases,
             failed++;
         }
     }
-    g_print("%u passed, %u failed (%u cases, %.0f states/minute, %.1f s); "
-            "results in %s\n", cases->len - failed, failed, cases->len,
+    g_autofree char *known_note = known > 0
+        ? g_strdup_printf(", %u known", known) : g_strdup("");
+    g_print("%u passed, %u failed%s (%u cases, %.0f states/minute, %.1f s); "
+            "results in %s\n", cases->len - failed - known, failed,
+            known_note, cases->len,
             info->judge_seconds > 0
                 ? 60.0 * (cases->len - l->kept) / info->judge_seconds : 0.0,
             info->duration_s, r->dir);
@@ -408,7 +414,9 @@ report(const SimRun *r, const SimBed *bed, Loop *l, JsonNode *fault_json,
     run_info(r, bed, l, fault_json, &info);
     g_autoptr(GPtrArray) cases = take_cases(l);
     g_autoptr(GError) write_error = NULL;
-    gboolean written = pp_write_points(r->dir, &info, cases, &write_error)
+    gboolean written = pp_known_apply(r->known, cases, r->cases_dir, NULL,
+                                      &write_error)
+        && pp_write_points(r->dir, &info, cases, &write_error)
         && pp_write_summary(r->dir, &info, cases, &write_error)
         && pp_write_junit(r->dir, &info, cases, &write_error);
     guint failed = print_results(r, l, cases, &info);

@@ -60,6 +60,9 @@ static const GOptionEntry entries[] = {
     { "shard", 0, 0, G_OPTION_ARG_STRING, &opt.shard,
       "judge only shard K of N of the crash points (needs --recording; "
       "join the shards with plugpull merge)", "K/N" },
+    { "known", 0, 0, G_OPTION_ARG_FILENAME, &opt.known,
+      "known findings: a failure that matches one is reported known, "
+      "not failed (default: the scenario's [verify] known)", "FILE" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt.out,
       "results directory (new or empty)", "DIR" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &opt.resume_campaign,
@@ -73,6 +76,7 @@ sim_options_reset(void)
 {
     g_clear_pointer(&opt.scenario_path, g_free);
     g_clear_pointer(&opt.model, g_free);
+    g_clear_pointer(&opt.known, g_free);
     g_clear_pointer(&opt.points, g_free);
     g_clear_pointer(&opt.ostree, g_free);
     g_clear_pointer(&opt.out, g_free);
@@ -98,6 +102,7 @@ sim_run_clear(SimRun *r)
     g_clear_pointer(&r->pts, g_free);
     g_clear_pointer(&r->resume_str, g_free);
     g_clear_pointer(&r->scenario_text, g_free);
+    g_clear_pointer(&r->known, pp_known_list_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SimRun, sim_run_clear)
 
@@ -268,6 +273,11 @@ load_scenario(SimRun *r, GError **error)
         || g_file_test(r->sc->ostree, G_FILE_TEST_IS_DIR)) {
         return pp_throw_code(error, PP_ERROR_USAGE, "the client %s is missing "
                              "or not executable", r->sc->ostree);
+    }
+    const char *known = opt.known != NULL ? opt.known : r->sc->known;
+    if (known != NULL && (r->known = pp_known_load(known, error)) == NULL) {
+        g_prefix_error(error, "bad known findings:\n");
+        return pp_error_set_code(error, PP_ERROR_USAGE);
     }
     return TRUE;
 }

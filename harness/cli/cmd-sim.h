@@ -17,6 +17,7 @@
 #include "server/httpd.h"
 #include "sim/sim.h"
 #include "sim/sim-campaign.h"
+#include "oracle/known.h"
 #include "sim/sim-fault.h"
 #include "sim/sim-points.h"
 #include "sim/sim-rec.h"
@@ -35,6 +36,7 @@ typedef struct {
     char *budget;
     char *recording;
     char *shard;
+    char *known;             /* --known FILE */
     gint64 seed;
     gint jobs;
     gboolean no_tmpfs;
@@ -60,6 +62,7 @@ typedef struct {
     char *pts;               /* the points, as text */
     char *resume_str;        /* the resumed states, as text */
     char *scenario_text;     /* what campaign.json keeps */
+    PpKnownList *known;      /* --known, else the scenario's, or NULL */
 } SimRun;
 
 /*

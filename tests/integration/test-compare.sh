@@ -31,11 +31,11 @@ grep -q '^repo-config' "$PP_TMP/fsync-enabled.conf" && pp_fail "repo-config not 
 
 a=$PP_TMP/a
 b=$PP_TMP/b
-"$PP_BIN" sim --scenario "$PP_TMP/fsync-enabled.conf" --points sample:40 --out "$a" \
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/fsync-enabled.conf" --points sample:40 --out "$a" \
     >"$PP_TMP/a.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { tail -5 "$PP_TMP/a.log"; pp_fail "sim A exited $rc, want 0"; }
-"$PP_BIN" sim --scenario "$scen/fsync-disabled.conf" --points sample:40 --out "$b" \
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$scen/fsync-disabled.conf" --points sample:40 --out "$b" \
     >"$PP_TMP/b.log" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || { tail -5 "$PP_TMP/b.log"; pp_fail "sim B exited $rc, want 1"; }

@@ -26,11 +26,11 @@ pp_need_cmd python3
 # --- two campaigns -------------------------------------------------------
 bad=$PP_TMP/bad
 good=$PP_TMP/good
-"$PP_BIN" sim --scenario "$(dirname "$0")/../../scenarios/fsync-disabled.conf" \
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$(dirname "$0")/../../scenarios/fsync-disabled.conf" \
     --points sample:40 --out "$bad" >"$PP_TMP/bad.log" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || { tail -5 "$PP_TMP/bad.log"; pp_fail "fsync-disabled sim exited $rc, want 1"; }
-"$PP_BIN" sim --points sample:40 --out "$good" >"$PP_TMP/good.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --points sample:40 --out "$good" >"$PP_TMP/good.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { tail -5 "$PP_TMP/good.log"; pp_fail "default sim exited $rc, want 0"; }
 

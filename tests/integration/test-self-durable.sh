@@ -45,7 +45,7 @@ pp_need_cmd python3
 camp="--points sample:6 --resume-updates none --jobs 1"
 rec=$PP_TMP/rec
 # shellcheck disable=SC2086
-"$PP_BIN" sim --record-only $camp --out "$rec" >"$PP_TMP/rec.log" 2>&1 ||
+"$PP_BIN" sim --known "$PP_KNOWN" --record-only $camp --out "$rec" >"$PP_TMP/rec.log" 2>&1 ||
     { cat "$PP_TMP/rec.log"; pp_fail "sim --record-only failed"; }
 mkdir "$PP_TMP/empty" || pp_fail "mkdir"
 
@@ -56,7 +56,7 @@ run() {
     mkdir "$root" || pp_fail "mkdir $root"
     # shellcheck disable=SC2086
     "$PP_BIN" trace record --out "$PP_TMP/$1.cfit" -- env $2 \
-        "$PP_BIN" sim --recording "$rec" $camp --out "$root/D" \
+        "$PP_BIN" sim --known "$PP_KNOWN" --recording "$rec" $camp --out "$root/D" \
         >"$PP_TMP/$1.log" 2>&1 ||
         { cat "$PP_TMP/$1.log"; pp_fail "$1: the traced campaign failed"; }
     "$PP_BIN" trace dump "$PP_TMP/$1.cfit" >"$PP_TMP/$1.dump" ||

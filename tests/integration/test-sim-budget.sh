@@ -9,7 +9,7 @@ pp_init "$@"
 
 # --points all: about 1,500 states, more than 12 s of work even on a fast
 # machine, so the budget is what stops the run.
-"$PP_BIN" sim --points all --budget 12s --resume-updates none --out "$PP_TMP/b" >"$PP_TMP/log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --points all --budget 12s --resume-updates none --out "$PP_TMP/b" >"$PP_TMP/log" 2>&1
 rc=$?
 tail -2 "$PP_TMP/log"
 [ "$rc" -eq 0 ] || pp_fail "budgeted sim exited $rc, want 0"
@@ -31,7 +31,7 @@ PY
 grep -q "budget of 12 s reached" "$PP_TMP/log" || pp_fail "no budget line"
 
 # twin: a malformed budget is a usage error, and nothing runs
-"$PP_BIN" sim --budget 5x --out "$PP_TMP/x" >"$PP_TMP/out" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --budget 5x --out "$PP_TMP/x" >"$PP_TMP/out" 2>&1
 [ $? -eq 2 ] || pp_fail "bad --budget: want exit 2"
 [ ! -e "$PP_TMP/x" ] || pp_fail "bad --budget created results"
 pp_log "budget respected and reported; bad budget refused: $(cat "$PP_TMP/out")"

@@ -10,7 +10,7 @@
 pp_init "$@"
 
 out=$PP_TMP/sim
-"$PP_BIN" sim --out "$out" >"$PP_TMP/log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$out" >"$PP_TMP/log" 2>&1
 rc=$?
 tail -3 "$PP_TMP/log"
 [ "$rc" -eq 0 ] || { cat "$PP_TMP/log"; pp_fail "sim exited $rc, want 0"; }

@@ -45,7 +45,7 @@ run_scenario() {
     name=$1
     shift
     out=$PP_TMP/$name
-    "$PP_BIN" sim --scenario "$scen/$name.conf" --points sample:8 --resume-updates none \
+    "$PP_BIN" sim --known "$PP_KNOWN" --scenario "$scen/$name.conf" --points sample:8 --resume-updates none \
         --out "$out" >"$PP_TMP/$name.log" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] || { cat "$PP_TMP/$name.log"; pp_fail "$name: exit $rc, want 0"; }
@@ -87,7 +87,7 @@ rc=$?
 [ "$rc" -eq 2 ] || pp_fail "scenario check of a bad rule: exit $rc, want 2"
 grep -q "^$PP_TMP/bad-rule.conf:5: \[fault\] inject = 'calls=fsinc;nth=1': the shim refuses it: .*unknown call name 'fsinc'" \
     "$PP_TMP/out" || pp_fail "bad rule: message: $(cat "$PP_TMP/out")"
-"$PP_BIN" sim --scenario "$PP_TMP/bad-rule.conf" --out "$PP_TMP/never" >"$PP_TMP/out2" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/bad-rule.conf" --out "$PP_TMP/never" >"$PP_TMP/out2" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "sim with a bad rule: exit $rc, want 2"
 grep -q "bad-rule.conf:5:" "$PP_TMP/out2" || pp_fail "sim, bad rule: $(cat "$PP_TMP/out2")"
@@ -130,7 +130,7 @@ name = never-fires
 [fault]
 inject = calls=fsync,fdatasync;nth=100000;errno=EIO
 CONF
-"$PP_BIN" sim --scenario "$PP_TMP/never.conf" --out "$PP_TMP/never-out" >"$PP_TMP/out" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/never.conf" --out "$PP_TMP/never-out" >"$PP_TMP/out" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || { cat "$PP_TMP/out"; pp_fail "a fault that never fires: exit $rc, want 2"; }
 grep -q "plugpull: sim: fault did not fire" "$PP_TMP/out" ||
@@ -157,7 +157,7 @@ inject = calls=close;nth=100;errno=EIO;timing=after
 [crash]
 points = none
 CONF
-"$PP_BIN" sim --scenario "$PP_TMP/swallow.conf" --out "$PP_TMP/swallow" >"$PP_TMP/out" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/swallow.conf" --out "$PP_TMP/swallow" >"$PP_TMP/out" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/out"; pp_fail "a swallowed fault: exit $rc, want 1"; }
 grep -q "FAULT SWALLOWED" "$PP_TMP/out" || pp_fail "swallowed: $(cat "$PP_TMP/out")"
@@ -168,14 +168,14 @@ grep -q '<failure type="fault swallowed"' "$PP_TMP/swallow/junit.xml" ||
 pp_log "a swallowed fault (EIO from close) is flagged, exit 1"
 
 # --- points = none without a fault: accepted, no case --------------------
-"$PP_BIN" sim --points none --out "$PP_TMP/none" >"$PP_TMP/out" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --points none --out "$PP_TMP/none" >"$PP_TMP/out" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$PP_TMP/out"; pp_fail "--points none: exit $rc, want 0"; }
 grep -q "^0 passed, 0 failed (0 cases" "$PP_TMP/out" || pp_fail "--points none: $(tail -2 "$PP_TMP/out")"
 pp_log "--points none: no crash state judged"
 
 # --- one run judges a fault: no recording to share, no shards -------------
-"$PP_BIN" sim --scenario "$scen/eio-fsync.conf" --record-only --out "$PP_TMP/rec" \
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$scen/eio-fsync.conf" --record-only --out "$PP_TMP/rec" \
     >"$PP_TMP/out" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "--record-only with [fault]: exit $rc, want 2"

@@ -13,12 +13,12 @@ pp_init "$@"
 pp_need_build
 
 # Twin 0: an ordinary run says nothing about fidelity.
-"$PP_BIN" sim --points sample:2 --resume-updates none --out "$PP_TMP/ok" >"$PP_TMP/ok.log" 2>&1 ||
+"$PP_BIN" sim --known "$PP_KNOWN" --points sample:2 --resume-updates none --out "$PP_TMP/ok" >"$PP_TMP/ok.log" 2>&1 ||
     { tail -5 "$PP_TMP/ok.log"; pp_fail "plain sim failed"; }
 grep -q "does not replay" "$PP_TMP/ok.log" && pp_fail "a plain run was found unfaithful"
 
 # One spoiled recording: refused with the path, recorded again, judged.
-PLUGPULL_TEST_SPOIL_RECORDINGS=1 "$PP_BIN" sim --points sample:2 --resume-updates none \
+PLUGPULL_TEST_SPOIL_RECORDINGS=1 "$PP_BIN" sim --known "$PP_KNOWN" --points sample:2 --resume-updates none \
     --out "$PP_TMP/once" >"$PP_TMP/once.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { tail -5 "$PP_TMP/once.log"; pp_fail "one spoiled recording: exit $rc, want 0"; }
@@ -30,7 +30,7 @@ grep -q "recording the update again" "$PP_TMP/once.log" || pp_fail "not recorded
 pp_log "a spoiled recording is refused with its path and made again; the run passes"
 
 # Every recording spoiled: exit 3, the last one kept for a look.
-PLUGPULL_TEST_SPOIL_RECORDINGS=3 "$PP_BIN" sim --points sample:2 --resume-updates none \
+PLUGPULL_TEST_SPOIL_RECORDINGS=3 "$PP_BIN" sim --known "$PP_KNOWN" --points sample:2 --resume-updates none \
     --out "$PP_TMP/never" >"$PP_TMP/never.log" 2>&1
 rc=$?
 [ "$rc" -eq 3 ] || { tail -5 "$PP_TMP/never.log"; pp_fail "three spoiled recordings: exit $rc, want 3"; }

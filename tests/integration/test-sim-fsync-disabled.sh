@@ -8,7 +8,7 @@ pp_init "$@"
 
 scen=$(cd "$(dirname "$0")/../../scenarios" && pwd)/fsync-disabled.conf
 out=$PP_TMP/sim
-"$PP_BIN" sim --scenario "$scen" --out "$out" >"$PP_TMP/log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$scen" --out "$out" >"$PP_TMP/log" 2>&1
 rc=$?
 tail -4 "$PP_TMP/log"
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/log"; pp_fail "sim exited $rc, want 1 (failures found)"; }

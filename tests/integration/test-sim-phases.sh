@@ -19,7 +19,7 @@ for pair in interrupted-pull:pull interrupted-deploy:deploy \
     name=${pair%%:*}
     phase=${pair#*:}
     out=$PP_TMP/$name
-    "$PP_BIN" sim --scenario "$scen/$name.conf" --points sample:6 --resume-updates sample:1 \
+    "$PP_BIN" sim --known "$PP_KNOWN" --scenario "$scen/$name.conf" --points sample:6 --resume-updates sample:1 \
         --out "$out" >"$out.log" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] || { tail -5 "$out.log"; pp_fail "$name: exit $rc, want 0"; }
@@ -44,7 +44,7 @@ pp_log "run --scenario bootloader-swap.conf cuts at phase:bootloader"
 
 # Twin: a phase that is not one.
 sed 's/^phase = .*/phase = swap/' "$scen/bootloader-swap.conf" >"$PP_TMP/bad.conf"
-"$PP_BIN" sim --scenario "$PP_TMP/bad.conf" --out "$PP_TMP/bad" >"$PP_TMP/bad.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/bad.conf" --out "$PP_TMP/bad" >"$PP_TMP/bad.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "phase = swap: exit $rc, want 2"
 grep -q "bad.conf:[0-9]*: \[crash\] phase = 'swap'" "$PP_TMP/bad.log" ||
@@ -53,7 +53,7 @@ pp_log "phase = swap: refused with file:line, exit 2"
 # [firmware] history: the device boots v2 with v1 as its rollback; every
 # judged state must keep a good rollback entry too.
 out=$PP_TMP/rollback
-"$PP_BIN" sim --scenario "$scen/upgrade-with-rollback.conf" --points sample:6 \
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$scen/upgrade-with-rollback.conf" --points sample:6 \
     --resume-updates sample:1 --out "$out" >"$out.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { tail -5 "$out.log"; pp_fail "upgrade-with-rollback: exit $rc, want 0"; }
@@ -72,7 +72,7 @@ pp_log "upgrade-with-rollback: two entries in every state, the rollback good"
 # tree republished; every state boots a complete tree, resumes end on the
 # republished commit.
 out=$PP_TMP/gc
-"$PP_BIN" sim --scenario "$scen/gc-and-back.conf" --points sample:6 \
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$scen/gc-and-back.conf" --points sample:6 \
     --resume-updates sample:2 --out "$out" >"$out.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { tail -5 "$out.log"; pp_fail "gc-and-back: exit $rc, want 0"; }

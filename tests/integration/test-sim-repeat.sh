@@ -29,7 +29,7 @@ grep -q "^r0.conf:4: \[crash\] repeat = '0': must be between 1 and 16$" "$PP_TMP
     pp_fail "repeat = 0: no file:line message"
 grep -q "^rx.conf:2: \[crash\] repeat = 'x': expected a whole number$" "$PP_TMP/out" ||
     pp_fail "repeat = x: no file:line message"
-"$PP_BIN" sim --scenario "$PP_TMP/r0.conf" --out "$PP_TMP/never" >/dev/null 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/r0.conf" --out "$PP_TMP/never" >/dev/null 2>&1
 [ $? -eq 2 ] || pp_fail "sim with repeat = 0: want exit 2"
 "$PP_BIN" scenario check "$scen_dir/repeated-cuts.conf" >/dev/null ||
     pp_fail "repeated-cuts.conf is refused"
@@ -38,7 +38,7 @@ pp_log "repeat = 0 and repeat = x refused with file:line (exit 2); repeated-cuts
 # --- the scenario passes, each case with 3 cuts ---------------------------
 t0=$(date +%s)
 out=$PP_TMP/rep
-"$PP_BIN" sim --scenario "$scen_dir/repeated-cuts.conf" --points sample:3 \
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$scen_dir/repeated-cuts.conf" --points sample:3 \
     --out "$out" >"$PP_TMP/rep.log" 2>&1
 rc=$?
 tail -1 "$PP_TMP/rep.log"
@@ -80,7 +80,7 @@ sed -e 's/^points = barriers$/points = sample:4\nrepeat = 2/' \
     "$scen_dir/fsync-disabled.conf" >"$PP_TMP/fd2.conf"
 grep -q '^repeat = 2$' "$PP_TMP/fd2.conf" || pp_fail "could not derive the repeat = 2 twin"
 fout=$PP_TMP/fd2
-"$PP_BIN" sim --scenario "$PP_TMP/fd2.conf" --out "$fout" >"$PP_TMP/fd2.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/fd2.conf" --out "$fout" >"$PP_TMP/fd2.log" 2>&1
 rc=$?
 tail -1 "$PP_TMP/fd2.log"
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/fd2.log"; pp_fail "fsync-disabled, repeat = 2 exited $rc, want 1"; }

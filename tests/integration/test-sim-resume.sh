@@ -74,7 +74,7 @@ PY
 # --- A: records, SIGINT mid-way, --resume ---------------------------------
 A=$PP_TMP/a
 t0=$(date +%s)
-"$PP_BIN" sim $camp --jobs 1 --out "$A" >"$PP_TMP/a.log" 2>&1 &
+"$PP_BIN" sim --known "$PP_KNOWN" $camp --jobs 1 --out "$A" >"$PP_TMP/a.log" 2>&1 &
 pid=$!
 wait_done "$A" "$pid" 5
 kill -INT "$pid"
@@ -88,7 +88,7 @@ part=$(jq .cases "$A/summary.json")
 [ "$part" -ge 5 ] && [ "$part" -lt 40 ] || pp_fail "partial summary has $part cases"
 pp_log "SIGINT after $part cases: exit 130, partial summary, continue command ($(($(date +%s) - t0)) s)"
 
-"$PP_BIN" sim --out "$A" --resume >"$PP_TMP/a2.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$A" --resume >"$PP_TMP/a2.log" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/a2.log"; pp_fail "--resume exited $rc, want 1"; }
 grep -q "reusing the recording" "$PP_TMP/a2.log" || pp_fail "--resume recorded again"
@@ -100,7 +100,7 @@ pp_log "--resume kept $kept cases and judged the rest ($(($(date +%s) - t0)) s)"
 
 # --- B: the same recording, uninterrupted ---------------------------------
 B=$PP_TMP/b
-"$PP_BIN" sim --recording "$A/work" --out "$B" >"$PP_TMP/b.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$A/work" --out "$B" >"$PP_TMP/b.log" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/b.log"; pp_fail "reference run exited $rc, want 1"; }
 same "$B" "$A"
@@ -108,11 +108,11 @@ pp_log "SIGINT + --resume = an uninterrupted run: summary, points, case files, j
 
 # --- C: SIGKILL (a crash of the harness) mid-campaign, --resume -----------
 C=$PP_TMP/c
-"$PP_BIN" sim --recording "$A/work" --jobs 1 --out "$C" >"$PP_TMP/c.log" 2>&1 &
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$A/work" --jobs 1 --out "$C" >"$PP_TMP/c.log" 2>&1 &
 pid=$!
 wait_done "$C" "$pid" 4
 # Twin: a second plugpull on a running campaign is refused.
-"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/t0.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$C" --resume >"$PP_TMP/t0.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "--resume of a running campaign exited $rc, want 2"
 grep -qF "$C/campaign.json is locked: another plugpull is running" "$PP_TMP/t0.log" ||
@@ -124,7 +124,7 @@ scratch=$(cat "$C/work/scratch-dir" 2>/dev/null)
 [ ! -f "$C/summary.json" ] || pp_fail "a killed harness wrote a summary?"
 # The resume is stopped once more, by SIGTERM this time.
 n=$(n_done "$C")
-"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/c2.log" 2>&1 &
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$C" --resume >"$PP_TMP/c2.log" 2>&1 &
 pid=$!
 wait_done "$C" "$pid" $((n + 4))
 kill -TERM "$pid"
@@ -135,7 +135,7 @@ grep -qF "continue it with: plugpull sim --out '$C' --resume" "$PP_TMP/c2.log" |
     { cat "$PP_TMP/c2.log"; pp_fail "SIGTERM: no continue command"; }
 [ -z "$scratch" ] || [ ! -e "$scratch" ] ||
     pp_fail "the killed run's states on tmpfs ($scratch) were not removed"
-"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/c3.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$C" --resume >"$PP_TMP/c3.log" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/c3.log"; pp_fail "--resume after SIGKILL, SIGTERM exited $rc, want 1"; }
 same "$B" "$C"
@@ -147,7 +147,7 @@ torn=$(ls "$C/work/done" | head -1)
 head -c 40 "$C/work/done/$torn" >"$C/work/done/$torn.x" && mv "$C/work/done/$torn.x" "$C/work/done/$torn"
 tornf=$(ls "$C/cases" | grep -v "^$torn\$" | tail -1)
 head -c 60 "$C/cases/$tornf" >"$C/cases/$tornf.x" && mv "$C/cases/$tornf.x" "$C/cases/$tornf"
-"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/c4.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$C" --resume >"$PP_TMP/c4.log" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/c4.log"; pp_fail "--resume with torn files exited $rc"; }
 grep -q "note: .*$torn.*judging ${torn%.json} again" "$PP_TMP/c4.log" ||
@@ -168,21 +168,21 @@ if (same "$B" "$D") >/dev/null 2>&1; then
     pp_fail "the comparison did not see a changed verdict"
 fi
 
-"$PP_BIN" sim --out "$C" --resume --seed 7 >"$PP_TMP/t1.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$C" --resume --seed 7 >"$PP_TMP/t1.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "--resume --seed 7 exited $rc, want 2"
 grep -q "seed: 7 given, the campaign has 0" "$PP_TMP/t1.log" ||
     { cat "$PP_TMP/t1.log"; pp_fail "no seed disagreement named"; }
 
 head -c 100 "$C/campaign.json" >"$PP_TMP/cj" && cp "$PP_TMP/cj" "$C/campaign.json"
-"$PP_BIN" sim --out "$C" --resume >"$PP_TMP/t2.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$C" --resume >"$PP_TMP/t2.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "--resume on a torn campaign.json exited $rc, want 2"
 grep -qF "$C/campaign.json is unreadable" "$PP_TMP/t2.log" ||
     { cat "$PP_TMP/t2.log"; pp_fail "the torn campaign.json is not named"; }
 
 mkdir "$PP_TMP/empty"
-"$PP_BIN" sim --out "$PP_TMP/empty" --resume >"$PP_TMP/t3.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$PP_TMP/empty" --resume >"$PP_TMP/t3.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "--resume on an empty directory exited $rc, want 2"
 grep -qF "$PP_TMP/empty/campaign.json is missing" "$PP_TMP/t3.log" ||

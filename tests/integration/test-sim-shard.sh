@@ -27,7 +27,7 @@ t0=$(date +%s.%N)
 
 # --- record once ------------------------------------------------------------
 # shellcheck disable=SC2086
-"$PP_BIN" sim --record-only $camp --out "$PP_TMP/rec" >"$PP_TMP/rec.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --record-only $camp --out "$PP_TMP/rec" >"$PP_TMP/rec.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$PP_TMP/rec.log"; pp_fail "record-only exited $rc, want 0"; }
 [ -s "$PP_TMP/rec/recording.json" ] || pp_fail "no recording.json"
@@ -38,11 +38,11 @@ id=$(jq -r .id "$PP_TMP/rec/recording.json")
 pp_log "recorded once: id ${id%"${id#????????????}"}, $(du -sh "$PP_TMP/rec" | cut -f1)"
 
 # --- unsharded on the recording, then 3 shards --------------------------------
-"$PP_BIN" sim --recording "$PP_TMP/rec" --out "$PP_TMP/full" >"$PP_TMP/full.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$PP_TMP/rec" --out "$PP_TMP/full" >"$PP_TMP/full.log" 2>&1
 full_rc=$?
 [ "$full_rc" -eq 1 ] || { tail -5 "$PP_TMP/full.log"; pp_fail "unsharded run exited $full_rc, want 1 (failures)"; }
 for k in 1 2 3; do
-    "$PP_BIN" sim --recording "$PP_TMP/rec" --shard $k/3 --out "$PP_TMP/s$k" \
+    "$PP_BIN" sim --known "$PP_KNOWN" --recording "$PP_TMP/rec" --shard $k/3 --out "$PP_TMP/s$k" \
         >"$PP_TMP/s$k.log" 2>&1
     rc=$?
     [ "$rc" -le 1 ] || { tail -5 "$PP_TMP/s$k.log"; pp_fail "shard $k/3 exited $rc"; }
@@ -99,7 +99,7 @@ pp_log "compare unsharded merged: nothing differs; report accepts the merged res
 # --- a shard from the recording moved elsewhere (a CI artifact, tar) ----------
 (cd "$PP_TMP" && tar -cf rec.tar rec && mkdir runner2 && tar -C runner2 -xf rec.tar) ||
     pp_fail "tar of the recording"
-"$PP_BIN" sim --recording "$PP_TMP/runner2/rec" --shard 3/3 --out "$PP_TMP/s3-moved" \
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$PP_TMP/runner2/rec" --shard 3/3 --out "$PP_TMP/s3-moved" \
     >"$PP_TMP/s3-moved.log" 2>&1
 [ $? -le 1 ] || { tail -5 "$PP_TMP/s3-moved.log"; pp_fail "shard from the moved recording"; }
 "$PP_BIN" merge "$PP_TMP/s1" "$PP_TMP/s2" "$PP_TMP/s3-moved" --out "$PP_TMP/merged-moved" >/dev/null 2>&1
@@ -112,7 +112,7 @@ pp_log "a shard judged from a tar copy of the recording at another path merges"
 # twin: a copy that lost the snapshot's hardlinks gives other crash states
 # (every verdict wrong): refused before anything is judged
 cp -r "$PP_TMP/rec" "$PP_TMP/rec-cpr"
-"$PP_BIN" sim --recording "$PP_TMP/rec-cpr" --shard 3/3 --out "$PP_TMP/x-cpr" >"$PP_TMP/x.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$PP_TMP/rec-cpr" --shard 3/3 --out "$PP_TMP/x-cpr" >"$PP_TMP/x.log" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "a recording copied without its hardlinks: exit $rc, want 2"
 grep -q "rec-cpr/work/record/snapshot is not what was recorded" "$PP_TMP/x.log" ||
@@ -130,9 +130,9 @@ grep -q "shard 2/3 of recording [0-9a-f]* is missing (given: $PP_TMP/s1 (1/3), $
 pp_log "shard missing: exit 2: $(tail -1 "$PP_TMP/x.log")"
 
 # shellcheck disable=SC2086
-"$PP_BIN" sim --record-only $camp --seed 1 --out "$PP_TMP/rec-seed1" >/dev/null 2>&1 ||
+"$PP_BIN" sim --known "$PP_KNOWN" --record-only $camp --seed 1 --out "$PP_TMP/rec-seed1" >/dev/null 2>&1 ||
     pp_fail "record-only --seed 1"
-"$PP_BIN" sim --recording "$PP_TMP/rec-seed1" --shard 2/3 --out "$PP_TMP/s2-seed1" >/dev/null 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$PP_TMP/rec-seed1" --shard 2/3 --out "$PP_TMP/s2-seed1" >/dev/null 2>&1
 [ $? -le 1 ] || pp_fail "shard of seed 1"
 "$PP_BIN" merge "$PP_TMP/s1" "$PP_TMP/s2-seed1" "$PP_TMP/s3" --out "$PP_TMP/x-seed" >"$PP_TMP/x.log" 2>&1
 rc=$?
@@ -142,9 +142,9 @@ grep -q "$PP_TMP/s2-seed1: seed is 1, but in $PP_TMP/s1 it is 0" "$PP_TMP/x.log"
 pp_log "different seeds: exit 2: $(grep seed "$PP_TMP/x.log")"
 
 # shellcheck disable=SC2086
-"$PP_BIN" sim --record-only $camp --out "$PP_TMP/rec-b" >/dev/null 2>&1 ||
+"$PP_BIN" sim --known "$PP_KNOWN" --record-only $camp --out "$PP_TMP/rec-b" >/dev/null 2>&1 ||
     pp_fail "second record-only"
-"$PP_BIN" sim --recording "$PP_TMP/rec-b" --shard 2/3 --out "$PP_TMP/s2-b" >/dev/null 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$PP_TMP/rec-b" --shard 2/3 --out "$PP_TMP/s2-b" >/dev/null 2>&1
 [ $? -le 1 ] || pp_fail "shard of the second recording"
 "$PP_BIN" merge "$PP_TMP/s1" "$PP_TMP/s2-b" "$PP_TMP/s3" --out "$PP_TMP/x-rec" >"$PP_TMP/x.log" 2>&1
 rc=$?
@@ -159,11 +159,11 @@ pp_log "another recording of the same campaign: exit 2: $(grep recording.id "$PP
 grep -q "$f: not a shard" "$PP_TMP/x.log" || pp_fail "not a shard: $(cat "$PP_TMP/x.log")"
 
 # --- twins: sim refuses what could not be merged -------------------------------
-"$PP_BIN" sim --shard 1/3 --out "$PP_TMP/x-norec" >"$PP_TMP/x.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --shard 1/3 --out "$PP_TMP/x-norec" >"$PP_TMP/x.log" 2>&1
 [ $? -eq 2 ] || pp_fail "--shard without --recording: want exit 2"
 grep -q "shard needs --recording REC" "$PP_TMP/x.log" || pp_fail "no recording: $(cat "$PP_TMP/x.log")"
 [ ! -e "$PP_TMP/x-norec" ] || pp_fail "--shard without --recording created results"
-"$PP_BIN" sim --recording "$PP_TMP/rec" --shard 1/3 --seed 1 --out "$PP_TMP/x-seed1" >"$PP_TMP/x.log" 2>&1
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$PP_TMP/rec" --shard 1/3 --seed 1 --out "$PP_TMP/x-seed1" >"$PP_TMP/x.log" 2>&1
 [ $? -eq 2 ] || pp_fail "--seed disagreeing with the recording: want exit 2"
 grep -q "seed: 1 given, the recording has 0" "$PP_TMP/x.log" || pp_fail "seed: $(cat "$PP_TMP/x.log")"
 cat >"$PP_TMP/ostree-next" <<'SH'
@@ -172,7 +172,7 @@ cat >"$PP_TMP/ostree-next" <<'SH'
 exec /usr/bin/ostree "$@"
 SH
 chmod +x "$PP_TMP/ostree-next"
-"$PP_BIN" sim --recording "$PP_TMP/rec" --shard 1/3 --ostree "$PP_TMP/ostree-next" \
+"$PP_BIN" sim --known "$PP_KNOWN" --recording "$PP_TMP/rec" --shard 1/3 --ostree "$PP_TMP/ostree-next" \
     --out "$PP_TMP/x-version" >"$PP_TMP/x.log" 2>&1
 [ $? -eq 2 ] || pp_fail "another client version: want exit 2"
 grep -q "client: $PP_TMP/ostree-next is ostree 2099.1, the recording was made with 2022.7" "$PP_TMP/x.log" ||
