@@ -15,13 +15,14 @@ import tempfile
 
 # The oracle's verdicts, in the order of harness/sim/sim-out.c's summary.
 OUTCOMES = ("pass", "brick", "hang", "wrong-tree", "repo-corrupt",
-            "no-rollback", "stuck", "redownload")
+            "lost-update", "no-rollback", "stuck", "redownload")
 OUTCOME_COLOURS = {
     "pass": "#2e7d32",
     "brick": "#b71c1c",
     "hang": "#4e342e",
     "wrong-tree": "#e65100",
     "repo-corrupt": "#6a1b9a",
+    "lost-update": "#ad1457",
     "no-rollback": "#c79100",
     "stuck": "#1565c0",
     "redownload": "#00838f",
@@ -32,6 +33,7 @@ OUTCOME_MEANINGS = {
     "hang": "the device stops answering: a silent console before the agent, or a command that never ends (VM tier)",
     "wrong-tree": "boots an incomplete, mixed or unknown tree",
     "repo-corrupt": "a ref points at a commit with missing or corrupt objects",
+    "lost-update": "after the client reported success, boots the old version (or, a pull, the ref it wrote is gone or old)",
     "no-rollback": "the rollback entry is lost",
     "stuck": "the resumed update fails or does not end on the new version",
     "redownload": "the resumed update fetched again what was already durable",

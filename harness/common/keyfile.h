@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * keyfile.h: what GKeyFile does not give: where a group or a key was in
  * the file, so that every error of a scenario or a known-findings file

@@ -9,6 +9,7 @@
 static const char *const outcome_names[PP_N_OUTCOMES] = {
     [PP_OUTCOME_PASS] = "pass",
     [PP_OUTCOME_NO_ROLLBACK] = "no-rollback",
+    [PP_OUTCOME_LOST_UPDATE] = "lost-update",
     [PP_OUTCOME_REPO_CORRUPT] = "repo-corrupt",
     [PP_OUTCOME_WRONG_TREE] = "wrong-tree",
     [PP_OUTCOME_BRICK] = "brick",
@@ -20,8 +21,8 @@ static const char *const outcome_names[PP_N_OUTCOMES] = {
 /* The order of "outcomes" in summaries (readers and reports rely on it). */
 static const PpOutcome report_order[PP_N_OUTCOMES] = {
     PP_OUTCOME_PASS, PP_OUTCOME_BRICK, PP_OUTCOME_HANG,
-    PP_OUTCOME_WRONG_TREE, PP_OUTCOME_REPO_CORRUPT, PP_OUTCOME_NO_ROLLBACK,
-    PP_OUTCOME_STUCK, PP_OUTCOME_REDOWNLOAD,
+    PP_OUTCOME_WRONG_TREE, PP_OUTCOME_REPO_CORRUPT, PP_OUTCOME_LOST_UPDATE,
+    PP_OUTCOME_NO_ROLLBACK, PP_OUTCOME_STUCK, PP_OUTCOME_REDOWNLOAD,
 };
 
 const char *

@@ -7,6 +7,9 @@
  *   pass          booted the expected tree, complete (and, resumed, the
  *                 new one)
  *   no-rollback   boots, but an entry other than the booted one does not
+ *   lost-update   after the client exited 0 (it promised the update), boots
+ *                 a complete OLD tree, or (a pull) a ref it moved is gone
+ *                 or back at the old commit (sim/sim-promise.h)
  *   repo-corrupt  boots a complete tree, but the repo is damaged
  *   wrong-tree    boots, but not a complete known tree
  *   brick         boots nothing
@@ -16,8 +19,12 @@
  *   hang          (VM tier) the device neither finished nor failed in time
  *
  * The oracle's five come first, ordered by its precedence: of two, the
- * larger value wins.  The others are decided after the oracle, by the
- * resume and by the VM tier.
+ * larger value wins.  lost-update sits among them: it is decided on the
+ * oracle's judgement (by the client's promise) and only where that
+ * judgement boots a complete tree with a sound repo, so it outranks
+ * pass and no-rollback and yields to repo-corrupt, wrong-tree and brick.
+ * The others are decided after the oracle, by the resume and by the VM
+ * tier.
  */
 #ifndef PP_COMMON_OUTCOME_H
 #define PP_COMMON_OUTCOME_H
@@ -27,6 +34,7 @@
 typedef enum {
     PP_OUTCOME_PASS = 0,
     PP_OUTCOME_NO_ROLLBACK,
+    PP_OUTCOME_LOST_UPDATE,
     PP_OUTCOME_REPO_CORRUPT,
     PP_OUTCOME_WRONG_TREE,
     PP_OUTCOME_BRICK,
@@ -56,7 +64,7 @@ void pp_outcome_counts_add(PpOutcomeCounts *counts, PpOutcome o);
 
 /* "outcomes": { "pass": N, "brick": N, ... } into the object being built,
  * every outcome in report order (pass, brick, hang, wrong-tree,
- * repo-corrupt, no-rollback, stuck, redownload). */
+ * repo-corrupt, lost-update, no-rollback, stuck, redownload). */
 void pp_json_add_outcomes(JsonBuilder *b, const PpOutcomeCounts *counts);
 
 #endif /* PP_COMMON_OUTCOME_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * known.c: see known.h.
  *

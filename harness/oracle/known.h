@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * known.h: known findings: failures a team has acknowledged (an upstream
  * bug with its tracker link), so that a campaign gating CI stays green on

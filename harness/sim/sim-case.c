@@ -114,6 +114,7 @@ pp_sim_env_clear(PpSimEnv *env)
     g_clear_pointer(&env->trace, cfi_trace_free);
     g_clear_pointer(&env->known, pp_known_trees_free);
     pp_phases_clear(&env->phases);
+    pp_promise_clear(&env->promise);
 }
 
 gboolean
@@ -140,7 +141,7 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
     if (!pp_mkdir_p(env->states_dir, error)) {
         return FALSE;
     }
-    return TRUE;
+    return pp_sim_promise_derive(env, error);
 }
 
 const char *
@@ -524,8 +525,9 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
         oc = PP_OUTCOME_PASS;
     }
-    pp_case_set_verdict(c, oc);
     c->reason = g_strdup(j->reason != NULL ? j->reason : "");
+    pp_sim_promise_apply(env, k, j, &oc, &c->reason);
+    pp_case_set_verdict(c, oc);
 
     /* A device that does not boot cannot resume: the brick is the verdict. */
     if (resume && env->httpd != NULL && oc != PP_OUTCOME_BRICK) {
@@ -690,6 +692,7 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     pp_json_add_boolean(b, "check_rollback", env->check_rollback);
     pp_json_add_boolean(b, "bootloader_replays_journal",
                         env->bootloader_replays_journal);
+    pp_json_add_boolean(b, "client_exited_0", env->promise.made);
     pp_json_add_boolean(b, "resume", c->resumed);
     pp_json_add_string(b, "scenario", scenario);
     json_builder_end_object(b);

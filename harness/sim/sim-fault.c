@@ -166,6 +166,8 @@ pp_fault_judge(PpSimFault *f, PpSimEnv *env, GError **error)
 {
     guint n = cfi_trace_n_records(env->trace);
     gsize rl = strlen(env->root);
+    /* A client that reported the fault promised nothing (sim-promise.h). */
+    env->promise.made = f->exit_status == 0;
     for (guint i = 0; i < n; i++) {
         const CfiRecord *r = cfi_trace_get(env->trace, i);
         if ((r->rec->flags & CFI_RF_INJECTED) == 0) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim-known.h: a campaign's failures against its known findings
  * (oracle/known.h): `plugpull sim --known FILE` or the scenario's

@@ -66,6 +66,16 @@ pp_sim_choose_points(const PpSimEnv *env, const PpScenario *sc,
         return;
     } else if (sc->points == PP_POINTS_BARRIERS) {
         pp_trace_stats_compute(env->trace, points, &st);
+        /*
+         * And the end of the run: the state the client's exit promised
+         * (sim-promise.h), which every model but process-kill can take
+         * from it when the last changes were never synced.
+         */
+        guint n = st.records;
+        if (points->len == 0 || g_array_index(points, guint,
+                                              points->len - 1) != n) {
+            g_array_append_val(points, n);
+        }
     } else {
         pp_trace_stats_compute(env->trace, NULL, &st);
         for (guint k = 0; k <= st.records; k++) {

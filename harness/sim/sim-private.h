@@ -50,4 +50,19 @@ const char *pp_sim_relative_path(const char *path, const char *root);
 
 PpOracleOpts pp_sim_oracle_opts(const PpSimEnv *env);
 
+/*
+ * env->promise from the recorded run: the process-kill states before it
+ * (k = 0) and at the client's exit (k = n) judged by the oracle.  Taken
+ * to have exited 0 (a [fault] run corrects it, pp_fault_judge).
+ */
+gboolean pp_sim_promise_derive(PpSimEnv *env, GError **error);
+
+/*
+ * Apply the promise to the judgement j of cut k of the recorded update,
+ * whose outcome so far is *oc (sim-promise.h): on lost-update, *oc
+ * becomes it and *reason (freed) its reason.
+ */
+void pp_sim_promise_apply(const PpSimEnv *env, guint k, const PpJudgement *j,
+                          PpOutcome *oc, char **reason);
+
 #endif /* PP_SIM_PRIVATE_H */

@@ -63,8 +63,12 @@ cut_judge(PpSimEnv *env, const char *state, PpCut *cut, GError **error)
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
         oc = PP_OUTCOME_PASS;
     }
-    cut->verdict = oc;
     cut->reason = g_strdup(j->reason != NULL ? j->reason : "");
+    if (!cut->in_resume) {
+        /* The recorded update's promise; a resume's is not derived. */
+        pp_sim_promise_apply(env, cut->k, j, &oc, &cut->reason);
+    }
+    cut->verdict = oc;
     return TRUE;
 }
 

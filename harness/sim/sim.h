@@ -24,6 +24,7 @@
 #include "common/outcome.h"
 #include "common/phases.h"
 #include "common/scenario.h"
+#include "sim/sim-promise.h"
 
 /*
  * Everything a case needs, fixed before the loop and read-only during it
@@ -57,6 +58,8 @@ typedef struct {
     CfiReplay *replay;
     PpKnownTrees *known;
     PpPhases phases;
+    PpPromise promise;       /* what the client promised at its exit
+                                (derived by pp_sim_env_load) */
     GMutex resume_lock;      /* one resume at a time: one server log */
     struct PpHttpd *httpd;   /* the stand-in, for resumes (may be NULL) */
     const char *resume_boot_id; /* boot id of resumes; NULL = a new one
@@ -65,7 +68,8 @@ typedef struct {
 } PpSimEnv;
 
 void pp_sim_env_clear(PpSimEnv *env);
-/* Open the trace, interpret it, load the known trees. */
+/* Open the trace, interpret it, load the known trees, derive what the
+ * client promised at its exit (sim-promise.h). */
 gboolean pp_sim_env_load(PpSimEnv *env, GError **error);
 
 /*

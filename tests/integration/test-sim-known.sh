@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Known findings end to end: a campaign whose failures all match
 # acknowledged findings passes, reports them known (summary.json, JUnit
 # skipped with the link, points.json, merge, report); twins: a failure no

@@ -127,6 +127,11 @@ test_outcome_round_trip(void **state)
     assert_string_equal(pp_outcome_to_string(PP_OUTCOME_WRONG_TREE),
                         "wrong-tree");
     assert_string_equal(pp_outcome_to_string(PP_OUTCOME_HANG), "hang");
+    assert_string_equal(pp_outcome_to_string(PP_OUTCOME_LOST_UPDATE),
+                        "lost-update");
+    /* Precedence: it outranks what boots sound, yields to damage. */
+    assert_true(PP_OUTCOME_LOST_UPDATE > PP_OUTCOME_NO_ROLLBACK);
+    assert_true(PP_OUTCOME_LOST_UPDATE < PP_OUTCOME_REPO_CORRUPT);
 
     PpOutcomeCounts counts = { { 0 } };
     pp_outcome_counts_add(&counts, PP_OUTCOME_BRICK);
@@ -140,7 +145,8 @@ test_outcome_round_trip(void **state)
     g_autofree char *text = json_to_string(root, FALSE);
     assert_string_equal(text,
         "{\"outcomes\":{\"pass\":1,\"brick\":2,\"hang\":0,"
-        "\"wrong-tree\":0,\"repo-corrupt\":0,\"no-rollback\":0,"
+        "\"wrong-tree\":0,\"repo-corrupt\":0,\"lost-update\":0,"
+        "\"no-rollback\":0,"
         "\"stuck\":0,\"redownload\":0}}");
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-known: known findings (oracle/known.h) and a campaign's cases
  * against them (sim/sim-known.h).
