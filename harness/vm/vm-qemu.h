@@ -68,7 +68,8 @@ PpVm *pp_vm_start(const PpVmConfig *config, GError **error);
 /*
  * The accelerator QEMU is started with: $PLUGPULL_ACCEL when set ("kvm" or
  * "tcg"; anything else is an error naming the variable), else "kvm" when
- * /dev/kvm opens read-write and answers KVM_GET_API_VERSION, else "tcg".
+ * the CPU advertises vmx or svm and /dev/kvm opens read-write and answers
+ * KVM_GET_API_VERSION, else "tcg".
  */
 gboolean pp_vm_accel(const char **out, GError **error);
 

@@ -13,6 +13,8 @@
 pp_init "$@"
 pp_need_build
 scen=$(cd "$(dirname "$0")/../../scenarios" && pwd)
+# Copies of the scenarios below keep their [verify] known file beside them.
+cp "$scen/known-findings.conf" "$PP_TMP/"
 
 for pair in interrupted-pull:pull interrupted-deploy:deploy \
             bootloader-swap:bootloader cleanup-after-swap:cleanup; do

@@ -211,7 +211,10 @@ test_accel_choice(void **state)
     assert_string_equal(accel, "kvm");
     g_unsetenv("PLUGPULL_ACCEL");
     assert_true(pp_vm_accel(&accel, NULL));
-    if (!g_file_test("/dev/kvm", G_FILE_TEST_EXISTS)) {
+    g_autofree char *cpuinfo = NULL;
+    assert_true(g_file_get_contents("/proc/cpuinfo", &cpuinfo, NULL, NULL));
+    if (!g_file_test("/dev/kvm", G_FILE_TEST_EXISTS)
+        || (strstr(cpuinfo, " vmx") == NULL && strstr(cpuinfo, " svm") == NULL)) {
         assert_string_equal(accel, "tcg");
     }
 }
