@@ -66,9 +66,12 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SR
 PRELOAD_SRCS := $(wildcard tests/helpers/preload/*.c)
 PRELOAD_LIBS := $(patsubst tests/helpers/preload/%.c,$(BUILD)/tests/helpers/%.so,$(PRELOAD_SRCS))
 HELPER_BINS += $(PRELOAD_LIBS)
+# Benchmark drivers that link the harness (bench/*.c).
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps check check-unit check-integration check-vm demo bench clean scenario-doc
-all: $(BUILD)/libcfaultinject.so $(BUILD)/plugpull $(UNIT_BINS) $(HELPER_BINS)
+all: $(BUILD)/libcfaultinject.so $(BUILD)/plugpull $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS)
 
 deps:
 	$(Q)sh tools/deps.sh
@@ -130,6 +133,11 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libppharness.a $(BUILD)/libc
 	@echo "  CC       $@"
 	$(Q)$(CC) $(HOSTFLAGS) $(shell pkg-config --cflags cmocka) -Itests/unit -o $@ $< \
 	    $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS) $(shell pkg-config --libs cmocka) -lpthread
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a
+	@mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(HOSTFLAGS) -o $@ $< $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS) -lpthread
 
 # Small programs the tests run under the real LD_PRELOAD: plain libc, no
 # GLib, so that the shim is the only thing between them and the kernel.

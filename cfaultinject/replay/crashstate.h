@@ -90,6 +90,15 @@ gboolean cfi_replay_materialise_bootview(CfiReplay *replay, guint k,
                                          CfiBootView *out_view,
                                          GError **error);
 
+/* A digest of what state (k, model, seed) is made of (the operations the
+ * model keeps, and a torn write): cuts with the same key materialise
+ * byte-identical trees (replay-key.c).  Cheap: no file is touched.
+ * *out_total: operations before the cut; *out_kept: of those, kept (the
+ * stats' ops_total and ops_total - ops_dropped).  Out pointers may be
+ * NULL.  Free with g_free(). */
+char *cfi_replay_state_key(CfiReplay *replay, guint k, CfiModel model,
+                           guint64 seed, guint *out_total, guint *out_kept);
+
 /* One-shot form of cfi_replay_new() + cfi_replay_materialise(). */
 gboolean cfi_crashstate_materialise(CfiTrace *trace, const char *orig_root,
                                     const char *snapshot_dir, guint k,

@@ -287,11 +287,21 @@ content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
         *out = hit;
         return TRUE;
     }
-    char *csum = NULL;
-    if (!ostree_checksum_file_at(dfd, rel, st, OSTREE_OBJECT_TYPE_FILE,
-                                 OSTREE_CHECKSUM_FLAGS_NONE, &csum, NULL, error)) {
-        g_prefix_error(error, "checksumming %s: ", rel);
-        return FALSE;
+    /* The campaign's cache: bytes_hashed counts the bytes whose checksum
+     * was checked, from it or not, so evidence does not depend on what
+     * earlier judgements of the campaign read. */
+    char *csum = jc->opts.cache != NULL
+                 ? pp_oracle_cache_get_checksum(jc->opts.cache, st) : NULL;
+    if (csum == NULL) {
+        if (!ostree_checksum_file_at(dfd, rel, st, OSTREE_OBJECT_TYPE_FILE,
+                                     OSTREE_CHECKSUM_FLAGS_NONE, &csum, NULL,
+                                     error)) {
+            g_prefix_error(error, "checksumming %s: ", rel);
+            return FALSE;
+        }
+        if (jc->opts.cache != NULL) {
+            pp_oracle_cache_put_checksum(jc->opts.cache, st, csum);
+        }
     }
     if (bytes_hashed != NULL && S_ISREG(st->st_mode)) {
         *bytes_hashed += (guint64)st->st_size;
@@ -1054,6 +1064,52 @@ scan_staging(Judge *jc)
     }
 }
 
+/*
+ * The loose file of a dirtree or dirmeta object, when the campaign's cache
+ * may answer for it: the verification of such an object depends on its
+ * file's content only.  Commits (whose check may read beside them) and
+ * the content objects of archive repos are verified every time.
+ */
+static gboolean
+meta_object_stat(Judge *jc, OstreeRepo *repo, const char *csum,
+                 OstreeObjectType type, struct stat *st, char **out_name)
+{
+    if (jc->opts.cache == NULL || (type != OSTREE_OBJECT_TYPE_DIR_TREE
+                                   && type != OSTREE_OBJECT_TYPE_DIR_META)) {
+        return FALSE;
+    }
+    g_autofree char *rel = g_strdup_printf("objects/%.2s/%s.%s", csum,
+                                           csum + 2,
+                                           ostree_object_type_to_string(type));
+    if (fstatat(ostree_repo_get_dfd(repo), rel, st, AT_SYMLINK_NOFOLLOW) < 0
+        || !S_ISREG(st->st_mode)) {
+        return FALSE;
+    }
+    *out_name = ostree_object_to_string(csum, type);
+    return TRUE;
+}
+
+static gboolean
+meta_object_verified_before(Judge *jc, OstreeRepo *repo, const char *csum,
+                            OstreeObjectType type)
+{
+    struct stat st;
+    g_autofree char *name = NULL;
+    return meta_object_stat(jc, repo, csum, type, &st, &name)
+           && pp_oracle_cache_object_verified(jc->opts.cache, &st, name);
+}
+
+static void
+note_meta_object_verified(Judge *jc, OstreeRepo *repo, const char *csum,
+                          OstreeObjectType type)
+{
+    struct stat st;
+    g_autofree char *name = NULL;
+    if (meta_object_stat(jc, repo, csum, type, &st, &name)) {
+        pp_oracle_cache_put_object_verified(jc->opts.cache, &st, name);
+    }
+}
+
 static void
 check_object(Judge *jc, OstreeRepo *repo, gboolean bare, const char *csum,
              OstreeObjectType type, const char *why)
@@ -1062,11 +1118,16 @@ check_object(Judge *jc, OstreeRepo *repo, gboolean bare, const char *csum,
     r->n_objects_checked++;
     g_autoptr(GError) local = NULL;
     if (OSTREE_OBJECT_TYPE_IS_META(type) || !bare) {
+        if (meta_object_verified_before(jc, repo, csum, type)) {
+            return;
+        }
         if (!ostree_repo_fsck_object(repo, type, csum, NULL, &local)) {
             repo_problem(r, g_strdup_printf("%s.%s (%s): %s", csum,
                                             ostree_object_type_to_string(type),
                                             why, local->message));
+            return;
         }
+        note_meta_object_verified(jc, repo, csum, type);
         return;
     }
     int repo_dfd = ostree_repo_get_dfd(repo);
@@ -1511,6 +1572,9 @@ pp_oracle_judge(const char *sysroot, const PpKnownTrees *known,
     }
     if (jc.opts.max_diffs == 0) {
         jc.opts.max_diffs = PP_DEFAULT_MAX_DIFFS;
+    }
+    if (pp_oracle_cache_disabled()) {
+        jc.opts.cache = NULL;
     }
     jc.sysroot_dfd = open(sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (jc.sysroot_dfd < 0) {

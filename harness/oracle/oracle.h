@@ -53,6 +53,8 @@
  *     with ostree_repo_fsck_object(); content objects are checksummed, and
  *     a content object that is the same inode as an already checksummed
  *     deployment file (bare repos hardlink them) is not read twice.
+ *     With opts->cache, a file or object that is still the campaign
+ *     snapshot's own inode, as it was, is not read again at all.
  *  4. Rollback: every entry other than the booted one must boot and hold a
  *     complete known tree too; if not, the outcome is no-rollback.
  *
@@ -79,6 +81,7 @@
 
 #include "common/outcome.h"   /* PpOutcome: the judgement's outcome */
 #include "oracle/known-trees.h"
+#include "oracle/oracle-cache.h"
 #include "oracle/stat-overlay.h"
 
 typedef enum {
@@ -100,6 +103,12 @@ typedef struct {
     const char *boot_view;    /* the bootloader's view of the state (a
                                * directory), read for step 1's loader,
                                * entries and boot files; NULL: one view */
+    PpOracleCache *cache;     /* checksums of unchanged (snapshot) files
+                               * and metadata objects verified by earlier
+                               * judgements of the campaign, used and
+                               * filled in steps 2 and 3 (oracle-cache.h);
+                               * NULL, or PLUGPULL_ORACLE_NOCACHE=1: every
+                               * file is hashed, every object verified */
 } PpOracleOpts;
 
 typedef struct {

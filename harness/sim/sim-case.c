@@ -21,6 +21,7 @@
 #include "server/httpd.h"
 #include "sim/record.h"
 #include "sim/sim-private.h"
+#include "sim/sim-share.h"
 
 void
 pp_case_free(PpCase *c)
@@ -37,6 +38,7 @@ pp_case_free(PpCase *c)
     g_clear_pointer(&c->resume_judgement, json_node_unref);
     g_clear_pointer(&c->cuts, g_ptr_array_unref);
     g_clear_pointer(&c->known, pp_case_known_free);
+    g_free(c->shared_with);
     g_free(c);
 }
 
@@ -113,6 +115,8 @@ pp_sim_env_clear(PpSimEnv *env)
     g_clear_pointer(&env->replay, cfi_replay_free);
     g_clear_pointer(&env->trace, cfi_trace_free);
     g_clear_pointer(&env->known, pp_known_trees_free);
+    g_clear_pointer(&env->oracle_cache, pp_oracle_cache_free);
+    g_clear_pointer(&env->share, pp_judge_share_free);
     pp_phases_clear(&env->phases);
     pp_promise_clear(&env->promise);
 }
@@ -138,6 +142,9 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
         return FALSE;
     }
     pp_phases_classify(env->trace, env->root, &env->phases);
+    if (!pp_sim_share_setup(env, error)) {
+        return FALSE;
+    }
     if (!pp_mkdir_p(env->states_dir, error)) {
         return FALSE;
     }
@@ -180,6 +187,7 @@ pp_sim_oracle_opts(const PpSimEnv *env)
     o.no_fallback = TRUE;
     o.bootloader = g_strcmp0(env->bootloader, "bls") == 0 ? PP_BOOTLOADER_BLS
                                                           : PP_BOOTLOADER_UBOOT;
+    o.cache = env->oracle_cache;
     return o;
 }
 
@@ -410,8 +418,8 @@ pp_case_take_resume(PpCase *c, PpResumeResult *r)
  * 4a), so a power cut has two views unless the scenario says it does,
  * or no power was lost (process-kill).
  */
-static gboolean
-two_views(const PpSimEnv *env)
+gboolean
+pp_sim_two_views(const PpSimEnv *env)
 {
     return !env->bootloader_replays_journal
            && env->model != CFI_MODEL_PROCESS_KILL;
@@ -488,6 +496,12 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     c->phase = pp_phases_at(&env->phases, k);
     c->call = pp_sim_describe_call(env->trace, env->root, k);
 
+    /* A state another case already judged is not built again. */
+    g_autoptr(PpShareClaim) claim = NULL;
+    if (pp_sim_share_take(env, c, resume, keep_state, &claim)) {
+        c->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
+        return g_steal_pointer(&c);
+    }
     g_autofree char *state = g_build_filename(env->states_dir, c->id, NULL);
     if (g_file_test(state, G_FILE_TEST_EXISTS) && !pp_rm_rf(state, error)) {
         return NULL;
@@ -497,7 +511,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
                                 &c->stats, error)) {
         return NULL;
     }
-    g_autofree char *boot_view = two_views(env)
+    g_autofree char *boot_view = pp_sim_two_views(env)
         ? g_strconcat(state, "-bootview", NULL) : NULL;
     if (boot_view != NULL && !materialise_boot_view(env, c, boot_view,
                                                     error)) {
@@ -528,6 +542,9 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     c->reason = g_strdup(j->reason != NULL ? j->reason : "");
     pp_sim_promise_apply(env, k, j, &oc, &c->reason);
     pp_case_set_verdict(c, oc);
+    if (claim != NULL) {
+        pp_sim_share_publish(claim, c);
+    }
 
     /* A device that does not boot cannot resume: the brick is the verdict. */
     if (resume && env->httpd != NULL && oc != PP_OUTCOME_BRICK) {
@@ -632,6 +649,9 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     pp_json_add_string(b, "reason", c->reason);
     pp_json_add_string(b, "phase", pp_phase_name(c->phase));
     pp_json_add_string(b, "call", c->call);
+    if (c->shared_with != NULL) {
+        pp_json_add_string(b, "shares_verdict_with", c->shared_with);
+    }
 
     json_builder_set_member_name(b, "state");
     json_builder_begin_object(b);

@@ -189,6 +189,9 @@ pp_case_to_point(const PpCase *c)
         pp_json_add_boolean(b, "expired", c->known->expired);
         json_builder_end_object(b);
     }
+    if (c->shared_with != NULL) {
+        pp_json_add_string(b, "shares_verdict_with", c->shared_with);
+    }
     if (c->cuts != NULL) {
         pp_json_add_int(b, "cuts", c->cuts->len);
         pp_json_add_int(b, "failed_cut", c->failed_cut);
@@ -301,6 +304,9 @@ pp_case_from_point(JsonObject *p, GError **error)
     c->resume_staging_bytes = (guint64)json_object_get_int_member_with_default(
         p, "resume_staging_bytes", 0);
     c->seconds = json_object_get_double_member_with_default(p, "seconds", 0);
+    const char *shared = json_object_get_string_member_with_default(
+        p, "shares_verdict_with", NULL);
+    c->shared_with = g_strdup(shared);
     /* A repeated-cuts case: how many cuts, which failed (the cuts
      * themselves are in its case file). */
     if (json_object_has_member(p, "cuts")) {

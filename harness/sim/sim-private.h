@@ -65,4 +65,9 @@ gboolean pp_sim_promise_derive(PpSimEnv *env, GError **error);
 void pp_sim_promise_apply(const PpSimEnv *env, guint k, const PpJudgement *j,
                           PpOutcome *oc, char **reason);
 
+/* Is a power-cut state judged through the bootloader's view too (MODELS.md
+ * 4a)?  Not when the scenario says the bootloader replays the journal,
+ * nor under process-kill (no power was lost). */
+gboolean pp_sim_two_views(const PpSimEnv *env);
+
 #endif /* PP_SIM_PRIVATE_H */

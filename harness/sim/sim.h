@@ -65,6 +65,11 @@ typedef struct {
     const char *resume_boot_id; /* boot id of resumes; NULL = a new one
                                    each (a reboot); a [fault] retry keeps
                                    the boot id of the failed run */
+    PpOracleCache *oracle_cache; /* checksums of the snapshot's files, for
+                                   every judgement (oracle-cache.h); NULL
+                                   with PLUGPULL_ORACLE_NOCACHE=1 */
+    struct PpJudgeShare *share; /* identical states judged once
+                                   (sim-share.h); NULL likewise */
 } PpSimEnv;
 
 void pp_sim_env_clear(PpSimEnv *env);
@@ -147,6 +152,9 @@ typedef struct {
                                 NULL */
     guint failed_cut;        /* 1-based cut whose verdict failed, 0 none */
     PpCaseKnown *known;      /* a known finding it matched, or NULL */
+    char *shared_with;       /* the id of the case that judged this same
+                                state, whose verdict this is (sim-share.h);
+                                NULL: judged on its own */
 } PpCase;
 
 void pp_case_free(PpCase *c);

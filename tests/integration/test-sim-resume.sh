@@ -38,7 +38,8 @@ wait_done() {
 }
 
 # same REF DIR: what an uninterrupted run writes, but for what measures
-# the run (timings, jobs) and says where it came from (recording,
+# the run (timings, jobs, which case of identical states was judged and
+# shared its verdict) and says where it came from (recording,
 # continued): summary.json, points.json, every case file, junit.xml.
 same() {
     python3 - "$1" "$2" <<'PY' || pp_fail "$2 differs from the uninterrupted $1"
@@ -48,7 +49,7 @@ import json, os, re, sys
 RUN = {"seconds", "time", "elapsed_us", "started", "duration_s",
        "cases_wall_s", "states_per_minute", "time_split", "jobs",
        "recording", "continued", "bytes_downloaded", "resume_bytes",
-       "bytes_per_resume"}
+       "bytes_per_resume", "shares_verdict_with"}
 def strip(o):
     if isinstance(o, dict):
         return {k: strip(v) for k, v in o.items() if k not in RUN}

@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# test-oracle-equivalence.sh: the oracle's per-campaign cache and the
+# sharing of identical states change no verdict.
+#
+# The same recording is judged twice, once as ever (PLUGPULL_ORACLE_NOCACHE=1:
+# every file hashed, every object verified, every state judged on its own)
+# and once with the cache and sharing; every case must have the same
+# outcome, reason and evidence.  Then, when a recording of the small Debian
+# firmware is there (bench/firmware-record.sh --size small; PP_FIRMWARE_DIR,
+# default BUILD/firmware), a sample of its states is judged with both and
+# compared (bench/judge-states --compare).  The twins (a file changed in
+# place behind a warm cache is still seen) are tests/unit/test-oracle-cache.c.
+. "$(dirname "$0")/lib.sh"
+pp_init "$@"
+
+A=$PP_TMP/full
+B=$PP_TMP/cached
+PLUGPULL_ORACLE_NOCACHE=1 "$PP_BIN" sim --points barriers --jobs 2 --out "$A" \
+    >"$PP_TMP/a.log" 2>&1 || { cat "$PP_TMP/a.log" >&2; pp_fail "sim without cache failed"; }
+"$PP_BIN" sim --points barriers --jobs 2 --recording "$A/work" --out "$B" \
+    >"$PP_TMP/b.log" 2>&1 || { cat "$PP_TMP/b.log" >&2; pp_fail "sim with cache failed"; }
+
+python3 - "$A" "$B" <<'PY' || pp_fail "the cached campaign judged differently"
+import json, os, sys
+a, b = sys.argv[1], sys.argv[2]
+RUN = {"seconds", "time", "elapsed_us", "shares_verdict_with", "trace",
+       "recording", "snapshot", "root"}
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in RUN}
+    if isinstance(o, list):
+        return [strip(x) for x in o]
+    return o
+pa = {c["id"]: c for c in json.load(open(os.path.join(a, "points.json")))["cases"]}
+pb = {c["id"]: c for c in json.load(open(os.path.join(b, "points.json")))["cases"]}
+assert pa.keys() == pb.keys(), "not the same cases"
+bad = [i for i in pa if (pa[i]["outcome"], pa[i]["reason"]) != (pb[i]["outcome"], pb[i]["reason"])]
+for i in bad[:5]:
+    print("%s: %s (%s) vs %s (%s)" % (i, pa[i]["outcome"], pa[i]["reason"],
+                                      pb[i]["outcome"], pb[i]["reason"]), file=sys.stderr)
+assert not bad, "%d case(s) differ" % len(bad)
+assert not any("shares_verdict_with" in c for c in pa.values()), "NOCACHE shared"
+shared = sum("shares_verdict_with" in c for c in pb.values())
+assert shared > 0, "no state was shared"
+files = sorted(os.listdir(os.path.join(a, "cases")))
+assert files == sorted(os.listdir(os.path.join(b, "cases"))), "case files differ"
+for n in files:
+    ea = strip(json.load(open(os.path.join(a, "cases", n)))["evidence"])
+    eb = strip(json.load(open(os.path.join(b, "cases", n)))["evidence"])
+    assert ea == eb, "%s: evidence differs" % n
+print("  fixture: %d cases, the same verdicts and reasons (%d shared a "
+      "verdict), %d case files with the same evidence" % (len(pa), shared, len(files)))
+PY
+
+fw=${PP_FIRMWARE_DIR:-$PP_BUILD/firmware}
+rec=$fw/record-small
+if [ -f "$rec/upgrade.cfit" ] && [ -f "$fw/debian-small/v2.commit" ]; then
+    "$PP_BUILD/bench/judge-states" --trace "$rec/upgrade.cfit" \
+        --root "$rec/sysroot" --snapshot "$rec/snapshot" --repo "$rec/srv/repo" \
+        --commit "$(cat "$fw/debian-small/v1.commit")" \
+        --commit "$(cat "$fw/debian-small/v2.commit")" \
+        --sample "${PP_FIRMWARE_SAMPLE:-12}" --jobs 2 --states "$PP_TMP/fw" \
+        --compare >"$PP_TMP/fw.log" 2>&1 ||
+        { cat "$PP_TMP/fw.log" >&2; pp_fail "small firmware: cached and full judgements differ"; }
+    grep -q "differences=0" "$PP_TMP/fw.log" || pp_fail "small firmware: no comparison"
+    echo "  small firmware: $(grep -o 'compared=[0-9]*' "$PP_TMP/fw.log" | cut -d= -f2) states, the same judgements"
+else
+    echo "  small firmware: no recording in $rec (bench/firmware-record.sh --size small), not compared"
+fi
+echo "test-oracle-equivalence: ok"
