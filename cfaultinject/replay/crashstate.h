@@ -38,10 +38,28 @@ typedef struct {
 
 typedef struct CfiReplay CfiReplay;
 
+/*
+ * The device's filesystem (MODELS.md §4b), fixed for a whole replay.  All
+ * zero is the default: ext4 with auto_da_alloc, one filesystem.
+ */
+typedef struct {
+    gboolean noauto_da_alloc;   /* mounted noauto_da_alloc: a replacement
+                                   by rename or truncate flushes nothing */
+    gboolean separate_boot;     /* boot/ of the traced tree is a filesystem
+                                   of its own (syncfs, freeze per filesystem) */
+} CfiModelOpts;
+
 /* Interpret trace against orig_root, starting from snapshot_dir (a copy of
- * orig_root before the run).  The trace must outlive the replay. */
+ * orig_root before the run), on the default device.  The trace must
+ * outlive the replay. */
 CfiReplay *cfi_replay_new(CfiTrace *trace, const char *orig_root,
                           const char *snapshot_dir, GError **error);
+/* The same on the device opts describes (NULL: the default device). */
+CfiReplay *cfi_replay_new_opts(CfiTrace *trace, const char *orig_root,
+                               const char *snapshot_dir,
+                               const CfiModelOpts *opts, GError **error);
+/* The device options the replay was made with. */
+const CfiModelOpts *cfi_replay_get_opts(CfiReplay *replay);
 void cfi_replay_free(CfiReplay *replay);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CfiReplay, cfi_replay_free)
 
@@ -74,8 +92,9 @@ typedef struct {
 /* The subset seed of state (k, seed): 0 when seed is 0 (MODELS.md §4a). */
 guint64 cfi_bootview_subset_seed(guint64 seed, guint k);
 
-/* The last checkpoint (FIFREEZE of the traced filesystem) before cut k:
- * its record index, or -1 (the start of the trace). */
+/* The last checkpoint (FIFREEZE of the filesystem holding boot/, which
+ * is the traced filesystem unless boot/ is separate) before cut k: its
+ * record index, or -1 (the start of the trace). */
 gint64 cfi_replay_last_checkpoint(CfiReplay *replay, guint k);
 
 /* Write the bootloader's view of state (k, model, seed) into target_dir

@@ -27,6 +27,14 @@ durable(const CfiUop *u, guint k)
     return u->durable_at != CFI_NEVER && u->durable_at < k;
 }
 
+/* Written by an auto_da_alloc flush before the cut (MODELS.md §4b; only
+ * ever set under that option). */
+static gboolean
+flushed(const CfiUop *u, guint k)
+{
+    return u->flushed_at != CFI_NEVER && u->flushed_at < k;
+}
+
 guint
 cfi_replay_decide(CfiReplay *r, guint k, CfiModel model, guint64 seed,
                   guint8 *keep)
@@ -42,7 +50,8 @@ cfi_replay_decide(CfiReplay *r, guint k, CfiModel model, guint64 seed,
             break;
         case CFI_MODEL_ORDERED:
         case CFI_MODEL_TORN:
-            keep[i] = u->klass != CFI_CLASS_DATA || durable(u, k);
+            keep[i] = u->klass != CFI_CLASS_DATA || durable(u, k) ||
+                      flushed(u, k);
             break;
         case CFI_MODEL_STRICT:
             keep[i] = durable(u, k);
@@ -55,26 +64,31 @@ cfi_replay_decide(CfiReplay *r, guint k, CfiModel model, guint64 seed,
     return n;
 }
 
-/* MODELS.md §4a: metadata is every class but data. */
+/* MODELS.md §4a: metadata is every class but data.  Each operation takes
+ * its last checkpoint from the freezes of its own filesystem (§4b; one
+ * filesystem unless boot/ is separate). */
 guint
 cfi_replay_decide_bootview(CfiReplay *r, guint k, CfiModel model,
                            guint64 seed, guint64 subset_seed, guint8 *keep,
                            CfiBootView *info)
 {
     guint n = cfi_replay_decide(r, k, model, seed, keep);
-    gint64 c = cfi_replay_last_checkpoint(r, k);
-    guint first = r->rec_uop_start[c + 1];
+    gint64 c[CFI_FS_COUNT];
     Rng g = { subset_seed };
 
+    for (guint fs = 0; fs < CFI_FS_COUNT; fs++)
+        c[fs] = cfi_replay_last_checkpoint_fs(r, fs, k);
     memset(info, 0, sizeof *info);
-    info->checkpoint = c;
+    info->checkpoint = c[cfi_replay_boot_fs(r)];
     info->subset_seed = subset_seed;
     if (model == CFI_MODEL_PROCESS_KILL)
         return n;               /* no power lost: one view */
-    for (guint i = 0; i < first; i++)
-        keep[i] = TRUE;         /* the freeze wrote them home */
-    for (guint i = first; i < n; i++) {
+    for (guint i = 0; i < n; i++) {
         const CfiUop *u = cfi_replay_uop(r, i);
+        if ((gint64)u->rec <= c[u->fs]) {
+            keep[i] = TRUE;     /* the freeze wrote them home */
+            continue;
+        }
         if (!keep[i] || u->klass == CFI_CLASS_DATA)
             continue;
         info->meta_pending++;

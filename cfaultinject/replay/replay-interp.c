@@ -53,7 +53,8 @@ typedef struct {
     GHashTable *devino;         /* "dev:ino" -> inode id */
     GPtrArray *pend_inode;      /* inode id -> GArray of uop indexes */
     GPtrArray *pend_dir;        /* dir inode id -> GArray of uop indexes */
-    guint32 global_mark;        /* uops before this are covered by a sync */
+    guint32 global_mark[CFI_FS_COUNT]; /* per filesystem: its uops before
+                                          this are covered by a sync */
     guint64 root_dev;           /* st_dev of orig_root's files, 0 unknown */
 } Interp;
 
@@ -173,10 +174,13 @@ ns_remove(Interp *it, guint32 dir, const char *name)
 
 /* ---- identities ---------------------------------------------------- */
 
+/* A new inode, on the filesystem of rel (where it was created; for an
+ * O_TMPFILE, its directory). */
 static guint32
-new_inode(Interp *it, CfiInodeType type, guint32 mode)
+new_inode(Interp *it, CfiInodeType type, guint32 mode, const char *rel)
 {
-    CfiInode ino = { .type = type, .mode = mode & 07777 & ~UMASK_GUESS };
+    CfiInode ino = { .type = type, .mode = mode & 07777 & ~UMASK_GUESS,
+                     .fs = cfi_replay_path_fs(it->r, rel) };
     if (type == CFI_INODE_DIR)
         ino.children = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                              NULL);
@@ -356,8 +360,10 @@ add_uop(Interp *it, CfiUopKind kind, CfiUopClass klass, guint32 inode,
         .inode = inode,
         .dir = dir,
         .durable_at = CFI_NEVER,
+        .flushed_at = CFI_NEVER,
         .off = -1,
     };
+    u.fs = cfi_replay_inode(it->r, klass == CFI_CLASS_ENTRY ? dir : inode)->fs;
     guint32 idx = it->r->uops->len;
     g_array_append_val(it->r->uops, u);
     if (klass == CFI_CLASS_ENTRY)
@@ -397,15 +403,49 @@ barrier_inode(Interp *it, guint32 id, gboolean full)
         mark_list(it, it->pend_dir->pdata[id], FALSE);
 }
 
+/* syncfs, sync, freeze: every earlier operation of the filesystems in
+ * fs_mask (bit CFI_FS_*; MODELS.md §4b). */
 static void
-barrier_all(Interp *it)
+barrier_fs(Interp *it, guint fs_mask)
 {
-    for (guint32 u = it->global_mark; u < it->r->uops->len; u++) {
-        CfiUop *op = cfi_replay_uop(it->r, u);
-        if (op->durable_at == CFI_NEVER)
-            op->durable_at = it->i;
+    for (guint fs = 0; fs < CFI_FS_COUNT; fs++) {
+        if (!(fs_mask & (1u << fs)))
+            continue;
+        for (guint32 u = it->global_mark[fs]; u < it->r->uops->len; u++) {
+            CfiUop *op = cfi_replay_uop(it->r, u);
+            if (op->fs == fs && op->durable_at == CFI_NEVER)
+                op->durable_at = it->i;
+        }
+        it->global_mark[fs] = it->r->uops->len;
     }
-    it->global_mark = it->r->uops->len;
+}
+
+/*
+ * auto_da_alloc (MODELS.md §4b): a replacement of inode id (a rename over
+ * an existing name, a close after a truncate to 0) forces its delayed
+ * data out: every data op on it not yet durable is flushed at this record.
+ */
+static void
+flush_da(Interp *it, guint32 id)
+{
+    if (it->r->opts.noauto_da_alloc || id >= it->pend_inode->len)
+        return;
+    GArray *list = it->pend_inode->pdata[id];
+    for (guint j = 0; list != NULL && j < list->len; j++) {
+        CfiUop *u = cfi_replay_uop(it->r, g_array_index(list, guint32, j));
+        if (u->klass == CFI_CLASS_DATA && u->durable_at == CFI_NEVER &&
+            u->flushed_at == CFI_NEVER)
+            u->flushed_at = it->i;
+    }
+}
+
+/* A truncate to 0 of a regular file: ext4 flushes it at its next close. */
+static void
+note_truncate(Interp *it, guint32 id, guint64 len)
+{
+    CfiInode *ino = cfi_replay_inode(it->r, id);
+    if (len == 0 && ino->type == CFI_INODE_FILE)
+        ino->da_alloc_close = TRUE;
 }
 
 /* ---- records ------------------------------------------------------- */
@@ -422,7 +462,7 @@ do_open(Interp *it)
         return;
     }
     if (rec->flags & CFI_RF_TMPFILE) {
-        guint32 id = new_inode(it, CFI_INODE_FILE, rec->arg2);
+        guint32 id = new_inode(it, CFI_INODE_FILE, rec->arg2, rel);
         bind_devino(it, rec->dev, rec->ino, id);
         bind_fd(it, fd, id, rec->arg, TRUE);
         return;
@@ -434,7 +474,7 @@ do_open(Interp *it)
         if (dir == 0) {
             warn(it, "parent of %s is not in the logical namespace", rel);
         } else {
-            id = new_inode(it, CFI_INODE_FILE, rec->arg2);
+            id = new_inode(it, CFI_INODE_FILE, rec->arg2, rel);
             ns_set(it, dir, name, id);
             add_uop(it, CFI_UOP_CREATE, CFI_CLASS_ENTRY, id, dir)->path = rel;
         }
@@ -445,6 +485,7 @@ do_open(Interp *it)
     } else if ((rec->arg & O_TRUNC) && (rec->arg & O_ACCMODE) != O_RDONLY &&
                cfi_replay_inode(it->r, id)->type == CFI_INODE_FILE) {
         add_uop(it, CFI_UOP_TRUNCATE, CFI_CLASS_SIZE, id, 0)->len = 0;
+        note_truncate(it, id, 0);
     }
     if (id != 0)
         bind_devino(it, rec->dev, rec->ino, id);
@@ -506,9 +547,12 @@ do_rename(Interp *it)
         warn(it, "parent of %s is not in the logical namespace", to);
         return;
     }
+    guint32 victim = resolve(it, to);
+    if (victim != 0 && victim != id && !(r->rec->arg & RENAME_EXCHANGE) &&
+        cfi_replay_inode(it->r, id)->type == CFI_INODE_FILE)
+        flush_da(it, id);       /* replace by rename (MODELS.md §4b) */
     if (r->rec->arg & RENAME_EXCHANGE) {
-        guint32 other = resolve(it, to);
-        ns_set(it, from_dir, from_name, other);
+        ns_set(it, from_dir, from_name, victim);
     } else {
         ns_remove(it, from_dir, from_name);
     }
@@ -567,7 +611,7 @@ do_make(Interp *it, CfiUopKind kind, const char *abs)
     }
     gboolean is_dir = kind == CFI_UOP_MKDIR;
     guint32 id = new_inode(it, is_dir ? CFI_INODE_DIR : CFI_INODE_SYMLINK,
-                           is_dir ? r->rec->arg2 : 0777);
+                           is_dir ? r->rec->arg2 : 0777, rel);
     bind_devino(it, r->rec->dev, r->rec->ino, id);
     ns_set(it, dir, name, id);
     CfiUop *u = add_uop(it, kind, CFI_CLASS_ENTRY, id, dir);
@@ -621,21 +665,54 @@ do_inode_op(Interp *it, CfiUopKind kind, CfiUopClass klass)
     u->data_len = r->data_len;
     if (kind == CFI_UOP_FALLOCATE)
         u->len = r->rec->len;
+    if (kind == CFI_UOP_TRUNCATE)
+        note_truncate(it, id, u->len);
     if (kind == CFI_UOP_SETXATTR)
         u->path2 = r->path2;
+}
+
+/*
+ * The filesystem a syncfs or freeze acts on (MODELS.md §4b): its path when
+ * the record has one in the tree, else the inode bound to its descriptor,
+ * else the root's when its dev is the tree's; -1 for another filesystem.
+ * With one filesystem only the dev can tell (§3).
+ */
+static gint
+barrier_target_fs(Interp *it)
+{
+    const struct cfi_rec *rec = it->cur->rec;
+    if (it->r->opts.separate_boot) {
+        const char *rel = it->cur->path != NULL ? relpath(it, it->cur->path)
+                                                : NULL;
+        if (rel != NULL)
+            return cfi_replay_path_fs(it->r, rel);
+        guint32 id = rec->fd >= 0 ? fd_inode(it, rec->fd, rec->dev, rec->ino)
+                                  : 0;
+        if (id != 0)
+            return cfi_replay_inode(it->r, id)->fs;
+    }
+    if (rec->dev != 0 && it->root_dev != 0 && rec->dev != it->root_dev)
+        return -1;
+    return CFI_FS_ROOT;
 }
 
 static void
 do_sync_fs(Interp *it)
 {
     const struct cfi_rec *rec = it->cur->rec;
-    if (rec->op != CFI_OP_SYNC && rec->dev != 0 && it->root_dev != 0 &&
-        rec->dev != it->root_dev)
-        return; /* another filesystem */
-    barrier_all(it);
+    guint mask = (1u << CFI_FS_COUNT) - 1;  /* sync: every filesystem */
+    if (rec->op != CFI_OP_SYNC) {
+        gint fs = barrier_target_fs(it);
+        if (fs < 0)
+            return; /* another filesystem */
+        mask = 1u << fs;
+    }
+    barrier_fs(it, mask);
     if (rec->op == CFI_OP_FREEZE) {
         guint32 i = it->i;
+        guint8 fs = (guint8)g_bit_nth_lsf(mask, -1);
         g_array_append_val(it->r->checkpoints, i); /* MODELS.md §4a */
+        g_array_append_val(it->r->checkpoint_fs, fs);
     }
 }
 
@@ -673,6 +750,15 @@ interpret_record(Interp *it)
         /* The previous holder's close, raced past the number's new open
            (see fd_inode), ends that holder only. */
         FdBinding *b = rec->fd >= 0 ? lookup_fd(it, rec->fd) : NULL;
+        guint32 closed = b == NULL ? 0
+            : !same_file(b, rec->dev, rec->ino)
+                && same_file(b->prev, rec->dev, rec->ino) ? b->prev->inode
+            : b->inode;
+        if (closed != 0 && cfi_replay_inode(it->r, closed)->da_alloc_close) {
+            /* replace by truncate (MODELS.md §4b) */
+            flush_da(it, closed);
+            cfi_replay_inode(it->r, closed)->da_alloc_close = FALSE;
+        }
         if (b != NULL && !same_file(b, rec->dev, rec->ino)
             && same_file(b->prev, rec->dev, rec->ino)) {
             g_clear_pointer(&b->prev, fd_binding_free);
@@ -786,8 +872,18 @@ CfiReplay *
 cfi_replay_new(CfiTrace *trace, const char *orig_root,
                const char *snapshot_dir, GError **error)
 {
+    return cfi_replay_new_opts(trace, orig_root, snapshot_dir, NULL, error);
+}
+
+CfiReplay *
+cfi_replay_new_opts(CfiTrace *trace, const char *orig_root,
+                    const char *snapshot_dir, const CfiModelOpts *opts,
+                    GError **error)
+{
     g_autoptr(CfiReplay) r = g_new0(CfiReplay, 1);
     r->trace = trace;
+    if (opts != NULL)
+        r->opts = *opts;
     r->snapshot_dir = g_strdup(snapshot_dir);
     r->n_records = cfi_trace_n_records(trace);
     r->inodes = g_array_new(FALSE, TRUE, sizeof(CfiInode));
@@ -796,6 +892,7 @@ cfi_replay_new(CfiTrace *trace, const char *orig_root,
     r->strings = g_string_chunk_new(16384);
     r->warnings = g_ptr_array_new_with_free_func(g_free);
     r->checkpoints = g_array_new(FALSE, FALSE, sizeof(guint32));
+    r->checkpoint_fs = g_array_new(FALSE, FALSE, sizeof(guint8));
     r->orig_root = normalise(orig_root);
     if (r->orig_root == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -805,6 +902,10 @@ cfi_replay_new(CfiTrace *trace, const char *orig_root,
     }
     if (!cfi_replay_scan_snapshot(r, error))
         return NULL;
+    for (guint i = 0; i < r->snap->len; i++) {
+        const CfiSnapEntry *e = &g_array_index(r->snap, CfiSnapEntry, i);
+        cfi_replay_inode(r, e->inode)->fs = cfi_replay_path_fs(r, e->path);
+    }
     if (!cfi_replay_interpret(r, error))
         return NULL;
     return g_steal_pointer(&r);
@@ -828,6 +929,7 @@ cfi_replay_free(CfiReplay *r)
     g_string_chunk_free(r->strings);
     g_ptr_array_unref(r->warnings);
     g_array_unref(r->checkpoints);
+    g_array_unref(r->checkpoint_fs);
     g_free(r->rec_uop_start);
     g_free(r->inflight);
     g_free(r->orig_root);
@@ -853,15 +955,28 @@ cfi_replay_get_warnings(CfiReplay *r)
     return r->warnings;
 }
 
+const CfiModelOpts *
+cfi_replay_get_opts(CfiReplay *r)
+{
+    return &r->opts;
+}
+
 gint64
-cfi_replay_last_checkpoint(CfiReplay *r, guint k)
+cfi_replay_last_checkpoint_fs(CfiReplay *r, guint fs, guint k)
 {
     gint64 c = -1;
     for (guint i = 0; i < r->checkpoints->len; i++) {
         guint32 rec = g_array_index(r->checkpoints, guint32, i);
         if (rec >= k)
             break;
-        c = rec;
+        if (g_array_index(r->checkpoint_fs, guint8, i) == fs)
+            c = rec;
     }
     return c;
+}
+
+gint64
+cfi_replay_last_checkpoint(CfiReplay *r, guint k)
+{
+    return cfi_replay_last_checkpoint_fs(r, cfi_replay_boot_fs(r), k);
 }

@@ -15,6 +15,12 @@
 #define CFI_NEVER G_MAXUINT32   /* durable_at of an operation never covered */
 #define CFI_STAGING_DIR ".cfi-replay-staging"
 
+/* Filesystems of the traced tree (MODELS.md §4b): the root, and boot/
+ * when the device has it apart. */
+#define CFI_FS_ROOT 0
+#define CFI_FS_BOOT 1
+#define CFI_FS_COUNT 2
+
 typedef enum {
     CFI_INODE_FILE,
     CFI_INODE_DIR,
@@ -25,6 +31,9 @@ typedef enum {
 typedef struct {
     guint8 type;                /* CfiInodeType */
     guint8 from_snapshot;       /* existed before the run */
+    guint8 fs;                  /* CFI_FS_* (MODELS.md §4b) */
+    guint8 da_alloc_close;      /* interpretation: truncated to 0, its
+                                   data is flushed at the next close */
     guint32 mode;               /* initial permission bits */
     guint32 uid, gid;           /* snapshot owner */
     GPtrArray *snap_names;      /* relative names in the snapshot (files) */
@@ -63,11 +72,16 @@ typedef struct {
     guint8 kind;                /* CfiUopKind */
     guint8 klass;               /* CfiUopClass */
     guint8 data_missing;        /* write whose bytes are not in the trace */
+    guint8 fs;                  /* CFI_FS_*: of dir (entry ops), else of
+                                   inode */
     guint32 rec;                /* index (seq order) of the record */
     guint32 inode;              /* inode acted on or named */
     guint32 inode2;             /* clone source */
     guint32 dir;                /* entry ops: directory inode */
     guint32 durable_at;         /* first covering barrier record, CFI_NEVER */
+    guint32 flushed_at;         /* data ops: the replacement (rename, close
+                                   after truncate) whose auto_da_alloc
+                                   flush wrote it, CFI_NEVER (§4b) */
     guint32 flags;              /* renameat2 flags, fallocate mode */
     const char *path;           /* relative to orig_root (see kind) */
     const char *path2;
@@ -97,6 +111,7 @@ typedef struct {
 
 struct CfiReplay {
     CfiTrace *trace;            /* borrowed */
+    CfiModelOpts opts;          /* the device (MODELS.md §4b) */
     char *orig_root;            /* normalised absolute */
     char *snapshot_dir;
     guint n_records;
@@ -109,6 +124,8 @@ struct CfiReplay {
     GPtrArray *warnings;
     GArray *checkpoints;        /* guint32: FIFREEZE records of the tree's
                                    filesystem, ascending (MODELS.md §4a) */
+    GArray *checkpoint_fs;      /* guint8: the filesystem each of them froze
+                                   (CFI_FS_*, §4b) */
 };
 
 static inline CfiInode *
@@ -122,6 +139,29 @@ cfi_replay_uop(CfiReplay *r, guint32 i)
 {
     return &g_array_index(r->uops, CfiUop, i);
 }
+
+/* The filesystem of a path relative to orig_root (MODELS.md §4b). */
+static inline guint8
+cfi_replay_path_fs(CfiReplay *r, const char *rel)
+{
+    if (!r->opts.separate_boot || rel == NULL)
+        return CFI_FS_ROOT;
+    if (g_str_equal(rel, "boot") || g_str_has_prefix(rel, "boot/"))
+        return CFI_FS_BOOT;
+    return CFI_FS_ROOT;
+}
+
+/* The filesystem holding boot/: the one whose checkpoints the bootloader's
+ * view reports. */
+static inline guint8
+cfi_replay_boot_fs(CfiReplay *r)
+{
+    return r->opts.separate_boot ? CFI_FS_BOOT : CFI_FS_ROOT;
+}
+
+/* replay-interp.c: the last checkpoint of filesystem fs before cut k, -1
+ * when none. */
+gint64 cfi_replay_last_checkpoint_fs(CfiReplay *r, guint fs, guint k);
 
 /* replay-decide.c: keep[u] for every uop before the cut; returns how many
  * uops that is. */

@@ -343,6 +343,7 @@ pp_simcmd_make_env(SimRun *r, const PpSimRec *own, SimBed *bed,
         env->redownload_threshold = sc->redownload_threshold;
         env->check_rollback = sc->check_rollback;
         env->bootloader_replays_journal = sc->bootloader_replays_journal;
+        env->device_fs = sc->device_fs;
         env->httpd = sc->action == PP_ACTION_PULL ? NULL : bed->httpd;
         g_autofree char *unfaithful = NULL;
         if (!env_place_states(env, r->work,

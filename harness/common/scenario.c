@@ -74,6 +74,19 @@ static const KeyDef keys[] = {
       "since) and the kernel's (`ostree=`, the deployment, the repo). See "
       "cfaultinject/MODELS.md, section 4a. `true`: one view, the "
       "kernel's." },
+    { "device", "auto-da-alloc", KT_BOOL, "true", NULL,
+      "The device's ext4 is mounted with `auto_da_alloc` (its "
+      "default): a file renamed over an existing name, or truncated to 0 "
+      "and rewritten, has its data flushed with the replacement, so the "
+      "`ordered` and `torn` models keep it at every cut after the rename "
+      "(or the close). `false`: `noauto_da_alloc`, only data made durable "
+      "by a barrier survives. See cfaultinject/MODELS.md, section 4b." },
+    { "device", "boot-partition", KT_ENUM, "shared", "shared|separate",
+      "`shared`: `boot/` is on the root filesystem. `separate`: the "
+      "sysroot's `boot/` is a filesystem of its own (a boot partition): a "
+      "`syncfs` or freeze of one filesystem makes nothing durable on the "
+      "other, and the bootloader's view of `boot/` is checkpointed only by "
+      "freezes of `boot/`. See cfaultinject/MODELS.md, section 4b." },
     { "device", "repo-config", KT_LIST, "", NULL,
       "`section.key=value` entries set on the device's repo before the "
       "update, separated by `;` (e.g. `core.fsync=false`)." },
@@ -452,6 +465,10 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         s->bootloader = g_strdup(value);
     } else if (IS("device", "bootloader-replays-journal")) {
         s->bootloader_replays_journal = g_str_equal(value, "true");
+    } else if (IS("device", "auto-da-alloc")) {
+        s->device_fs.noauto_da_alloc = !g_str_equal(value, "true");
+    } else if (IS("device", "boot-partition")) {
+        s->device_fs.separate_boot = g_str_equal(value, "separate");
     } else if (IS("device", "repo-config")) {
         g_auto(GStrv) parts = g_strsplit(value, ";", -1);
         g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);

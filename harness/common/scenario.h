@@ -55,6 +55,8 @@ typedef struct {
     char *bootloader;        /* "uboot" or "bls" */
     gboolean bootloader_replays_journal; /* FALSE: judge two views
                                             (MODELS.md 4a) */
+    CfiModelOpts device_fs;  /* its filesystem: auto-da-alloc,
+                                boot-partition (MODELS.md 4b) */
     char **repo_config;      /* "section.key=value" set on the device repo */
 
     /* [client] */

@@ -177,6 +177,15 @@ pp_case_file_load(const char *path, const char *states_dir, PpCaseFile *f,
     env->bootloader_replays_journal =
         json_object_get_boolean_member_with_default(
             rp, "bootloader_replays_journal", TRUE);
+    /* Case files from before the device options: ext4's defaults then
+       were no flush on replacement and one filesystem. */
+    env->device_fs.noauto_da_alloc =
+        !json_object_get_boolean_member_with_default(rp, "auto_da_alloc",
+                                                     FALSE);
+    env->device_fs.separate_boot = g_strcmp0(
+        json_object_get_string_member_with_default(rp, "boot_partition",
+                                                   "shared"),
+        "separate") == 0;
     f->resume = json_object_get_boolean_member_with_default(rp, "resume",
                                                             FALSE);
 

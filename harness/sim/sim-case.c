@@ -129,7 +129,8 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
     if (env->trace == NULL) {
         return FALSE;
     }
-    env->replay = cfi_replay_new(env->trace, env->root, env->snapshot, error);
+    env->replay = cfi_replay_new_opts(env->trace, env->root, env->snapshot,
+                                      &env->device_fs, error);
     if (env->replay == NULL) {
         g_prefix_error(error, "interpreting %s: ", env->trace_path);
         return FALSE;
@@ -713,6 +714,9 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     pp_json_add_boolean(b, "bootloader_replays_journal",
                         env->bootloader_replays_journal);
     pp_json_add_boolean(b, "client_exited_0", env->promise.made);
+    pp_json_add_boolean(b, "auto_da_alloc", !env->device_fs.noauto_da_alloc);
+    pp_json_add_string(b, "boot_partition",
+                       env->device_fs.separate_boot ? "separate" : "shared");
     pp_json_add_boolean(b, "resume", c->resumed);
     pp_json_add_string(b, "scenario", scenario);
     json_builder_end_object(b);

@@ -150,8 +150,9 @@ cut_resume(PpSimEnv *env, const char *trace_path, const PpResumeResult *r,
     if (trace == NULL) {
         return FALSE;
     }
-    g_autoptr(CfiReplay) replay = cfi_replay_new(trace, r->root, prev_state,
-                                                 error);
+    g_autoptr(CfiReplay) replay = cfi_replay_new_opts(trace, r->root,
+                                                      prev_state,
+                                                      &env->device_fs, error);
     if (replay == NULL) {
         g_prefix_error(error, "interpreting the resume's trace %s: ",
                        trace_path);

@@ -48,6 +48,8 @@ typedef struct {
     gboolean bootloader_replays_journal; /* FALSE (the default): states
                                             are judged through the
                                             bootloader's view too */
+    CfiModelOpts device_fs;  /* the device's filesystem (MODELS.md 4b):
+                                every replay of the case is made with it */
     char *states_dir;        /* where crash states are built */
     CfiModel model;
     guint64 seed;

@@ -23,6 +23,7 @@ typedef struct {
     CfiTraceBuilder *tb;
     CfiTrace *trace;
     CfiReplay *replay;
+    CfiModelOpts opts;          /* the device; all zero: the default */
     guint n_out;
 } Fx;
 
@@ -63,7 +64,8 @@ load_warned(Fx *fx, guint *n_warnings)
     assert_true(cfi_trace_builder_finish(fx->tb, &error));
     fx->trace = cfi_trace_open(fx->trace_path, &error);
     assert_non_null(fx->trace);
-    fx->replay = cfi_replay_new(fx->trace, ORIG, fx->snap, &error);
+    fx->replay = cfi_replay_new_opts(fx->trace, ORIG, fx->snap, &fx->opts,
+                                     &error);
     if (fx->replay == NULL)
         fail_msg("%s", error->message);
     *n_warnings = cfi_replay_get_warnings(fx->replay)->len;
@@ -78,7 +80,8 @@ load(Fx *fx)
     assert_true(cfi_trace_builder_finish(fx->tb, &error));
     fx->trace = cfi_trace_open(fx->trace_path, &error);
     assert_non_null(fx->trace);
-    fx->replay = cfi_replay_new(fx->trace, ORIG, fx->snap, &error);
+    fx->replay = cfi_replay_new_opts(fx->trace, ORIG, fx->snap, &fx->opts,
+                                     &error);
     if (fx->replay == NULL)
         fail_msg("%s", error->message);
     /* Every hand-made trace here is coherent: nothing to warn about. */
@@ -377,7 +380,9 @@ test_dir_entry_after_dir_fsync_fail(void **state)
 static void
 test_ordered_new_file_zero_length(void **state)
 {
+    /* Without auto_da_alloc's flush (MODELS.md §4b). */
     Fx *fx = *state;
+    fx->opts.noauto_da_alloc = TRUE;
     guint n = build_replace_nosync(fx);
     g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
     gsize len = 99;
@@ -759,8 +764,10 @@ test_same_name_same_tree_fail(void **state)
 static void
 test_digest_mode_without_data_needs(void **state)
 {
-    /* A digest-mode trace is fine while no kept write needs its bytes. */
+    /* A digest-mode trace is fine while no kept write needs its bytes
+       (none does under ordered without auto_da_alloc's flush). */
     Fx *fx = *state;
+    fx->opts.noauto_da_alloc = TRUE;
     cfi_trace_builder_set_data_mode(fx->tb, CFI_DATA_DIGEST);
     guint n = build_replace_nosync(fx);
     g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
@@ -1388,6 +1395,277 @@ test_bootview_data_in_place_fail(void **state)
     assert_file(b, "f", "old");
 }
 
+/* ---- MODELS.md §4b: the device's filesystem -------------------------- */
+
+static void
+assert_empty(const char *root, const char *rel)
+{
+    gsize len = 99;
+    g_autofree char *c = tu_read(root, rel, &len);
+    if (c == NULL)
+        fail_msg("%s/%s is missing", root, rel);
+    assert_int_equal(len, 0);
+}
+
+static void
+test_da_alloc_rename_keeps_data(void **state)
+{
+    /* auto_da_alloc (the default): the rename over f flushed f.tmp's data,
+       so every cut after it has the new content under ordered and torn. */
+    Fx *fx = *state;
+    guint n = build_replace_nosync(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(t, "f", "new");
+    g_autofree char *tt = mat(fx, n, CFI_MODEL_TORN, 0, NULL);
+    assert_file(tt, "f", "new");
+    /* Before the rename completed, nothing was flushed. */
+    g_autofree char *b = mat(fx, n - 1, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(b, "f", "old");
+    assert_empty(b, "f.tmp");
+    /* A flush is no barrier: strict keeps nothing of the run. */
+    g_autofree char *st = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(st, "f", "old");
+}
+
+static void
+test_da_alloc_rename_keeps_data_fail(void **state)
+{
+    /* noauto_da_alloc: the same cut, model and seed show f empty. */
+    Fx *fx = *state;
+    fx->opts.noauto_da_alloc = TRUE;
+    guint n = build_replace_nosync(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_empty(t, "f");
+    g_autofree char *tt = mat(fx, n, CFI_MODEL_TORN, 0, NULL);
+    assert_empty(tt, "f");
+}
+
+/* The same without a name to replace: 0 open g.tmp  1 write  2 close
+ * 3 rename g.tmp -> g (g did not exist). */
+static guint
+build_rename_fresh(Fx *fx)
+{
+    cfi_tb_open(fx->tb, ORIG "/g.tmp", 3, O_CREAT | O_WRONLY | O_EXCL, 0644);
+    cfi_tb_write(fx->tb, 3, 0, "new", 3);
+    cfi_tb_close(fx->tb, 3);
+    cfi_tb_rename(fx->tb, ORIG "/g.tmp", ORIG "/g");
+    return load(fx);
+}
+
+static void
+test_da_alloc_fresh_name_flushes_nothing(void **state)
+{
+    /* ext4 flushes only when the rename replaces a file. */
+    Fx *fx = *state;
+    guint n = build_rename_fresh(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_empty(t, "g");
+}
+
+static void
+test_da_alloc_fresh_name_flushes_nothing_fail(void **state)
+{
+    /* Over an existing g, the same rename keeps the data. */
+    Fx *fx = *state;
+    tu_write(fx->snap, "g", "old", 0644);
+    guint n = build_rename_fresh(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(t, "g", "new");
+}
+
+/* Replace by truncate: 0 open f O_TRUNC  1 write "new"  2 close */
+static guint
+build_truncate_rewrite(Fx *fx)
+{
+    tu_write(fx->snap, "f", "old", 0644);
+    cfi_tb_open(fx->tb, ORIG "/f", 3, O_WRONLY | O_TRUNC, 0);
+    cfi_tb_write(fx->tb, 3, 0, "new", 3);
+    cfi_tb_close(fx->tb, 3);
+    return load(fx);
+}
+
+static void
+test_da_alloc_truncate_flushes_at_close(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_truncate_rewrite(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(t, "f", "new");
+    /* Before the close: truncated, not flushed yet. */
+    g_autofree char *b = mat(fx, n - 1, CFI_MODEL_ORDERED, 0, NULL);
+    assert_empty(b, "f");
+}
+
+static void
+test_da_alloc_truncate_flushes_at_close_fail(void **state)
+{
+    Fx *fx = *state;
+    fx->opts.noauto_da_alloc = TRUE;
+    guint n = build_truncate_rewrite(fx);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_empty(t, "f");
+}
+
+/* A file in boot/ and one beside it, made durable by one syncfs:
+ *   snapshot: boot/
+ *   0 open /orig (5)  1 open /orig/boot (6)  2 open boot/b (3)
+ *   3 write  4 close  5 open r (4)  6 write  7 close  8 syncfs(fd) */
+static guint
+build_syncfs_boot(Fx *fx, int sync_fd)
+{
+    g_autofree char *boot = g_build_filename(fx->snap, "boot", NULL);
+    assert_int_equal(mkdir(boot, 0755), 0);
+    cfi_tb_open(fx->tb, ORIG, 5, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_open(fx->tb, ORIG "/boot", 6, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_open(fx->tb, ORIG "/boot/b", 3, O_CREAT | O_WRONLY | O_EXCL, 0644);
+    cfi_tb_write(fx->tb, 3, 0, "boot", 4);
+    cfi_tb_close(fx->tb, 3);
+    cfi_tb_open(fx->tb, ORIG "/r", 4, O_CREAT | O_WRONLY | O_EXCL, 0644);
+    cfi_tb_write(fx->tb, 4, 0, "root", 4);
+    cfi_tb_close(fx->tb, 4);
+    cfi_tb_syncfs(fx->tb, sync_fd);
+    return load(fx);
+}
+
+static void
+test_separate_boot_syncfs_per_fs(void **state)
+{
+    /* boot/ apart: a syncfs of the root persists r, not boot/b. */
+    Fx *fx = *state;
+    fx->opts.separate_boot = TRUE;
+    guint n = build_syncfs_boot(fx, 5);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(t, "r", "root");
+    assert_false(tu_exists(t, "boot/b"));
+    g_autofree char *o = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_empty(o, "boot/b");
+}
+
+static void
+test_separate_boot_syncfs_per_fs_fail(void **state)
+{
+    /* One filesystem (the default): the same syncfs persists both. */
+    Fx *fx = *state;
+    guint n = build_syncfs_boot(fx, 5);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(t, "r", "root");
+    assert_file(t, "boot/b", "boot");
+    g_autofree char *o = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(o, "boot/b", "boot");
+}
+
+static void
+test_separate_boot_syncfs_of_boot(void **state)
+{
+    /* boot/ apart: a syncfs of boot/ persists boot/b, not r. */
+    Fx *fx = *state;
+    fx->opts.separate_boot = TRUE;
+    guint n = build_syncfs_boot(fx, 6);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(t, "boot/b", "boot");
+    assert_false(tu_exists(t, "r"));
+}
+
+static void
+test_separate_boot_syncfs_of_boot_fail(void **state)
+{
+    /* One filesystem: a syncfs through boot/ persists r as well. */
+    Fx *fx = *state;
+    guint n = build_syncfs_boot(fx, 6);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(t, "boot/b", "boot");
+    assert_file(t, "r", "root");
+}
+
+static void
+test_separate_boot_root_freeze_no_checkpoint(void **state)
+{
+    /* build_swap freezes through /orig: with boot/ apart that is the
+       root's freeze, and the bootloader's view of boot/ has no
+       checkpoint: loader.1 and loader.tmp are not home. */
+    Fx *fx = *state;
+    fx->opts.separate_boot = TRUE;
+    guint n = build_swap(fx, 0);
+    CfiBootView v;
+    assert_int_equal(cfi_replay_last_checkpoint(fx->replay, n), -1);
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, &v);
+    assert_int_equal(v.checkpoint, -1);
+    assert_false(tu_exists(b, "boot/loader.1"));
+    assert_false(tu_exists(b, "boot/loader.tmp"));
+    g_autofree char *bl = read_link(b, "boot/loader");
+    assert_string_equal(bl, "loader.0");
+    /* The kernel's view has them (ordered keeps every entry). */
+    g_autofree char *k = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_true(tu_exists(k, "boot/loader.1"));
+}
+
+static void
+test_separate_boot_root_freeze_no_checkpoint_fail(void **state)
+{
+    /* One filesystem: the same freeze wrote loader.1 home. */
+    Fx *fx = *state;
+    guint n = build_swap(fx, 0);
+    CfiBootView v;
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, &v);
+    assert_int_equal(v.checkpoint, 3);
+    assert_true(tu_exists(b, "boot/loader.1"));
+    assert_true(tu_exists(b, "boot/loader.tmp"));
+}
+
+/* ostree's order, boot/ frozen through its own descriptor:
+ *   snapshot: boot/, ostree/boot.0 -> x
+ *   0 open /orig (5)  1 open /orig/boot (6)  2 mkdir boot/loader.1
+ *   3 unlink ostree/boot.0  4 syncfs(5)  5 syncfs(6)  6 freeze(6) 7 thaw */
+static guint
+build_boot_freeze(Fx *fx)
+{
+    g_autofree char *boot = g_build_filename(fx->snap, "boot", NULL);
+    g_autofree char *ost = g_build_filename(fx->snap, "ostree", NULL);
+    g_autofree char *b0 = g_build_filename(ost, "boot.0", NULL);
+    assert_int_equal(mkdir(boot, 0755), 0);
+    assert_int_equal(mkdir(ost, 0755), 0);
+    assert_int_equal(symlink("x", b0), 0);
+    cfi_tb_open(fx->tb, ORIG, 5, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_open(fx->tb, ORIG "/boot", 6, O_RDONLY | O_DIRECTORY, 0);
+    cfi_tb_mkdir(fx->tb, ORIG "/boot/loader.1", 0755);
+    cfi_tb_unlink(fx->tb, ORIG "/ostree/boot.0");
+    cfi_tb_syncfs(fx->tb, 5);
+    cfi_tb_syncfs(fx->tb, 6);
+    cfi_tb_freeze(fx->tb, 6);
+    cfi_tb_thaw(fx->tb, 6);
+    return load(fx);
+}
+
+static void
+test_separate_boot_freeze_checkpoints_boot_only(void **state)
+{
+    /* boot/ apart: the freeze of boot/ writes loader.1 home, but not the
+       root's unlink (committed by the syncfs, not checkpointed). */
+    Fx *fx = *state;
+    fx->opts.separate_boot = TRUE;
+    guint n = build_boot_freeze(fx);
+    CfiBootView v;
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_STRICT, 0, &v);
+    assert_int_equal(v.checkpoint, 6);
+    assert_true(tu_exists(b, "boot/loader.1"));
+    assert_true(tu_exists(b, "ostree/boot.0"));
+    assert_int_equal(v.meta_pending, 1);    /* the unlink */
+}
+
+static void
+test_separate_boot_freeze_checkpoints_boot_only_fail(void **state)
+{
+    /* One filesystem: the freeze writes both home. */
+    Fx *fx = *state;
+    guint n = build_boot_freeze(fx);
+    CfiBootView v;
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_STRICT, 0, &v);
+    assert_int_equal(v.checkpoint, 6);
+    assert_true(tu_exists(b, "boot/loader.1"));
+    assert_false(tu_exists(b, "ostree/boot.0"));
+    assert_int_equal(v.meta_pending, 0);
+}
+
 int
 main(void)
 {
@@ -1424,6 +1702,13 @@ main(void)
         T(test_bootview_unlink_after_checkpoint),
         T(test_bootview_subset_deterministic),
         T(test_bootview_data_in_place),
+        T(test_da_alloc_rename_keeps_data),
+        T(test_da_alloc_fresh_name_flushes_nothing),
+        T(test_da_alloc_truncate_flushes_at_close),
+        T(test_separate_boot_syncfs_per_fs),
+        T(test_separate_boot_syncfs_of_boot),
+        T(test_separate_boot_root_freeze_no_checkpoint),
+        T(test_separate_boot_freeze_checkpoints_boot_only),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
