@@ -157,6 +157,11 @@ field_value(const FieldDef *d, const char *value, const char **why)
     g_autoptr(GPtrArray) words = g_ptr_array_new();
     for (char **p = parts; *value != '\0' && *p != NULL; p++) {
         char *w = g_strstrip(*p);
+        if (d->kind == KF_LIST && g_str_equal(w, "...") && p[1] == NULL
+            && p != parts) {
+            g_ptr_array_add(words, w);   /* any further entries */
+            break;
+        }
         if (!word_ok(w)) {
             *why = "expected class names (a-z, 0-9, '-', ':') separated "
                    "by commas";
@@ -398,6 +403,31 @@ pp_known_load(const char *path, GError **error)
     return pp_known_load_data(data, path, error);
 }
 
+/* want ends in "..." (a list field's "and anything after"): have starts
+ * with the words before it. */
+static gboolean
+list_prefix_matches(JsonNode *want, JsonNode *have)
+{
+    if (!JSON_NODE_HOLDS_ARRAY(want) || !JSON_NODE_HOLDS_ARRAY(have)) {
+        return FALSE;
+    }
+    JsonArray *w = json_node_get_array(want);
+    JsonArray *h = json_node_get_array(have);
+    guint nw = json_array_get_length(w);
+    if (nw == 0
+        || !g_str_equal(json_array_get_string_element(w, nw - 1), "...")
+        || json_array_get_length(h) < nw - 1) {
+        return FALSE;
+    }
+    for (guint i = 0; i + 1 < nw; i++) {
+        if (!g_str_equal(json_array_get_string_element(w, i),
+                         json_array_get_string_element(h, i))) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 gboolean
 pp_known_finding_matches(const PpKnownFinding *f, JsonNode *sig,
                          PpPhase phase)
@@ -415,7 +445,8 @@ pp_known_finding_matches(const PpKnownFinding *f, JsonNode *sig,
     for (GList *n = names; n != NULL; n = n->next) {
         JsonNode *want = json_object_get_member(f->fields, n->data);
         JsonNode *have = json_object_get_member(s, n->data);
-        if (have == NULL || !json_node_equal(want, have)) {
+        if (have == NULL || !(json_node_equal(want, have)
+                              || list_prefix_matches(want, have))) {
             return FALSE;
         }
     }

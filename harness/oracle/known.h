@@ -23,8 +23,11 @@
  * backend, loader, booted_tree (words); bootversion, booted,
  * partial_commits, staging_dirs, loader_dirs, boot_dirs, deploy_dirs
  * (whole numbers, -1 for none or not counted); entry_states (in boot
- * order), tree_problems, repo_problems (in any order) as comma-separated
- * lists, an empty value for an empty list.  phase restricts the finding
+ * order; a last word `...` matches any further entries, so
+ * `ostree-link-missing, ...` is "the default entry has lost its ostree=
+ * link, whatever the rollback entry's state"), tree_problems,
+ * repo_problems (in any order) as comma-separated lists, an empty value
+ * for an empty list.  phase restricts the finding
  * to crash points in these update phases (comma-separated).  A field left
  * out matches anything; at least one signature field must be given.
  * outcome is the case's verdict (for a state the oracle fails, the

@@ -60,7 +60,7 @@ def check(d, want_failures):
     assert not re.search(r"https?://", text), "a URL in the page"
     for bad in ("<script", "<link", "<img", "<iframe", " src=", "url("):
         assert bad not in page, "external reference: " + bad
-    failing = [c for c in points if c["outcome"] != "pass"]
+    failing = [c for c in points if c["outcome"] != "pass" and not c.get("known")]
     assert (len(failing) > 0) == want_failures, (d, len(failing))
     if want_failures:
         banner = "%d failure(s) in %d crash points" % (s["failed"], s["cases"])

@@ -233,6 +233,40 @@ test_match_differs_fail(void **state)
     assert_false(pp_known_finding_matches(f, repo, PP_PHASE_CLEANUP));
 }
 
+/* "a, ..." matches a list that starts with a, whatever follows; twin: a
+ * list that starts otherwise, or is shorter, does not match. */
+static void
+test_match_list_prefix(void **state)
+{
+    g_autoptr(PpKnownList) l = load("[finding p]\nlink = https://x/1\n"
+                                    "entry_states = ostree-link-missing, ...\n");
+    const PpKnownFinding *f = l->findings->pdata[0];
+    g_autoptr(JsonNode) sig = signature_of(brick_judgement);
+    JsonObject *o = json_node_get_object(sig);
+    JsonArray *one = json_array_new();
+    json_array_add_string_element(one, "ostree-link-missing");
+    json_object_set_array_member(o, "entry_states", one);
+    assert_true(pp_known_finding_matches(f, sig, PP_PHASE_CLEANUP));
+    JsonArray *two = json_array_new();
+    json_array_add_string_element(two, "ostree-link-missing");
+    json_array_add_string_element(two, "boots:complete");
+    json_object_set_array_member(o, "entry_states", two);
+    assert_true(pp_known_finding_matches(f, sig, PP_PHASE_CLEANUP));
+
+    JsonArray *other = json_array_new();
+    json_array_add_string_element(other, "boots:complete");
+    json_array_add_string_element(other, "ostree-link-missing");
+    json_object_set_array_member(o, "entry_states", other);
+    assert_false(pp_known_finding_matches(f, sig, PP_PHASE_CLEANUP));
+    json_object_set_array_member(o, "entry_states", json_array_new());
+    assert_false(pp_known_finding_matches(f, sig, PP_PHASE_CLEANUP));
+    /* "..." only as the last word of an ordered list. */
+    g_autoptr(GError) error = NULL;
+    assert_null(pp_known_load_data("[finding q]\nlink = https://x/1\n"
+                                   "entry_states = ..., boots:complete\n",
+                                   "q.conf", &error));
+}
+
 static void
 test_expiry(void **state)
 {
@@ -462,6 +496,7 @@ main(void)
         cmocka_unit_test(test_parse_errors_fail),
         cmocka_unit_test(test_match_omitted_fields),
         cmocka_unit_test(test_match_differs_fail),
+        cmocka_unit_test(test_match_list_prefix),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_expiry_passed_fail),
         cmocka_unit_test(test_apply_known),
