@@ -72,7 +72,7 @@ PY
 }
 
 # --- pass: the default campaign, real ostree --------------------------------
-campaign default 0
+campaign default 0 --known "$PP_KNOWN"
 check default '
 assert s["outcomes"]["lost-update"] == 0
 assert end["outcome"] == "pass"'
@@ -110,7 +110,7 @@ pp_log "eatmydata, strict: lost-update at the end point, and only there"
 # --- pull: real ostree under ordered passes; eatmydata under strict loses ----
 scen=$(cd "$(dirname "$0")/../../scenarios" && pwd)/default-upgrade.conf
 sed -e 's/^action = upgrade$/action = pull/' -e 's/^resume = .*/resume = none/' \
-    -e 's/^name = .*/name = pull-only/' "$scen" >"$PP_TMP/pull.conf"
+    -e 's/^name = .*/name = pull-only/' -e '/^known = /d' "$scen" >"$PP_TMP/pull.conf"
 grep -q '^action = pull$' "$PP_TMP/pull.conf" || pp_fail "pull scenario not made"
 campaign pull 0 --scenario "$PP_TMP/pull.conf"
 check pull '
