@@ -16,9 +16,9 @@ pp_init "$@"
 
 A=$PP_TMP/full
 B=$PP_TMP/cached
-PLUGPULL_ORACLE_NOCACHE=1 "$PP_BIN" sim --points barriers --jobs 2 --out "$A" \
+PLUGPULL_ORACLE_NOCACHE=1 "$PP_BIN" sim --known "$PP_KNOWN" --points barriers --jobs 2 --out "$A" \
     >"$PP_TMP/a.log" 2>&1 || { cat "$PP_TMP/a.log" >&2; pp_fail "sim without cache failed"; }
-"$PP_BIN" sim --points barriers --jobs 2 --recording "$A/work" --out "$B" \
+"$PP_BIN" sim --known "$PP_KNOWN" --points barriers --jobs 2 --recording "$A/work" --out "$B" \
     >"$PP_TMP/b.log" 2>&1 || { cat "$PP_TMP/b.log" >&2; pp_fail "sim with cache failed"; }
 
 python3 - "$A" "$B" <<'PY' || pp_fail "the cached campaign judged differently"
