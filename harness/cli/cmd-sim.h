@@ -35,6 +35,10 @@ typedef struct {
     char *budget;
     char *recording;
     char *shard;
+    char *repo;              /* your firmware: [firmware] repo, from, to, os */
+    char *from;
+    char *to;
+    char *os;
     gint64 seed;
     gint jobs;
     gboolean no_tmpfs;
