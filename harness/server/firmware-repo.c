@@ -155,14 +155,16 @@ pp_firmware_repo_check(const char *repo_path, const char *from_rev,
     struct stat st;
     if (stat(fw->repo, &st) < 0) {
         int errsv = errno;
-        return throw_fw(error, fw->repo, "stat: %s", g_strerror(errsv));
+        return throw_fw(error, fw->repo, "%s (stat: %s)",
+                        errsv == ENOENT ? "missing" : "unreadable",
+                        g_strerror(errsv));
     }
     if (!S_ISDIR(st.st_mode)) {
         return throw_fw(error, fw->repo, "not a directory");
     }
     if (access(fw->repo, R_OK | X_OK) < 0) {
         int errsv = errno;
-        return throw_fw(error, fw->repo, "not readable: %s",
+        return throw_fw(error, fw->repo, "unreadable (access: %s)",
                         g_strerror(errsv));
     }
     g_autoptr(GFile) file = g_file_new_for_path(fw->repo);
