@@ -629,7 +629,9 @@ firmware_revs(PpScenario *s, const char *dir, gboolean given_from,
         return;
     }
     if (!g_path_is_absolute(s->repo)) {
-        g_autofree char *abs = g_canonicalize_filename(s->repo, dir);
+        g_autofree char *absdir = g_canonicalize_filename(dir != NULL ? dir
+                                                          : ".", NULL);
+        g_autofree char *abs = g_canonicalize_filename(s->repo, absdir);
         g_free(s->repo);
         s->repo = g_steal_pointer(&abs);
     }
