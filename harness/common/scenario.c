@@ -607,13 +607,16 @@ firmware_revs(PpScenario *s, const char *dir, gboolean given_from,
               guint line_to, guint line_other)
 {
     if (s->repo == NULL) {
-        if (!fixture_version(s->from_rev, &s->from_version)) {
+        /* NULL: not in the file, the default version stays. */
+        if (s->from_rev != NULL
+            && !fixture_version(s->from_rev, &s->from_version)) {
             g_string_append_printf(problems, "%u\t[firmware] from = '%s': "
                                    "the fixture has versions 1, 2 and 3 (a "
                                    "ref or commit needs [firmware] repo)\n",
                                    line_from, s->from_rev);
         }
-        if (!fixture_version(s->to_rev, &s->to_version)) {
+        if (s->to_rev != NULL
+            && !fixture_version(s->to_rev, &s->to_version)) {
             g_string_append_printf(problems, "%u\t[firmware] to = '%s': "
                                    "the fixture has versions 1, 2 and 3 (a "
                                    "ref or commit needs [firmware] repo)\n",
