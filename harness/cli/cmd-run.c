@@ -156,6 +156,13 @@ static gboolean
 apply_scenario(const PpScenario *sc, PpRunEnv *env, GError **error)
 {
     guint n = g_strv_length(env->commits);
+    if (sc->repo != NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "%s: [firmware] repo: the VM tier runs the image's "
+                    "built-in fixture; your firmware runs in `plugpull sim`",
+                    sc->path);
+        return FALSE;
+    }
     if (sc->from_version != 1 || sc->n_history > 1) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                     "%s: from = %u%s: the image's disk has v1 deployed "

@@ -17,10 +17,39 @@
 #include "common/json.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "server/firmware-repo.h"
 #include "server/fixture.h"
 #include "sim/record.h"
 #include "sim/sim-fidelity.h"
 #include "sim/sim-out.h"
+
+/*
+ * The firmware served in fxdir: the built-in fixture, or with [firmware]
+ * repo a private mirror of the user's repo (firmware-repo.h), whose from
+ * and to are the fixture's versions 1 and 2 for what follows.
+ */
+static gboolean
+firmware_source(const PpScenario *sc, const char *fxdir, PpFixture **out_fx,
+                GError **error)
+{
+    if (sc->repo == NULL) {
+        if (!pp_fixture_build_repo(fxdir, sc->payload_kb, out_fx, error)) {
+            g_prefix_error(error, "building the fixture firmware: ");
+            return FALSE;
+        }
+        return TRUE;
+    }
+    g_autoptr(PpFirmwareRepo) fw = NULL;
+    if (!pp_firmware_repo_check(sc->repo, sc->from_rev, sc->to_rev, sc->os,
+                                &fw, error)
+        || !pp_firmware_repo_mirror(fw, fxdir, out_fx, error)) {
+        return FALSE;
+    }
+    g_print("your firmware: %s (%s), from %.12s, to %.12s, served as %s, "
+            "stateroot %s\n", fw->repo, fw->mode, fw->from_commit,
+            fw->to_commit, fw->branch, fw->osname);
+    return TRUE;
+}
 
 /* Prepare the device and record the update; fills env. */
 static gboolean
@@ -30,8 +59,7 @@ prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
 {
     g_autofree char *fxdir = g_build_filename(work, "fixture", NULL);
     g_autoptr(PpFixture) fx = NULL;
-    if (!pp_fixture_build_repo(fxdir, sc->payload_kb, &fx, error)) {
-        g_prefix_error(error, "building the fixture firmware: ");
+    if (!firmware_source(sc, fxdir, &fx, error)) {
         return FALSE;
     }
     g_autoptr(PpHttpd) httpd = pp_httpd_start(fx->srv_dir, 0, error);
@@ -431,16 +459,13 @@ pp_simcmd_run_fault(PpSimFault *fault, PpSimEnv *env, const char *dir,
 }
 
 /* --record-only: the recording is kept with its manifest, nothing is
- * judged.  env is loaded (so the recording is known to be usable). */
+ * judged.  env is loaded (so the recording is known to be usable).  text:
+ * the scenario as the campaign keeps it (the file's text with the
+ * firmware options folded in; NULL: the built-in default). */
 static gboolean
-record_only(const char *dir, const PpScenario *sc, const char *scenario_path,
+record_only(const char *dir, const PpScenario *sc, const char *text,
             const PpSimEnv *env, const char *version, GError **error)
 {
-    g_autofree char *text = NULL;
-    if (scenario_path != NULL
-        && !g_file_get_contents(scenario_path, &text, NULL, error)) {
-        return FALSE;
-    }
     if (!pp_simrec_write(dir, sc, text, env, version, NULL, error)) {
         g_prefix_error(error, "writing the recording: ");
         return FALSE;
@@ -482,7 +507,7 @@ pp_simcmd_tidy_work(const SimRun *r, SimBed *bed)
 gboolean
 pp_simcmd_record_only(const SimRun *r, SimBed *bed, GError **error)
 {
-    gboolean ok = record_only(r->dir, r->sc, r->opt->scenario_path,
+    gboolean ok = record_only(r->dir, r->sc, r->scenario_text,
                               &bed->env, r->version, error);
     g_autofree char *states = g_strdup(bed->env.states_dir);
     pp_simcmd_bed_clear(bed);

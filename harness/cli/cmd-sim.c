@@ -18,6 +18,7 @@
 #include "common/tracestats.h"
 #include "common/util.h"
 #include "plugpull.h"
+#include "server/firmware-repo.h"
 #include "sim/sim-fault.h"
 
 /* The exact command that continues the campaign in dir. */
@@ -63,6 +64,17 @@ static const GOptionEntry entries[] = {
     { "known", 0, 0, G_OPTION_ARG_FILENAME, &opt.known,
       "known findings: a failure that matches one is reported known, "
       "not failed (default: the scenario's [verify] known)", "FILE" },
+    { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt.repo,
+      "your firmware: an OSTree repo (archive or bare-user) to test instead "
+      "of the built-in fixture; never written to ([firmware] repo)",
+      "PATH" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &opt.from,
+      "with --repo: the REF or COMMIT deployed before the update", "REF" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &opt.to,
+      "with --repo: the REF or COMMIT the device is updated to", "REF" },
+    { "os", 0, 0, G_OPTION_ARG_STRING, &opt.os,
+      "with --repo: the stateroot (default: the commit's ostree.osname, "
+      "else plugpull)", "NAME" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt.out,
       "results directory (new or empty)", "DIR" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &opt.resume_campaign,
@@ -84,6 +96,10 @@ sim_options_reset(void)
     g_clear_pointer(&opt.budget, g_free);
     g_clear_pointer(&opt.recording, g_free);
     g_clear_pointer(&opt.shard, g_free);
+    g_clear_pointer(&opt.repo, g_free);
+    g_clear_pointer(&opt.from, g_free);
+    g_clear_pointer(&opt.to, g_free);
+    g_clear_pointer(&opt.os, g_free);
     opt = (SimOptions){ .seed = -1, .jobs = 2 };
 }
 
@@ -146,6 +162,13 @@ parse_options(int argc, char **argv, SimRun *r, GError **error)
 static gboolean
 resolve_campaign(SimRun *r, GError **error)
 {
+    gboolean firmware_opts = opt.repo != NULL || opt.from != NULL
+                             || opt.to != NULL || opt.os != NULL;
+    if (firmware_opts && (opt.resume_campaign || opt.recording != NULL)) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--repo, --from, --to and "
+                             "--os make a new recording: the campaign or "
+                             "recording keeps the ones it was made with");
+    }
     if (opt.resume_campaign) {
         if (opt.record_only) {
             return pp_throw_code(error, PP_ERROR_USAGE, "--resume continues a "
@@ -198,6 +221,85 @@ resolve_campaign(SimRun *r, GError **error)
     return TRUE;
 }
 
+/* --repo, --from, --to, --os over the scenario's [firmware]. */
+static gboolean
+firmware_options(PpScenario *sc, GError **error)
+{
+    if (opt.repo != NULL) {
+        g_free(sc->repo);
+        sc->repo = g_canonicalize_filename(opt.repo, NULL);
+    }
+    if ((opt.from != NULL || opt.to != NULL || opt.os != NULL)
+        && sc->repo == NULL) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--from, --to and --os "
+                             "name revs of your firmware: they need --repo "
+                             "PATH (or [firmware] repo)");
+    }
+    char **given[] = { &opt.from, &opt.to, &opt.os };
+    char **field[] = { &sc->from_rev, &sc->to_rev, &sc->os };
+    for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
+        if (*given[i] != NULL) {
+            g_free(*field[i]);
+            *field[i] = g_strdup(*given[i]);
+        }
+    }
+    if (sc->repo != NULL && sc->n_history > 0) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "[firmware] history: not "
+                             "with your firmware yet (the device starts with "
+                             "from deployed alone)");
+    }
+    if (!pp_scenario_firmware_ready(sc, error)) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
+    }
+    return TRUE;
+}
+
+/*
+ * The scenario text the campaign keeps (campaign.json, a recording's
+ * manifest): the file's, with the firmware options folded into its
+ * [firmware] section, so that --resume and --recording find them.
+ */
+static gboolean
+fold_firmware_options(const PpScenario *sc, char **text, GError **error)
+{
+    if (opt.repo == NULL && opt.from == NULL && opt.to == NULL
+        && opt.os == NULL) {
+        return TRUE;
+    }
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (*text != NULL
+        && !g_key_file_load_from_data(kf, *text, (gsize)-1,
+                                      G_KEY_FILE_KEEP_COMMENTS, error)) {
+        return FALSE;
+    }
+    g_key_file_set_string(kf, "firmware", "repo", sc->repo);
+    g_key_file_set_string(kf, "firmware", "from", sc->from_rev);
+    g_key_file_set_string(kf, "firmware", "to", sc->to_rev);
+    if (sc->os != NULL) {
+        g_key_file_set_string(kf, "firmware", "os", sc->os);
+    }
+    g_free(*text);
+    *text = g_key_file_to_data(kf, NULL, error);
+    return *text != NULL;
+}
+
+/*
+ * Your firmware, before anything is written: the repo opens, from and to
+ * are different commits with a kernel (a usage error naming the problem
+ * otherwise).  A run on a recording serves the recording's mirror and
+ * needs no repo.
+ */
+static gboolean
+check_firmware(const SimRun *r, GError **error)
+{
+    if (r->sc->repo == NULL || r->rec != NULL) {
+        return TRUE;
+    }
+    g_autoptr(PpFirmwareRepo) fw = NULL;
+    return pp_firmware_repo_check(r->sc->repo, r->sc->from_rev,
+                                  r->sc->to_rev, r->sc->os, &fw, error);
+}
+
 /* The scenario of a run that records its own update: the campaign's, the
    file's or the built-in one, with the options applied. */
 static PpScenario *
@@ -234,6 +336,9 @@ scenario_with_options(const PpCampaign *camp, GError **error)
     if (opt.ostree != NULL) {
         g_free(sc->ostree);
         sc->ostree = g_steal_pointer(&opt.ostree);
+    }
+    if (!firmware_options(sc, error)) {
+        return NULL;
     }
     return g_steal_pointer(&sc);
 }
@@ -317,6 +422,10 @@ open_campaign(SimRun *r, int *out_lock_fd, GError **error)
                                        NULL, error)) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
     }
+    if (r->camp == NULL && r->rec == NULL
+        && !fold_firmware_options(sc, &r->scenario_text, error)) {
+        return FALSE;
+    }
     if (opt.record_only) {
         return TRUE;
     }
@@ -357,11 +466,14 @@ print_header(const SimRun *r)
     g_autofree char *repeat_note = sc->repeat > 1
         ? g_strdup_printf(", %u cuts per resumed case", sc->repeat)
         : g_strdup("");
-    g_print("plugpull sim: scenario %s (%s), %s of v%u -> v%u, %s device, "
+    g_autofree char *what = sc->repo != NULL
+        ? g_strdup_printf("%s -> %s of %s", sc->from_rev, sc->to_rev,
+                          sc->repo)
+        : g_strdup_printf("v%u -> v%u", sc->from_version, sc->to_version);
+    g_print("plugpull sim: scenario %s (%s), %s of %s, %s device, "
             "model %s, points %s, seed %" G_GUINT64_FORMAT "%s\n", sc->name,
-            sc->path, pp_action_to_string(sc->action), sc->from_version,
-            sc->to_version, sc->bootloader, cfi_model_to_string(sc->model),
-            r->pts, sc->seed, repeat_note);
+            sc->path, pp_action_to_string(sc->action), what, sc->bootloader,
+            cfi_model_to_string(sc->model), r->pts, sc->seed, repeat_note);
     g_print("client: %s %s\n", sc->ostree, r->version);
     if (r->rec != NULL) {
         g_print("recording: %s (id %.12s, recorded %s)\n", r->rec->dir,
@@ -394,7 +506,8 @@ sim_campaign(int argc, char **argv, GError **error)
     g_auto(SimRun) r = { .opt = &opt };
     pp_autofd int lock_fd = -1;
     if (!parse_options(argc, argv, &r, error) || !resolve_campaign(&r, error)
-        || !load_scenario(&r, error) || !open_campaign(&r, &lock_fd, error)) {
+        || !load_scenario(&r, error) || !check_firmware(&r, error)
+        || !open_campaign(&r, &lock_fd, error)) {
         return FALSE;
     }
     g_auto(PpInterruptGuard) guard = { 0 };

@@ -37,6 +37,10 @@ typedef struct {
     char *recording;
     char *shard;
     char *known;             /* --known FILE */
+    char *repo;              /* your firmware: [firmware] repo, from, to, os */
+    char *from;
+    char *to;
+    char *os;
     gint64 seed;
     gint jobs;
     gboolean no_tmpfs;

@@ -47,19 +47,32 @@ static const KeyDef keys[] = {
     { "firmware", "payload-kb", KT_UINT, "2048", NULL,
       "Size of the fixture firmware's payload in KiB (the whole tree is a "
       "little larger: busybox, kernel, initramfs)." },
-    { "firmware", "from", KT_UINT, "1", NULL,
-      "Version (1, 2 or 3) deployed on the device before the update." },
+    { "firmware", "repo", KT_STRING, "", NULL,
+      "Your firmware: an OSTree repo (archive or bare-user; relative to the "
+      "scenario file) to test instead of the built-in fixture. plugpull "
+      "never writes in it: it serves a private mirror of `from` and `to` "
+      "(under DIR/work), builds the device from it with `from` deployed, "
+      "and judges every state against those two commits. Needs `from` and "
+      "`to` (`--repo`, `--from`, `--to` on the command line)." },
+    { "firmware", "from", KT_STRING, "1", NULL,
+      "Version (1, 2 or 3) deployed on the device before the update. With "
+      "`repo`: a REF or COMMIT of it (`REF^` is its parent)." },
     { "firmware", "history", KT_LIST, "", NULL,
       "Versions the device ran before the update, oldest first, separated "
       "by `;` and ending at `from` (e.g. `1;2`): it is updated from each to "
       "the next untraced, so it boots `from` with the one before as its "
       "rollback, and ostree's cleanup has pruned what no deployment needs "
       "any more. Empty: `from` was deployed alone." },
-    { "firmware", "to", KT_UINT, "2", NULL,
+    { "firmware", "to", KT_STRING, "2", NULL,
       "Version published for the update. v1 -> v2 changes the kernel; "
       "v2 -> v3 keeps it. A version older than `from` is published again "
       "as a new commit of its tree (going back: ostree refuses an older "
-      "commit), so only what the device no longer has is downloaded." },
+      "commit), so only what the device no longer has is downloaded. With "
+      "`repo`: a REF or COMMIT of it, other than `from`'s commit." },
+    { "firmware", "os", KT_STRING, "", NULL,
+      "With `repo`: the stateroot (`ostree admin os-init NAME`). Empty: the "
+      "`from` commit's `ostree.osname` metadata if it has one, else "
+      "`plugpull`." },
     { "firmware", "static-delta", KT_BOOL, "false", NULL,
       "Serve a static delta from `from` to `to` (advertised in the "
       "summary), so the pull fetches delta parts instead of objects." },
@@ -172,6 +185,10 @@ pp_scenario_free(PpScenario *s)
     g_free(s->fault_inject);
     g_free(s->history);
     g_free(s->known);
+    g_free(s->repo);
+    g_free(s->from_rev);
+    g_free(s->to_rev);
+    g_free(s->os);
     g_free(s);
 }
 
@@ -425,16 +442,28 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
             return FALSE;
         }
         s->payload_kb = (guint)u;
+    } else if (IS("firmware", "repo")) {
+        g_free(s->repo);
+        s->repo = *value != '\0' ? g_strdup(value) : NULL;
     } else if (IS("firmware", "from") || IS("firmware", "to")) {
-        if (u < 1 || u > 3) {
-            *why = "the fixture has versions 1, 2 and 3";
+        /* A version of the fixture or a rev of [firmware] repo: which one
+           is known once every key is read (firmware_revs). */
+        if (*value == '\0') {
+            *why = "must not be empty";
             return FALSE;
         }
-        if (g_str_equal(key, "from")) {
-            s->from_version = (guint)u;
-        } else {
-            s->to_version = (guint)u;
+        char **rev = g_str_equal(key, "from") ? &s->from_rev : &s->to_rev;
+        g_free(*rev);
+        *rev = g_strdup(value);
+    } else if (IS("firmware", "os")) {
+        if (*value != '\0' && (strchr(value, '/') != NULL
+                                || g_str_equal(value, ".")
+                                || g_str_equal(value, ".."))) {
+            *why = "a stateroot name, without /";
+            return FALSE;
         }
+        g_free(s->os);
+        s->os = *value != '\0' ? g_strdup(value) : NULL;
     } else if (IS("firmware", "history")) {
         g_auto(GStrv) parts = g_strsplit(value, ";", -1);
         g_autofree guint *h = g_new0(guint, g_strv_length(parts) + 1);
@@ -446,7 +475,8 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
             }
             guint64 v = 0;
             if (!g_ascii_string_to_unsigned(*p, 10, 1, 3, &v, NULL)) {
-                *why = "each entry must be a version 1, 2 or 3";
+                *why = "each entry must be a version 1, 2 or 3 of the "
+                       "fixture (with [firmware] repo: not supported yet)";
                 return FALSE;
             }
             if (n > 0 && v <= h[n - 1]) {
@@ -596,6 +626,92 @@ section_known(const char *section)
     return FALSE;
 }
 
+/* "1".."3": a version of the fixture. */
+static gboolean
+fixture_version(const char *rev, guint *out)
+{
+    guint64 v = 0;
+    if (rev == NULL
+        || !g_ascii_string_to_unsigned(rev, 10, 1, 3, &v, NULL)) {
+        return FALSE;
+    }
+    *out = (guint)v;
+    return TRUE;
+}
+
+/*
+ * [firmware] from and to, once every key is read: versions of the fixture
+ * (from_rev and to_rev dropped), or revs of [firmware] repo, whose path is
+ * made absolute against the scenario file's directory (dir; NULL: the
+ * current one).  given_from/given_to: the keys were in the file (a
+ * user repo has no default revs).  A user repo is the mirror's commits 1
+ * (from) and 2 (to) for the rest of the harness (firmware-repo.h).
+ * Problems are appended, "LINE\tTEXT" lines for the caller to prefix.
+ */
+static void
+firmware_revs(PpScenario *s, const char *dir, gboolean given_from,
+              gboolean given_to, GString *problems, guint line_from,
+              guint line_to, guint line_other)
+{
+    if (s->repo == NULL) {
+        /* NULL: not in the file, the default version stays. */
+        if (s->from_rev != NULL
+            && !fixture_version(s->from_rev, &s->from_version)) {
+            g_string_append_printf(problems, "%u\t[firmware] from = '%s': "
+                                   "the fixture has versions 1, 2 and 3 (a "
+                                   "ref or commit needs [firmware] repo)\n",
+                                   line_from, s->from_rev);
+        }
+        if (s->to_rev != NULL
+            && !fixture_version(s->to_rev, &s->to_version)) {
+            g_string_append_printf(problems, "%u\t[firmware] to = '%s': "
+                                   "the fixture has versions 1, 2 and 3 (a "
+                                   "ref or commit needs [firmware] repo)\n",
+                                   line_to, s->to_rev);
+        }
+        if (s->os != NULL) {
+            g_string_append_printf(problems, "%u\t[firmware] os: only with "
+                                   "[firmware] repo (the fixture's is %s)\n",
+                                   line_other, "plugpull");
+        }
+        g_clear_pointer(&s->from_rev, g_free);
+        g_clear_pointer(&s->to_rev, g_free);
+        return;
+    }
+    if (!g_path_is_absolute(s->repo)) {
+        g_autofree char *absdir = g_canonicalize_filename(dir != NULL ? dir
+                                                          : ".", NULL);
+        g_autofree char *abs = g_canonicalize_filename(s->repo, absdir);
+        g_free(s->repo);
+        s->repo = g_steal_pointer(&abs);
+    }
+    if (!given_from) {
+        g_clear_pointer(&s->from_rev, g_free);
+    }
+    if (!given_to) {
+        g_clear_pointer(&s->to_rev, g_free);
+    }
+    if (s->n_history > 0) {
+        g_string_append_printf(problems, "%u\t[firmware] history: not with "
+                               "[firmware] repo yet (the device starts with "
+                               "from deployed alone)\n", line_other);
+    }
+    s->from_version = 1;
+    s->to_version = 2;
+}
+
+gboolean
+pp_scenario_firmware_ready(const PpScenario *s, GError **error)
+{
+    if (s->repo != NULL && (s->from_rev == NULL || s->to_rev == NULL)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "your firmware %s: needs both from and to (--from REF "
+                    "--to REF, or [firmware] from and to)", s->repo);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 PpScenario *
 pp_scenario_new_default(void)
 {
@@ -608,6 +724,9 @@ pp_scenario_new_default(void)
                     keys[i].section, keys[i].key, why);
         }
     }
+    g_autoptr(GString) problems = g_string_new(NULL);
+    firmware_revs(s, NULL, FALSE, FALSE, problems, 0, 0, 0);
+    g_assert(problems->len == 0);
     return s;
 }
 
@@ -657,6 +776,22 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
                                        ? " " : "", k->values != NULL
                                        ? k->values : "");
             }
+        }
+    }
+    if (problems->len == 0) {
+        g_autofree char *dir = g_path_get_dirname(name);
+        g_autoptr(GString) fw = g_string_new(NULL);
+        firmware_revs(s, dir, g_key_file_has_key(kf, "firmware", "from", NULL),
+                      g_key_file_has_key(kf, "firmware", "to", NULL), fw,
+                      pp_keyfile_line(data, "firmware", "from"),
+                      pp_keyfile_line(data, "firmware", "to"),
+                      pp_keyfile_line(data, "firmware", NULL));
+        g_auto(GStrv) lines = g_strsplit(fw->str, "\n", -1);
+        for (char **l = lines; *l != NULL && **l != '\0'; l++) {
+            char *tab = strchr(*l, '\t');
+            *tab = '\0';
+            g_string_append_printf(problems, "%s:%s: %s\n", name, *l,
+                                   tab + 1);
         }
     }
     if (problems->len == 0 && s->from_version == s->to_version

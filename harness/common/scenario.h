@@ -50,6 +50,12 @@ typedef struct {
     guint n_history;
     guint to_version;        /* published for the update */
     gboolean static_delta;   /* serve a from -> to static delta */
+    char *repo;              /* your firmware: an OSTree repo (absolute),
+                                NULL: the built-in fixture */
+    char *from_rev;          /* with repo: REF|COMMIT deployed at start */
+    char *to_rev;            /* with repo: REF|COMMIT published */
+    char *os;                /* with repo: the stateroot, NULL: from the
+                                commit's metadata, else "plugpull" */
 
     /* [device] */
     char *bootloader;        /* "uboot" or "bls" */
@@ -103,6 +109,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpScenario, pp_scenario_free)
 
 /* The built-in default: upgrade v1 -> v2 of a U-Boot device, ordered. */
 PpScenario *pp_scenario_new_default(void);
+
+/*
+ * A scenario whose [firmware] repo is set (by the file or an option) has
+ * both from and to: they have no default for a user repo.
+ */
+gboolean pp_scenario_firmware_ready(const PpScenario *s, GError **error);
 
 /* Parse a file; all problems in one error, each "FILE:LINE: ...". */
 PpScenario *pp_scenario_load(const char *path, GError **error);

@@ -387,6 +387,13 @@ pp_fixture_ostree_device(const char *const *argv, char **out_stdout,
     return run_ostree(TRUE, argv, out_stdout, error);
 }
 
+gboolean
+pp_fixture_ostree_host(const char *const *argv, char **out_stdout,
+                       GError **error)
+{
+    return run_ostree(FALSE, argv, out_stdout, error);
+}
+
 /* ---- the public steps */
 
 

@@ -126,4 +126,11 @@ gboolean pp_fixture_set_remote_url(PpFixture *fx, const char *remote_url,
 gboolean pp_fixture_ostree_device(const char *const *argv, char **out_stdout,
                                   GError **error);
 
+/*
+ * The same on the host, outside any namespace: for the server's repos,
+ * never for a device.
+ */
+gboolean pp_fixture_ostree_host(const char *const *argv, char **out_stdout,
+                                GError **error);
+
 #endif /* PP_FIXTURE_H */

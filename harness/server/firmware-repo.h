@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * firmware-repo.h: your firmware.  A campaign on a user's OSTree repo
+ * instead of the built-in fixture: the repo checked, then a private
+ * mirror of its two commits made for the stand-in to serve.
+ *
+ * The user's repo is read-only to plugpull.  It is opened with libostree
+ * to resolve and check `from` and `to`, and `ostree pull-local` reads it
+ * (objects hard-linked into the mirror where the filesystem allows, as
+ * ostree does, else copied); whatever a campaign adds (the served branch,
+ * the summary, a static delta) goes into the mirror:
+ *
+ *   DIR/srv/repo    archive repo: the commits of from and to; the branch
+ *                   first at from, published to to by pp_fixture_publish
+ *   DIR/sysroot     the device, made by pp_fixture_make_sysroot_full
+ *
+ * The mirror is a PpFixture whose commits[0] is from and commits[1] is
+ * to (commits[2] NULL), so the rest of the harness (the device, the
+ * publication, the static delta, the known trees) treats it as the
+ * fixture's versions 1 and 2.
+ */
+#ifndef PP_FIRMWARE_REPO_H
+#define PP_FIRMWARE_REPO_H
+
+#include "server/fixture.h"
+
+typedef struct {
+    char *repo;              /* the user's repo, absolute */
+    char *mode;              /* its mode: archive-z2, bare-user, ... */
+    char *from_rev;          /* as given */
+    char *to_rev;
+    char *from_commit;       /* resolved */
+    char *to_commit;
+    char *branch;            /* the ref the mirror serves */
+    char *osname;            /* the stateroot */
+} PpFirmwareRepo;
+
+void pp_firmware_repo_free(PpFirmwareRepo *fw);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpFirmwareRepo, pp_firmware_repo_free)
+
+/*
+ * Check the user's repo and resolve from and to (REF, COMMIT or REF^),
+ * writing nothing: the repo must be readable and open with ostree, both
+ * revs must name commits present in it, different ones, each with a
+ * kernel (usr/lib/modules/KVER/vmlinuz, or a vmlinuz-* in
+ * usr/lib/ostree-boot or boot).  os NULL: the from commit's
+ * `ostree.osname` metadata, else PP_FIXTURE_OSNAME.  The branch served is
+ * the to commit's first ref binding, else to_rev when it is a ref, else
+ * PP_FIXTURE_REF.  Every problem is a PP_ERROR_USAGE error naming it.
+ */
+gboolean pp_firmware_repo_check(const char *repo, const char *from_rev,
+                                const char *to_rev, const char *os,
+                                PpFirmwareRepo **out, GError **error);
+
+/*
+ * Make the mirror under dir (created; dir/srv must not exist): an archive
+ * repo with from and to pulled from the user's repo, the branch at from,
+ * a summary.  *out: the fixture it is (see above), its sysroot not made.
+ */
+gboolean pp_firmware_repo_mirror(const PpFirmwareRepo *fw, const char *dir,
+                                 PpFixture **out, GError **error);
+
+#endif /* PP_FIRMWARE_REPO_H */
