@@ -73,10 +73,12 @@ PY
 
 # --- pass: the default campaign, real ostree --------------------------------
 campaign default 0 --known "$PP_KNOWN"
+# The end point, after the client's exit, is #3392's brick as U-Boot
+# reads the disk (2022.7 never checkpoints after its swap): known.
 check default '
 assert s["outcomes"]["lost-update"] == 0
-assert end["outcome"] == "pass"'
-pp_log "real ostree, default campaign: no lost-update, the end point passes"
+assert end["outcome"] == "pass" or end["known"]["finding"] == "ostree-3392", end'
+pp_log "real ostree, default campaign: no lost-update"
 
 # --- twin: eatmydata, the default model ordered ------------------------------
 campaign eat-ordered 1 --ostree "$eat" --resume-updates none
