@@ -50,7 +50,11 @@ SHIMFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Icfaultinject -I$(GEN) \
              -fno-strict-aliasing -ftls-model=initial-exec
 PKGCFLAGS  = $(shell pkg-config --cflags $(PKGS))
 PKGLIBS    = $(shell pkg-config --libs $(PKGS))
-HOSTFLAGS  = $(BASEFLAGS) -Icfaultinject -Icfaultinject/replay -Iharness -I$(GEN) $(PKGCFLAGS)
+# CPPFLAGS, CFLAGS, LDFLAGS from the environment (dpkg-buildpackage's
+# hardening) apply to the harness, not to the shim: _FORTIFY_SOURCE would
+# rewrite the very libc calls the shim interposes.
+HOSTFLAGS  = $(BASEFLAGS) -Icfaultinject -Icfaultinject/replay -Iharness -I$(GEN) $(PKGCFLAGS) \
+             $(CPPFLAGS) $(CFLAGS)
 
 # --- the shim (libc only) -------------------------------------------------
 SPEC        := cfaultinject/calls.spec
@@ -156,7 +160,7 @@ $(BUILD)/libppharness.a: $(HARNESS_LIB_OBJS)
 
 $(BUILD)/plugpull: $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a
 	@echo "  LD       $@"
-	$(Q)$(CC) -o $@ $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS)
 
 $(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a
 	@mkdir -p $(@D)
