@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"
 pp_need_build
-pp_need_cmd help2man python3
+pp_need_cmd help2man python3 strings
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 prefix=$PP_TMP/prefix
