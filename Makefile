@@ -5,6 +5,8 @@
 #   make check      install deps if missing, build, run every test
 #   make demo       install deps if missing, build, run the default job
 #   make bench      run the benchmarks under bench/ (results: bench/RESULTS.md)
+#   make install    install under $(DESTDIR)$(PREFIX) (default /usr/local);
+#                   make uninstall removes what it installed
 #   V=1             show full command lines
 
 BUILD   := build
@@ -12,6 +14,22 @@ GEN     := $(BUILD)/gen
 CC      ?= gcc
 PYTHON  ?= python3
 PKGS    := glib-2.0 gio-2.0 gio-unix-2.0 json-glib-1.0 ostree-1
+
+# --- where `make install` puts things -------------------------------------
+# The binary finds its data (reports/, images/, scenarios/) and the shim
+# in the build tree when it runs from build/, else at these paths, which
+# are compiled into it (harness/common/util.c): build with the PREFIX you
+# install with.  DESTDIR is only prepended at install time (packaging).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+PKGLIBDIR   ?= $(LIBDIR)/plugpull
+DATADIR     ?= $(PREFIX)/share
+PKGDATADIR  ?= $(DATADIR)/plugpull
+MANDIR      ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+# The man page's version line (help2man).
+MAN_VERSION ?= $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null)
 
 ifeq ($(V),1)
 Q :=
@@ -32,7 +50,11 @@ SHIMFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Icfaultinject -I$(GEN) \
              -fno-strict-aliasing -ftls-model=initial-exec
 PKGCFLAGS  = $(shell pkg-config --cflags $(PKGS))
 PKGLIBS    = $(shell pkg-config --libs $(PKGS))
-HOSTFLAGS  = $(BASEFLAGS) -Icfaultinject -Icfaultinject/replay -Iharness -I$(GEN) $(PKGCFLAGS)
+# CPPFLAGS, CFLAGS, LDFLAGS from the environment (dpkg-buildpackage's
+# hardening) apply to the harness, not to the shim: _FORTIFY_SOURCE would
+# rewrite the very libc calls the shim interposes.
+HOSTFLAGS  = $(BASEFLAGS) -Icfaultinject -Icfaultinject/replay -Iharness -I$(GEN) $(PKGCFLAGS) \
+             $(CPPFLAGS) $(CFLAGS)
 
 # --- the shim (libc only) -------------------------------------------------
 SPEC        := cfaultinject/calls.spec
@@ -70,7 +92,8 @@ HELPER_BINS += $(PRELOAD_LIBS)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check check-unit check-integration check-vm demo bench clean scenario-doc
+.PHONY: all deps check check-unit check-integration check-vm demo bench clean scenario-doc \
+        programs install uninstall FORCE
 all: $(BUILD)/libcfaultinject.so $(BUILD)/plugpull $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS)
 
 deps:
@@ -115,6 +138,17 @@ $(BUILD)/libcfireplay.a: $(REPLAY_OBJS)
 	@echo "  AR       $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The install paths, compiled into the one file that looks them up.  The
+# stamp changes (and the object is rebuilt) only when they do.
+INSTALL_PATHS := -DPP_INSTALL_PKGDATADIR='"$(PKGDATADIR)"' \
+                 -DPP_INSTALL_PKGLIBDIR='"$(PKGLIBDIR)"'
+$(BUILD)/install-paths.stamp: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo '$(INSTALL_PATHS)' | cmp -s - $@ 2>/dev/null \
+	    || echo '$(INSTALL_PATHS)' >$@
+$(BUILD)/harness/common/util.o: HOSTFLAGS += $(INSTALL_PATHS)
+$(BUILD)/harness/common/util.o: $(BUILD)/install-paths.stamp
+
 $(BUILD)/harness/%.o: harness/%.c $(GEN_OUT)
 	@mkdir -p $(@D)
 	@echo "  CC       $@"
@@ -126,7 +160,7 @@ $(BUILD)/libppharness.a: $(HARNESS_LIB_OBJS)
 
 $(BUILD)/plugpull: $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a
 	@echo "  LD       $@"
-	$(Q)$(CC) -o $@ $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(BUILD)/harness/main.o $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a $(PKGLIBS)
 
 $(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libppharness.a $(BUILD)/libcfireplay.a
 	@mkdir -p $(@D)
@@ -150,6 +184,49 @@ $(BUILD)/tests/helpers/%.so: tests/helpers/preload/%.c
 	@mkdir -p $(@D)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(BASEFLAGS) -fPIC -shared -o $@ $<
+
+# --- man page, bash completion, install -----------------------------------
+# Both are made from the binary's --help texts (tools/gen-cli-docs.py).
+$(BUILD)/plugpull.bash-completion $(BUILD)/plugpull-commands.h2m &: \
+		$(BUILD)/plugpull tools/gen-cli-docs.py
+	@echo "  GEN      $(BUILD)/plugpull.bash-completion"
+	$(Q)$(PYTHON) tools/gen-cli-docs.py $(BUILD)/plugpull \
+	    --completion $(BUILD)/plugpull.bash-completion \
+	    --man-include $(BUILD)/plugpull-commands.h2m
+
+$(BUILD)/plugpull.1: $(BUILD)/plugpull $(BUILD)/plugpull-commands.h2m
+	@echo "  MAN      $@"
+	$(Q)help2man --no-info --no-discard-stderr \
+	    --version-string='plugpull $(or $(MAN_VERSION),0)' \
+	    --name='power-loss test harness for OSTree updates' \
+	    --include=$(BUILD)/plugpull-commands.h2m \
+	    --output=$@.tmp $(abspath $(BUILD))/plugpull && mv $@.tmp $@
+
+# What is installed: the binary, the shim, the man page, the completion.
+programs: $(BUILD)/plugpull $(BUILD)/libcfaultinject.so $(BUILD)/plugpull.1 \
+          $(BUILD)/plugpull.bash-completion
+
+install: programs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \
+	    $(DESTDIR)$(PKGDATADIR)/reports $(DESTDIR)$(PKGDATADIR)/images \
+	    $(DESTDIR)$(PKGDATADIR)/scenarios $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 $(BUILD)/plugpull $(DESTDIR)$(BINDIR)/plugpull
+	install -m 644 $(BUILD)/libcfaultinject.so $(DESTDIR)$(PKGLIBDIR)/libcfaultinject.so
+	install -m 644 reports/*.py reports/README.md $(DESTDIR)$(PKGDATADIR)/reports/
+	install -m 644 images/README.md images/boot.cmd $(DESTDIR)$(PKGDATADIR)/images/
+	install -m 755 images/*.sh images/guest-init images/initramfs-init \
+	    $(DESTDIR)$(PKGDATADIR)/images/
+	install -d $(DESTDIR)$(PKGDATADIR)/images/debian-firmware
+	install -m 644 images/debian-firmware/* $(DESTDIR)$(PKGDATADIR)/images/debian-firmware/
+	install -m 644 scenarios/*.conf scenarios/README.md $(DESTDIR)$(PKGDATADIR)/scenarios/
+	install -m 644 $(BUILD)/plugpull.1 $(DESTDIR)$(MANDIR)/man1/plugpull.1
+	install -m 644 $(BUILD)/plugpull.bash-completion $(DESTDIR)$(BASHCOMPDIR)/plugpull
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/plugpull $(DESTDIR)$(MANDIR)/man1/plugpull.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/plugpull
+	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(PKGDATADIR)
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -16,7 +16,11 @@
  *   otherwise -> 3   the build failed (or the script was killed)
  *
  * Where the script is: $PLUGPULL_IMAGES, else ../images next to the
- * plugpull binary (build/plugpull -> images/).
+ * plugpull binary (build/plugpull -> images/), else the installed
+ * PREFIX/share/plugpull/images.  The package cache (--cache) defaults to
+ * build/image-cache in the build tree, else
+ * $XDG_CACHE_HOME/plugpull/image-cache; the shim put into the image is
+ * the one the harness preloads (pp_shim_path()).
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +29,7 @@
 #include <json-glib/json-glib.h>
 
 #include "plugpull.h"
+#include "common/client.h"
 #include "common/util.h"
 #include "common/json.h"
 
@@ -144,8 +149,9 @@ image_build(int argc, char **argv, GError **error)
         { "disk-mb", 0, 0, G_OPTION_ARG_INT, &disk_mb,
           "disk image size in MiB (default 512)", "N" },
         { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-          "package and initramfs cache (default: image-cache beside "
-          "the plugpull binary)", "DIR" },
+          "package and initramfs cache (default: build/image-cache in "
+          "the build tree, else $XDG_CACHE_HOME/plugpull/image-cache)",
+          "DIR" },
         { "no-client", 0, 0, G_OPTION_ARG_NONE, &no_client,
           "leave the ostree client out of the trees", NULL },
         { NULL },
@@ -197,9 +203,15 @@ image_build(int argc, char **argv, GError **error)
     g_ptr_array_add(args, disk_s);
     g_ptr_array_add(args, (gpointer)"--plugpull");
     g_ptr_array_add(args, exe);
-    if (cache_dir != NULL) {
-        g_ptr_array_add(args, (gpointer)"--cache");
-        g_ptr_array_add(args, cache_dir);
+    if (cache_dir == NULL) {
+        cache_dir = pp_cache_dir("image-cache");
+    }
+    g_ptr_array_add(args, (gpointer)"--cache");
+    g_ptr_array_add(args, cache_dir);
+    const char *shim = pp_shim_path();
+    if (g_file_test(shim, G_FILE_TEST_IS_REGULAR)) {
+        g_ptr_array_add(args, (gpointer)"--shim");
+        g_ptr_array_add(args, (gpointer)shim);
     }
     if (no_client) {
         g_ptr_array_add(args, (gpointer)"--no-client");

@@ -139,15 +139,11 @@ prepare_srv(PpRunEnv *env, char **out_root, GError **error)
 }
 
 
+/* build/image in the build tree, else $XDG_CACHE_HOME/plugpull/image. */
 static char *
 default_image_dir(void)
 {
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-    if (exe == NULL) {
-        return g_strdup("image");
-    }
-    g_autofree char *bindir = g_path_get_dirname(exe);
-    return g_build_filename(bindir, "image", NULL);
+    return pp_cache_dir("image");
 }
 
 /* What the scenario asks of the VM tier, or a usage error naming what the
@@ -223,8 +219,8 @@ static const GOptionEntry entries[] = {
       "run only cycle I of the campaign (what a case's replay command "
       "does)", "I" },
     { "image", 0, 0, G_OPTION_ARG_FILENAME, &opt.image_dir,
-      "device image directory (built or reused; default: image beside "
-      "the plugpull binary)", "DIR" },
+      "device image directory (built or reused; default: build/image "
+      "in the build tree, else $XDG_CACHE_HOME/plugpull/image)", "DIR" },
     { "no-build", 0, 0, G_OPTION_ARG_NONE, &opt.no_build,
       "use --image as it is, do not run image build", NULL },
     { "window", 0, 0, G_OPTION_ARG_DOUBLE, &opt.window,

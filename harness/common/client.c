@@ -4,6 +4,7 @@
  */
 #include "common/client.h"
 #include "common/error.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,10 +33,7 @@ pp_shim_path(void)
         path = g_strdup(env);
         return path;
     }
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-    g_autofree char *dir = exe != NULL ? g_path_get_dirname(exe)
-                                       : g_strdup(".");
-    path = g_build_filename(dir, "libcfaultinject.so", NULL);
+    path = pp_lib_file("libcfaultinject.so");
     return path;
 }
 
@@ -249,8 +247,8 @@ pp_client_run(const PpClientOpts *opts, const char *const *argv,
         const char *shim = pp_shim_path();
         if (!g_file_test(shim, G_FILE_TEST_EXISTS)) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                        "shim not found at %s (build it with make, or set "
-                        "PLUGPULL_SHIM)", shim);
+                        "shim not found at %s (build it with make, reinstall "
+                        "plugpull, or set PLUGPULL_SHIM)", shim);
             return FALSE;
         }
         preload = pp_preload_with_shim(g_getenv("LD_PRELOAD"), shim);

@@ -56,7 +56,8 @@ typedef enum {
 PpUsernsMode pp_userns_mode(void);
 const char *pp_userns_mode_name(PpUsernsMode mode);
 
-/* The shim beside the plugpull binary, or $PLUGPULL_SHIM. */
+/* $PLUGPULL_SHIM, else the shim beside the plugpull binary (build tree),
+   else the installed one (PREFIX/lib/plugpull): pp_lib_file(). */
 const char *pp_shim_path(void);
 
 /*

@@ -96,6 +96,27 @@ pp_spawn_wait(const char *const *argv, GSubprocessFlags flags, int *out_status,
     return TRUE;
 }
 
+/* Where `make install` puts the data directories and the shim (the
+   Makefile defines both from PREFIX; these are its defaults). */
+#ifndef PP_INSTALL_PKGDATADIR
+#define PP_INSTALL_PKGDATADIR "/usr/local/share/plugpull"
+#endif
+#ifndef PP_INSTALL_PKGLIBDIR
+#define PP_INSTALL_PKGLIBDIR "/usr/local/lib/plugpull"
+#endif
+
+/* The directory of the running binary (build/ in the build tree). */
+static char *
+exe_dir(GError **error)
+{
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
+    if (exe == NULL) {
+        g_prefix_error(error, "readlink /proc/self/exe: ");
+        return NULL;
+    }
+    return g_path_get_dirname(exe);
+}
+
 char *
 pp_data_dir(const char *env_var, const char *name, GError **error)
 {
@@ -103,13 +124,49 @@ pp_data_dir(const char *env_var, const char *name, GError **error)
     if (env != NULL && *env != '\0') {
         return g_strdup(env);
     }
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", error);
-    if (exe == NULL) {
-        g_prefix_error(error, "readlink /proc/self/exe: ");
+    g_autofree char *bindir = exe_dir(error);
+    if (bindir == NULL) {
         return NULL;
     }
-    g_autofree char *bindir = g_path_get_dirname(exe);
-    return g_build_filename(bindir, "..", name, NULL);
+    g_autofree char *tree = g_build_filename(bindir, "..", name, NULL);
+    if (g_file_test(tree, G_FILE_TEST_IS_DIR)) {
+        return g_steal_pointer(&tree);
+    }
+    return g_build_filename(PP_INSTALL_PKGDATADIR, name, NULL);
+}
+
+char *
+pp_lib_file(const char *name)
+{
+    g_autofree char *bindir = exe_dir(NULL);
+    if (bindir != NULL) {
+        g_autofree char *tree = g_build_filename(bindir, name, NULL);
+        if (g_file_test(tree, G_FILE_TEST_EXISTS)) {
+            return g_steal_pointer(&tree);
+        }
+    }
+    return g_build_filename(PP_INSTALL_PKGLIBDIR, name, NULL);
+}
+
+gboolean
+pp_in_build_tree(void)
+{
+    g_autofree char *bindir = exe_dir(NULL);
+    if (bindir == NULL) {
+        return FALSE;
+    }
+    g_autofree char *images = g_build_filename(bindir, "..", "images", NULL);
+    return g_file_test(images, G_FILE_TEST_IS_DIR);
+}
+
+char *
+pp_cache_dir(const char *name)
+{
+    if (pp_in_build_tree()) {
+        g_autofree char *bindir = exe_dir(NULL);
+        return g_build_filename(bindir, name, NULL);
+    }
+    return g_build_filename(g_get_user_cache_dir(), "plugpull", name, NULL);
 }
 
 void

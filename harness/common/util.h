@@ -38,10 +38,28 @@ gboolean pp_spawn_wait(const char *const *argv, GSubprocessFlags flags,
 
 /*
  * A directory of the source tree the program needs at run time (reports/,
- * images/): $ENV_VAR when set, else NAME beside the binary's directory
- * (build/../NAME).
+ * images/, scenarios/): $ENV_VAR when set, else NAME beside the binary's
+ * directory when it is there (the build tree: build/../NAME), else the
+ * installed one (PREFIX/share/plugpull/NAME, compiled in by make).
  */
 char *pp_data_dir(const char *env_var, const char *name, GError **error);
+
+/*
+ * A file the binary loads or preloads (the shim): NAME beside the binary
+ * when it is there (build/NAME), else the installed one
+ * (PREFIX/lib/plugpull/NAME), whether or not that exists.
+ */
+char *pp_lib_file(const char *name);
+
+/* TRUE when the binary runs from the build tree (build/../images is there). */
+gboolean pp_in_build_tree(void);
+
+/*
+ * Where a cache NAME (the VM image, its package cache) lives: beside the
+ * binary in the build tree (build/NAME), else
+ * $XDG_CACHE_HOME/plugpull/NAME (~/.cache/plugpull/NAME).
+ */
+char *pp_cache_dir(const char *name);
 
 /* splitmix64: the seeded generator of every draw that must be the same
  * on every machine (GRand's sequence is not promised across versions);
