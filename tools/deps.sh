@@ -10,7 +10,7 @@ PACKAGES="
 gcc make pkg-config python3 strace
 libglib2.0-dev libjson-glib-dev libostree-dev libcmocka-dev
 ostree ostree-tests
-help2man debhelper dpkg-dev fakeroot devscripts
+help2man debhelper dpkg-dev fakeroot
 fio eatmydata jq chromium
 clang libclang-rt-14-dev
 busybox-static
