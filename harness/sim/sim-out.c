@@ -452,9 +452,9 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                               c->known->link)
             : g_strdup("");
         g_autofree char *f = g_markup_printf_escaped(
-            "    <failure type=\"%s\" message=\"%s at %s: %s%s\">crash state "
-            "%s\nreplay: plugpull replay cases/%s.json</failure>\n", outcome,
-            outcome, c->call, c->reason, expired, c->state_name, c->id);
+            "    <failure type=\"%s\" message=\"%s: %s%s\">crash state %s\n"
+            "replay: plugpull replay cases/%s.json</failure>\n", outcome,
+            outcome, c->reason, expired, c->state_name, c->id);
         g_string_append(x, f);
         g_string_append(x, so);
         g_string_append(x, "  </testcase>\n");
