@@ -154,6 +154,17 @@ $(BUILD)/harness/%.o: harness/%.c $(GEN_OUT)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(HOSTFLAGS) -c $< -o $@
 
+# The version (git describe, or VERSION in a tarball), checked on every
+# make and rewritten only when it changed: only version.o is rebuilt.
+$(GEN)/pp-version.h: FORCE
+	@mkdir -p $(GEN)
+	$(Q)sh tools/gen-version.sh . $@
+
+$(BUILD)/harness/common/version.o: $(GEN)/pp-version.h
+
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/libppharness.a: $(HARNESS_LIB_OBJS)
 	@echo "  AR       $@"
 	$(Q)rm -f $@ && ar rcs $@ $^

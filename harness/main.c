@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plugpull.h"
+#include "common/version.h"
 
 struct command {
     const char *name;
@@ -47,6 +48,8 @@ static const struct command commands[] = {
       "build the VM tier's device image from Debian packages (image build)" },
     { "serve", pp_cmd_serve,
       "serve a directory over HTTP on 127.0.0.1 (the TreeHub stand-in)" },
+    { "version", pp_cmd_version,
+      "print plugpull's version (also plugpull --version)" },
     { NULL, NULL, NULL },
 };
 
@@ -70,6 +73,9 @@ static int
 run_command(const struct command *c, int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
+    /* GOptionContext's usage line and messages say "plugpull CMD". */
+    g_autofree char *prgname = g_strdup_printf("plugpull %s", c->name);
+    g_set_prgname(prgname);
     if (c->func(argc, argv, &error)) {
         return PP_EXIT_OK;
     }
@@ -96,6 +102,10 @@ main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
         || strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return PP_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        g_print("plugpull %s\n", pp_version());
         return PP_EXIT_OK;
     }
     for (const struct command *c = commands; c->name != NULL; c++) {

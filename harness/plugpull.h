@@ -38,6 +38,24 @@ gboolean pp_cmd_compare(int argc, char **argv, GError **error);
 gboolean pp_cmd_merge(int argc, char **argv, GError **error);
 gboolean pp_cmd_image(int argc, char **argv, GError **error);
 gboolean pp_cmd_run(int argc, char **argv, GError **error);
+gboolean pp_cmd_version(int argc, char **argv, GError **error);
+
+/* A subcommand of a command (trace record, scenario check, image build). */
+typedef struct {
+    const char *name;
+    PpCommandFunc func;
+    const char *args;        /* its arguments, for the usage line */
+    const char *summary;
+} PpSubcommand;
+
+/*
+ * Run the subcommand argv[1] of command cmd among subs (ended by a NULL
+ * name), with the program name "plugpull CMD SUB" for its usage line.
+ * --help or -h lists them (exit 0); none or an unknown one is a usage
+ * error (2).  The subcommand's error is prefixed with "SUB: ".
+ */
+gboolean pp_run_subcommand(const char *cmd, const PpSubcommand *subs,
+                           int argc, char **argv, GError **error);
 
 /*
  * Run reports/SCRIPT (python3) with ARGS (NULL-terminated), reports/ being

@@ -238,30 +238,14 @@ image_build(int argc, char **argv, GError **error)
     return TRUE;
 }
 
+static const PpSubcommand image_subcommands[] = {
+    { "build", image_build, "--out DIR [OPTION...]",
+      "build the VM tier's device image from Debian packages" },
+    { NULL, NULL, NULL, NULL },
+};
+
 gboolean
 pp_cmd_image(int argc, char **argv, GError **error)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0
-        || strcmp(argv[1], "-h") == 0) {
-        FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: plugpull image build [--payload-kb N] [--disk-mb N] "
-                   "[--cache DIR] [--no-client] --out DIR\n"
-                   "  build the VM tier's device image (plugpull image build "
-                   "--help for details)\n");
-        if (argc < 2) {
-            /* The usage above is the message. */
-            return pp_throw_code(error, PP_ERROR_USAGE, "%s", "");
-        }
-        return TRUE;
-    }
-    if (strcmp(argv[1], "build") == 0) {
-        if (!image_build(argc - 1, argv + 1, error)) {
-            /* "plugpull: image: build: ..." */
-            g_prefix_error(error, "build: ");
-            return FALSE;
-        }
-        return TRUE;
-    }
-    return pp_throw_code(error, PP_ERROR_USAGE,
-                         "unknown subcommand '%s' (build)", argv[1]);
+    return pp_run_subcommand("image", image_subcommands, argc, argv, error);
 }

@@ -7,10 +7,11 @@
  * --shard K/N`.  They belong together when they judged the same recording
  * (its id, the SHA-256 of the trace) with the same scenario, model, seed,
  * points, resume choice and client version, and when they are shards
- * 1..N of the same N, each exactly once.  Anything else is refused (exit
- * 2) with every difference named, directory by directory: a merge of
- * shards that judged different crash states would look complete and mean
- * nothing.
+ * 1..N of the same N, each exactly once, and when this plugpull reads
+ * their results (the same harness format, common/version.h; the versions
+ * may differ).  Anything else is refused (exit 2) with every difference
+ * named, directory by directory: a merge of shards that judged different
+ * crash states would look complete and mean nothing.
  *
  * The merge reads each shard's points.json (every case, with what the
  * summary and junit need) and copies its cases/, then writes points.json,
@@ -40,6 +41,7 @@
 #include "sim/sim-out.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "common/version.h"
 
 typedef struct {
     char *dir;               /* as given */
@@ -142,6 +144,16 @@ shard_load(const char *dir, GError **error)
     s->summary_parser = pp_json_load_object(summary, &s->summary, error);
     if (s->summary_parser == NULL) {
         return NULL;
+    }
+    /* Made by a plugpull whose results this one reads (version.h); one
+     * made before versions were recorded is read, with a note. */
+    g_autofree char *note = NULL;
+    if (!pp_version_check_compatible(s->summary, "shard", summary, &note,
+                                     error)) {
+        return NULL;
+    }
+    if (note != NULL) {
+        g_printerr("plugpull: merge: note: %s\n", note);
     }
     s->points_parser = pp_json_load_object(points, &s->points, error);
     if (s->points_parser == NULL) {

@@ -359,6 +359,9 @@ load_scenario(SimRun *r, GError **error)
                                       G_IO_ERROR_INVALID_DATA)
                 ? pp_error_set_code(error, PP_ERROR_USAGE) : FALSE;
         }
+        if (r->rec->compat_note != NULL) {
+            g_printerr("plugpull: sim: note: %s\n", r->rec->compat_note);
+        }
         PpSimRecAsk ask = { opt.scenario_path, opt.model, opt.points,
                             opt.seed, opt.resume };
         r->sc = pp_simrec_scenario(r->rec, &ask, opt.ostree, error);

@@ -161,31 +161,17 @@ trace_summary(int argc, char **argv, GError **error)
     return TRUE;
 }
 
+static const PpSubcommand trace_subcommands[] = {
+    { "record", trace_record, "--out TRACE [OPTION...] -- COMMAND [ARGS...]",
+      "run COMMAND under the shim and record its calls" },
+    { "dump", trace_dump, "TRACE", "print every record of a trace" },
+    { "summary", trace_summary, "[--json] TRACE",
+      "count a trace's calls and its crash points" },
+    { NULL, NULL, NULL, NULL },
+};
+
 gboolean
 pp_cmd_trace(int argc, char **argv, GError **error)
 {
-    if (argc < 2) {
-        g_printerr("usage: plugpull trace record|dump|summary ...\n");
-        /* The usage is the message. */
-        return pp_throw_code(error, PP_ERROR_USAGE, "%s", "");
-    }
-    gboolean (*sub)(int, char **, GError **) = NULL;
-    if (strcmp(argv[1], "record") == 0) {
-        sub = trace_record;
-    } else if (strcmp(argv[1], "dump") == 0) {
-        sub = trace_dump;
-    } else if (strcmp(argv[1], "summary") == 0) {
-        sub = trace_summary;
-    }
-    if (sub != NULL) {
-        if (!sub(argc - 1, argv + 1, error)) {
-            /* "plugpull: trace: record: ..." */
-            g_prefix_error(error, "%s: ", argv[1]);
-            return FALSE;
-        }
-        return TRUE;
-    }
-    return pp_throw_code(error, PP_ERROR_USAGE,
-                         "unknown subcommand '%s' (record, dump, "
-                         "summary)", argv[1]);
+    return pp_run_subcommand("trace", trace_subcommands, argc, argv, error);
 }

@@ -19,6 +19,7 @@
 #include "common/fs.h"
 #include "sim/sim-points.h"
 #include "common/util.h"
+#include "common/version.h"
 
 #define CAMPAIGN_FORMAT 1
 #define SCRATCH_NOTE "scratch-dir"
@@ -49,6 +50,7 @@ pp_campaign_write(const char *dir, const PpCampaign *c, GError **error)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     pp_json_add_string_or_null(b, "tool", "plugpull");
+    pp_version_add_json(b);
     pp_json_add_string_or_null(b, "kind", "campaign");
     pp_json_add_int(b, "format", CAMPAIGN_FORMAT);
     json_builder_set_member_name(b, "scenario");

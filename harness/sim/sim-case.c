@@ -18,6 +18,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "common/json.h"
+#include "common/version.h"
 #include "server/httpd.h"
 #include "sim/record.h"
 #include "sim/sim-private.h"
@@ -646,6 +647,8 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     pp_json_add_string(b, "id", c->id);
+    pp_json_add_string(b, "tool", "plugpull");
+    pp_version_add_json(b);
     pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
     pp_json_add_string(b, "reason", c->reason);
     pp_json_add_string(b, "phase", pp_phase_name(c->phase));

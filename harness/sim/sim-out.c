@@ -7,6 +7,8 @@
 #include "common/durable.h"
 #include "common/json.h"
 #include "common/outcome.h"
+#include "common/version.h"
+#include "sim/pathfold.h"
 
 #include <string.h>
 
@@ -83,6 +85,7 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     pp_json_add_string(b, "tool", "plugpull");
+    pp_version_add_json(b);
     pp_json_add_string(b, "tier", info->tier);
     json_builder_set_member_name(b, "scenario");
     json_builder_begin_object(b);
@@ -389,37 +392,58 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
             fo, "note", "");
         const char *verdict = json_object_get_string_member_with_default(
             fo, "verdict", "");
+        /* Its name says which update; how it went is in the body. */
         g_autofree char *tc = g_markup_printf_escaped(
-            "  <testcase classname=\"%s.fault\" name=\"the faulted update "
-            "(%s)\" time=\"0\"", suite, note);
+            "  <testcase classname=\"%s.fault\" name=\"the faulted update\" "
+            "time=\"0\">\n", suite);
         g_string_append(x, tc);
-        if (!fault_bad) {
-            g_string_append(x, "/>\n");
-        } else {
+        if (fault_bad) {
             g_autofree char *f = g_markup_printf_escaped(
-                ">\n    <failure type=\"%s\" message=\"%s\">see summary.json "
-                "fault</failure>\n  </testcase>\n", note, verdict);
+                "    <failure type=\"%s\" message=\"%s\">see summary.json "
+                "fault</failure>\n", note, verdict);
             g_string_append(x, f);
         }
+        g_autofree char *so = g_markup_printf_escaped(
+            "    <system-out>%s</system-out>\n  </testcase>\n", note);
+        g_string_append(x, so);
     }
     for (guint i = 0; i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
+        /*
+         * The name is what identifies the case across runs, so that CI
+         * can follow one testcase's history: the case id (model, crash
+         * point k, seed) and the phase.  Not the call at k: the pull
+         * fetches on several threads, so the k-th call of two runs of
+         * one update may differ (measured: 10 of 30 sampled points of
+         * the pull, e.g. fchmod in one run, futimens in the other), while
+         * `plugpull compare` pairs the two k as the same crash point.
+         * The call (exact, and with the run's made-up names folded,
+         * pathfold.h) and the reason go in the body.
+         */
         g_autofree char *tc = g_markup_printf_escaped(
-            "  <testcase classname=\"%s.%s\" name=\"%s %s\" time=\"%.3f\"",
-            suite, pp_phase_name(c->phase), c->id, c->call, c->seconds);
+            "  <testcase classname=\"%s.%s\" name=\"%s %s\" time=\"%.3f\">\n",
+            suite, pp_phase_name(c->phase), c->id, pp_phase_name(c->phase),
+            c->seconds);
         g_string_append(x, tc);
+        g_autofree char *folded = pp_call_fold(c->call);
+        g_autofree char *so = g_markup_printf_escaped(
+            "    <system-out>call: %s\nfolded: %s\noutcome: %s: %s\n"
+            "</system-out>\n", c->call, folded,
+            pp_outcome_to_string(c->verdict), c->reason);
         const char *outcome = pp_outcome_to_string(c->verdict);
         if (pp_case_known(c)) {
             /* Acknowledged: skipped, with the tracker to follow. */
             g_autofree char *sk = g_markup_printf_escaped(
-                ">\n    <skipped message=\"known finding %s (%s): %s: %s\"/>\n"
-                "  </testcase>\n", c->known->finding, c->known->link,
-                outcome, c->reason);
+                "    <skipped message=\"known finding %s (%s): %s: %s\"/>\n",
+                c->known->finding, c->known->link, outcome, c->reason);
             g_string_append(x, sk);
+            g_string_append(x, so);
+            g_string_append(x, "  </testcase>\n");
             continue;
         }
         if (!pp_case_failed(c)) {
-            g_string_append(x, "/>\n");
+            g_string_append(x, so);
+            g_string_append(x, "  </testcase>\n");
             continue;
         }
         g_autofree char *expired = c->known != NULL
@@ -428,10 +452,12 @@ pp_write_junit(const char *dir, const PpRunInfo *info, GPtrArray *cases,
                               c->known->link)
             : g_strdup("");
         g_autofree char *f = g_markup_printf_escaped(
-            ">\n    <failure type=\"%s\" message=\"%s: %s%s\">crash state %s\n"
-            "replay: plugpull replay cases/%s.json</failure>\n  </testcase>\n",
-            outcome, outcome, c->reason, expired, c->state_name, c->id);
+            "    <failure type=\"%s\" message=\"%s: %s%s\">crash state %s\n"
+            "replay: plugpull replay cases/%s.json</failure>\n", outcome,
+            outcome, c->reason, expired, c->state_name, c->id);
         g_string_append(x, f);
+        g_string_append(x, so);
+        g_string_append(x, "  </testcase>\n");
     }
     g_string_append(x, "</testsuite>\n</testsuites>\n");
     g_autofree char *path = g_build_filename(dir, "junit.xml", NULL);

@@ -15,8 +15,16 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "common/version.h"
+#include "trace-format.h"
 
 #define MANIFEST_FORMAT 1
+
+/* A recording is its manifest and its trace: a change of either format is
+ * a new harness format (version.h).  Whoever changes one of these numbers
+ * bumps PP_HARNESS_FORMAT and updates this line. */
+G_STATIC_ASSERT(PP_HARNESS_FORMAT == 1 && MANIFEST_FORMAT == 1
+                && CFI_TRACE_VERSION == 1);
 
 void
 pp_simrec_free(PpSimRec *rec)
@@ -43,6 +51,8 @@ pp_simrec_free(PpSimRec *rec)
     g_free(rec->osname);
     g_free(rec->bootloader);
     g_free(rec->recorded);
+    g_free(rec->tool_version);
+    g_free(rec->compat_note);
     g_free(rec);
 }
 
@@ -216,8 +226,10 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     pp_json_add_string(b, "tool", "plugpull");
+    pp_version_add_json(b);
     pp_json_add_string(b, "kind", "recording");
     pp_json_add_int(b, "format", MANIFEST_FORMAT);
+    pp_json_add_int(b, "trace_format", CFI_TRACE_VERSION);
     pp_json_add_string(b, "id", id);
     pp_json_add_string(b, "recorded", recorded);
 
@@ -320,10 +332,24 @@ pp_simrec_load(const char *dir, GError **error)
         || json_object_get_int_member_with_default(m, "format", 0)
            != MANIFEST_FORMAT) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not a plugpull recording manifest of format %d",
-                    path, MANIFEST_FORMAT);
+                    "%s: not a plugpull recording manifest of format %d "
+                    "(made by plugpull %s; this is plugpull %s)",
+                    path, MANIFEST_FORMAT,
+                    json_object_get_string_member_with_default(
+                        m, "tool_version", "of unknown version"),
+                    pp_version());
         return NULL;
     }
+    /* Same manifest format; the harness format decides the rest.  A
+     * manifest without one predates version records: its format is this
+     * one's, and its trace carries its own version, which the trace
+     * reader checks; it is read, with a note (version.h). */
+    if (!pp_version_check_compatible(m, "recording", path, &rec->compat_note,
+                                     error)) {
+        return NULL;
+    }
+    rec->tool_version = g_strdup(json_object_get_string_member_with_default(
+        m, "tool_version", NULL));
     JsonObject *sc = get_object(m, "scenario");
     JsonObject *client = get_object(m, "client");
     JsonObject *files = get_object(m, "files");

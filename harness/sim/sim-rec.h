@@ -53,6 +53,10 @@ typedef struct {
     char *bootloader;
     guint records;
     char *recorded;          /* ISO 8601 */
+    char *tool_version;      /* the plugpull that recorded it; NULL: one
+                                older than version records */
+    char *compat_note;       /* to print: read although made before
+                                versions were recorded; else NULL */
 } PpSimRec;
 
 void pp_simrec_free(PpSimRec *rec);

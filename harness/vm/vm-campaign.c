@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/campaign-file.h"
 #include "common/util.h"
+#include "common/version.h"
 
 #define VM_CAMPAIGN_FORMAT 1
 
@@ -44,6 +45,7 @@ pp_vm_campaign_write(const char *dir, const PpVmCampaign *c, GError **error)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     pp_json_add_string_or_null(b, "tool", "plugpull");
+    pp_version_add_json(b);
     pp_json_add_string_or_null(b, "kind", "vm-campaign");
     pp_json_add_int(b, "format", VM_CAMPAIGN_FORMAT);
     pp_json_add_string_or_null(b, "scenario_path", o->scenario_path);

@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/outcome.h"
 #include "common/util.h"
+#include "common/version.h"
 
 /*
  * The arguments of `plugpull run` that replay cycle c alone, with the same
@@ -64,6 +65,8 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     pp_json_add_string_or_null(b, "id", c->id);
+    pp_json_add_string(b, "tool", "plugpull");
+    pp_version_add_json(b);
     pp_json_add_string_or_null(b, "tier", "vm");
     pp_json_add_string_or_null(b, "bootloader", "u-boot");
     pp_json_add_string_or_null(b, "image", env->image_dir);
@@ -314,6 +317,8 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    pp_json_add_string(b, "tool", "plugpull");
+    pp_version_add_json(b);
     pp_json_add_string_or_null(b, "tier", "vm");
     pp_json_add_string_or_null(b, "bootloader", "u-boot");
     json_builder_set_member_name(b, "scenario");
