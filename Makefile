@@ -29,7 +29,7 @@ PKGDATADIR  ?= $(DATADIR)/plugpull
 MANDIR      ?= $(DATADIR)/man
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 # The man page's version line (help2man).
-MAN_VERSION ?= $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null)
+MAN_VERSION ?= $(shell cat VERSION 2>/dev/null)
 
 ifeq ($(V),1)
 Q :=
