@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 #include <sys/vfs.h>
 
+#include "common/client.h"
 #include "common/error.h"
 #include "cli/cmd-sim.h"
 #include "common/interrupt.h"
@@ -115,15 +116,33 @@ prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
     g_autofree char *sysroot_opt = g_strdup_printf("--sysroot=%s", fx->sysroot);
     g_autofree char *os_opt = g_strdup_printf("--os=%s", fx->osname);
     g_autofree char *refspec = g_strdup_printf("origin:%s", fx->ref);
+    /* [client]: the device's own ostree (from-firmware), the update
+       command's template.  The one place the recorded update's command
+       is built (a resume's: pp_sim_resume). */
+    const char *client = sc->from_firmware ? PP_CLIENT_FIRMWARE_OSTREE
+                                           : sc->ostree;
+    const char *firmware = sc->from_firmware ? fx->sysroot : NULL;
+    if (firmware != NULL && !pp_client_firmware_check(firmware, error)) {
+        return FALSE;
+    }
+    g_auto(GStrv) update = NULL;
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_ptr_array_add(argv, sc->ostree);
+    g_ptr_array_add(argv, (char *)client);
     switch (sc->action) {
-    case PP_ACTION_UPGRADE:
-        g_ptr_array_add(argv, (char *)"admin");
-        g_ptr_array_add(argv, (char *)"upgrade");
-        g_ptr_array_add(argv, sysroot_opt);
-        g_ptr_array_add(argv, os_opt);
+    case PP_ACTION_UPGRADE: {
+        PpCommandVars vars = { .sysroot = fx->sysroot, .os = fx->osname,
+                               .remote = "origin", .ref = fx->ref,
+                               .ostree = client };
+        update = pp_scenario_update_argv(sc, &vars, error);
+        if (update == NULL) {
+            return pp_error_set_code(error, PP_ERROR_USAGE);
+        }
+        g_ptr_array_set_size(argv, 0);
+        for (char **a = update; *a != NULL; a++) {
+            g_ptr_array_add(argv, *a);
+        }
         break;
+    }
     case PP_ACTION_DEPLOY: {
         /* The pull is not what is under test here: do it first, untraced. */
         const char *pull[] = { repo_opt, "pull", "origin", fx->ref, NULL };
@@ -148,9 +167,9 @@ prepare(const PpScenario *sc, const char *work, PpFixture **out_fx,
     g_autofree char *recdir = g_build_filename(work, "record", NULL);
     /* [fault]: the traced run meets the error (simfault.h). */
     if (!pp_fault_arm(sc, httpd, fx->srv_dir, fx->sysroot, fault, error)
-        || !pp_record_client_rules(fx->sysroot, recdir,
-                                   (const char *const *)argv->pdata, NULL,
-                                   fault->rule, rec, error)) {
+        || !pp_record_client_in(firmware, fx->sysroot, recdir,
+                                (const char *const *)argv->pdata, NULL,
+                                fault->rule, rec, error)) {
         return FALSE;
     }
     pp_fault_note_run(fault, rec, httpd);
@@ -366,6 +385,8 @@ pp_simcmd_make_env(SimRun *r, const PpSimRec *own, SimBed *bed,
         }
         PpSimEnv *env = &bed->env;
         env->ostree = g_strdup(sc->ostree);
+        env->command = g_strdup(sc->command);
+        env->from_firmware = sc->from_firmware;
         env->model = sc->model;
         env->seed = sc->seed;
         env->redownload_threshold = sc->redownload_threshold;

@@ -22,6 +22,7 @@ trace_record(int argc, char **argv, GError **error)
     g_autofree char *data = NULL;
     g_autofree char *extra = NULL;
     gboolean userns = FALSE;
+    g_autofree char *firmware = NULL;
     GOptionEntry entries[] = {
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
           "trace file to write (must not exist)", "TRACE" },
@@ -31,6 +32,10 @@ trace_record(int argc, char **argv, GError **error)
           "more CFAULTINJECT entries, e.g. rules", "TEXT" },
         { "userns", 0, 0, G_OPTION_ARG_NONE, &userns,
           "run the command in a user namespace (unshare -r)", NULL },
+        { "from-firmware", 0, 0, G_OPTION_ARG_FILENAME, &firmware,
+          "run the command in the root of SYSROOT's booted deployment, as "
+          "[client] from-firmware runs the device's own ostree (implies "
+          "--userns)", "SYSROOT" },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("-- COMMAND [ARGS...]");
@@ -63,7 +68,9 @@ trace_record(int argc, char **argv, GError **error)
     g_autofree char *config = g_strdup_printf(
         "mode=trace;trace=%s;data=%s%s%s", abs, data != NULL ? data : "full",
         extra != NULL ? ";" : "", extra != NULL ? extra : "");
-    PpClientOpts opts = { .config = config, .userns = userns };
+    PpClientOpts opts = { .config = config,
+                          .userns = userns || firmware != NULL,
+                          .firmware = firmware };
     PpClientResult res;
     if (!pp_client_run(&opts, (const char *const *)argv + first, &res, error)) {
         return FALSE;

@@ -36,6 +36,9 @@ typedef struct {
     const char *const *env;     /* extra KEY=VALUE entries, NULL-terminated */
     const char *cwd;            /* working directory, NULL = ours */
     gboolean capture;           /* collect stdout/stderr instead of passing */
+    const char *firmware;       /* from-firmware: a device sysroot; the
+                                   client runs in the root of its booted
+                                   deployment (below); needs .userns */
 } PpClientOpts;
 
 typedef struct {
@@ -77,5 +80,46 @@ char *pp_preload_with_shim(const char *existing, const char *shim);
  */
 gboolean pp_client_run(const PpClientOpts *opts, const char *const *argv,
                        PpClientResult *result, GError **error);
+
+/*
+ * From-firmware ([client] from-firmware): the client is the device's own,
+ * run as the device would run it.  With .firmware = SYSROOT, pp_client_run
+ * gives the client, inside its user namespace, a mount namespace whose
+ * root is the booted deployment of SYSROOT (pp_client_booted_deployment):
+ *  - a tmpfs holding every top-level entry of the deployment: directories
+ *    bind-mounted from it (so /usr/bin/ostree is the tree's own file, same
+ *    device and inode), symlinks copied (bin -> usr/bin, lib64, ...);
+ *  - /sysroot: SYSROOT; /boot: SYSROOT/boot; /var: the stateroot's var,
+ *    as ostree-prepare-root and the device's mounts make them;
+ *  - /proc, /dev, /sys: the host's (recursive binds); /run, /tmp: tmpfs;
+ *  - the shim at /run/plugpull/libcfaultinject.so, LD_PRELOAD pointing at
+ *    it alone (the host's preload list names host libraries);
+ *  - SYSROOT again at its own host path, and likewise the directories of
+ *    the shim's trace= and notify_unix= files, $TMPDIR of .env and .cwd:
+ *    a client told --sysroot=SYSROOT (the {sysroot} of [client] command)
+ *    then names its files as the host does, so the trace's paths are the
+ *    host's and the replay strips the same root as for a host client.
+ * The argv runs in that root: argv[0] "/usr/bin/ostree" is the tree's.
+ * It is started through the tree's /usr/bin/env, as a host client is
+ * through the host's.  Not a booted system: there is no
+ * /run/ostree-booted, so ostree needs --sysroot and --os as on the host.
+ */
+#define PP_CLIENT_FIRMWARE_OSTREE "/usr/bin/ostree"
+#define PP_CLIENT_FIRMWARE_SHIM "/run/plugpull/libcfaultinject.so"
+
+/*
+ * The deployment directory SYSROOT boots: the default (highest version)
+ * Boot Loader Spec entry under boot/loader/entries, its ostree= resolved
+ * through the boot.N symlinks to ostree/deploy/OS/deploy/CHECKSUM.SERIAL.
+ * With remote/ref non-NULL, also the refspec of its .origin ("origin",
+ * "firmware"; NULL when it has none).
+ */
+char *pp_client_booted_deployment(const char *sysroot, char **remote,
+                                  char **ref, GError **error);
+
+/* A from-firmware client can run from SYSROOT: its booted deployment has
+ * an executable /usr/bin/ostree.  Fails with PP_ERROR_USAGE, "the from
+ * tree has no /usr/bin/ostree (DIR)", when not. */
+gboolean pp_client_firmware_check(const char *sysroot, GError **error);
 
 #endif /* PP_CLIENT_H */

@@ -106,6 +106,24 @@ static const KeyDef keys[] = {
     { "client", "ostree", KT_STRING, "/usr/bin/ostree", NULL,
       "The client under test: a binary or a wrapper script (`--ostree` "
       "overrides it)." },
+    { "client", "from-firmware", KT_BOOL, "false", NULL,
+      "`true`: the client is the device's own: the `/usr/bin/ostree` of "
+      "the deployment the device boots, with that tree's libraries, run "
+      "in a mount namespace whose root is that deployment (`/sysroot` the "
+      "device's sysroot, also mounted at its own path, so the traced "
+      "paths are the ones the replay knows; the shim at "
+      "`/run/plugpull/libcfaultinject.so`). `ostree` is then not used. "
+      "A tree without `/usr/bin/ostree` (the built-in fixture's) is an "
+      "error." },
+    { "client", "command", KT_STRING, "", NULL,
+      "The update command, for clients that are not the ostree CLI but "
+      "use libostree: a shell-quoted template whose placeholders "
+      "`{sysroot}`, `{os}`, `{remote}`, `{ref}`, `{ostree}` (the client "
+      "under test; `/usr/bin/ostree` with `from-firmware`) are replaced "
+      "within each word after the split, so a path with spaces stays one "
+      "argument; `{{` is a `{`. It replaces `{ostree} admin upgrade "
+      "--sysroot={sysroot} --os={os}` for the traced update and the "
+      "resumes (only with `action = upgrade`). Empty: that default." },
     { "client", "action", KT_ENUM, "upgrade", "upgrade|deploy|pull",
       "`upgrade`: `ostree admin upgrade` (pull + deploy + cleanup). "
       "`deploy`: the pull is done untraced first, then `ostree admin "
@@ -182,6 +200,7 @@ pp_scenario_free(PpScenario *s)
     g_free(s->bootloader);
     g_strfreev(s->repo_config);
     g_free(s->ostree);
+    g_free(s->command);
     g_free(s->fault_inject);
     g_free(s->history);
     g_free(s->known);
@@ -525,6 +544,20 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         }
         g_free(s->ostree);
         s->ostree = g_strdup(value);
+    } else if (IS("client", "from-firmware")) {
+        s->from_firmware = g_str_equal(value, "true");
+    } else if (IS("client", "command")) {
+        g_autoptr(GError) local = NULL;
+        g_auto(GStrv) argv = NULL;
+        if (*value != '\0'
+            && (argv = pp_command_expand(value, NULL, &local)) == NULL) {
+            static char buf[512];   /* *why is static text: one at a time */
+            g_strlcpy(buf, local->message, sizeof buf);
+            *why = buf;
+            return FALSE;
+        }
+        g_free(s->command);
+        s->command = *value != '\0' ? g_strdup(value) : NULL;
     } else if (IS("client", "action")) {
         s->action = g_str_equal(value, "upgrade") ? PP_ACTION_UPGRADE
                     : g_str_equal(value, "deploy") ? PP_ACTION_DEPLOY
@@ -813,6 +846,13 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
                                pp_keyfile_line(data, "firmware", "history"),
                                s->from_version);
     }
+    if (problems->len == 0 && s->command != NULL
+        && s->action != PP_ACTION_UPGRADE) {
+        g_string_append_printf(problems, "%s:%u: [client] command replaces "
+                               "`ostree admin upgrade`: only with action = "
+                               "upgrade\n", name,
+                               pp_keyfile_line(data, "client", "command"));
+    }
     s->fault_inject_line = pp_keyfile_line(data, "fault", "inject");
     s->known_line = pp_keyfile_line(data, "verify", "known");
     if (problems->len > 0) {
@@ -854,4 +894,91 @@ pp_scenario_reference(void)
                                k->type == KT_ENUM ? vals : "");
     }
     return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/* One word of a command template, placeholders replaced (vars NULL:
+ * checked only). */
+static char *
+expand_word(const char *word, const PpCommandVars *vars, GError **error)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    for (const char *p = word; *p != '\0'; p++) {
+        if (*p != '{') {
+            g_string_append_c(out, *p);
+            continue;
+        }
+        if (p[1] == '{') {
+            g_string_append_c(out, '{');
+            p++;
+            continue;
+        }
+        const char *end = strchr(p, '}');
+        if (end == NULL) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "an unclosed '{' in '%s' (a literal brace is '{{')",
+                        word);
+            return NULL;
+        }
+        g_autofree char *name = g_strndup(p + 1, (gsize)(end - p - 1));
+        const char *const names[] = { "sysroot", "os", "remote", "ref",
+                                      "ostree" };
+        const char *values[] = { NULL, NULL, NULL, NULL, NULL };
+        if (vars != NULL) {
+            values[0] = vars->sysroot;
+            values[1] = vars->os;
+            values[2] = vars->remote;
+            values[3] = vars->ref;
+            values[4] = vars->ostree;
+        }
+        gint found = -1;
+        for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+            if (g_str_equal(name, names[i])) {
+                found = (gint)i;
+            }
+        }
+        if (found < 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "unknown placeholder {%s} (known: {sysroot}, {os}, "
+                        "{remote}, {ref}, {ostree})", name);
+            return NULL;
+        }
+        if (vars != NULL) {
+            g_string_append(out, values[found] != NULL ? values[found] : "");
+        }
+        p = end;
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+char **
+pp_command_expand(const char *template, const PpCommandVars *vars,
+                  GError **error)
+{
+    g_auto(GStrv) words = NULL;
+    gint n = 0;
+    g_autoptr(GError) local = NULL;
+    if (!g_shell_parse_argv(template, &n, &words, &local)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "not a command: %s", local->message);
+        return NULL;
+    }
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    for (gint i = 0; i < n; i++) {
+        char *w = expand_word(words[i], vars, error);
+        if (w == NULL) {
+            return NULL;
+        }
+        g_ptr_array_add(out, w);
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+}
+
+char **
+pp_scenario_update_argv(const PpScenario *s, const PpCommandVars *vars,
+                        GError **error)
+{
+    return pp_command_expand(s->command != NULL ? s->command
+                                                : PP_COMMAND_DEFAULT,
+                             vars, error);
 }

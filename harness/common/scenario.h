@@ -67,6 +67,10 @@ typedef struct {
 
     /* [client] */
     char *ostree;            /* the client under test */
+    gboolean from_firmware;  /* the booted tree's own /usr/bin/ostree,
+                                run in its root (common/client.h) */
+    char *command;           /* the update command's template (NULL: the
+                                default, PP_COMMAND_DEFAULT) */
     PpAction action;
 
     /* [crash] */
@@ -133,5 +137,29 @@ const char *pp_action_to_string(PpAction a);
 
 /* Markdown reference of every key, from the table. */
 char *pp_scenario_reference(void);
+
+/* [client] command: placeholders of the update command's template. */
+typedef struct {
+    const char *sysroot;     /* the device's sysroot (a host path: under
+                                from-firmware it is mounted at that path
+                                too, and traced paths must be the host's) */
+    const char *os;          /* the stateroot, "debian" */
+    const char *remote;      /* the booted deployment's remote, "origin" */
+    const char *ref;         /* its ref */
+    const char *ostree;      /* the client under test */
+} PpCommandVars;
+
+#define PP_COMMAND_DEFAULT "{ostree} admin upgrade --sysroot={sysroot} --os={os}"
+
+/* Split TEMPLATE as the shell would (g_shell_parse_argv), then replace
+ * the placeholders within each word ({{ is a {), so a value with spaces
+ * stays one argument.  vars NULL: only check (unknown placeholders, bad
+ * quoting).  A NULL-terminated argv, or NULL with G_IO_ERROR_INVALID_DATA. */
+char **pp_command_expand(const char *template, const PpCommandVars *vars,
+                         GError **error);
+
+/* The scenario's update command (its command, or PP_COMMAND_DEFAULT). */
+char **pp_scenario_update_argv(const PpScenario *s, const PpCommandVars *vars,
+                               GError **error);
 
 #endif /* PP_SCENARIO_H */

@@ -52,7 +52,8 @@ pp_copy_tree(const char *src, const char *dest, GError **error)
  * (tmpdir), deployments left mutable so crash states can be deleted.
  */
 static gboolean
-run_traced(const char *trace, const char *tmpdir, const char *boot_id,
+run_traced(const char *firmware, const char *trace, const char *tmpdir,
+           const char *boot_id,
            const char *const *argv, const char *const *extra_env,
            const char *rules, PpRecording *out, GError **error)
 {
@@ -74,6 +75,7 @@ run_traced(const char *trace, const char *tmpdir, const char *boot_id,
         .userns = TRUE,
         .env = (const char *const *)env->pdata,
         .capture = TRUE,
+        .firmware = firmware,
     };
     PpClientResult res;
     gint64 t0 = g_get_monotonic_time();
@@ -107,6 +109,16 @@ pp_record_client_rules(const char *root, const char *workdir,
                        const char *const *argv, const char *const *extra_env,
                        const char *rules, PpRecording *out, GError **error)
 {
+    return pp_record_client_in(NULL, root, workdir, argv, extra_env, rules,
+                               out, error);
+}
+
+gboolean
+pp_record_client_in(const char *firmware, const char *root,
+                    const char *workdir, const char *const *argv,
+                    const char *const *extra_env, const char *rules,
+                    PpRecording *out, GError **error)
+{
     memset(out, 0, sizeof *out);
     g_autofree char *real = realpath(root, NULL);
     if (real == NULL) {
@@ -133,14 +145,23 @@ pp_record_client_rules(const char *root, const char *workdir,
         return FALSE;
     }
     g_autofree char *boot_id = g_uuid_string_random();
-    return run_traced(out->trace, tmpdir, boot_id, argv, extra_env, rules,
-                      out, error);
+    return run_traced(firmware, out->trace, tmpdir, boot_id, argv, extra_env,
+                      rules, out, error);
 }
 
 gboolean
 pp_trace_client(const char *root, const char *trace, const char *tmpdir,
                 const char *boot_id, const char *const *argv,
                 PpRecording *out, GError **error)
+{
+    return pp_trace_client_in(NULL, root, trace, tmpdir, boot_id, argv, out,
+                              error);
+}
+
+gboolean
+pp_trace_client_in(const char *firmware, const char *root, const char *trace,
+                   const char *tmpdir, const char *boot_id,
+                   const char *const *argv, PpRecording *out, GError **error)
 {
     memset(out, 0, sizeof *out);
     out->root = realpath(root, NULL);
@@ -157,7 +178,8 @@ pp_trace_client(const char *root, const char *trace, const char *tmpdir,
     if (!pp_mkdir_p(tmpdir, error)) {
         return FALSE;
     }
-    return run_traced(trace, tmpdir, boot_id, argv, NULL, NULL, out, error);
+    return run_traced(firmware, trace, tmpdir, boot_id, argv, NULL, NULL,
+                      out, error);
 }
 
 gboolean

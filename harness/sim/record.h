@@ -65,6 +65,22 @@ gboolean pp_trace_client(const char *root, const char *trace,
                          GError **error);
 
 /*
+ * The same two with the client from the firmware (client.h): firmware
+ * is the sysroot whose booted deployment the client runs in (NULL: the
+ * host's client, as above).  argv names namespace paths
+ * (PP_CLIENT_FIRMWARE_OSTREE); root is mounted at its own path inside,
+ * so the trace's paths are host paths under root as for a host client.
+ */
+gboolean pp_record_client_in(const char *firmware, const char *root,
+                             const char *workdir, const char *const *argv,
+                             const char *const *extra_env, const char *rules,
+                             PpRecording *out, GError **error);
+gboolean pp_trace_client_in(const char *firmware, const char *root,
+                            const char *trace, const char *tmpdir,
+                            const char *boot_id, const char *const *argv,
+                            PpRecording *out, GError **error);
+
+/*
  * A trace is usable only if it is whole: no damaged tail and no sequence
  * number without its record (the shim could not write one).
  */

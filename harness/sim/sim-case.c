@@ -111,6 +111,7 @@ pp_sim_env_clear(PpSimEnv *env)
     g_clear_pointer(&env->to_commit, g_free);
     g_clear_pointer(&env->osname, g_free);
     g_clear_pointer(&env->ostree, g_free);
+    g_clear_pointer(&env->command, g_free);
     g_clear_pointer(&env->bootloader, g_free);
     g_clear_pointer(&env->states_dir, g_free);
     g_clear_pointer(&env->replay, cfi_replay_free);
@@ -330,11 +331,30 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     g_autofree char *env_tmp = g_strdup_printf("TMPDIR=%s", tmp);
     const char *envv[] = { env_boot, env_tmp,
                            "OSTREE_SYSROOT_DEBUG=mutable-deployments", NULL };
-    g_autofree char *sysroot_opt = g_strdup_printf("--sysroot=%s", dir);
-    g_autofree char *os_opt = g_strdup_printf("--os=%s", env->osname);
-    const char *argv[] = { env->ostree, "admin", "upgrade", sysroot_opt,
-                           os_opt, NULL };
-    PpClientOpts opts = { .userns = TRUE, .env = envv, .capture = TRUE };
+    /* The update command ([client] command, from-firmware): the one
+       place a resume builds it (the recorded update: cmd-sim-env.c). */
+    g_autofree char *remote = NULL;
+    g_autofree char *ref = NULL;
+    g_autofree char *booted = pp_client_booted_deployment(dir, &remote, &ref,
+                                                          NULL);
+    const char *firmware = env->from_firmware ? dir : NULL;
+    PpCommandVars vars = {
+        .sysroot = dir, .os = env->osname,
+        .remote = remote != NULL ? remote : "origin", .ref = ref,
+        .ostree = env->from_firmware ? PP_CLIENT_FIRMWARE_OSTREE : env->ostree,
+    };
+    g_autoptr(PpScenario) csc = pp_scenario_new_default();
+    g_free(csc->command);
+    csc->command = g_strdup(env->command);
+    g_auto(GStrv) argvs = pp_scenario_update_argv(csc, &vars, &error);
+    if (argvs == NULL) {
+        r->error = g_strdup_printf("the update command: %s", error->message);
+        pp_rm_rf(dir, NULL);
+        return;
+    }
+    const char *const *argv = (const char *const *)argvs;
+    PpClientOpts opts = { .userns = TRUE, .env = envv, .capture = TRUE,
+                          .firmware = firmware };
     PpClientResult res = { 0 };
     PpRecording rec = { 0 };
 
@@ -346,8 +366,8 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     }
     gboolean ran;
     if (trace != NULL) {
-        ran = pp_trace_client(dir, trace, tmp, fresh_boot, argv, &rec,
-                              &error);
+        ran = pp_trace_client_in(firmware, dir, trace, tmp, fresh_boot, argv,
+                                 &rec, &error);
         res.exit_status = rec.exit_status;
         res.err = g_steal_pointer(&rec.client_err);
         r->root = g_steal_pointer(&rec.root);
@@ -363,8 +383,9 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     } else {
         r->exit_status = res.exit_status;
         if (res.exit_status != 0) {
-            r->error = g_strdup_printf("%s admin upgrade exited %d: %s",
-                                       env->ostree, res.exit_status,
+            g_autofree char *cmd = g_strjoinv(" ", argvs);
+            r->error = g_strdup_printf("%s exited %d: %s",
+                                       cmd, res.exit_status,
                                        res.err != NULL ? g_strchomp(res.err)
                                                        : "");
         }

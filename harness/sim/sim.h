@@ -44,6 +44,8 @@ typedef struct {
     char *to_commit;         /* what a finished update boots */
     char *osname;
     char *ostree;            /* the client under test */
+    char *command;           /* [client] command (NULL: the default) */
+    gboolean from_firmware;  /* [client] from-firmware */
     char *bootloader;        /* "uboot" or "bls" */
     gboolean bootloader_replays_journal; /* FALSE (the default): states
                                             are judged through the

@@ -26,6 +26,7 @@
 
 #include "common/fs.h"
 #include "common/outcome.h"
+#include "common/scenario.h"
 
 static char *
 make_tmp(void)
@@ -168,6 +169,54 @@ test_outcome_unknown_fail(void **state)
     assert_string_equal(pp_outcome_to_string((PpOutcome)PP_N_OUTCOMES), "?");
 }
 
+/* [client] command: each placeholder is one word, whatever it holds. */
+static void
+test_command_expand(void **state)
+{
+    (void)state;
+    PpCommandVars v = { .sysroot = "/a dir/sysroot", .os = "debian",
+                        .remote = "origin", .ref = "firmware",
+                        .ostree = "/usr/bin/ostree" };
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) a = pp_command_expand(
+        "'/opt/my updater' {sysroot} --os={os} {remote}:{ref} x{{y {ostree}",
+        &v, &error);
+    assert_non_null(a);
+    assert_int_equal(g_strv_length(a), 6);
+    assert_string_equal(a[0], "/opt/my updater");
+    assert_string_equal(a[1], "/a dir/sysroot");
+    assert_string_equal(a[2], "--os=debian");
+    assert_string_equal(a[3], "origin:firmware");
+    assert_string_equal(a[4], "x{y");
+    assert_string_equal(a[5], "/usr/bin/ostree");
+    g_auto(GStrv) d = pp_command_expand(PP_COMMAND_DEFAULT, &v, &error);
+    assert_non_null(d);
+    assert_string_equal(d[3], "--sysroot=/a dir/sysroot");
+}
+
+/* Twin: an unknown placeholder, an unclosed one, bad quoting. */
+static void
+test_command_expand_fail(void **state)
+{
+    (void)state;
+    const char *bad[] = { "ostree {nope}", "ostree {sysroot", "'ostree" };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        assert_null(pp_command_expand(bad[i], NULL, &error));
+        assert_non_null(error);
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PpScenario) sc = pp_scenario_load_data(
+        "[client]\ncommand = x {sysroot}\n\ncommand2 = y\n", "t.conf", &error);
+    assert_null(sc);
+    g_clear_error(&error);
+    sc = pp_scenario_load_data("[scenario]\nname = t\n[client]\n"
+                               "command = x {nope}\n", "t.conf", &error);
+    assert_null(sc);
+    assert_non_null(strstr(error->message, "t.conf:4:"));
+    assert_non_null(strstr(error->message, "unknown placeholder {nope}"));
+}
+
 int
 main(void)
 {
@@ -176,6 +225,8 @@ main(void)
         cmocka_unit_test(test_rm_rf_symlink_not_followed_fail),
         cmocka_unit_test(test_outcome_round_trip),
         cmocka_unit_test(test_outcome_unknown_fail),
+        cmocka_unit_test(test_command_expand),
+        cmocka_unit_test(test_command_expand_fail),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
