@@ -19,6 +19,7 @@
 
 #include "crashstate.h"
 #include "postmortem/inspect.h"
+#include "oracle/known.h"
 #include "plugpull.h"
 #include "postmortem/reprosearch.h"
 #include "common/scenario.h"
@@ -86,7 +87,8 @@ cmp_paths(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The scenario files shipped: scenarios/ *.conf, sorted. */
+/* The scenario files shipped: scenarios/ *.conf, sorted; a known-findings
+   file there (its first group a [finding ...]) is no scenario. */
 static char **
 shipped_scenarios(GError **error)
 {
@@ -102,9 +104,16 @@ shipped_scenarios(GError **error)
     g_autoptr(GPtrArray) v = g_ptr_array_new();
     const char *n;
     while ((n = g_dir_read_name(d)) != NULL) {
-        if (g_str_has_suffix(n, ".conf")) {
-            g_ptr_array_add(v, g_canonicalize_filename(n, dir));
+        if (!g_str_has_suffix(n, ".conf")) {
+            continue;
         }
+        g_autofree char *path = g_canonicalize_filename(n, dir);
+        g_autofree char *data = NULL;
+        if (g_file_get_contents(path, &data, NULL, NULL)
+            && pp_known_data_is_findings(data)) {
+            continue;
+        }
+        g_ptr_array_add(v, g_steal_pointer(&path));
     }
     g_ptr_array_sort(v, cmp_paths);
     g_ptr_array_add(v, NULL);
