@@ -13,13 +13,13 @@
 #include <stdio.h>
 
 #include "server/httpd.h"
+#include "common/interrupt.h"
 #include "plugpull.h"
 
-static gboolean
-on_signal(gpointer data)
+static void
+on_interrupt(int signo, gpointer data)
 {
     g_main_loop_quit(data);
-    return G_SOURCE_CONTINUE;
 }
 
 gboolean
@@ -101,8 +101,9 @@ pp_cmd_serve(int argc, char **argv, GError **error)
     }
 
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-    guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
-    guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
+    g_auto(PpInterruptGuard) guard = { 0 };
+    pp_interrupt_guard_init(&guard);
+    guint watch = pp_interrupt_add_watch(on_interrupt, loop);
 
     if (port_file != NULL) {
         g_autofree char *text = g_strdup_printf("%u\n", pp_httpd_get_port(httpd));
@@ -110,14 +111,14 @@ pp_cmd_serve(int argc, char **argv, GError **error)
            power cut makes the file meaningless anyway. */
         if (!g_file_set_contents(port_file, text, -1, error)) {
             g_prefix_error(error, "write port file: ");
+            g_source_remove(watch);
             return FALSE;
         }
     }
     g_printerr("plugpull: serve: %s on %s\n", argv[1], pp_httpd_get_url(httpd));
 
     g_main_loop_run(loop);
-    g_source_remove(sigint);
-    g_source_remove(sigterm);
+    g_source_remove(watch);
 
     guint64 n = pp_httpd_get_n_requests(httpd);
     guint64 bytes = pp_httpd_get_bytes_sent(httpd);

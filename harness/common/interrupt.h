@@ -8,7 +8,10 @@
  * cycle, a campaign), writes what it has, and returns
  * pp_throw_interrupted(), which main.c maps to exit 130 or 143.  The
  * handler only stores the signal's number (async-signal-safe); the old
- * handlers come back when the guard is cleared.
+ * handlers come back when the guard is cleared.  A command that waits in
+ * a GLib main loop (serve, the reproduce search) adds a watch: the handler
+ * also writes the signal's number to a pipe (async-signal-safe), and the
+ * watch calls back from the main loop.
  */
 #ifndef PP_COMMON_INTERRUPT_H
 #define PP_COMMON_INTERRUPT_H
@@ -32,6 +35,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PpInterruptGuard, pp_interrupt_guard_clear)
 
 /* 0, or the last of SIGINT/SIGTERM received while a guard was set. */
 int pp_interrupt_signal(void);
+
+/* Call callback(signo, data) from the default main context each time a
+ * guarded signal arrives (a guard must be set).  Returns the source id
+ * (g_source_remove() it before data goes away). */
+guint pp_interrupt_add_watch(void (*callback)(int signo, gpointer data),
+                             gpointer data);
 
 /* The flag itself, for code that polls a pointer (a campaign's
  * environment carries it into the tier). */

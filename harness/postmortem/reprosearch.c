@@ -135,37 +135,28 @@ forward(PpSearchCtl *ctl, int sig)
     }
 }
 
-static gboolean
-on_sigint(gpointer data)
+static void
+on_interrupt(int signo, gpointer data)
 {
-    forward(data, SIGINT);
-    return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-on_sigterm(gpointer data)
-{
-    forward(data, SIGTERM);
-    return G_SOURCE_CONTINUE;
+    forward(data, signo);
 }
 
 void
 pp_search_ctl_init(PpSearchCtl *ctl)
 {
     memset(ctl, 0, sizeof *ctl);
-    ctl->sources[0] = g_unix_signal_add(SIGINT, on_sigint, ctl);
-    ctl->sources[1] = g_unix_signal_add(SIGTERM, on_sigterm, ctl);
+    pp_interrupt_guard_init(&ctl->guard);
+    ctl->watch = pp_interrupt_add_watch(on_interrupt, ctl);
 }
 
 void
 pp_search_ctl_clear(PpSearchCtl *ctl)
 {
-    for (guint i = 0; i < G_N_ELEMENTS(ctl->sources); i++) {
-        if (ctl->sources[i] != 0) {
-            g_source_remove(ctl->sources[i]);
-            ctl->sources[i] = 0;
-        }
+    if (ctl->watch != 0) {
+        g_source_remove(ctl->watch);
+        ctl->watch = 0;
     }
+    pp_interrupt_guard_clear(&ctl->guard);
     g_clear_object(&ctl->child);
 }
 

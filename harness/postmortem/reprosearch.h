@@ -18,6 +18,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "common/interrupt.h"
+
 typedef struct {
     guint index;             /* 1-based: the order of the search */
     char *scenario;          /* the scenario file */
@@ -49,13 +51,14 @@ GPtrArray *pp_search_space(const char *const *scenarios,
 
 /*
  * What a search watches while it runs: SIGINT and SIGTERM are caught
- * (GLib signal sources on the default main context) and passed on to the
- * campaign running; interrupted holds the first such signal.
+ * (common/interrupt.h, watched from the default main context) and passed
+ * on to the campaign running; interrupted holds the first such signal.
  */
 typedef struct {
     GSubprocess *child;      /* the campaign running, or NULL */
     int interrupted;         /* 0, or the signal that stopped the search */
-    guint sources[2];
+    PpInterruptGuard guard;
+    guint watch;
 } PpSearchCtl;
 
 void pp_search_ctl_init(PpSearchCtl *ctl);
