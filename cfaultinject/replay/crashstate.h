@@ -118,6 +118,33 @@ gboolean cfi_replay_materialise_bootview(CfiReplay *replay, guint k,
 char *cfi_replay_state_key(CfiReplay *replay, guint k, CfiModel model,
                            guint64 seed, guint *out_total, guint *out_kept);
 
+/* The same view, boot/ only (MODELS.md §5, "Only boot/"): the subtree the
+ * bootloader reads, with the few paths outside it that shape it (a
+ * kernel hardlinked from a deployment, say).  Under boot/ the result is
+ * the tree cfi_replay_materialise_bootview() writes; nothing else is
+ * promised.  The stats count the operations left out as skipped. */
+gboolean cfi_replay_materialise_bootview_boot(CfiReplay *replay, guint k,
+                                              CfiModel model, guint64 seed,
+                                              guint64 subset_seed,
+                                              const char *target_dir,
+                                              CfiCrashStats *out_stats,
+                                              CfiBootView *out_view,
+                                              GError **error);
+
+/* TRUE when the bootloader's view of state k holds under boot/ the same
+ * tree as the kernel's view (no operation that shapes boot/ is kept by
+ * one and not the other), so the kernel's view can stand for both.
+ * out_view (may be NULL) gets the view's description either way. */
+gboolean cfi_replay_bootview_same_boot(CfiReplay *replay, guint k,
+                                       CfiModel model, guint64 seed,
+                                       guint64 subset_seed,
+                                       CfiBootView *out_view);
+
+/* The path prefixes (relative, NULL-terminated, g_strfreev) of the part
+ * of state k that the boot/-only view holds; returns how many. */
+guint cfi_replay_boot_scope_prefixes(CfiReplay *replay, guint k,
+                                     char ***out_prefixes);
+
 /* One-shot form of cfi_replay_new() + cfi_replay_materialise(). */
 gboolean cfi_crashstate_materialise(CfiTrace *trace, const char *orig_root,
                                     const char *snapshot_dir, guint k,

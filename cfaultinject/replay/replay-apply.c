@@ -44,6 +44,7 @@ typedef struct {
     guint32 cache_id;           /* inode whose fd is cached */
     int cache_fd;
     gboolean is_root;
+    const CfiBootScope *scope;  /* boot/ only (MODELS.md §5), or NULL */
 } Mat;
 
 static gboolean G_GNUC_PRINTF(3, 4)
@@ -136,6 +137,8 @@ copy_snapshot(Mat *m, GError **error)
     for (guint i = 0; ok && i < m->r->snap->len; i++) {
         const CfiSnapEntry *e = &g_array_index(m->r->snap, CfiSnapEntry, i);
         int rc = 0;
+        if (m->scope != NULL && !m->scope->snap[i])
+            continue;
         if (e->type == CFI_INODE_DIR) {
             rc = mkdirat(m->tfd, e->path, 0700);
             if (rc == 0)
@@ -222,6 +225,8 @@ unshare_file(Mat *m, guint32 id, GError **error)
     m->owner[id] = (guint64)ino->uid << 32 | ino->gid;
     for (guint i = 0; ok && i < ino->snap_names->len; i++) {
         const char *n = ino->snap_names->pdata[i];
+        if (m->scope != NULL && !cfi_boot_scope_has_path(m->scope, n))
+            continue;
         if (unlinkat(m->tfd, n, 0) < 0 ||
             linkat(m->sfd, name, m->tfd, n, 0) < 0)
             ok = throw_errno(error, errno, "unshare %s: relink %s", src, n);
@@ -693,7 +698,8 @@ materialise_kept(Mat *m, guint k, const guint8 *keep, gboolean torn,
     /* Unshare every snapshot file that a kept operation will change. */
     for (guint i = 0; i < n_uops; i++) {
         const CfiUop *u = cfi_replay_uop(r, i);
-        if (!keep[i] || u->klass == CFI_CLASS_ENTRY)
+        if (!keep[i] || u->klass == CFI_CLASS_ENTRY ||
+            (m->scope != NULL && !m->scope->uop[i]))
             continue;
         CfiInode *ino = cfi_replay_inode(r, u->inode);
         if (ino->from_snapshot && ino->type == CFI_INODE_FILE &&
@@ -712,6 +718,10 @@ materialise_kept(Mat *m, guint k, const guint8 *keep, gboolean torn,
         const CfiUop *u = cfi_replay_uop(r, i);
         if (!keep[i]) {
             stats->ops_dropped++;
+            continue;
+        }
+        if (m->scope != NULL && !m->scope->uop[i]) {
+            stats->ops_skipped++;   /* shapes nothing under boot/ */
             continue;
         }
         Outcome o = u->klass == CFI_CLASS_ENTRY ? apply_entry(m, u, error)
@@ -738,6 +748,7 @@ typedef struct {
     CfiModel model;
     guint64 seed;
     gboolean bootview;
+    gboolean boot_only;         /* the boot/ subtree alone */
     guint64 subset_seed;
     CfiBootView view;
 } Want;
@@ -780,6 +791,8 @@ materialise_want(CfiReplay *r, Want *w, const char *target_dir,
         .ino = g_new0(guint64, n),
         .cache_fd = -1,
         .is_root = geteuid() == 0,
+        .scope = w->boot_only ? cfi_boot_scope_new(r, r->rec_uop_start[k])
+                              : NULL,
     };
     for (guint i = 0; i < n; i++)
         m.owner[i] = G_MAXUINT64;
@@ -803,6 +816,7 @@ materialise_want(CfiReplay *r, Want *w, const char *target_dir,
     g_free(m.mode);
     g_free(m.owner);
     g_free(m.ino);
+    cfi_boot_scope_free((CfiBootScope *)m.scope);
     if (ok && out_stats != NULL)
         *out_stats = stats;
     return ok;
@@ -817,18 +831,18 @@ cfi_replay_materialise(CfiReplay *r, guint k, CfiModel model, guint64 seed,
     return materialise_want(r, &w, target_dir, out_stats, error);
 }
 
-gboolean
-cfi_replay_materialise_bootview(CfiReplay *r, guint k, CfiModel model,
-                                guint64 seed, guint64 subset_seed,
-                                const char *target_dir,
-                                CfiCrashStats *out_stats,
-                                CfiBootView *out_view, GError **error)
+static gboolean
+materialise_bootview(CfiReplay *r, guint k, CfiModel model, guint64 seed,
+                     guint64 subset_seed, gboolean boot_only,
+                     const char *target_dir, CfiCrashStats *out_stats,
+                     CfiBootView *out_view, GError **error)
 {
     Want w = {
         .k = k,
         .model = model,
         .seed = seed,
         .bootview = TRUE,
+        .boot_only = boot_only,
         .subset_seed = subset_seed,
     };
     if (!materialise_want(r, &w, target_dir, out_stats, error))
@@ -836,6 +850,28 @@ cfi_replay_materialise_bootview(CfiReplay *r, guint k, CfiModel model,
     if (out_view != NULL)
         *out_view = w.view;
     return TRUE;
+}
+
+gboolean
+cfi_replay_materialise_bootview(CfiReplay *r, guint k, CfiModel model,
+                                guint64 seed, guint64 subset_seed,
+                                const char *target_dir,
+                                CfiCrashStats *out_stats,
+                                CfiBootView *out_view, GError **error)
+{
+    return materialise_bootview(r, k, model, seed, subset_seed, FALSE,
+                                target_dir, out_stats, out_view, error);
+}
+
+gboolean
+cfi_replay_materialise_bootview_boot(CfiReplay *r, guint k, CfiModel model,
+                                     guint64 seed, guint64 subset_seed,
+                                     const char *target_dir,
+                                     CfiCrashStats *out_stats,
+                                     CfiBootView *out_view, GError **error)
+{
+    return materialise_bootview(r, k, model, seed, subset_seed, TRUE,
+                                target_dir, out_stats, out_view, error);
 }
 
 gboolean

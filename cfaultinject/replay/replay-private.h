@@ -100,6 +100,16 @@ typedef struct {
     guint32 len;
 } CfiInflight;
 
+/* The part of a state the bootloader reads (replay-bootscope.c). */
+#define CFI_BOOT_SCOPE_ROOT "boot"
+typedef struct CfiBootScope {
+    GPtrArray *prefixes;        /* relative paths whose subtrees are in */
+    guint n_uops;               /* operations it was taken over */
+    guint8 *uop;                /* [n_uops]: shapes something in scope */
+    guint8 *snap;               /* [snapshot entries]: in scope */
+    guint8 *inode;              /* [inodes]: a file whose bytes count */
+} CfiBootScope;
+
 /* One snapshot entry, in pre-order, for copying. */
 typedef struct {
     const char *path;           /* relative */
@@ -177,6 +187,13 @@ guint cfi_replay_decide_bootview(CfiReplay *r, guint k, CfiModel model,
  * k cannot tear. */
 guint cfi_replay_torn_sectors(CfiReplay *r, guint k, guint64 seed,
                               guint8 **out_mask, gint64 *out_first_sector);
+
+/* replay-bootscope.c */
+/* The scope of the states cut after the first n_uops operations. */
+CfiBootScope *cfi_boot_scope_new(CfiReplay *r, guint n_uops);
+gboolean cfi_boot_scope_has_path(const CfiBootScope *s, const char *path);
+void cfi_boot_scope_free(CfiBootScope *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CfiBootScope, cfi_boot_scope_free)
 
 /* replay-interp.c */
 gboolean cfi_replay_interpret(CfiReplay *r, GError **error);

@@ -16,6 +16,7 @@
 #include "cfi-calls.h"
 #include "common/client.h"
 #include "common/fs.h"
+#include "sim/sim-bootview.h"
 #include "common/util.h"
 #include "common/json.h"
 #include "common/version.h"
@@ -448,21 +449,20 @@ pp_sim_two_views(const PpSimEnv *env)
            && env->model != CFI_MODEL_PROCESS_KILL;
 }
 
-/* Build the bootloader's view of state k beside the kernel's, at dir. */
+/* Build the bootloader's view of state k beside the kernel's, at dir,
+ * unless the kernel's view stands for it (sim-bootview.h). */
 static gboolean
 materialise_boot_view(PpSimEnv *env, PpCase *c, const char *dir,
                       GError **error)
 {
-    if (g_file_test(dir, G_FILE_TEST_EXISTS) && !pp_rm_rf(dir, error)) {
+    PpBootViewBuilt b;
+    if (!pp_sim_boot_view_build(env->replay, c->k, env->model, env->seed,
+                                dir, &b, error)) {
         return FALSE;
     }
-    guint64 subset = cfi_bootview_subset_seed(env->seed, c->k);
-    if (!cfi_replay_materialise_bootview(env->replay, c->k, env->model,
-                                         env->seed, subset, dir, NULL,
-                                         &c->boot_view, error)) {
-        return FALSE;
-    }
-    c->two_views = TRUE;
+    c->boot_view = b.view;
+    c->boot_view_same = b.same;
+    c->two_views = !b.same;
     return TRUE;
 }
 
@@ -471,38 +471,12 @@ materialise_boot_view(PpSimEnv *env, PpCase *c, const char *dir,
 static void
 add_boot_view_evidence(const PpSimEnv *env, PpCase *c, const PpJudgement *j)
 {
-    if (!c->two_views || c->judgement == NULL
-        || !JSON_NODE_HOLDS_OBJECT(c->judgement)) {
+    if (!c->two_views && !c->boot_view_same) {
         return;
     }
-    const CfiBootView *v = &c->boot_view;
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "subset_seed");
-    json_builder_add_int_value(b, (gint64)v->subset_seed);
-    json_builder_set_member_name(b, "checkpoint");
-    json_builder_add_int_value(b, v->checkpoint);
-    g_autofree char *ck = v->checkpoint >= 0
-        ? pp_sim_describe_call(env->trace, env->root, (guint)v->checkpoint)
-        : g_strdup("(the start of the run)");
-    json_builder_set_member_name(b, "checkpoint_call");
-    json_builder_add_string_value(b, ck);
-    json_builder_set_member_name(b, "metadata_ops_after");
-    json_builder_add_int_value(b, v->meta_pending);
-    json_builder_set_member_name(b, "metadata_ops_home");
-    json_builder_add_int_value(b, v->meta_home);
-    json_builder_set_member_name(b, "differs");
-    json_builder_add_boolean_value(b, j->views_differ);
-    g_autofree char *note = g_strdup_printf(
-        "the bootloader reads the state of %s plus %u of the %u metadata "
-        "operations committed since (subset %" G_GUINT64_FORMAT "): %s", ck,
-        v->meta_home, v->meta_pending, v->subset_seed,
-        j->views_note != NULL ? j->views_note : "");
-    json_builder_set_member_name(b, "note");
-    json_builder_add_string_value(b, note);
-    json_builder_end_object(b);
-    json_object_set_member(json_node_get_object(c->judgement), "boot_view",
-                           json_builder_get_root(b));
+    PpBootViewBuilt b = { .view = c->boot_view, .same = c->boot_view_same };
+    pp_sim_boot_view_evidence(c->judgement, env->trace, env->root, &b,
+                              c->two_views ? j : NULL);
 }
 
 PpCase *
@@ -544,7 +518,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     gint64 t2 = g_get_monotonic_time();
     c->t_materialise = (double)(t2 - t1) / 1e6;
     PpOracleOpts o = pp_sim_oracle_opts(env);
-    o.boot_view = boot_view;
+    o.boot_view = c->two_views ? boot_view : NULL;
     g_autoptr(PpJudgement) j = NULL;
     if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
         g_prefix_error(error, "judging %s: ", c->state_name);

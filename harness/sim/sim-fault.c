@@ -195,7 +195,10 @@ pp_fault_judge(PpSimFault *f, PpSimEnv *env, GError **error)
         return TRUE;
     }
 
-    /* (a) the end of the trace, process-kill, and (b) the retry. */
+    /* (a) the end of the trace, process-kill, and (b) the retry.  One
+       view: no power was lost, the reboot unmounts and checkpoints
+       everything, so the bootloader reads the kernel's view (MODELS.md
+       4a); there is no power-cut state here to judge through two. */
     CfiModel saved = env->model;
     env->model = CFI_MODEL_PROCESS_KILL;
     env->resume_boot_id = f->boot_id;

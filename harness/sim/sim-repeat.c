@@ -28,6 +28,7 @@
 #include "cfi-calls.h"
 #include "common/fs.h"
 #include "common/schedule.h"
+#include "sim/sim-bootview.h"
 #include "sim/sim-private.h"
 #include "common/tracestats.h"
 
@@ -48,17 +49,43 @@ cut_describe(PpCut *cut, CfiTrace *trace, const char *root,
     }
 }
 
-/* The oracle on a crash state: the cut's outcome, reason, evidence. */
+/*
+ * The oracle on the crash state of cut->k of replay (trace, run under
+ * root): the cut's outcome, reason, evidence.  A power cut is judged
+ * through the bootloader's view too, as a single-cut case is (sim-case.c,
+ * sim-bootview.h), built beside the state and removed after.
+ */
 static gboolean
-cut_judge(PpSimEnv *env, const char *state, PpCut *cut, GError **error)
+cut_judge(PpSimEnv *env, CfiReplay *replay, CfiTrace *trace,
+          const char *root, const char *state, PpCut *cut, GError **error)
 {
     PpOracleOpts o = pp_sim_oracle_opts(env);
+    PpBootViewBuilt bv = { 0 };
+    gboolean views = !env->bootloader_replays_journal
+                     && env->model != CFI_MODEL_PROCESS_KILL;
+    g_autofree char *boot_view = views ? g_strconcat(state, "-bootview", NULL)
+                                       : NULL;
+    if (boot_view != NULL
+        && !pp_sim_boot_view_build(replay, cut->k, env->model, env->seed,
+                                   boot_view, &bv, error)) {
+        g_prefix_error(error, "building the bootloader's view of %s: ", state);
+        return FALSE;
+    }
+    o.boot_view = boot_view != NULL && !bv.same ? boot_view : NULL;
     g_autoptr(PpJudgement) j = NULL;
-    if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
+    gboolean ok = pp_oracle_judge(state, env->known, &o, &j, error);
+    if (o.boot_view != NULL) {
+        pp_rm_rf(boot_view, NULL);
+    }
+    if (!ok) {
         g_prefix_error(error, "judging the crash state %s: ", state);
         return FALSE;
     }
     cut->judgement = pp_judgement_to_json(j);
+    if (boot_view != NULL) {
+        pp_sim_boot_view_evidence(cut->judgement, trace, root, &bv,
+                                  bv.same ? NULL : j);
+    }
     PpOutcome oc = j->outcome;
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
         oc = PP_OUTCOME_PASS;
@@ -202,7 +229,7 @@ cut_resume(PpSimEnv *env, const char *trace_path, const PpResumeResult *r,
     }
     gint64 t1 = g_get_monotonic_time();
     c->t_materialise += (double)(t1 - t0) / 1e6;
-    gboolean ok = cut_judge(env, state, cut, error);
+    gboolean ok = cut_judge(env, replay, trace, r->root, state, cut, error);
     c->t_judge += (double)(g_get_monotonic_time() - t1) / 1e6;
     return ok;
 }
@@ -254,7 +281,8 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
     c->stats = first->stats;
     gint64 t2 = g_get_monotonic_time();
     c->t_materialise = (double)(t2 - t1) / 1e6;
-    if (!cut_judge(env, state, first, error)) {
+    if (!cut_judge(env, env->replay, env->trace, env->root, state, first,
+                   error)) {
         pp_rm_rf(state, NULL);
         return NULL;
     }

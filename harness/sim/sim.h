@@ -137,6 +137,8 @@ typedef struct {
     CfiCrashStats stats;
     gboolean two_views;      /* judged through the bootloader's view too */
     CfiBootView boot_view;   /* how that view was drawn */
+    gboolean boot_view_same; /* the kernel's view stood for it (same
+                                boot/): judged with one view */
     gboolean resumed;
     int resume_exit;
     guint64 resume_bytes;        /* bytes the resumed update downloaded */
