@@ -47,6 +47,11 @@ typedef struct {
                                    by rename or truncate flushes nothing */
     gboolean separate_boot;     /* boot/ of the traced tree is a filesystem
                                    of its own (syncfs, freeze per filesystem) */
+    gboolean syncfs_log_only;   /* XFS: syncfs and sync force the log but
+                                   write no metadata home, so only a freeze
+                                   checkpoints; FALSE (ext4 on Linux): they
+                                   write the device's dirty buffers after
+                                   the journal commit, a checkpoint too */
 } CfiModelOpts;
 
 /* Interpret trace against orig_root, starting from snapshot_dir (a copy of

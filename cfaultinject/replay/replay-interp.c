@@ -708,11 +708,18 @@ do_sync_fs(Interp *it)
         mask = 1u << fs;
     }
     barrier_fs(it, mask);
-    if (rec->op == CFI_OP_FREEZE) {
+    /* A checkpoint of each filesystem it covers (MODELS.md §4a): a freeze
+       always; syncfs and sync on ext4, whose sync_filesystem() writes the
+       block device's dirty buffers (the committed metadata) home after
+       the journal commit; not on XFS (syncfs_log_only). */
+    if (rec->op == CFI_OP_FREEZE || !it->r->opts.syncfs_log_only) {
         guint32 i = it->i;
-        guint8 fs = (guint8)g_bit_nth_lsf(mask, -1);
-        g_array_append_val(it->r->checkpoints, i); /* MODELS.md §4a */
-        g_array_append_val(it->r->checkpoint_fs, fs);
+        for (guint8 fs = 0; fs < CFI_FS_COUNT; fs++) {
+            if (mask & (1u << fs)) {
+                g_array_append_val(it->r->checkpoints, i);
+                g_array_append_val(it->r->checkpoint_fs, fs);
+            }
+        }
     }
 }
 

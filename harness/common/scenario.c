@@ -100,6 +100,13 @@ static const KeyDef keys[] = {
       "`syncfs` or freeze of one filesystem makes nothing durable on the "
       "other, and the bootloader's view of `boot/` is checkpointed only by "
       "freezes of `boot/`. See cfaultinject/MODELS.md, section 4b." },
+    { "device", "filesystem", KT_ENUM, "ext4", "ext4|xfs",
+      "The filesystem of the sysroot (and of `boot/`), as the bootloader's "
+      "view needs it: on `ext4` (Linux), `syncfs` and `sync` write the "
+      "committed metadata home after the journal commit, so they "
+      "checkpoint as a freeze does (measured in the VM tier); on `xfs` they "
+      "only force the log, and only a freeze checkpoints. See "
+      "cfaultinject/MODELS.md, section 4a." },
     { "device", "repo-config", KT_LIST, "", NULL,
       "`section.key=value` entries set on the device's repo before the "
       "update, separated by `;` (e.g. `core.fsync=false`)." },
@@ -518,6 +525,8 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         s->device_fs.noauto_da_alloc = !g_str_equal(value, "true");
     } else if (IS("device", "boot-partition")) {
         s->device_fs.separate_boot = g_str_equal(value, "separate");
+    } else if (IS("device", "filesystem")) {
+        s->device_fs.syncfs_log_only = g_str_equal(value, "xfs");
     } else if (IS("device", "repo-config")) {
         g_auto(GStrv) parts = g_strsplit(value, ";", -1);
         g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);

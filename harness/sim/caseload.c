@@ -186,6 +186,11 @@ pp_case_file_load(const char *path, const char *states_dir, PpCaseFile *f,
         json_object_get_string_member_with_default(rp, "boot_partition",
                                                    "shared"),
         "separate") == 0;
+    /* Case files from before the filesystem key checkpointed at freezes
+       only, as XFS does. */
+    env->device_fs.syncfs_log_only = g_strcmp0(
+        json_object_get_string_member_with_default(rp, "filesystem", "xfs"),
+        "xfs") == 0;
     f->resume = json_object_get_boolean_member_with_default(rp, "resume",
                                                             FALSE);
 

@@ -715,6 +715,8 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     pp_json_add_boolean(b, "auto_da_alloc", !env->device_fs.noauto_da_alloc);
     pp_json_add_string(b, "boot_partition",
                        env->device_fs.separate_boot ? "separate" : "shared");
+    pp_json_add_string(b, "filesystem",
+                       env->device_fs.syncfs_log_only ? "xfs" : "ext4");
     pp_json_add_boolean(b, "resume", c->resumed);
     pp_json_add_string(b, "scenario", scenario);
     json_builder_end_object(b);

@@ -29,8 +29,9 @@
 #
 # Every campaign here judges the states as the kernel reads the disk
 # ([device] bootloader-replays-journal = true): as U-Boot reads it, the
-# end state of 2022.7 (with or without eatmydata) is ostree#3392's brick,
-# which outranks a lost update and is test-ostree-3392's subject.
+# end state of 2022.7 under eatmydata (whose syncfs is swallowed, so no
+# checkpoint follows the swap) is ostree#3392's brick, which outranks a
+# lost update and is test-ostree-3392's subject.
 set -u
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"

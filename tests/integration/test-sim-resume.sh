@@ -62,10 +62,12 @@ def view(d):
     v["case files"] = sorted(os.listdir(os.path.join(d, "cases")))
     for n in v["case files"]:
         v[n] = strip(json.load(open(os.path.join(d, "cases", n))))
-    # The crash state's name holds the campaign's own directory.
-    v["junit.xml"] = re.sub(r' (time|timestamp)="[^"]*"', "",
-                            open(os.path.join(d, "junit.xml")).read()
-                            ).replace(os.path.abspath(d), "DIR")
+    # A crash state's name holds the directory of the campaign that
+    # recorded it (this one, or the one whose recording it reused).
+    top = re.escape(os.path.dirname(os.path.abspath(d)))
+    v["junit.xml"] = re.sub(top + r'/[^/\s"<>]+/work/', "DIR/work/",
+                            re.sub(r' (time|timestamp)="[^"]*"', "",
+                                   open(os.path.join(d, "junit.xml")).read()))
     return v
 a, b = view(sys.argv[1]), view(sys.argv[2])
 for k in sorted(set(a) | set(b)):
