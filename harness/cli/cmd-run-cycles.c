@@ -105,11 +105,15 @@ progress(Campaign *cp, const PpCycle *c)
     double eta = elapsed / done * (cp->n - done);
     /* A terminal gets the running count on one line above the results;
        a CI log gets plain lines. */
-    g_printerr("%s[%u/%u] %s: %s (%s); cut %s at %.2f s, phase %s; %.1f s, "
+    g_autofree char *after = c->exit_to_cut_s >= 0
+        ? g_strdup_printf(" (%.2f s after the client's exit)",
+                          c->exit_to_cut_s)
+        : g_strdup("");
+    g_printerr("%s[%u/%u] %s: %s (%s); cut %s at %.2f s%s, phase %s; %.1f s, "
                "boot-to-verdict %.1f s, resume %" G_GUINT64_FORMAT " bytes\n",
                cp->tty ? "\r\033[K" : "", done, cp->n, c->id, pp_outcome_to_string(c->outcome),
-               c->reason, c->cut_kind, c->cut_offset_s, c->phase, c->seconds,
-               c->boot_to_verdict_s, c->resume_bytes);
+               c->reason, c->cut_kind, c->cut_offset_s, after, c->phase,
+               c->seconds, c->boot_to_verdict_s, c->resume_bytes);
     if (done < cp->n) {
         g_printerr("%s%u/%u done, %u failed, ETA %.0f s%s", cp->tty ? "" : "run: ",
                    done, cp->n, cp->failures, eta, cp->tty ? "" : "\n");

@@ -205,8 +205,11 @@ static const GOptionEntry entries[] = {
       "scenario file (scenarios/*.conf; default: the built-in default, "
       "v1 -> v2)", "FILE" },
     { "cut", 'c', 0, G_OPTION_ARG_STRING, &opt.cut,
-      "where to cut: random-time (default), syscall:RULE (a shim rule, "
-      "e.g. 'syscall:ops=rename;path=*/boot/loader;timing=after'), "
+      "where to cut: random-time (default), random-time:FACTOR (drawn "
+      "in FACTOR update windows, 0 < FACTOR <= 3: past the update's end), "
+      "after-exit:SECONDS or after-exit:A-B (seconds after the update "
+      "client exited, drawn in [A, B] per cycle), syscall:RULE (a shim "
+      "rule, e.g. 'syscall:ops=rename;path=*/boot/loader;timing=after'), "
       "phase:pull|deploy|bootloader|cleanup", "CUT" },
     { "iterations", 'n', 0, G_OPTION_ARG_INT, &opt.iterations,
       "power-cut cycles (default 3)", "N" },
@@ -456,6 +459,11 @@ load_scenario(const PpVmCampaign *camp, PpRunEnv *env, PpScenario **out_sc,
         return pp_throw_code(error, PP_ERROR_USAGE, "%s: [fault] scenarios "
                              "run in the simulation tier only (plugpull sim)",
                              sc->path);
+    }
+    if (opt.window > 0 && env->cut.kind != PP_CUT_RANDOM_TIME) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "--window applies to "
+                             "random-time cuts only (this cut is %s)",
+                             cut_text);
     }
     if (env->cut.kind == PP_CUT_SYSCALL) {
         /* The image carries the shim built beside this binary: its own

@@ -4,6 +4,7 @@
  */
 #include "vm/vm-cut.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -31,12 +32,111 @@ phase_from_name(const char *name, PpPhase *out)
     return FALSE;
 }
 
+/*
+ * A plain decimal: digits with at most one '.', at least one digit, the
+ * whole of [s, s + len).  No sign, exponent, spaces, inf or nan: what
+ * strtod would take beyond that is refused, not guessed at.
+ */
+static gboolean
+parse_decimal(const char *s, gsize len, double *out)
+{
+    guint digits = 0, dots = 0;
+    if (len == 0 || len > 32) {
+        return FALSE;
+    }
+    for (gsize i = 0; i < len; i++) {
+        if (g_ascii_isdigit(s[i])) {
+            digits++;
+        } else if (s[i] == '.') {
+            dots++;
+        } else {
+            return FALSE;
+        }
+    }
+    if (digits == 0 || dots > 1) {
+        return FALSE;
+    }
+    g_autofree char *copy = g_strndup(s, len);
+    *out = g_ascii_strtod(copy, NULL);
+    return isfinite(*out);
+}
+
+static gboolean
+parse_factor(const char *text, const char *arg, PpCutSpec *out,
+             GError **error)
+{
+    if (!parse_decimal(arg, strlen(arg), &out->factor)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "--cut %s: the factor '%s' is not a number (e.g. "
+                    "random-time:2.5)", text, arg);
+        return FALSE;
+    }
+    if (out->factor <= 0 || out->factor > PP_CUT_MAX_FACTOR) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "--cut %s: the factor must be above 0 and at most %g "
+                    "(update windows)", text, PP_CUT_MAX_FACTOR);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_after_exit(const char *text, const char *arg, PpCutSpec *out,
+                 GError **error)
+{
+    const char *dash = strchr(arg, '-');
+    gsize len_a = dash != NULL ? (gsize)(dash - arg) : strlen(arg);
+    if (*arg == '\0') {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "--cut after-exit: needs SECONDS or a range A-B, e.g. "
+                    "after-exit:1-30");
+        return FALSE;
+    }
+    if (!parse_decimal(arg, len_a, &out->after_min_s)
+        || (dash != NULL
+            && !parse_decimal(dash + 1, strlen(dash + 1), &out->after_max_s))) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "--cut %s: '%s' is not SECONDS or A-B (plain decimals, "
+                    "no sign, e.g. after-exit:5 or after-exit:1-30)", text,
+                    arg);
+        return FALSE;
+    }
+    if (dash == NULL) {
+        out->after_max_s = out->after_min_s;
+    }
+    if (out->after_max_s > PP_CUT_MAX_AFTER_EXIT_S) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "--cut %s: at most %g seconds after the exit", text,
+                    PP_CUT_MAX_AFTER_EXIT_S);
+        return FALSE;
+    }
+    if (out->after_min_s > out->after_max_s) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "--cut %s: the range's start is after its end", text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 pp_cut_spec_parse(const char *text, PpCutSpec *out, GError **error)
 {
     memset(out, 0, sizeof *out);
+    out->factor = 1.0;
     if (g_str_equal(text, "random-time")) {
         out->kind = PP_CUT_RANDOM_TIME;
+    } else if (g_str_has_prefix(text, "random-time:")) {
+        out->kind = PP_CUT_RANDOM_TIME;
+        if (!parse_factor(text, text + strlen("random-time:"), out, error)) {
+            return FALSE;
+        }
+    } else if (g_str_has_prefix(text, "after-exit:")
+               || g_str_equal(text, "after-exit")) {
+        out->kind = PP_CUT_AFTER_EXIT;
+        const char *arg = text + strlen("after-exit");
+        if (!parse_after_exit(text, *arg == ':' ? arg + 1 : arg, out, error)) {
+            return FALSE;
+        }
     } else if (g_str_has_prefix(text, "phase:")) {
         out->kind = PP_CUT_PHASE;
         if (!phase_from_name(text + strlen("phase:"), &out->phase)) {
@@ -77,12 +177,36 @@ pp_cut_spec_parse(const char *text, PpCutSpec *out, GError **error)
         out->rule = g_strdup(rule);
     } else {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "--cut %s: expected random-time, syscall:RULE or "
-                    "phase:NAME", text);
+                    "--cut %s: expected random-time[:FACTOR], "
+                    "after-exit:SECONDS|A-B, syscall:RULE or phase:NAME",
+                    text);
         return FALSE;
     }
     out->text = g_strdup(text);
     return TRUE;
+}
+
+double
+pp_cut_draw_time(const PpCutSpec *spec, double window_s, guint64 seed,
+                 guint cycle)
+{
+    guint32 words[3] = { (guint32)seed, (guint32)(seed >> 32), cycle };
+    g_autoptr(GRand) r = g_rand_new_with_seed_array(words, 3);
+    double f = spec->factor > 0 ? spec->factor : 1.0;
+    return g_rand_double_range(r, 0.0, f * window_s);
+}
+
+double
+pp_cut_draw_after_exit(const PpCutSpec *spec, guint64 seed, guint cycle)
+{
+    if (spec->after_max_s <= spec->after_min_s) {
+        return spec->after_min_s;
+    }
+    /* A stream of its own: the fourth word tells it from random-time's. */
+    guint32 words[4] = { (guint32)seed, (guint32)(seed >> 32), cycle,
+                         0xAF7E2E1Fu };
+    g_autoptr(GRand) r = g_rand_new_with_seed_array(words, 4);
+    return g_rand_double_range(r, spec->after_min_s, spec->after_max_s);
 }
 
 /* Marks: see vmcut.h.  Labels are phase names. */

@@ -3,10 +3,18 @@
  * vmcut.h: where the VM tier cuts the power, and how it knows which phase
  * of the update a cut fell in.
  *
- * Three kinds of cut (`plugpull run --cut`):
+ * Four kinds of cut (`plugpull run --cut`):
  *
  *   random-time      SIGKILL of QEMU at a time drawn from the seed, uniform
  *                    in the update window (measured by the calibration)
+ *   random-time:F    the same, uniform in F times the window (0 < F <= 3):
+ *                    F > 1 reaches past the end of the update, into the
+ *                    seconds where the kernel holds the update's metadata
+ *                    in its journal and the blocks the bootloader reads are
+ *                    still the old ones (ostree's own test draws up to 1.1)
+ *   after-exit:S     SECONDS after the update client exited (the agent's
+ *   after-exit:A-B   "done" line), S a number of seconds (0 <= S <= 600),
+ *                    or drawn uniform in [A, B] from (seed, cycle)
  *   syscall:RULE     the shim inside the guest stops ostree at the call the
  *                    rule selects (cfaultinject/README.md, rule keys), writes
  *                    its CFI-CRASH line on the console and parks every
@@ -35,12 +43,21 @@ typedef enum {
     PP_CUT_RANDOM_TIME = 0,
     PP_CUT_SYSCALL,
     PP_CUT_PHASE,
+    PP_CUT_AFTER_EXIT,
 } PpCutKind;
+
+/* random-time:FACTOR at most this many update windows. */
+#define PP_CUT_MAX_FACTOR 3.0
+/* after-exit: at most this many seconds after the client's exit. */
+#define PP_CUT_MAX_AFTER_EXIT_S 600.0
 
 typedef struct {
     PpCutKind kind;
     char *rule;          /* PP_CUT_SYSCALL: the rule's keys, ';'-separated */
     PpPhase phase;       /* PP_CUT_PHASE */
+    double factor;       /* PP_CUT_RANDOM_TIME: windows (1 unless given) */
+    double after_min_s;  /* PP_CUT_AFTER_EXIT: the range drawn from */
+    double after_max_s;  /*   (equal for a fixed delay) */
     char *text;          /* as given, for the summary and the replay */
 } PpCutSpec;
 
@@ -48,12 +65,30 @@ void pp_cut_spec_clear(PpCutSpec *spec);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PpCutSpec, pp_cut_spec_clear)
 
 /*
- * Parse "random-time", "syscall:RULE" or "phase:NAME".  The rule's syntax
+ * Parse "random-time", "random-time:FACTOR", "after-exit:SECONDS",
+ * "after-exit:A-B", "syscall:RULE" or "phase:NAME".  Numbers are plain
+ * decimals (digits, at most one '.'; no sign, exponent, inf or nan);
+ * anything else, a factor outside (0, 3], seconds above 600 or A > B is
+ * refused, the message naming the problem.  The rule's syntax
  * is checked by the shim itself (pp_cut_rule_check); here only what would
  * break the guest command line or the park-and-notify contract is refused:
  * quotes, newlines, and the keys the harness sets (kill, action).
  */
 gboolean pp_cut_spec_parse(const char *text, PpCutSpec *out, GError **error);
+
+/*
+ * The draws of a cycle, from (seed, cycle) alone (cycle i is reproducible
+ * without running the ones before it):
+ *   random-time: the cut's time after the update started, uniform in
+ *                [0, factor * window_s)
+ *   after-exit:  the delay after the client's exit, uniform in
+ *                [after_min_s, after_max_s] (after_min_s when they are
+ *                equal)
+ */
+double pp_cut_draw_time(const PpCutSpec *spec, double window_s, guint64 seed,
+                        guint cycle);
+double pp_cut_draw_after_exit(const PpCutSpec *spec, guint64 seed,
+                              guint cycle);
 
 /*
  * Run `true` under the shim with the configuration a syscall cut would

@@ -46,17 +46,23 @@ pp_cycle_new(const PpRunEnv *env, guint index)
     c->marks = g_string_new(NULL);
     c->outcome = PP_OUTCOME_PASS;
     c->phase = g_strdup("unknown");
+    c->after_exit_s = -1;
+    c->exit_s = -1;
+    c->exit_to_cut_s = -1;
+    c->exit_uptime_s = -1;
+    c->needs_recovery_at_cut = -1;
     switch (env->cut.kind) {
-    case PP_CUT_RANDOM_TIME: {
+    case PP_CUT_RANDOM_TIME:
         /* (seed, cycle) decide the draw: cycle i of a campaign is
            reproducible without running the ones before it. */
-        guint32 words[3] = { (guint32)env->seed, (guint32)(env->seed >> 32),
-                             index };
-        g_autoptr(GRand) r = g_rand_new_with_seed_array(words, 3);
         c->cut_kind = g_strdup("random-time");
-        c->cut_offset_s = g_rand_double_range(r, 0.0, env->window_s);
+        c->cut_offset_s = pp_cut_draw_time(&env->cut, env->window_s,
+                                           env->seed, index);
         break;
-    }
+    case PP_CUT_AFTER_EXIT:
+        c->cut_kind = g_strdup("after-exit");
+        c->after_exit_s = pp_cut_draw_after_exit(&env->cut, env->seed, index);
+        break;
     case PP_CUT_SYSCALL:
         c->cut_kind = g_strdup("syscall");
         c->cut_rule = g_strdup(env->cut.rule);
@@ -82,6 +88,8 @@ pp_cycle_free(PpCycle *c)
     g_free(c->crash_line);
     g_free(c->phase);
     g_free(c->cut_qemu_exit);
+    g_free(c->loader_before);
+    g_free(c->loader_at_cut);
     g_free(c->reason);
     g_free(c->booted_after_cut);
     g_free(c->booted_final);
@@ -264,10 +272,16 @@ pp_calibrate(PpRunWorker *w, PpRunEnv *env, GError **error)
 }
 
 /*
- * Wait for the update to end or for the cut: at cut_offset_s
- * (random-time), or at the shim's CFI-CRASH line.  Then cut the power.
- * *out_timed_out: a syscall cut whose update neither ended nor reached
- * the rule within the command timeout.
+ * Wait for the cut, then cut the power:
+ *   random-time  at cut_offset_s after the update started, whether or not
+ *                the client has exited by then (a factor above 1 reaches
+ *                past its end on purpose)
+ *   after-exit   after_exit_s after the agent's done line (the client's
+ *                exit)
+ *   syscall      at the shim's CFI-CRASH line, or at once when the client
+ *                exits first
+ * *out_timed_out: an update that neither ended nor reached the rule within
+ * the command timeout (not random-time: its deadline is the cut).
  */
 static gboolean
 update_until_cut(PpRunWorker *w, PpCycle *c, PpVm *vm, gint64 t_update,
@@ -275,10 +289,12 @@ update_until_cut(PpRunWorker *w, PpCycle *c, PpVm *vm, gint64 t_update,
 {
     const PpRunEnv *env = w->env;
     gboolean by_time = env->cut.kind == PP_CUT_RANDOM_TIME;
+    gboolean after_exit = env->cut.kind == PP_CUT_AFTER_EXIT;
     const char *needles[] = { PP_AGENT_DONE, PP_CRASH_LINE, PP_MARK_LINE,
                               NULL };
     double limit = by_time ? c->cut_offset_s : env->cmd_timeout_s;
     gint64 deadline = t_update + (gint64)(limit * G_USEC_PER_SEC);
+    gint64 t_exit = 0;
     PpPhase phase = PP_PHASE_PULL;
     *out_timed_out = FALSE;
     for (;;) {
@@ -292,8 +308,10 @@ update_until_cut(PpRunWorker *w, PpCycle *c, PpVm *vm, gint64 t_update,
                                            "%s: update: ", c->id);
                 return FALSE;
             }
-            *out_timed_out = !by_time;
-            c->cut_fired = by_time;
+            /* The deadline: the cut's time, or (syscall, after-exit
+               before the exit) the command timeout. */
+            *out_timed_out = !by_time && !c->update_done_before_cut;
+            c->cut_fired = by_time && !c->update_done_before_cut;
             break;
         }
         if (which == 2) {
@@ -314,19 +332,38 @@ update_until_cut(PpRunWorker *w, PpCycle *c, PpVm *vm, gint64 t_update,
             c->crash_line = g_strdup(strstr(line, PP_CRASH_LINE));
             g_autofree char *seq = pp_cut_crash_field(c->crash_line, "seq");
             c->cut_seq = seq != NULL ? g_ascii_strtoll(seq, NULL, 10) : -1;
-        } else {
-            c->update_done_before_cut = TRUE;
-            c->update_rc_before_cut = atoi(strstr(line, PP_AGENT_DONE)
-                                           + strlen(PP_AGENT_DONE));
+            break;
+        }
+        if (c->update_done_before_cut) {
+            continue;           /* a stray line: the client exited once */
+        }
+        /* The client exited: the agent's done line follows its exit at
+           once (images/guest-init). */
+        t_exit = g_get_monotonic_time();
+        const char *done = strstr(line, PP_AGENT_DONE);
+        c->update_done_before_cut = TRUE;
+        c->update_rc_before_cut = atoi(done + strlen(PP_AGENT_DONE));
+        c->exit_s = (double)(t_exit - t_update) / G_USEC_PER_SEC;
+        g_autofree char *up = pp_agent_line_field(done, "uptime");
+        c->exit_uptime_s = up != NULL ? g_ascii_strtod(up, NULL) : -1;
+        if (after_exit) {
+            deadline = t_exit + (gint64)(c->after_exit_s * G_USEC_PER_SEC);
+            continue;
+        }
+        if (by_time) {
+            continue;           /* the drawn time is the cut */
         }
         break;
     }
+    gint64 t_cut = g_get_monotonic_time();
     if (!by_time) {
-        c->cut_offset_s = (double)(g_get_monotonic_time() - t_update)
-                          / G_USEC_PER_SEC;
+        c->cut_offset_s = (double)(t_cut - t_update) / G_USEC_PER_SEC;
     }
     pp_vm_power_cut(vm);
     c->cut_qemu_exit = pp_vm_describe_exit(vm);
+    if (t_exit != 0) {
+        c->exit_to_cut_s = (double)(t_cut - t_exit) / G_USEC_PER_SEC;
+    }
 
     /* Where the cut fell: the last phase the shim announced before it.
        A cut after the update ended is in none. */
@@ -395,6 +432,35 @@ verdict_given(const PpCycle *c)
 }
 
 /*
+ * What U-Boot will read after this cut: boot/loader in the disk's home
+ * blocks, and whether the journal holds what the kernel alone will see
+ * (replayed at its mount).  Evidence, not a verdict: a failure to read is
+ * noted.
+ */
+static void
+boot_view_at_cut(const PpRunEnv *env, PpCycle *c, const char *disk)
+{
+    g_autoptr(GError) local = NULL;
+    gboolean dirty = FALSE;
+    g_clear_pointer(&c->loader_at_cut, g_free);
+    if (!pp_vmdisk_boot_view(disk, env->part_offset, &c->loader_at_cut,
+                             &dirty, &local)) {
+        g_string_append_printf(c->notes, "the disk at the cut: %s\n",
+                               local->message);
+        return;
+    }
+    c->needs_recovery_at_cut = dirty;
+    g_string_append_printf(
+        c->notes, "the disk at the cut, as U-Boot reads it (home blocks, no "
+        "journal replay): boot/loader -> %s (before the update: %s); the "
+        "journal %s\n",
+        c->loader_at_cut != NULL ? c->loader_at_cut : "(unreadable)",
+        c->loader_before != NULL ? c->loader_before : "(unread)",
+        dirty ? "needs recovery (committed metadata not yet written home)"
+              : "is clean (everything committed is home)");
+}
+
+/*
  * Boot A: v1 starts the update, the power is cut where the cut says, the
  * sabotage (a test hook) spoils the disk.  *out_t_b: when the device is
  * powered on again (the start of boot-to-verdict).
@@ -418,9 +484,17 @@ step_update_and_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
     }
     g_clear_pointer(&vm, pp_vm_free);
     add_note(c, "update until the cut", out);
+    boot_view_at_cut(env, c, disk);
     if (c->cut_rule != NULL && !c->cut_fired) {
         g_string_append_printf(c->notes, "the rule did not fire before the "
                                "update ended: the power was cut after it\n");
+    }
+    if (c->update_done_before_cut) {
+        g_string_append_printf(c->notes, "the client exited (rc=%d) %.3f s "
+                               "after the update started (guest uptime "
+                               "%.2f); the power was cut %.3f s after its "
+                               "exit\n", c->update_rc_before_cut, c->exit_s,
+                               c->exit_uptime_s, c->exit_to_cut_s);
     }
     if (env->sabotage != NULL
         && !pp_vmdisk_sabotage(disk, env->part_offset, env->sabotage,
@@ -649,6 +723,13 @@ pp_cycle_run(PpRunWorker *w, PpCycle *c, GError **error)
     g_autofree char *disk = g_strdup_printf("%s/%s.img", env->work_dir, c->id);
     if (!pp_vmdisk_copy(env->disk, disk, error)) {
         return FALSE;
+    }
+    gboolean dirty = FALSE;
+    g_autoptr(GError) view_error = NULL;
+    if (!pp_vmdisk_boot_view(disk, env->part_offset, &c->loader_before,
+                             &dirty, &view_error)) {
+        g_string_append_printf(c->notes, "the disk before the update: %s\n",
+                               view_error->message);
     }
     gint64 t_b = 0;
     if (!cycle_steps(w, c, case_dir, disk, &t_b, error)) {

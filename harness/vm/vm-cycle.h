@@ -7,9 +7,11 @@
  *   boot A   power on through U-Boot; the agent reports v1; bring up the
  *            network, point origin at this worker's stand-in
  *            (10.0.2.2:PORT) and start `ostree admin upgrade` to v2
- *   cut      SIGKILL of QEMU: at the drawn time (random-time), or when the
- *            shim in the guest announces it stopped the client at the
- *            rule's call (syscall:, phase:)
+ *   cut      SIGKILL of QEMU: at the drawn time (random-time, also when
+ *            the client has exited before it: the guest then idles until
+ *            the cut), the drawn delay after the client's exit
+ *            (after-exit:), or when the shim in the guest announces it
+ *            stopped the client at the rule's call (syscall:, phase:)
  *   boot B   power on the same disk: judged (below)
  *   resume   the upgrade runs again and must succeed, its bytes counted by
  *            the stand-in; poweroff (with sync)
@@ -85,10 +87,25 @@ typedef struct {
 typedef struct {
     char *id;
     guint index;
-    char *cut_kind;              /* "random-time", "syscall", "phase" */
+    char *cut_kind;              /* "random-time", "syscall", "phase",
+                                    "after-exit" */
     char *cut_rule;              /* syscall/phase: the rule */
     char *cut_desc;              /* phase: which call of the calibration */
     double cut_offset_s;         /* random-time: drawn; else: measured */
+    double after_exit_s;         /* after-exit: the delay drawn; else -1 */
+    double exit_s;               /* when the client exited, after the update
+                                    started (host clock); -1: not before
+                                    the cut */
+    double exit_to_cut_s;        /* the cut's time after that exit; -1 */
+    double exit_uptime_s;        /* the exit on the guest's clock (the
+                                    agent's done line); -1 */
+    /* The bootloader's view of the disk (its home blocks, no journal
+       replay: vm-disk.h): boot/loader's target before boot A and right
+       after the cut, and whether the journal then held committed changes
+       not yet written home (-1: not read). */
+    char *loader_before;
+    char *loader_at_cut;
+    int needs_recovery_at_cut;
     gboolean cut_fired;          /* the cut happened before the update ended */
     char *crash_line;            /* the shim's CFI-CRASH line */
     gint64 cut_seq;              /* from the CFI-CRASH line, -1 if none */

@@ -180,6 +180,40 @@ list_dir(const char *disk, guint64 offset, const char *dir, GPtrArray *names,
     return TRUE;
 }
 
+gboolean
+pp_vmdisk_boot_view(const char *disk, guint64 offset, char **out_loader,
+                    gboolean *out_needs_recovery, GError **error)
+{
+    g_autofree char *out = NULL;
+    *out_loader = NULL;
+    *out_needs_recovery = FALSE;
+    /* Two runs: a stat that fails (no boot/loader) must not hide the
+       superblock. */
+    if (!debugfs(disk, offset, FALSE, "stats -h\n", &out, error)) {
+        return FALSE;
+    }
+    const char *f = strstr(out, "Filesystem features:");
+    if (f != NULL) {
+        g_autofree char *line = g_strndup(f, strcspn(f, "\n"));
+        g_auto(GStrv) words = g_strsplit_set(line, " \t", -1);
+        for (guint i = 0; words[i] != NULL; i++) {
+            *out_needs_recovery |= g_str_equal(words[i], "needs_recovery");
+        }
+    }
+    g_clear_pointer(&out, g_free);
+    g_autoptr(GError) local = NULL;
+    if (!debugfs(disk, offset, FALSE, "stat /boot/loader\n", &out, &local)) {
+        return TRUE;            /* no loader link there: *out_loader NULL */
+    }
+    const char *key = "Fast link dest: \"";
+    const char *p = strstr(out, key);
+    if (p != NULL) {
+        p += strlen(key);
+        *out_loader = g_strndup(p, strcspn(p, "\"\n"));
+    }
+    return TRUE;
+}
+
 /* A number after "key:" in debugfs output, or 0. */
 static guint64
 field_u64(const char *text, const char *key)

@@ -25,6 +25,18 @@ gboolean pp_vmdisk_dump(const char *disk, guint64 offset, const char *path,
                         const char *dest, GError **error);
 
 /*
+ * What the bootloader would read: the disk's home blocks, as they are,
+ * without the journal's replay (debugfs does not replay, as U-Boot's ext4
+ * reader does not).  *out_loader: the target of boot/loader there
+ * ("loader.0"), NULL when it cannot be read; *out_needs_recovery: the
+ * superblock says the journal holds committed changes not yet written
+ * home (the "needs_recovery" feature, what the kernel replays at mount).
+ */
+gboolean pp_vmdisk_boot_view(const char *disk, guint64 offset,
+                             char **out_loader, gboolean *out_needs_recovery,
+                             GError **error);
+
+/*
  * Test hooks.  empty-kernel: the kernel boot/loader/uEnv.txt names is
  * replaced by an empty file (a torn kernel write): U-Boot refuses it.
  * hang-init: every deployment's /usr/bin/init (the agent) starts with a

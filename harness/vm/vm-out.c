@@ -30,8 +30,12 @@ replay_argv(const PpRunEnv *env, const PpCycle *c)
     g_ptr_array_add(a, g_strdup("--cut"));
     if (c->cut_rule != NULL) {
         g_ptr_array_add(a, g_strconcat("syscall:", c->cut_rule, NULL));
+    } else if (env->cut.kind == PP_CUT_AFTER_EXIT) {
+        /* The same (seed, cycle) draws the same delay; no window. */
+        g_ptr_array_add(a, g_strdup(env->cut.text));
     } else {
-        g_ptr_array_add(a, g_strdup("random-time"));
+        g_ptr_array_add(a, g_strdup(env->cut.text != NULL ? env->cut.text
+                                                          : "random-time"));
         g_ptr_array_add(a, g_strdup("--window"));
         g_ptr_array_add(a, g_strdup_printf("%.6f", env->window_s));
     }
@@ -85,6 +89,20 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
     pp_json_add_double(b, "window_s", env->window_s);
     pp_json_add_double(b, "cut_offset_s", c->cut_offset_s);
     pp_json_add_boolean(b, "update_done_before_cut", c->update_done_before_cut);
+    if (c->update_done_before_cut) {
+        pp_json_add_int(b, "update_rc", c->update_rc_before_cut);
+    }
+    /* After the client's exit: when it exited, and the cut after it. */
+    pp_json_add_double(b, "after_exit_s", c->after_exit_s);
+    pp_json_add_double(b, "exit_s", c->exit_s);
+    pp_json_add_double(b, "exit_to_cut_s", c->exit_to_cut_s);
+    pp_json_add_double(b, "exit_uptime_s", c->exit_uptime_s);
+    pp_json_add_string_or_null(b, "loader_before", c->loader_before);
+    pp_json_add_string_or_null(b, "loader_at_cut", c->loader_at_cut);
+    if (c->needs_recovery_at_cut >= 0) {
+        pp_json_add_boolean(b, "journal_needs_recovery_at_cut",
+                            c->needs_recovery_at_cut == 1);
+    }
     pp_json_add_string_or_null(b, "qemu_at_cut", c->cut_qemu_exit);
     pp_json_add_string_or_null(b, "sabotage", env->sabotage);
     pp_json_add_string_or_null(b, "from_commit", env->from);
@@ -192,6 +210,23 @@ pp_vm_cycle_load(const PpRunEnv *env, guint index, GError **error)
     c->disk_kept = dup_member(o, "disk");
     c->cut_offset_s = json_object_get_double_member_with_default(
         o, "cut_offset_s", 0);
+    c->update_done_before_cut = json_object_get_boolean_member_with_default(
+        o, "update_done_before_cut", FALSE);
+    c->update_rc_before_cut = (int)json_object_get_int_member_with_default(
+        o, "update_rc", 0);
+    c->after_exit_s = json_object_get_double_member_with_default(
+        o, "after_exit_s", -1);
+    c->exit_s = json_object_get_double_member_with_default(o, "exit_s", -1);
+    c->exit_to_cut_s = json_object_get_double_member_with_default(
+        o, "exit_to_cut_s", -1);
+    c->exit_uptime_s = json_object_get_double_member_with_default(
+        o, "exit_uptime_s", -1);
+    c->loader_before = dup_member(o, "loader_before");
+    c->loader_at_cut = dup_member(o, "loader_at_cut");
+    c->needs_recovery_at_cut = json_object_has_member(
+        o, "journal_needs_recovery_at_cut")
+        ? json_object_get_boolean_member(o, "journal_needs_recovery_at_cut")
+        : -1;
     c->status_rc = (int)json_object_get_int_member_with_default(
         o, "status_rc", 0);
     c->fsck_rc = (int)json_object_get_int_member_with_default(o, "fsck_rc",

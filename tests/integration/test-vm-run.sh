@@ -15,6 +15,13 @@
 #      on the console, and the host cuts the power there (the crash line is
 #      in the case); it passes, and `plugpull replay` of the case runs the
 #      same cut again;
+#   3b. a cut 0.5 s after the update client exited (after-exit:0.5): the
+#      case says the client exited 0 and the cut came at least 0.5 s after
+#      it; the disk at the cut, read from the host without the journal's
+#      replay (what U-Boot reads), already has boot/loader on the new
+#      loader: the cleanup's syncfs wrote the swap home (bench/RESULTS.md).
+#      Its twin is the swap cut of 3: there the home blocks still hold the
+#      old loader (the swap only in the kernel's memory);
 #   4. failing twin, brick: the kernel uEnv.txt names is emptied on the
 #      disk after the cut -> `brick`, exit 1, serial log kept with U-Boot's
 #      error; the host's `plugpull inspect` of the kept disk (in the case,
@@ -22,7 +29,7 @@
 #   5. failing twin, hang: every deployment's init sleeps silently -> the
 #      kernel boots, the console falls silent -> `hang`, exit 1;
 #   6. bad input: QEMU missing from PATH -> exit 2 naming the package; a
-#      malformed cut rule -> exit 2 with the shim's message, before any
+#      malformed cut rule or after-exit range -> exit 2 with the message, before any
 #      QEMU starts; a firmware QEMU cannot load -> exit 3 with QEMU's reason;
 #   7. SIGINT mid-campaign: exit 130, the finished cycle's case kept, no
 #      QEMU left; `--resume` runs the cycle left and keeps the finished
@@ -70,6 +77,9 @@ grep -q 'qemu-system-x86_64 not found.*qemu-system-x86' "$PP_TMP/noqemu.err" ||
 run_expect 2 badrule --cut 'syscall:calls=fsinc' --out "$PP_TMP/badrule"
 grep -q "unknown call name 'fsinc'" "$PP_TMP/badrule.err" ||
     pp_fail "bad rule: the shim's message is missing: $(cat "$PP_TMP/badrule.err")"
+run_expect 2 badafter --cut 'after-exit:30-1' --out "$PP_TMP/badafter"
+grep -q "after-exit:30-1: the range's start is after its end" "$PP_TMP/badafter.err" ||
+    pp_fail "bad after-exit range: message: $(cat "$PP_TMP/badafter.err")"
 # QEMU that starts and fails at once: exit 3 (the pristine image must
 # boot: the harness's problem), with QEMU's own reason.
 run_expect 3 badbios --window 4 --bios /etc/hostname --out "$PP_TMP/badbios"
@@ -118,6 +128,10 @@ jq -e '.crash_line | test("^CFI-CRASH .*call=renameat timing=after path=.*/boot/
 [ "$(jq -r .cut_fired "$case")" = true ] || pp_fail "swap: the cut did not fire"
 [ "$(jq -r .outcome "$case")" = pass ] || pp_fail "swap: $(jq -r '.outcome + ": " + .reason' "$case")"
 pp_log "swap: cut at '$(jq -r .crash_line "$case")', $(jq -r .reason "$case")"
+# What U-Boot reads at that cut: the old loader (the rename is not home).
+[ "$(jq -r .loader_at_cut "$case")" = "$(jq -r .loader_before "$case")" ] ||
+    pp_fail "swap: the disk's home blocks already have the new loader at the cut: $(jq -r '.loader_before + " -> " + .loader_at_cut' "$case")"
+pp_log "swap: at the cut U-Boot reads boot/loader -> $(jq -r .loader_at_cut "$case") (as before the update)"
 rc=0
 "$PP_BIN" replay --keep "$PP_TMP/swap-replay" "$case" >"$PP_TMP/replay.out" 2>"$PP_TMP/replay.err" || rc=$?
 [ "$rc" = 0 ] || { cat "$PP_TMP/replay.err" >&2; pp_fail "replay of the swap case exited $rc"; }
@@ -126,6 +140,22 @@ jq -e '.crash_line | test("call=renameat timing=after path=.*/boot/loader[.]tmp$
     pp_fail "replay: not cut at the same call: $(jq -r .crash_line "$again")"
 grep -q 'recorded pass, replayed pass' "$PP_TMP/replay.out" || pp_fail "replay: $(cat "$PP_TMP/replay.out")"
 pp_log "replay: $(cat "$PP_TMP/replay.out")"
+
+# --- 3b. a cut after the client's exit ------------------------------------------
+E=$PP_TMP/afterexit
+run_expect 0 afterexit --iterations 1 --seed 5 --cut after-exit:0.5 --out "$E"
+case=$(ls "$E"/cases/*.json)
+[ "$(jq -r .cut "$case")" = after-exit ] || pp_fail "after-exit: cut kind $(jq -r .cut "$case")"
+[ "$(jq -r .phase "$case")" = after-update ] || pp_fail "after-exit: phase $(jq -r .phase "$case")"
+[ "$(jq -r .update_rc "$case")" = 0 ] || pp_fail "after-exit: the update exited $(jq -r .update_rc "$case")"
+jq -e '.exit_to_cut_s >= 0.5 and .exit_to_cut_s < 5 and .exit_uptime_s > 0' "$case" >/dev/null ||
+    pp_fail "after-exit: exit $(jq -r .exit_uptime_s "$case"), cut $(jq -r .exit_to_cut_s "$case") s after it"
+[ "$(jq -r .loader_at_cut "$case")" != "$(jq -r .loader_before "$case")" ] ||
+    pp_fail "after-exit: the home blocks still hold the old loader $(jq -r .loader_at_cut "$case")"
+grep -q '<testsuite name="plugpull.vm.after-exit:0.5" tests="1" failures="0"' "$E/junit.xml" ||
+    pp_fail "after-exit: junit.xml"
+pp_log "after-exit: cut $(jq -r '.exit_to_cut_s*100|floor/100' "$case") s after the client's exit," \
+    "U-Boot reads boot/loader -> $(jq -r .loader_at_cut "$case") (before: $(jq -r .loader_before "$case")); $(jq -r .reason "$case")"
 
 # --- 4. failing twin: kernel emptied after the cut -> brick -------------------
 B=$PP_TMP/brick

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -65,6 +66,148 @@ parse_errors(void **state)
     expect_parse_error("syscall:ops=fsync;[rule];ops=rename",
                        "set by the harness");
     expect_parse_error("whenever", "expected random-time");
+}
+
+/* random-time:FACTOR: a window factor in (0, 3]. */
+static void
+parse_random_time_factor(void **state)
+{
+    (void)state;
+    g_autoptr(GError) error = NULL;
+    g_auto(PpCutSpec) a = { 0 };
+    assert_true(pp_cut_spec_parse("random-time", &a, &error));
+    assert_true(a.factor == 1.0);
+    g_auto(PpCutSpec) b = { 0 };
+    assert_true(pp_cut_spec_parse("random-time:2.5", &b, &error));
+    assert_int_equal(b.kind, PP_CUT_RANDOM_TIME);
+    assert_true(b.factor == 2.5);
+    assert_string_equal(b.text, "random-time:2.5");
+    g_auto(PpCutSpec) c = { 0 };
+    assert_true(pp_cut_spec_parse("random-time:3", &c, &error));
+    assert_true(c.factor == 3.0);
+    g_auto(PpCutSpec) d = { 0 };
+    assert_true(pp_cut_spec_parse("random-time:.5", &d, &error));
+    assert_true(d.factor == 0.5);
+}
+
+/* Its twin: what is not a factor, or out of range, is refused. */
+static void
+parse_random_time_factor_errors(void **state)
+{
+    (void)state;
+    expect_parse_error("random-time:", "not a number");
+    expect_parse_error("random-time:x", "not a number");
+    expect_parse_error("random-time:1.5s", "not a number");
+    expect_parse_error("random-time:-1", "not a number");
+    expect_parse_error("random-time:+2", "not a number");
+    expect_parse_error("random-time:1e0", "not a number");
+    expect_parse_error("random-time:inf", "not a number");
+    expect_parse_error("random-time:nan", "not a number");
+    expect_parse_error("random-time: 2", "not a number");
+    expect_parse_error("random-time:1..2", "not a number");
+    expect_parse_error("random-time:.", "not a number");
+    expect_parse_error("random-time:0", "above 0 and at most 3");
+    expect_parse_error("random-time:0.0", "above 0 and at most 3");
+    expect_parse_error("random-time:3.01", "above 0 and at most 3");
+    expect_parse_error("random-time2", "expected random-time");
+}
+
+/* after-exit:SECONDS and after-exit:A-B. */
+static void
+parse_after_exit(void **state)
+{
+    (void)state;
+    g_autoptr(GError) error = NULL;
+    g_auto(PpCutSpec) a = { 0 };
+    assert_true(pp_cut_spec_parse("after-exit:5", &a, &error));
+    assert_int_equal(a.kind, PP_CUT_AFTER_EXIT);
+    assert_true(a.after_min_s == 5.0 && a.after_max_s == 5.0);
+    assert_string_equal(a.text, "after-exit:5");
+    g_auto(PpCutSpec) b = { 0 };
+    assert_true(pp_cut_spec_parse("after-exit:1-30", &b, &error));
+    assert_true(b.after_min_s == 1.0 && b.after_max_s == 30.0);
+    g_auto(PpCutSpec) c = { 0 };
+    assert_true(pp_cut_spec_parse("after-exit:0.5-2.25", &c, &error));
+    assert_true(c.after_min_s == 0.5 && c.after_max_s == 2.25);
+    g_auto(PpCutSpec) d = { 0 };
+    assert_true(pp_cut_spec_parse("after-exit:0", &d, &error));
+    assert_true(d.after_min_s == 0.0 && d.after_max_s == 0.0);
+    g_auto(PpCutSpec) e = { 0 };
+    assert_true(pp_cut_spec_parse("after-exit:7-7", &e, &error));
+    assert_true(e.after_min_s == 7.0 && e.after_max_s == 7.0);
+    g_auto(PpCutSpec) f = { 0 };
+    assert_true(pp_cut_spec_parse("after-exit:600", &f, &error));
+}
+
+/* Its twin: each malformed value is refused, naming the problem. */
+static void
+parse_after_exit_errors(void **state)
+{
+    (void)state;
+    expect_parse_error("after-exit", "needs SECONDS or a range");
+    expect_parse_error("after-exit:", "needs SECONDS or a range");
+    expect_parse_error("after-exit:soon", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:5s", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:-5", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:1-", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:1-2-3", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:1--2", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:1 - 2", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:inf", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:nan", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:1e3", "is not SECONDS or A-B");
+    expect_parse_error("after-exit:30-1", "start is after its end");
+    expect_parse_error("after-exit:600.5", "at most 600 seconds");
+    expect_parse_error("after-exit:1-601", "at most 600 seconds");
+    expect_parse_error("afterexit:5", "expected random-time");
+}
+
+/* The draws: deterministic in (seed, cycle), inside their range. */
+static void
+draws_in_range_and_reproducible(void **state)
+{
+    (void)state;
+    g_autoptr(GError) error = NULL;
+    g_auto(PpCutSpec) rt = { 0 };
+    assert_true(pp_cut_spec_parse("random-time", &rt, &error));
+    g_auto(PpCutSpec) rt3 = { 0 };
+    assert_true(pp_cut_spec_parse("random-time:3", &rt3, &error));
+    g_auto(PpCutSpec) ae = { 0 };
+    assert_true(pp_cut_spec_parse("after-exit:1-30", &ae, &error));
+    gboolean past_window = FALSE;
+    double lo = 1e9, hi = -1;
+    for (guint i = 0; i < 200; i++) {
+        double t1 = pp_cut_draw_time(&rt, 4.0, 42, i);
+        double t3 = pp_cut_draw_time(&rt3, 4.0, 42, i);
+        assert_true(t1 >= 0 && t1 < 4.0);
+        assert_true(t3 >= 0 && t3 < 12.0);
+        /* The same stream, stretched: factor 1 draws what it always did. */
+        assert_true(fabs(t3 - 3 * t1) < 1e-9);
+        past_window |= t3 > 4.0;
+        double a = pp_cut_draw_after_exit(&ae, 42, i);
+        assert_true(a >= 1.0 && a <= 30.0);
+        assert_true(a == pp_cut_draw_after_exit(&ae, 42, i));
+        lo = MIN(lo, a);
+        hi = MAX(hi, a);
+    }
+    assert_true(past_window);
+    /* The range is covered, not one corner of it. */
+    assert_true(lo < 5.0 && hi > 26.0);
+    assert_true(pp_cut_draw_after_exit(&ae, 42, 0)
+                != pp_cut_draw_after_exit(&ae, 43, 0));
+}
+
+/* Its twin: a fixed delay is drawn as itself, whatever the seed. */
+static void
+draw_fixed_delay(void **state)
+{
+    (void)state;
+    g_autoptr(GError) error = NULL;
+    g_auto(PpCutSpec) ae = { 0 };
+    assert_true(pp_cut_spec_parse("after-exit:2.5", &ae, &error));
+    for (guint i = 0; i < 10; i++) {
+        assert_true(pp_cut_draw_after_exit(&ae, i * 7919, i) == 2.5);
+    }
 }
 
 static void
@@ -343,6 +486,12 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_ok),
         cmocka_unit_test(parse_errors),
+        cmocka_unit_test(parse_random_time_factor),
+        cmocka_unit_test(parse_random_time_factor_errors),
+        cmocka_unit_test(parse_after_exit),
+        cmocka_unit_test(parse_after_exit_errors),
+        cmocka_unit_test(draws_in_range_and_reproducible),
+        cmocka_unit_test(draw_fixed_delay),
         cmocka_unit_test(rule_config_parks_and_announces),
         cmocka_unit_test(rule_check_by_the_shim),
         cmocka_unit_test(update_config_marks_then_cut),
