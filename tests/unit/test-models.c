@@ -36,6 +36,9 @@ setup(void **state)
     assert_int_equal(mkdir(fx->snap, 0755), 0);
     fx->trace_path = g_build_filename(fx->dir, "t.cfit", NULL);
     fx->tb = cfi_trace_builder_new(fx->trace_path);
+    /* The bootloader-view tests below state the freeze-only rule (XFS);
+       test_bootview_ext4_syncfs_checkpoints sets ext4's. */
+    fx->opts.syncfs_log_only = TRUE;
     *state = fx;
     return 0;
 }
@@ -1217,6 +1220,34 @@ build_swap(Fx *fx, int freeze_after)
     return load(fx);
 }
 
+/* On ext4 a syncfs writes the committed metadata home (MODELS.md 4a):
+   the syncfs after the swap is a checkpoint, so the bootloader reads the
+   new loader and the kernel's view agrees with it. */
+static void
+test_bootview_ext4_syncfs_checkpoints(void **state)
+{
+    Fx *fx = *state;
+    fx->opts.syncfs_log_only = FALSE;
+    guint n = build_swap(fx, 0);
+    assert_true(cfi_replay_last_checkpoint(fx->replay, n) > 3);
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    g_autofree char *bl = read_link(b, "boot/loader");
+    assert_string_equal(bl, "loader.1");
+}
+
+/* Twin: on XFS the same trace leaves the freeze the last checkpoint, and
+   the bootloader reads the old loader. */
+static void
+test_bootview_ext4_syncfs_checkpoints_fail(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_swap(fx, 0);
+    assert_int_equal(cfi_replay_last_checkpoint(fx->replay, n), 3);
+    g_autofree char *b = mat_boot(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    g_autofree char *bl = read_link(b, "boot/loader");
+    assert_string_equal(bl, "loader.0");
+}
+
 static void
 test_bootview_rename_after_checkpoint(void **state)
 {
@@ -1698,6 +1729,7 @@ main(void)
         T(test_fd_race_outside_identity_wins),
         T(test_fd_race_from_outside_identity_wins),
         T(test_ino_reuse_number_wins),
+        T(test_bootview_ext4_syncfs_checkpoints),
         T(test_bootview_rename_after_checkpoint),
         T(test_bootview_unlink_after_checkpoint),
         T(test_bootview_subset_deterministic),
