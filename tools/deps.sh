@@ -52,6 +52,7 @@ for s in "$@"; do
     esac
 done
 # Each package once, in a stable order.
+# shellcheck disable=SC2086
 PACKAGES=$(printf '%s\n' $PACKAGES | sort -u | tr '\n' ' ')
 
 if [ -n "$list" ]; then
