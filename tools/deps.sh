@@ -4,7 +4,9 @@
 #
 #   tools/deps.sh [SET...]
 #
-#   build   compile the binary and the shim
+#   build   compile the binary and the shim (make build/plugpull
+#           build/libcfaultinject.so; make all also builds the unit tests,
+#           which need cmocka from test)
 #   sim     run the simulation tier (the client under test, the fixture's busybox)
 #   vm      the VM tier: QEMU, U-Boot, the kernel-image and disk-image tools
 #   report  write the HTML report (python3)
