@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="
 gcc make pkg-config python3 strace
-libglib2.0-dev libjson-glib-dev libostree-dev libcmocka-dev
+libglib2.0-dev libjson-glib-dev libostree-dev libcmocka-dev libblkid-dev
 ostree ostree-tests
 help2man debhelper dpkg-dev fakeroot
 fio eatmydata jq chromium
