@@ -290,14 +290,9 @@ cmp_xattr(gconstpointer a, gconstpointer b)
     return strcmp(g_variant_get_data(nx), g_variant_get_data(ny));
 }
 
-/*
- * ostree's content checksum of dfd/rel whose inode carries only some of
- * its extended attributes, the others being in the overlay (an image
- * extracted without the privilege to set security.* or trusted.*): the
- * host's and the overlay's together, sorted by name.
- */
-static gboolean
-checksum_with_extra_xattrs(int dfd, const char *rel, const struct stat *st,
+/* See oracle.h. */
+gboolean
+pp_oracle_checksum_with_xattrs(int dfd, const char *rel, const struct stat *st,
                            GVariant *extra, char **out, GError **error)
 {
     pp_autofd int pfd = openat(dfd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -396,7 +391,7 @@ content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
                  ? pp_oracle_cache_get_checksum(jc->opts.cache, st) : NULL;
     g_autoptr(GVariant) extra = pp_stat_overlay_get_xattrs(jc->opts.overlay, st);
     if (csum == NULL && extra != NULL) {
-        if (!checksum_with_extra_xattrs(dfd, rel, st, extra, &csum, error)) {
+        if (!pp_oracle_checksum_with_xattrs(dfd, rel, st, extra, &csum, error)) {
             g_prefix_error(error, "checksumming %s: ", rel);
             return FALSE;
         }

@@ -8,7 +8,8 @@
  * filesystem cut short.  GPT disks are made with sfdisk and mke2fs -d
  * (skipped without them): the root is the ext4 holding ostree/, else the
  * first ext4; a disk with only a FAT partition is refused naming it.  Also the other two parsers the image path
- * relies on: debugfs's `ls -p` lines and the stat overlay.
+ * relies on: debugfs's `ls -p` lines and the stat overlay, whose extended
+ * attributes count in the content checksum as if they were on the file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +28,10 @@
 #include "postmortem/diskimage.h"
 #include "postmortem/e2extract.h"
 #include "oracle/stat-overlay.h"
+#include "oracle/oracle.h"
+
+#include <ostree.h>
+#include <sys/xattr.h>
 
 #define MIB (1024u * 1024u)
 
@@ -723,6 +728,52 @@ test_stat_overlay_leaves_others(void **state)
     (void)state;
 }
 
+/* An attribute the host refused, kept in the overlay, counts in the
+ * content checksum as if it were on the file. */
+static void
+test_overlay_xattrs_in_checksum(void **state)
+{
+    g_autofree char *dir = g_dir_make_tmp("pp-xattr-XXXXXX", NULL);
+    g_autofree char *a = g_build_filename(dir, "a", NULL);
+    g_autofree char *b = g_build_filename(dir, "b", NULL);
+    assert_true(g_file_set_contents(a, "same\n", -1, NULL));
+    assert_true(g_file_set_contents(b, "same\n", -1, NULL));
+    if (setxattr(a, "user.pp", "v1", 2, 0) < 0) {
+        rm_tree(dir);
+        skip();                 /* no user xattrs here */
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    struct stat sa;
+    struct stat sb;
+    assert_int_equal(fstatat(dfd, "a", &sa, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(fstatat(dfd, "b", &sb, AT_SYMLINK_NOFOLLOW), 0);
+    g_autofree char *want = NULL;
+    g_autofree char *plain = NULL;
+    assert_true(ostree_checksum_file_at(dfd, "a", &sa, OSTREE_OBJECT_TYPE_FILE,
+                                        OSTREE_CHECKSUM_FLAGS_NONE, &want, NULL, NULL));
+    assert_true(ostree_checksum_file_at(dfd, "b", &sb, OSTREE_OBJECT_TYPE_FILE,
+                                        OSTREE_CHECKSUM_FLAGS_NONE, &plain, NULL, NULL));
+    assert_string_not_equal(want, plain);
+
+    g_autoptr(PpStatOverlay) o = pp_stat_overlay_new();
+    assert_null(pp_stat_overlay_get_xattrs(o, &sb));
+    pp_stat_overlay_add_xattr(o, sb.st_dev, sb.st_ino, "user.pp", "v1", 2);
+    g_autoptr(GVariant) extra = pp_stat_overlay_get_xattrs(o, &sb);
+    assert_non_null(extra);
+    assert_int_equal(g_variant_n_children(extra), 1);
+    assert_null(pp_stat_overlay_get_xattrs(o, &sa));
+    g_autofree char *got = NULL;
+    g_autoptr(GError) error = NULL;
+    if (!pp_oracle_checksum_with_xattrs(dfd, "b", &sb, extra, &got, &error)) {
+        fail_msg("%s", error->message);
+    }
+    assert_string_equal(got, want);
+    close(dfd);
+    rm_tree(dir);
+    (void)state;
+}
+
 int
 main(void)
 {
@@ -753,6 +804,7 @@ main(void)
         cmocka_unit_test(test_debugfs_ls_bad_lines_fail),
         cmocka_unit_test(test_stat_overlay_applies_by_inode),
         cmocka_unit_test(test_stat_overlay_leaves_others),
+        cmocka_unit_test(test_overlay_xattrs_in_checksum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
