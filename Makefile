@@ -13,7 +13,7 @@ BUILD   := build
 GEN     := $(BUILD)/gen
 CC      ?= gcc
 PYTHON  ?= python3
-PKGS    := glib-2.0 gio-2.0 gio-unix-2.0 json-glib-1.0 ostree-1
+PKGS    := glib-2.0 gio-2.0 gio-unix-2.0 json-glib-1.0 ostree-1 blkid
 
 # --- where `make install` puts things -------------------------------------
 # The binary finds its data (reports/, images/, scenarios/) and the shim

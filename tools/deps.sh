@@ -22,7 +22,7 @@
 # missing.
 set -eu
 
-SET_build="gcc make pkg-config python3 libglib2.0-dev libjson-glib-dev libostree-dev"
+SET_build="gcc make pkg-config python3 libglib2.0-dev libjson-glib-dev libostree-dev libblkid-dev"
 SET_sim="ostree python3 busybox-static"
 SET_vm="qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs lz4 busybox-static"
 SET_report="python3"

@@ -20,7 +20,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <gio/gunixinputstream.h>
 
 #define PP_MAX_SYMLINK_HOPS 40
 #define PP_MAX_PROBLEMS 20
@@ -277,6 +280,100 @@ typedef struct {
  * ostree's content checksum of dfd/rel (st from lstat), cached by inode.
  * The returned string belongs to the cache.
  */
+static gint
+cmp_xattr(gconstpointer a, gconstpointer b)
+{
+    GVariant *x = *(GVariant *const *)a;
+    GVariant *y = *(GVariant *const *)b;
+    g_autoptr(GVariant) nx = g_variant_get_child_value(x, 0);
+    g_autoptr(GVariant) ny = g_variant_get_child_value(y, 0);
+    return strcmp(g_variant_get_data(nx), g_variant_get_data(ny));
+}
+
+/* See oracle.h. */
+gboolean
+pp_oracle_checksum_with_xattrs(int dfd, const char *rel, const struct stat *st,
+                           GVariant *extra, char **out, GError **error)
+{
+    pp_autofd int pfd = openat(dfd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0) {
+        pp_throw_errno_prefix(error, "openat(%s)", rel);
+        return FALSE;
+    }
+    g_autofree char *proc = g_strdup_printf("/proc/self/fd/%d", pfd);
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)g_variant_unref);
+    ssize_t n = listxattr(proc, NULL, 0);
+    if (n > 0) {
+        g_autofree char *names = g_malloc((gsize)n);
+        n = listxattr(proc, names, (size_t)n);
+        for (ssize_t i = 0; n > 0 && i < n; i += (ssize_t)strlen(names + i) + 1) {
+            const char *nm = names + i;
+            ssize_t vl = getxattr(proc, nm, NULL, 0);
+            if (vl < 0) {
+                continue;
+            }
+            g_autofree char *v = g_malloc((gsize)vl + 1);
+            vl = getxattr(proc, nm, v, (size_t)vl);
+            if (vl < 0) {
+                continue;
+            }
+            GVariant *vn = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, nm,
+                                                     strlen(nm) + 1, 1);
+            GVariant *vv = g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, v,
+                                                     (gsize)vl, 1);
+            g_ptr_array_add(all, g_variant_ref_sink(g_variant_new("(@ay@ay)", vn, vv)));
+        }
+    }
+    for (gsize i = 0; i < g_variant_n_children(extra); i++) {
+        g_ptr_array_add(all, g_variant_get_child_value(extra, i));
+    }
+    g_ptr_array_sort(all, cmp_xattr);
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a(ayay)"));
+    for (guint i = 0; i < all->len; i++) {
+        g_variant_builder_add_value(&b, all->pdata[i]);
+    }
+    g_autoptr(GVariant) xattrs = g_variant_ref_sink(g_variant_builder_end(&b));
+    g_autoptr(GFileInfo) fi = g_file_info_new();
+    g_file_info_set_attribute_uint32(fi, "unix::uid", st->st_uid);
+    g_file_info_set_attribute_uint32(fi, "unix::gid", st->st_gid);
+    g_file_info_set_attribute_uint32(fi, "unix::mode", st->st_mode);
+    g_autoptr(GInputStream) in = NULL;
+    if (S_ISREG(st->st_mode)) {
+        g_file_info_set_file_type(fi, G_FILE_TYPE_REGULAR);
+        g_file_info_set_size(fi, st->st_size);
+        int fd = openat(dfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            pp_throw_errno_prefix(error, "openat(%s)", rel);
+            return FALSE;
+        }
+        in = g_unix_input_stream_new(fd, TRUE);
+    } else if (S_ISLNK(st->st_mode)) {
+        char target[PATH_MAX];
+        ssize_t tl = readlinkat(dfd, rel, target, sizeof target - 1);
+        if (tl < 0) {
+            pp_throw_errno_prefix(error, "readlinkat(%s)", rel);
+            return FALSE;
+        }
+        target[tl] = '\0';
+        g_file_info_set_file_type(fi, G_FILE_TYPE_SYMBOLIC_LINK);
+        g_file_info_set_is_symlink(fi, TRUE);
+        g_file_info_set_symlink_target(fi, target);
+    } else {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "%s: neither a file nor a symlink", rel);
+        return FALSE;
+    }
+    g_autofree guchar *csum = NULL;
+    if (!ostree_checksum_file_from_input(fi, xattrs, in, OSTREE_OBJECT_TYPE_FILE,
+                                         &csum, NULL, error)) {
+        return FALSE;
+    }
+    *out = ostree_checksum_from_bytes(csum);
+    return TRUE;
+}
+
 static gboolean
 content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
                  guint64 *bytes_hashed, const char **out, GError **error)
@@ -292,7 +389,13 @@ content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
      * earlier judgements of the campaign read. */
     char *csum = jc->opts.cache != NULL
                  ? pp_oracle_cache_get_checksum(jc->opts.cache, st) : NULL;
-    if (csum == NULL) {
+    g_autoptr(GVariant) extra = pp_stat_overlay_get_xattrs(jc->opts.overlay, st);
+    if (csum == NULL && extra != NULL) {
+        if (!pp_oracle_checksum_with_xattrs(dfd, rel, st, extra, &csum, error)) {
+            g_prefix_error(error, "checksumming %s: ", rel);
+            return FALSE;
+        }
+    } else if (csum == NULL) {
         if (!ostree_checksum_file_at(dfd, rel, st, OSTREE_OBJECT_TYPE_FILE,
                                      OSTREE_CHECKSUM_FLAGS_NONE, &csum, NULL,
                                      error)) {

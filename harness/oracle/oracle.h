@@ -222,4 +222,15 @@ gboolean pp_oracle_resolve_in_root(int root_dfd, const char *path,
                                    gboolean follow_last, char **out_rel,
                                    GError **error);
 
+/*
+ * ostree's content checksum (hex) of dfd/rel, a file or symlink whose
+ * inode carries only some of its extended attributes, the others (extra,
+ * a(ayay)) kept in a stat overlay (an image extracted without the
+ * privilege to set security.* or trusted.*): the host's and extra's
+ * together, sorted by name; owner and mode from st.
+ */
+gboolean pp_oracle_checksum_with_xattrs(int dfd, const char *rel,
+                                        const struct stat *st, GVariant *extra,
+                                        char **out, GError **error);
+
 #endif /* PP_ORACLE_H */

@@ -39,4 +39,18 @@ guint pp_stat_overlay_size(const PpStatOverlay *o);
  */
 void pp_stat_overlay_apply(const PpStatOverlay *o, struct stat *st);
 
+/*
+ * dev:ino also has the extended attribute name = value (len bytes), which
+ * its own inode could not be given (the host refused it).
+ */
+void pp_stat_overlay_add_xattr(PpStatOverlay *o, dev_t dev, ino_t ino,
+                               const char *name, const void *value, gsize len);
+
+/*
+ * The extended attributes recorded for st's inode, as ostree's a(ayay)
+ * (names NUL-terminated), or NULL when none is.  o may be NULL.
+ */
+GVariant *pp_stat_overlay_get_xattrs(const PpStatOverlay *o,
+                                     const struct stat *st);
+
 #endif /* PP_STAT_OVERLAY_H */

@@ -14,7 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <blkid.h>
 #include <gio/gio.h>
+
+#include "postmortem/e2extract.h"
 
 G_DEFINE_QUARK(pp-disk-error-quark, pp_disk_error)
 
@@ -291,7 +294,7 @@ pp_disk_check_fits(const PpDiskLayout *layout, GError **error)
                     layout->fs.bytes, fs_end, layout->image_bytes);
         return FALSE;
     }
-    if (layout->kind == PP_DISK_LAYOUT_MBR
+    if (layout->kind != PP_DISK_LAYOUT_BARE
         && layout->fs.bytes > layout->part.n_sectors * PP_DISK_SECTOR) {
         g_set_error(error, PP_DISK_ERROR, PP_DISK_ERROR_CORRUPT,
                     "the %s filesystem (%" G_GUINT64_FORMAT " bytes) is larger "
@@ -329,6 +332,204 @@ read_at(int fd, const char *path, guint64 offset, guint8 *buf, gsize len,
 }
 
 
+static gboolean
+is_ext(const char *fs)
+{
+    return strcmp(fs, "ext2") == 0 || strcmp(fs, "ext3") == 0
+           || strcmp(fs, "ext4") == 0;
+}
+
+char *
+pp_disk_parts_describe(const PpDiskLayout *layout)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    for (guint i = 0; i < layout->n_parts; i++) {
+        const PpDiskPart *p = &layout->parts[i];
+        g_string_append_printf(s, "%s%u: %s (type %s%s%s%s, %" G_GUINT64_FORMAT
+                               " bytes at %" G_GUINT64_FORMAT ")",
+                               i > 0 ? ", " : "", p->number, p->fs, p->type,
+                               *p->name != '\0' ? ", \"" : "", p->name,
+                               *p->name != '\0' ? "\"" : "", p->bytes, p->offset);
+    }
+    if (s->len == 0) {
+        g_string_append(s, "no partitions");
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+gboolean
+pp_gpt_choose(PpDiskLayout *out, PpHasOstreeFunc has_ostree, gpointer data,
+              GError **error)
+{
+    gint first = -1;
+    gint chosen = -1;
+    for (guint i = 0; i < out->n_parts && chosen < 0; i++) {
+        const PpDiskPart *p = &out->parts[i];
+        if (!is_ext(p->fs)) {
+            continue;
+        }
+        if (first < 0) {
+            first = (gint)i;
+        }
+        gboolean has = FALSE;
+        if (has_ostree != NULL && !has_ostree(p, data, &has, error)) {
+            return FALSE;
+        }
+        if (has) {
+            chosen = (gint)i;
+            out->why = "the partition whose filesystem holds ostree/";
+        }
+    }
+    if (chosen < 0 && first >= 0) {
+        chosen = first;
+        out->why = "the first ext2/3/4 partition (none holds ostree/)";
+    }
+    if (chosen < 0) {
+        g_autofree char *list = pp_disk_parts_describe(out);
+        gboolean past = FALSE;
+        for (guint i = 0; i < out->n_parts; i++) {
+            past = past || strcmp(out->parts[i].fs, "past-end") == 0;
+        }
+        g_set_error(error, PP_DISK_ERROR,
+                    past ? PP_DISK_ERROR_TRUNCATED : PP_DISK_ERROR_NO_PARTITION,
+                    "%s partition table without an ext2/3/4 partition (%s)%s",
+                    out->table, list, past ? ": truncated?" : "");
+        return FALSE;
+    }
+    const PpDiskPart *p = &out->parts[chosen];
+    out->chosen = chosen;
+    out->offset = p->offset;
+    out->part.index = p->number;
+    out->part.status = 0;
+    out->part.type = 0;
+    out->part.start_lba = p->offset / PP_DISK_SECTOR;
+    out->part.n_sectors = p->bytes / PP_DISK_SECTOR;
+    return TRUE;
+}
+
+/* The filesystem type libblkid finds in [offset, offset + bytes) of fd. */
+static void
+probe_fs(int fd, guint64 offset, guint64 bytes, guint64 image_bytes,
+         char *out, gsize out_len)
+{
+    if (offset >= image_bytes || offset + bytes > image_bytes) {
+        g_strlcpy(out, "past-end", out_len);
+        return;
+    }
+    g_strlcpy(out, "none", out_len);
+    blkid_probe pr = blkid_new_probe();
+    if (pr == NULL) {
+        return;
+    }
+    if (blkid_probe_set_device(pr, fd, (blkid_loff_t)offset,
+                               (blkid_loff_t)bytes) == 0) {
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+        blkid_probe_enable_partitions(pr, 0);
+        const char *type = NULL;
+        if (blkid_do_safeprobe(pr) == 0
+            && blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0
+            && type != NULL) {
+            g_strlcpy(out, type, out_len);
+        }
+    }
+    blkid_free_probe(pr);
+}
+
+/* Printable ASCII only: partition names and types are untrusted bytes. */
+static void
+copy_printable(char *dst, gsize len, const char *src)
+{
+    gsize i = 0;
+    for (; src != NULL && src[i] != '\0' && i + 1 < len; i++) {
+        dst[i] = g_ascii_isprint(src[i]) ? src[i] : '?';
+    }
+    dst[i] = '\0';
+}
+
+/* The partition table libblkid reads in fd: out->table, out->parts. */
+static gboolean
+list_partitions(int fd, const char *path, PpDiskLayout *out, GError **error)
+{
+    out->table = "none";
+    out->n_parts = 0;
+    blkid_probe pr = blkid_new_probe();
+    if (pr == NULL || blkid_probe_set_device(pr, fd, 0, 0) != 0) {
+        if (pr != NULL) {
+            blkid_free_probe(pr);
+        }
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: libblkid cannot probe it", path);
+        return FALSE;
+    }
+    blkid_probe_enable_superblocks(pr, 0);
+    blkid_probe_enable_partitions(pr, 1);
+    blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+    blkid_partlist ls = blkid_probe_get_partitions(pr);
+    blkid_parttable tab = ls != NULL ? blkid_partlist_get_table(ls) : NULL;
+    const char *ttype = tab != NULL ? blkid_parttable_get_type(tab) : NULL;
+    if (ttype != NULL) {
+        out->table = strcmp(ttype, "gpt") == 0 ? "gpt"
+                     : strcmp(ttype, "dos") == 0 ? "dos"
+                     : g_intern_string(ttype);
+        int n = blkid_partlist_numof_partitions(ls);
+        for (int i = 0; i < n && out->n_parts < PP_DISK_MAX_PARTS; i++) {
+            blkid_partition par = blkid_partlist_get_partition(ls, i);
+            if (par == NULL || blkid_partition_is_extended(par)) {
+                continue;
+            }
+            PpDiskPart *p = &out->parts[out->n_parts++];
+            memset(p, 0, sizeof *p);
+            p->number = (guint)blkid_partition_get_partno(par);
+            p->offset = (guint64)blkid_partition_get_start(par) * PP_DISK_SECTOR;
+            p->bytes = (guint64)blkid_partition_get_size(par) * PP_DISK_SECTOR;
+            const char *ts = blkid_partition_get_type_string(par);
+            if (ts != NULL) {
+                copy_printable(p->type, sizeof p->type, ts);
+            } else {
+                g_snprintf(p->type, sizeof p->type, "0x%02x",
+                           (guint)blkid_partition_get_type(par));
+            }
+            copy_printable(p->name, sizeof p->name, blkid_partition_get_name(par));
+            p->bootable = strcmp(out->table, "dos") == 0
+                          && (blkid_partition_get_flags(par) & 0x80) != 0;
+            probe_fs(fd, p->offset, p->bytes, out->image_bytes, p->fs, sizeof p->fs);
+        }
+    }
+    blkid_free_probe(pr);
+    return TRUE;
+}
+
+/* Add what the table holds to the end of *error's message. */
+static void
+append_found(GError **error, const PpDiskLayout *layout)
+{
+    if (error == NULL || *error == NULL || layout->n_parts == 0) {
+        return;
+    }
+    g_autofree char *list = pp_disk_parts_describe(layout);
+    char *m = g_strdup_printf("%s (%s partition table: %s)", (*error)->message,
+                              layout->table, list);
+    g_free((*error)->message);
+    (*error)->message = m;
+}
+
+typedef struct {
+    const char *path;
+} OstreeProbe;
+
+static gboolean
+part_has_ostree(const PpDiskPart *part, gpointer data, gboolean *has,
+                GError **error)
+{
+    OstreeProbe *op = data;
+    if (strcmp(part->fs, "past-end") == 0) {
+        *has = FALSE;
+        return TRUE;
+    }
+    return pp_image_top_has_dir(op->path, part->offset, "ostree", has, error);
+}
+
 gboolean
 pp_disk_probe(const char *path, PpDiskLayout *out, GError **error)
 {
@@ -349,9 +550,42 @@ pp_disk_probe(const char *path, PpDiskLayout *out, GError **error)
     if (!read_at(fd, path, 0, head, sizeof head, &n, error)) {
         return FALSE;
     }
-    if (!pp_disk_detect(head, n, (guint64)size, out, error)) {
-        g_prefix_error(error, "%s: ", path);
+    PpDiskLayout probed;
+    memset(&probed, 0, sizeof probed);
+    probed.image_bytes = (guint64)size;
+    probed.table = "none";
+    if (!has_ext_magic(head, n) && !list_partitions(fd, path, &probed, error)) {
         return FALSE;
+    }
+    if (strcmp(probed.table, "gpt") == 0) {
+        memcpy(out, &probed, sizeof *out);
+        out->kind = PP_DISK_LAYOUT_GPT;
+        OstreeProbe op = { path };
+        if (!pp_gpt_choose(out, part_has_ostree, &op, error)) {
+            g_prefix_error(error, "%s: ", path);
+            return FALSE;
+        }
+    } else if (strcmp(probed.table, "none") != 0 && strcmp(probed.table, "dos") != 0) {
+        g_autofree char *list = pp_disk_parts_describe(&probed);
+        g_set_error(error, PP_DISK_ERROR, PP_DISK_ERROR_UNSUPPORTED,
+                    "%s: a %s partition table (%s): only GPT and MBR (dos) "
+                    "are read", path, probed.table, list);
+        return FALSE;
+    } else {
+        if (!pp_disk_detect(head, n, (guint64)size, out, error)) {
+            g_prefix_error(error, "%s: ", path);
+            append_found(error, &probed);
+            return FALSE;
+        }
+        out->table = out->kind == PP_DISK_LAYOUT_BARE ? "none" : "dos";
+        out->n_parts = probed.n_parts;
+        memcpy(out->parts, probed.parts, sizeof probed.parts);
+        out->chosen = -1;
+        for (guint i = 0; i < out->n_parts && out->kind == PP_DISK_LAYOUT_MBR; i++) {
+            if (out->parts[i].number == out->part.index) {
+                out->chosen = (gint)i;
+            }
+        }
     }
     guint8 sb[PP_EXT_SUPERBLOCK_BYTES];
     if (!read_at(fd, path, out->offset + PP_EXT_SUPERBLOCK_OFFSET, sb, sizeof sb,
@@ -362,6 +596,7 @@ pp_disk_probe(const char *path, PpDiskLayout *out, GError **error)
     if (!pp_ext_superblock_parse(sb, n, &out->fs, error)
         || !pp_disk_check_fits(out, error)) {
         g_prefix_error(error, "%s: %s: ", path, where);
+        append_found(error, out);
         return FALSE;
     }
     return TRUE;
@@ -372,6 +607,14 @@ pp_disk_layout_describe(const PpDiskLayout *layout)
 {
     if (layout->kind == PP_DISK_LAYOUT_BARE) {
         return g_strdup("a bare filesystem (offset 0)");
+    }
+    if (layout->kind == PP_DISK_LAYOUT_GPT) {
+        const PpDiskPart *p = &layout->parts[layout->chosen];
+        return g_strdup_printf("GPT partition %u (%s%s%stype %s) at offset %"
+                               G_GUINT64_FORMAT, p->number,
+                               *p->name != '\0' ? "\"" : "", p->name,
+                               *p->name != '\0' ? "\", " : "", p->type,
+                               layout->offset);
     }
     return g_strdup_printf("MBR partition %u (%stype 0x%02x) at offset %"
                            G_GUINT64_FORMAT, layout->part.index,
@@ -384,8 +627,11 @@ pp_disk_layout_to_json(const PpDiskLayout *layout)
 {
     JsonObject *o = json_object_new();
     gboolean mbr = layout->kind == PP_DISK_LAYOUT_MBR;
+    gboolean gpt = layout->kind == PP_DISK_LAYOUT_GPT;
     json_object_set_int_member(o, "bytes", (gint64)layout->image_bytes);
-    json_object_set_string_member(o, "layout", mbr ? "mbr" : "bare");
+    json_object_set_string_member(o, "layout", mbr ? "mbr" : gpt ? "gpt" : "bare");
+    json_object_set_string_member(o, "table", layout->table != NULL ? layout->table
+                                                                    : "none");
     if (mbr) {
         g_autofree char *type = g_strdup_printf("0x%02x", layout->part.type);
         json_object_set_int_member(o, "partition", layout->part.index);
@@ -394,10 +640,30 @@ pp_disk_layout_to_json(const PpDiskLayout *layout)
         json_object_set_string_member(o, "chosen", layout->why);
         json_object_set_int_member(o, "partition_bytes",
                                    (gint64)(layout->part.n_sectors * PP_DISK_SECTOR));
+    } else if (gpt) {
+        const PpDiskPart *p = &layout->parts[layout->chosen];
+        json_object_set_int_member(o, "partition", p->number);
+        json_object_set_string_member(o, "partition_type", p->type);
+        json_object_set_string_member(o, "partition_name", p->name);
+        json_object_set_string_member(o, "chosen", layout->why);
+        json_object_set_int_member(o, "partition_bytes", (gint64)p->bytes);
     } else {
         json_object_set_null_member(o, "partition");
     }
     json_object_set_int_member(o, "offset", (gint64)layout->offset);
+    JsonArray *parts = json_array_new();
+    for (guint i = 0; i < layout->n_parts; i++) {
+        const PpDiskPart *p = &layout->parts[i];
+        JsonObject *po = json_object_new();
+        json_object_set_int_member(po, "number", p->number);
+        json_object_set_int_member(po, "offset", (gint64)p->offset);
+        json_object_set_int_member(po, "bytes", (gint64)p->bytes);
+        json_object_set_string_member(po, "type", p->type);
+        json_object_set_string_member(po, "name", p->name);
+        json_object_set_string_member(po, "filesystem", p->fs);
+        json_array_add_object_element(parts, po);
+    }
+    json_object_set_array_member(o, "partitions", parts);
     JsonObject *fs = json_object_new();
     json_object_set_string_member(fs, "type", layout->fs.type);
     json_object_set_string_member(fs, "label", layout->fs.label);

@@ -13,8 +13,15 @@
  *    ends in 0x55AA, but has code there).  The root is the bootable Linux
  *    partition (type 0x83), else the first Linux partition: on boards
  *    whose bootable partition is a FAT /boot (Raspberry Pi), the root is
- *    the Linux one.  Sectors are 512 bytes.  Not read: GPT (refused by
- *    name, type 0xee), logical partitions inside an extended one.
+ *    the Linux one.  Sectors are 512 bytes.  Not read: logical
+ *    partitions inside an extended one.
+ *  - a GPT disk (libblkid reads the table, its protective MBR included):
+ *    the root is the partition whose ext2/3/4 filesystem holds an ostree/
+ *    directory at its top (asked of debugfs, partition by partition), else
+ *    the first one holding ext2/3/4.
+ * libblkid lists the partitions of either table and names the filesystem
+ * of each (superblock probing): a disk without a readable root is refused
+ * with that list (table type, partitions, their filesystems).
  *
  * The filesystem found must fit in the image (and in its partition): a
  * dump cut short is refused here, before debugfs would read zeros or
@@ -71,7 +78,21 @@ typedef struct {
 typedef enum {
     PP_DISK_LAYOUT_BARE,          /* the image is the filesystem */
     PP_DISK_LAYOUT_MBR,
+    PP_DISK_LAYOUT_GPT,
 } PpDiskLayoutKind;
+
+#define PP_DISK_MAX_PARTS 128
+
+/* One partition as libblkid lists it, and the filesystem found in it. */
+typedef struct {
+    guint number;                 /* 1.. */
+    guint64 offset;               /* bytes */
+    guint64 bytes;
+    char type[40];                /* "0x83", or a GPT type GUID */
+    char name[72];                /* GPT partition name (printable ASCII) */
+    gboolean bootable;            /* MBR boot flag */
+    char fs[24];                  /* "ext4", "vfat", ..., "none", "past-end" */
+} PpDiskPart;
 
 typedef struct {
     PpDiskLayoutKind kind;
@@ -80,6 +101,11 @@ typedef struct {
     guint64 offset;               /* of the filesystem, in bytes */
     guint64 image_bytes;
     PpExtInfo fs;                 /* filled by pp_disk_probe() */
+    /* Filled by pp_disk_probe() from libblkid: */
+    const char *table;            /* "gpt", "dos" or "none" */
+    guint n_parts;
+    PpDiskPart parts[PP_DISK_MAX_PARTS];
+    gint chosen;                  /* index in parts, -1 for a bare one */
 } PpDiskLayout;
 
 /* Parse the four primary entries of the 512-byte sector. */
@@ -119,6 +145,21 @@ gboolean pp_disk_check_fits(const PpDiskLayout *layout, GError **error);
  * when it cannot be opened or read, PP_DISK_ERROR otherwise.
  */
 gboolean pp_disk_probe(const char *path, PpDiskLayout *out, GError **error);
+
+/*
+ * The root of a GPT disk among parts (n of them, fs filled), in an image
+ * of image_bytes.  has_ostree(i) says whether part i's filesystem holds
+ * an ostree/ directory at its top (NULL: never asked).  Fills out->chosen,
+ * part (number, offset, size), why and offset.  Errors: NO_PARTITION
+ * naming every partition and its filesystem, TRUNCATED.
+ */
+typedef gboolean (*PpHasOstreeFunc)(const PpDiskPart *part, gpointer data,
+                                    gboolean *has, GError **error);
+gboolean pp_gpt_choose(PpDiskLayout *out, PpHasOstreeFunc has_ostree,
+                       gpointer data, GError **error);
+
+/* "1: vfat (type 0x0c, 64 MiB), 2: ext4 ...": for messages. */
+char *pp_disk_parts_describe(const PpDiskLayout *layout);
 
 /* One line: "MBR partition 1 (bootable, type 0x83) at offset 1048576". */
 char *pp_disk_layout_describe(const PpDiskLayout *layout);

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -58,6 +59,7 @@ pp_extracted_free(PpExtracted *x)
     g_free(x->debugfs);
     g_free(x->debugfs_version);
     g_free(x->first_broken);
+    g_free(x->first_xattr_overlay);
     pp_stat_overlay_free(x->overlay);
     if (x->notes != NULL) {
         g_ptr_array_unref(x->notes);
@@ -446,6 +448,8 @@ pp_debugfs_parse_ls_line(const char *line, PpDebugfsEntry *out, GError **error)
 typedef struct {
     PpExtracted *x;
     GHashTable *names_by_ino;   /* regular files: image inode -> names */
+    GHashTable *path_by_ino;    /* every extracted inode -> its first name
+                                 * (char *, relative to the sysroot) */
     guint n_missing;
     char *first_missing;
 } Listing;
@@ -500,6 +504,23 @@ take_entry(Listing *ls, const char *dir, const PpDebugfsEntry *e,
     g_autofree char *rel = *dir != '\0' ? g_strconcat(dir, "/", e->name, NULL)
                                         : g_strdup(e->name);
     g_autofree char *path = g_build_filename(x->sysroot, rel, NULL);
+    gpointer ikey = GSIZE_TO_POINTER((gsize)e->ino);
+    const char *first = g_hash_table_lookup(ls->path_by_ino, ikey);
+    if (type == EXT_S_IFREG && first != NULL) {
+        /* Another name of an inode already extracted: rdump made a copy,
+         * the image has one inode.  The copy becomes a link to the first
+         * name, so that link counts and inodes are the image's. */
+        g_autofree char *target = g_build_filename(x->sysroot, first, NULL);
+        if ((unlink(path) < 0 && errno != ENOENT) || link(target, path) < 0) {
+            pp_throw_errno_prefix(error, "re-linking %s to %s", path, target);
+            return FALSE;
+        }
+        x->n_copies++;
+    } else if (!special && type != 0 && first == NULL
+               && (type == EXT_S_IFREG || type == EXT_S_IFDIR
+                   || type == EXT_S_IFLNK)) {
+        g_hash_table_insert(ls->path_by_ino, ikey, g_strdup(rel));
+    }
     struct stat st;
     if (lstat(path, &st) < 0) {
         int errsv = errno;
@@ -578,6 +599,219 @@ read_listing(Listing *ls, GBytes *out, GPtrArray *dirs, GPtrArray *cmds,
     return TRUE;
 }
 
+/* "  NAME (LEN) = VALUE" or "  NAME (LEN)": the name, or NULL. */
+static char *
+ea_list_name(const char *line)
+{
+    if (!g_str_has_prefix(line, "  ") || line[2] == ' ') {
+        return NULL;
+    }
+    const char *name = line + 2;
+    const char *sp = strstr(name, " (");
+    if (sp == NULL || sp == name) {
+        return NULL;
+    }
+    const char *p = sp + 2;
+    if (!g_ascii_isdigit(*p)) {
+        return NULL;
+    }
+    while (g_ascii_isdigit(*p)) {
+        p++;
+    }
+    if (*p != ')' || (p[1] != '\0' && !g_str_has_prefix(p + 1, " = "))) {
+        return NULL;
+    }
+    return g_strndup(name, (gsize)(sp - name));
+}
+
+typedef struct {
+    guint64 ino;
+    char *name;
+    char *file;                 /* where ea_get -f writes the value */
+} XattrReq;
+
+static void
+xattr_req_free(gpointer p)
+{
+    XattrReq *r = p;
+    g_free(r->name);
+    g_free(r->file);
+    g_free(r);
+}
+
+static gint
+cmp_ino(gconstpointer a, gconstpointer b)
+{
+    guint64 x = *(const guint64 *)a;
+    guint64 y = *(const guint64 *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* lsetxattr, making a read-only file writable for the time of it. */
+static int
+set_xattr(const char *path, const char *name, const void *v, gsize len)
+{
+    if (lsetxattr(path, name, v, len, 0) == 0) {
+        return 0;
+    }
+    int errsv = errno;
+    struct stat st;
+    if (errsv == EACCES && lstat(path, &st) == 0 && !S_ISLNK(st.st_mode)
+        && chmod(path, (st.st_mode & 07777) | S_IWUSR) == 0) {
+        int rc = lsetxattr(path, name, v, len, 0);
+        errsv = errno;
+        (void)chmod(path, st.st_mode & 07777);
+        if (rc == 0) {
+            return 0;
+        }
+    }
+    errno = errsv;
+    return -1;
+}
+
+/*
+ * Extended attributes: one debugfs run lists them per inode (`ea_list
+ * <INO>`), a second reads each value into a file (`ea_get -f FILE <INO>
+ * NAME`, the exact bytes), then they are set on the extracted name;
+ * where the host refuses (security.* and trusted.* without privilege,
+ * user.* on symlinks, a filesystem without xattrs) they go into the
+ * overlay, which the oracle's content checksums read.
+ */
+static gboolean
+restore_xattrs(PpExtracted *x, const char *spec, GHashTable *path_by_ino,
+               volatile sig_atomic_t *interrupted, GError **error)
+{
+    g_autoptr(GArray) inos = g_array_new(FALSE, FALSE, sizeof(guint64));
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, path_by_ino);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        guint64 ino = (guint64)GPOINTER_TO_SIZE(k);
+        g_array_append_val(inos, ino);
+    }
+    if (inos->len == 0) {
+        return TRUE;
+    }
+    g_array_sort(inos, cmp_ino);
+    g_autoptr(GString) file = g_string_new(NULL);
+    for (guint i = 0; i < inos->len; i++) {
+        g_string_append_printf(file, "ea_list <%" G_GUINT64_FORMAT ">\n",
+                               g_array_index(inos, guint64, i));
+    }
+    g_autofree char *cmd_file = g_build_filename(x->tmp_dir, "ea.cmds", NULL);
+    if (!g_file_set_contents(cmd_file, file->str, (gssize)file->len, error)) {
+        g_prefix_error(error, "writing %s: ", cmd_file);
+        return FALSE;
+    }
+    const char *argv[] = { x->debugfs, "-f", cmd_file, spec, NULL };
+    g_autoptr(GBytes) out = NULL;
+    g_autofree char *err = NULL;
+    if (!run_debugfs(argv, interrupted, &out, &err, error)) {
+        return FALSE;
+    }
+    g_autofree char *what = shell_line(argv);
+    if (!check_stderr(what, err, x, error)) {
+        return FALSE;
+    }
+    g_autofree char *vdir = g_build_filename(x->tmp_dir, "xattr", NULL);
+    if (g_mkdir(vdir, 0700) < 0) {
+        pp_throw_errno_prefix(error, "mkdir(%s)", vdir);
+        return FALSE;
+    }
+    g_autoptr(GPtrArray) reqs = g_ptr_array_new_with_free_func(xattr_req_free);
+    {
+        gsize len = 0;
+        const char *data = g_bytes_get_data(out, &len);
+        g_autofree char *text = g_strndup(data != NULL ? data : "", len);
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        guint64 cur = 0;
+        for (guint i = 0; lines[i] != NULL; i++) {
+            const char *l = lines[i];
+            if (g_str_has_prefix(l, "debugfs: ea_list <")) {
+                cur = g_ascii_strtoull(l + strlen("debugfs: ea_list <"), NULL, 10);
+                continue;
+            }
+            char *name = ea_list_name(l);
+            /* system.data is ext4's inline data, not an attribute. */
+            if (name == NULL || cur == 0 || strcmp(name, "system.data") == 0) {
+                g_free(name);
+                continue;
+            }
+            XattrReq *r = g_new0(XattrReq, 1);
+            r->ino = cur;
+            r->name = name;
+            r->file = g_strdup_printf("%s/%u", vdir, reqs->len);
+            g_ptr_array_add(reqs, r);
+        }
+    }
+    if (reqs->len == 0) {
+        (void)g_unlink(cmd_file);
+        (void)g_rmdir(vdir);
+        return TRUE;
+    }
+    g_string_truncate(file, 0);
+    for (guint i = 0; i < reqs->len; i++) {
+        const XattrReq *r = reqs->pdata[i];
+        g_autofree char *qf = ss_quote(r->file);
+        g_autofree char *qn = ss_quote(r->name);
+        g_string_append_printf(file, "ea_get -f %s <%" G_GUINT64_FORMAT "> %s\n",
+                               qf, r->ino, qn);
+    }
+    if (!g_file_set_contents(cmd_file, file->str, (gssize)file->len, error)) {
+        g_prefix_error(error, "writing %s: ", cmd_file);
+        return FALSE;
+    }
+    g_clear_pointer(&out, g_bytes_unref);
+    g_clear_pointer(&err, g_free);
+    if (!run_debugfs(argv, interrupted, &out, &err, error)
+        || !check_stderr(what, err, x, error)) {
+        return FALSE;
+    }
+    guint64 last = 0;
+    gboolean last_overlay = FALSE;
+    for (guint i = 0; i < reqs->len; i++) {
+        const XattrReq *r = reqs->pdata[i];
+        const char *rel = g_hash_table_lookup(path_by_ino,
+                                              GSIZE_TO_POINTER((gsize)r->ino));
+        g_autofree char *path = g_build_filename(x->sysroot, rel, NULL);
+        g_autofree char *value = NULL;
+        gsize vlen = 0;
+        if (!g_file_get_contents(r->file, &value, &vlen, error)) {
+            g_prefix_error(error, "debugfs ea_get of %s on /%s: ", r->name, rel);
+            return FALSE;
+        }
+        (void)g_unlink(r->file);
+        if (r->ino != last) {
+            x->n_xattr_inodes++;
+            last_overlay = FALSE;
+        }
+        if (set_xattr(path, r->name, value, vlen) == 0) {
+            x->n_xattrs_set++;
+        } else {
+            struct stat st;
+            if (lstat(path, &st) < 0) {
+                pp_throw_errno_prefix(error, "lstat(%s)", path);
+                return FALSE;
+            }
+            pp_stat_overlay_add_xattr(x->overlay, st.st_dev, st.st_ino, r->name,
+                                      value, vlen);
+            x->n_xattrs_overlay++;
+            if (!last_overlay) {
+                x->n_xattr_inodes_overlay++;
+                last_overlay = TRUE;
+            }
+            if (x->first_xattr_overlay == NULL) {
+                x->first_xattr_overlay = g_strdup_printf("%s on /%s (%s)", r->name,
+                                                         rel, g_strerror(errno));
+            }
+        }
+        last = r->ino;
+    }
+    (void)g_unlink(cmd_file);
+    (void)g_rmdir(vdir);
+    return TRUE;
+}
+
 static gboolean
 restore_metadata(PpExtracted *x, const char *spec,
                  volatile sig_atomic_t *interrupted, GError **error)
@@ -625,8 +859,17 @@ restore_metadata(PpExtracted *x, const char *spec,
     Listing ls = {
         .x = x,
         .names_by_ino = g_hash_table_new(g_direct_hash, g_direct_equal),
+        .path_by_ino = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+                                             NULL, g_free),
     };
     gboolean ok = read_listing(&ls, out, dirs, cmds, error);
+    x->list_seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    if (ok && ls.n_missing == 0) {
+        gint64 t1 = g_get_monotonic_time();
+        ok = restore_xattrs(x, spec, ls.path_by_ino, interrupted, error);
+        x->xattr_seconds = (double)(g_get_monotonic_time() - t1) / G_USEC_PER_SEC;
+    }
+    g_hash_table_unref(ls.path_by_ino);
     GHashTableIter it;
     gpointer v;
     g_hash_table_iter_init(&it, ls.names_by_ino);
@@ -634,7 +877,6 @@ restore_metadata(PpExtracted *x, const char *spec,
         guint n = GPOINTER_TO_UINT(v);
         if (n > 1) {
             x->n_hardlinked++;
-            x->n_copies += n - 1;
         }
     }
     g_hash_table_unref(ls.names_by_ino);
@@ -646,7 +888,6 @@ restore_metadata(PpExtracted *x, const char *spec,
         ok = FALSE;
     }
     (void)g_unlink(cmd_file);
-    x->list_seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
     return ok;
 }
 
@@ -663,11 +904,12 @@ add_notes(PpExtracted *x)
                             x->n_chown_failed > 0 ? " and, without root, every owner"
                                                   : " and the owner of symlinks"));
     }
-    if (x->n_hardlinked > 0) {
+    if (x->n_xattrs_overlay > 0) {
         g_ptr_array_add(x->notes, g_strdup_printf(
-                            "%u hard-linked inode(s) extracted as %u extra "
-                            "copies (link counts are not compared; each copy "
-                            "is hashed)", x->n_hardlinked, x->n_copies));
+                            "%u extended attribute(s) of %u inode(s) could not be "
+                            "set on the extracted files (first: %s): kept for "
+                            "the content checksums", x->n_xattrs_overlay,
+                            x->n_xattr_inodes_overlay, x->first_xattr_overlay));
     }
     if (x->n_special > 0) {
         g_ptr_array_add(x->notes, g_strdup_printf(
@@ -687,10 +929,6 @@ add_notes(PpExtracted *x)
                             "not be listed: their mode and owner are rdump's",
                             x->n_unlisted));
     }
-    g_ptr_array_add(x->notes, g_strdup(
-                        "extended attributes are not extracted: a commit with "
-                        "xattrs (SELinux labels) would differ in every labelled "
-                        "file"));
 }
 
 gboolean
@@ -756,6 +994,42 @@ pp_image_extract(const char *image, guint64 offset,
     return TRUE;
 }
 
+gboolean
+pp_image_top_has_dir(const char *image, guint64 offset, const char *name,
+                     gboolean *has, GError **error)
+{
+    *has = FALSE;
+    if (strchr(image, '?') != NULL) {
+        return TRUE;            /* libext2fs would cut the name there */
+    }
+    g_autofree char *debugfs = find_debugfs(error);
+    if (debugfs == NULL) {
+        return FALSE;
+    }
+    g_autofree char *spec = g_strdup_printf("%s?offset=%" G_GUINT64_FORMAT,
+                                            image, offset);
+    const char *argv[] = { debugfs, "-R", "ls -p /", spec, NULL };
+    g_autoptr(GBytes) out = NULL;
+    g_autofree char *err = NULL;
+    /* A filesystem debugfs cannot read holds no ostree/: not an error
+     * here, the chosen one is read again (and refused) by the extraction. */
+    if (!run_debugfs(argv, NULL, &out, &err, error)) {
+        return FALSE;
+    }
+    gsize len = 0;
+    const char *data = g_bytes_get_data(out, &len);
+    g_autofree char *text = g_strndup(data != NULL ? data : "", len);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        PpDebugfsEntry e;
+        if (pp_debugfs_parse_ls_line(lines[i], &e, NULL)
+            && (e.mode & EXT_S_IFMT) == EXT_S_IFDIR && strcmp(e.name, name) == 0) {
+            *has = TRUE;
+        }
+    }
+    return TRUE;
+}
+
 JsonObject *
 pp_extracted_to_json(const PpExtracted *x)
 {
@@ -769,7 +1043,11 @@ pp_extracted_to_json(const PpExtracted *x)
     json_object_set_int_member(o, "symlinks", x->n_symlinks);
     json_object_set_int_member(o, "special_not_extracted", x->n_special);
     json_object_set_int_member(o, "hardlinked_inodes", x->n_hardlinked);
-    json_object_set_int_member(o, "extra_copies", x->n_copies);
+    json_object_set_int_member(o, "relinked_names", x->n_copies);
+    json_object_set_double_member(o, "xattr_seconds", x->xattr_seconds);
+    json_object_set_int_member(o, "xattr_inodes", x->n_xattr_inodes);
+    json_object_set_int_member(o, "xattrs_set", x->n_xattrs_set);
+    json_object_set_int_member(o, "xattrs_in_overlay", x->n_xattrs_overlay);
     json_object_set_int_member(o, "mode_or_owner_from_image", x->n_restored);
     json_object_set_int_member(o, "chown_failed", x->n_chown_failed);
     json_object_set_int_member(o, "broken", x->n_broken);

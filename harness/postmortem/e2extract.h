@@ -18,8 +18,9 @@
  *                   and what differs goes into a PpStatOverlay the oracle
  *                   applies (see stat-overlay.h)
  *   lost       hard links: each name becomes a copy
- *                -> counted; the oracle does not compare link counts, it
- *                   only hashes the copies one by one (slower)
+ *                -> re-linked: names of one inode (ls -p gives the image's
+ *                   inode numbers) become hard links to the first name, so
+ *                   inodes and link counts are the image's
  *   lost       device nodes, fifos, sockets (not dumped)
  *                -> counted; ostree commits cannot hold them, so only an
  *                   extra one in a deployment would go unnoticed
@@ -71,7 +72,13 @@ typedef struct {
     guint n_broken;             /* names of an inode of no type: neither */
     char *first_broken;
     guint n_hardlinked;         /* regular-file inodes with several names */
-    guint n_copies;             /* the extra names of those */
+    guint n_copies;             /* the extra names of those, re-linked */
+    double xattr_seconds;       /* the ea_list and ea_get passes */
+    guint n_xattr_inodes;       /* inodes with extended attributes */
+    guint n_xattrs_set;         /* set on the extracted files */
+    guint n_xattrs_overlay;     /* refused by the host: in the overlay */
+    guint n_xattr_inodes_overlay;
+    char *first_xattr_overlay;
     guint n_restored;           /* entries whose mode or owner is in overlay */
     guint n_chown_failed;       /* debugfs could not chown (no root) */
     guint n_unlisted;           /* output lines or directories ls -p could
@@ -91,6 +98,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpExtracted, pp_extracted_free)
 gboolean pp_image_extract(const char *image, guint64 offset,
                           volatile sig_atomic_t *interrupted,
                           PpExtracted **out, GError **error);
+
+/*
+ * Whether the root directory of the ext2/3/4 filesystem at offset of
+ * image holds a directory name (debugfs ls -p /).  A filesystem debugfs
+ * cannot read does not: FALSE only when debugfs cannot be run.
+ */
+gboolean pp_image_top_has_dir(const char *image, guint64 offset,
+                              const char *name, gboolean *has, GError **error);
 
 /* What was extracted and how (counts, times, the debugfs version). */
 JsonObject *pp_extracted_to_json(const PpExtracted *x);

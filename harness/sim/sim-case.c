@@ -384,9 +384,14 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     } else {
         r->exit_status = res.exit_status;
         if (res.exit_status != 0) {
-            g_autofree char *cmd = g_strjoinv(" ", argvs);
+            /* The state's scratch copy is named <state>: the reason is
+               then the same in every run (and shard) of the campaign. */
+            g_autofree char *joined = g_strjoinv(" ", argvs);
+            GString *cmd = g_string_new(joined);
+            g_string_replace(cmd, dir, "<state>", 0);
+            g_autofree char *cmd_s = g_string_free(cmd, FALSE);
             r->error = g_strdup_printf("%s exited %d: %s",
-                                       cmd, res.exit_status,
+                                       cmd_s, res.exit_status,
                                        res.err != NULL ? g_strchomp(res.err)
                                                        : "");
         }

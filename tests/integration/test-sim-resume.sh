@@ -51,6 +51,9 @@ RUN = {"seconds", "time", "elapsed_us", "started", "duration_s",
        "recording", "continued", "bytes_downloaded", "resume_bytes",
        "bytes_per_resume", "shares_verdict_with"}
 def strip(o):
+    if isinstance(o, str):
+        # A resume's error names its scratch copy of the state.
+        return re.sub(r"/dev/shm/plugpull-[A-Za-z0-9]+/", "SCRATCH/", o)
     if isinstance(o, dict):
         return {k: strip(v) for k, v in o.items() if k not in RUN}
     if isinstance(o, list):

@@ -5,8 +5,11 @@
  * once in a sparse file, for pp_disk_probe); every accepted layout has a
  * failing twin that proves the diagnostic: no signature, no Linux
  * partition, a partition past the end, GPT, a boot sector, a bad magic, a
- * filesystem cut short.  Also the other two parsers the image path
- * relies on: debugfs's `ls -p` lines and the stat overlay.
+ * filesystem cut short.  GPT disks are made with sfdisk and mke2fs -d
+ * (skipped without them): the root is the ext4 holding ostree/, else the
+ * first ext4; a disk with only a FAT partition is refused naming it.  Also the other two parsers the image path
+ * relies on: debugfs's `ls -p` lines and the stat overlay, whose extended
+ * attributes count in the content checksum as if they were on the file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +28,10 @@
 #include "postmortem/diskimage.h"
 #include "postmortem/e2extract.h"
 #include "oracle/stat-overlay.h"
+#include "oracle/oracle.h"
+
+#include <ostree.h>
+#include <sys/xattr.h>
 
 #define MIB (1024u * 1024u)
 
@@ -409,6 +417,241 @@ test_probe_missing_file_fails(void **state)
     (void)state;
 }
 
+/* ---- GPT disks made with sfdisk and mke2fs -d ----------------------------- */
+
+/* A program of e2fsprogs or util-linux, in PATH or /usr/sbin, /sbin. */
+static char *
+find_tool(const char *name)
+{
+    char *p = g_find_program_in_path(name);
+    for (guint i = 0; p == NULL && i < 2; i++) {
+        char *c = g_build_filename(i == 0 ? "/usr/sbin" : "/sbin", name, NULL);
+        if (g_file_test(c, G_FILE_TEST_IS_EXECUTABLE)) {
+            p = c;
+        } else {
+            g_free(c);
+        }
+    }
+    return p;
+}
+
+static gboolean
+have_tools(void)
+{
+    g_autofree char *a = find_tool("sfdisk");
+    g_autofree char *b = find_tool("mke2fs");
+    g_autofree char *c = find_tool("debugfs");
+    return a != NULL && b != NULL && c != NULL;
+}
+
+/* Run argv with input on stdin; fail the test unless it exits 0. */
+static void
+run_tool(const char *const *argv, const char *input)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_newv(
+        argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+              | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+    if (p == NULL) {
+        fail_msg("%s: %s", argv[0], error->message);
+    }
+    g_autofree char *out = NULL;
+    if (!g_subprocess_communicate_utf8(p, input, NULL, &out, NULL, &error)) {
+        fail_msg("%s: %s", argv[0], error->message);
+    }
+    if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0) {
+        fail_msg("%s failed: %s", argv[0], out != NULL ? out : "");
+    }
+}
+
+/* A FAT16 boot sector for a 16 MiB volume, as mkfs.vfat writes one
+ * (libblkid's vfat prober checks these fields). */
+static void
+make_fat16(guint8 *bs)
+{
+    memset(bs, 0, PP_DISK_SECTOR);
+    memcpy(bs, "\xeb\x3c\x90" "MSDOS5.0", 11);
+    bs[11] = 0x00; bs[12] = 0x02;               /* 512 bytes a sector */
+    bs[13] = 4;                                 /* sectors a cluster */
+    bs[14] = 1;                                 /* reserved sectors */
+    bs[16] = 2;                                 /* FATs */
+    bs[17] = 0x00; bs[18] = 0x02;               /* 512 root entries */
+    bs[19] = 0x00; bs[20] = 0x80;               /* 32768 sectors */
+    bs[21] = 0xf8;                              /* media */
+    bs[22] = 32;                                /* sectors a FAT */
+    bs[24] = 32; bs[26] = 64;
+    bs[36] = 0x80; bs[38] = 0x29;
+    memcpy(bs + 39, "\x12\x34\x56\x78" "NO NAME    " "FAT16   ", 4 + 11 + 8);
+    bs[510] = 0x55; bs[511] = 0xaa;
+}
+
+/* mke2fs -d TREE as an 8 MiB ext4 written at offset of disk. */
+static void
+put_ext4(const char *dir, const char *disk, guint64 offset, const char *tree)
+{
+    g_autofree char *mke2fs = find_tool("mke2fs");
+    g_autofree char *fs = g_build_filename(dir, "fs.img", NULL);
+    const char *argv[] = { mke2fs, "-q", "-F", "-t", "ext4", "-d", tree, fs,
+                           "8M", NULL };
+    run_tool(argv, NULL);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    assert_true(g_file_get_contents(fs, &bytes, &len, NULL));
+    int fd = open(disk, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, bytes, len, (off_t)offset), (ssize_t)len);
+    close(fd);
+    (void)g_unlink(fs);
+}
+
+/*
+ * A 40 MiB GPT disk in dir: 1 "esp" FAT16 at 1 MiB (16 MiB), then when
+ * with_linux 2 "data" (ext4, a file) at 17 MiB and 3 "root" (ext4 with
+ * ostree/ when root_has_ostree) at 25 MiB, 8 MiB each.
+ */
+static char *
+make_gpt_disk(const char *dir, gboolean with_linux, gboolean root_has_ostree)
+{
+    char *path = g_build_filename(dir, "gpt.img", NULL);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 40 * MIB), 0);
+    close(fd);
+    g_autofree char *sfdisk = find_tool("sfdisk");
+    const char *argv[] = { sfdisk, "-q", path, NULL };
+    run_tool(argv, with_linux
+             ? "label: gpt\nstart=2048, size=16M, type=uefi, name=esp\n"
+               "size=8M, type=linux, name=data\nsize=8M, type=linux, name=root\n"
+             : "label: gpt\nstart=2048, size=16M, type=uefi, name=esp\n");
+    guint8 bs[PP_DISK_SECTOR];
+    make_fat16(bs);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_int_equal(pwrite(fd, bs, sizeof bs, MIB), sizeof bs);
+    close(fd);
+    if (with_linux) {
+        g_autofree char *data = g_build_filename(dir, "data", NULL);
+        g_autofree char *root = g_build_filename(dir, "root", NULL);
+        g_autofree char *ostree = g_build_filename(root, "ostree", "repo", NULL);
+        g_autofree char *other = g_build_filename(root, "etc", NULL);
+        g_autofree char *f = g_build_filename(data, "f", NULL);
+        assert_int_equal(g_mkdir_with_parents(data, 0755), 0);
+        assert_true(g_file_set_contents(f, "data\n", -1, NULL));
+        assert_int_equal(g_mkdir_with_parents(root_has_ostree ? ostree : other,
+                                              0755), 0);
+        put_ext4(dir, path, 17 * MIB, data);
+        put_ext4(dir, path, 25 * MIB, root);
+    }
+    return path;
+}
+
+static void
+rm_tree(const char *dir)
+{
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_probe_gpt_root_holds_ostree(void **state)
+{
+    if (!have_tools()) {
+        skip();
+    }
+    g_autofree char *dir = g_dir_make_tmp("pp-gpt-XXXXXX", NULL);
+    g_autofree char *path = make_gpt_disk(dir, TRUE, TRUE);
+    PpDiskLayout l;
+    g_autoptr(GError) error = NULL;
+    if (!pp_disk_probe(path, &l, &error)) {
+        fail_msg("%s", error->message);
+    }
+    assert_int_equal(l.kind, PP_DISK_LAYOUT_GPT);
+    assert_string_equal(l.table, "gpt");
+    assert_int_equal(l.n_parts, 3);
+    assert_string_equal(l.parts[0].fs, "vfat");
+    assert_string_equal(l.parts[0].name, "esp");
+    assert_string_equal(l.parts[1].fs, "ext4");
+    assert_string_equal(l.parts[2].fs, "ext4");
+    assert_int_equal(l.part.index, 3);
+    assert_int_equal(l.offset, 25 * MIB);
+    assert_string_equal(l.fs.type, "ext4");
+    assert_non_null(strstr(l.why, "ostree/"));
+    g_autofree char *d = pp_disk_layout_describe(&l);
+    assert_non_null(strstr(d, "GPT partition 3 (\"root\""));
+    g_autoptr(JsonObject) j = pp_disk_layout_to_json(&l);
+    assert_string_equal(json_object_get_string_member(j, "table"), "gpt");
+    assert_int_equal(json_object_get_int_member(j, "partition"), 3);
+    assert_int_equal(json_array_get_length(json_object_get_array_member(j, "partitions")), 3);
+    rm_tree(dir);
+    (void)state;
+}
+
+/* The twin: no partition holds ostree/: the first ext4 one. */
+static void
+test_probe_gpt_first_ext_without_ostree(void **state)
+{
+    if (!have_tools()) {
+        skip();
+    }
+    g_autofree char *dir = g_dir_make_tmp("pp-gpt-XXXXXX", NULL);
+    g_autofree char *path = make_gpt_disk(dir, TRUE, FALSE);
+    PpDiskLayout l;
+    g_autoptr(GError) error = NULL;
+    if (!pp_disk_probe(path, &l, &error)) {
+        fail_msg("%s", error->message);
+    }
+    assert_int_equal(l.part.index, 2);
+    assert_int_equal(l.offset, 17 * MIB);
+    assert_non_null(strstr(l.why, "first ext2/3/4"));
+    rm_tree(dir);
+    (void)state;
+}
+
+static void
+test_probe_gpt_fat_only_refused(void **state)
+{
+    if (!have_tools()) {
+        skip();
+    }
+    g_autofree char *dir = g_dir_make_tmp("pp-gpt-XXXXXX", NULL);
+    g_autofree char *path = make_gpt_disk(dir, FALSE, FALSE);
+    PpDiskLayout l;
+    g_autoptr(GError) error = NULL;
+    assert_false(pp_disk_probe(path, &l, &error));
+    assert_error(error, PP_DISK_ERROR_NO_PARTITION,
+                 "gpt partition table without an ext2/3/4 partition (1: vfat");
+    assert_non_null(strstr(error->message, path));
+    assert_non_null(strstr(error->message, "\"esp\""));
+    rm_tree(dir);
+    (void)state;
+}
+
+/* pp_gpt_choose alone: a partition past the end is not chosen, and a
+ * disk with nothing else is called truncated. */
+static gboolean
+never_ostree(const PpDiskPart *p, gpointer data, gboolean *has, GError **error)
+{
+    (void)p; (void)data; (void)error;
+    *has = FALSE;
+    return TRUE;
+}
+
+static void
+test_gpt_choose_past_end_is_truncated(void **state)
+{
+    PpDiskLayout l;
+    memset(&l, 0, sizeof l);
+    l.table = "gpt";
+    l.image_bytes = 4 * MIB;
+    l.n_parts = 1;
+    l.parts[0] = (PpDiskPart){ .number = 1, .offset = MIB, .bytes = 8 * MIB,
+                               .type = "0fc63daf", .fs = "past-end" };
+    g_autoptr(GError) error = NULL;
+    assert_false(pp_gpt_choose(&l, never_ostree, NULL, &error));
+    assert_error(error, PP_DISK_ERROR_TRUNCATED, "gpt partition table without");
+    assert_non_null(strstr(error->message, "1: past-end"));
+    (void)state;
+}
+
 /* ---- debugfs ls -p lines ------------------------------------------------ */
 
 static void
@@ -485,6 +728,52 @@ test_stat_overlay_leaves_others(void **state)
     (void)state;
 }
 
+/* An attribute the host refused, kept in the overlay, counts in the
+ * content checksum as if it were on the file. */
+static void
+test_overlay_xattrs_in_checksum(void **state)
+{
+    g_autofree char *dir = g_dir_make_tmp("pp-xattr-XXXXXX", NULL);
+    g_autofree char *a = g_build_filename(dir, "a", NULL);
+    g_autofree char *b = g_build_filename(dir, "b", NULL);
+    assert_true(g_file_set_contents(a, "same\n", -1, NULL));
+    assert_true(g_file_set_contents(b, "same\n", -1, NULL));
+    if (setxattr(a, "user.pp", "v1", 2, 0) < 0) {
+        rm_tree(dir);
+        skip();                 /* no user xattrs here */
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    struct stat sa;
+    struct stat sb;
+    assert_int_equal(fstatat(dfd, "a", &sa, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(fstatat(dfd, "b", &sb, AT_SYMLINK_NOFOLLOW), 0);
+    g_autofree char *want = NULL;
+    g_autofree char *plain = NULL;
+    assert_true(ostree_checksum_file_at(dfd, "a", &sa, OSTREE_OBJECT_TYPE_FILE,
+                                        OSTREE_CHECKSUM_FLAGS_NONE, &want, NULL, NULL));
+    assert_true(ostree_checksum_file_at(dfd, "b", &sb, OSTREE_OBJECT_TYPE_FILE,
+                                        OSTREE_CHECKSUM_FLAGS_NONE, &plain, NULL, NULL));
+    assert_string_not_equal(want, plain);
+
+    g_autoptr(PpStatOverlay) o = pp_stat_overlay_new();
+    assert_null(pp_stat_overlay_get_xattrs(o, &sb));
+    pp_stat_overlay_add_xattr(o, sb.st_dev, sb.st_ino, "user.pp", "v1", 2);
+    g_autoptr(GVariant) extra = pp_stat_overlay_get_xattrs(o, &sb);
+    assert_non_null(extra);
+    assert_int_equal(g_variant_n_children(extra), 1);
+    assert_null(pp_stat_overlay_get_xattrs(o, &sa));
+    g_autofree char *got = NULL;
+    g_autoptr(GError) error = NULL;
+    if (!pp_oracle_checksum_with_xattrs(dfd, "b", &sb, extra, &got, &error)) {
+        fail_msg("%s", error->message);
+    }
+    assert_string_equal(got, want);
+    close(dfd);
+    rm_tree(dir);
+    (void)state;
+}
+
 int
 main(void)
 {
@@ -507,10 +796,15 @@ main(void)
         cmocka_unit_test(test_probe_disk_file),
         cmocka_unit_test(test_probe_truncated_disk_file_fails),
         cmocka_unit_test(test_probe_missing_file_fails),
+        cmocka_unit_test(test_probe_gpt_root_holds_ostree),
+        cmocka_unit_test(test_probe_gpt_first_ext_without_ostree),
+        cmocka_unit_test(test_probe_gpt_fat_only_refused),
+        cmocka_unit_test(test_gpt_choose_past_end_is_truncated),
         cmocka_unit_test(test_debugfs_ls_lines),
         cmocka_unit_test(test_debugfs_ls_bad_lines_fail),
         cmocka_unit_test(test_stat_overlay_applies_by_inode),
         cmocka_unit_test(test_stat_overlay_leaves_others),
+        cmocka_unit_test(test_overlay_xattrs_in_checksum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
