@@ -33,3 +33,10 @@ pp_keyfile_line(const char *data, const char *group, const char *key)
     }
     return 0;
 }
+
+gboolean
+pp_word_in(const char *values, const char *v)
+{
+    g_auto(GStrv) words = g_strsplit(values, "|", -1);
+    return g_strv_contains((const char *const *)words, v);
+}

@@ -17,4 +17,7 @@
  */
 guint pp_keyfile_line(const char *data, const char *group, const char *key);
 
+/* Is v one of the words of values, "a|b|c" (a key's allowed values)? */
+gboolean pp_word_in(const char *values, const char *v);
+
 #endif /* PP_KEYFILE_H */

@@ -329,13 +329,6 @@ parse_resume(const char *s, PpResumeKind *kind, guint *n)
     return TRUE;
 }
 
-static gboolean
-enum_has(const char *values, const char *v)
-{
-    g_auto(GStrv) parts = g_strsplit(values, "|", -1);
-    return g_strv_contains((const char *const *)parts, v);
-}
-
 /*
  * [fault] inject: the rule's own keys only.  The values are the shim's
  * business (simfault.c runs the shim's parser on them); what is refused
@@ -440,7 +433,7 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         }
         break;
     case KT_ENUM:
-        if (!enum_has(k->values, value)) {
+        if (!pp_word_in(k->values, value)) {
             *why = "not one of the allowed values";
             return FALSE;
         }

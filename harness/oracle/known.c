@@ -99,13 +99,6 @@ word_ok(const char *w)
     return TRUE;
 }
 
-static gboolean
-one_of(const char *values, const char *v)
-{
-    g_auto(GStrv) vs = g_strsplit(values, "|", -1);
-    return g_strv_contains((const char *const *)vs, v);
-}
-
 static int
 cmp_str(gconstpointer a, gconstpointer b)
 {
@@ -141,7 +134,7 @@ field_value(const FieldDef *d, const char *value, const char **why)
                 *why = "a passing case is no finding";
                 return NULL;
             }
-        } else if (d->values != NULL && !one_of(d->values, value)) {
+        } else if (d->values != NULL && !pp_word_in(d->values, value)) {
             *why = g_str_equal(d->name, "backend")
                    ? "expected uboot, bls or none"
                    : "expected none, unknown, new or old";
