@@ -246,7 +246,7 @@ pp_calibrate(PpRunWorker *w, PpRunEnv *env, GError **error)
     g_autofree char *trace_path = g_build_filename(env->out_dir,
                                                    "calibration.cfit", NULL);
     if (!pp_vmdisk_dump(disk, env->part_offset,
-                        PP_GUEST_CAL_TRACE + strlen("/sysroot"), trace_path,
+                        &PP_GUEST_CAL_TRACE[strlen("/sysroot")], trace_path,
                         error)) {
         g_prefix_error(error, "calibration: reading the trace back: ");
         return FALSE;

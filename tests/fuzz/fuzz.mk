@@ -143,7 +143,7 @@ $(addprefix fuzz-regress-,$(FUZZ_TARGETS)): fuzz-regress-%: $(FUZZ_OUT)/fuzz-%
 # under LD_PRELOAD of the normal, uninstrumented $(BUILD)/libcfaultinject.so
 # (PLUGPULL_BUILD=$(BUILD)), which is what the shim is: libc only, loaded
 # into processes that know nothing of ASan.
-ASAN_PKGS     := glib-2.0 gio-2.0 gio-unix-2.0 json-glib-1.0 ostree-1
+ASAN_PKGS     := glib-2.0 gio-2.0 gio-unix-2.0 json-glib-1.0 ostree-1 blkid
 ASAN_CFLAGS   := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -Wall -Wno-unused-parameter \
                  -Wno-unused-variable \
