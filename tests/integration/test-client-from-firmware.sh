@@ -26,9 +26,12 @@
 #   4. a device whose tree has no /usr/bin/ostree is refused (exit 2,
 #      "the from tree has no /usr/bin/ostree").
 . "$(dirname "$0")/lib.sh"
-# The device lives under BUILD, not /var/tmp: a client path is mounted at
-# its own path in the namespace, which cannot be under the tree's /var.
-[ -n "${PP_TMPDIR:-}" ] || PP_TMPDIR=$(cd "${1:-build}" 2>/dev/null && pwd)
+# The device lives under /dev/shm, not /var/tmp nor BUILD (a clone can be
+# under /var too): a client path is mounted at its own path in the
+# namespace, which cannot be under a top-level directory of the tree
+# (/var, /usr, /home...).  The commands run from there too: the working
+# directory is mounted the same way.
+[ -n "${PP_TMPDIR:-}" ] || PP_TMPDIR=/dev/shm
 pp_init "$@"
 pp_need_build
 [ "$(id -u)" = 0 ] || pp_skip "the firmware's owners need the all-ids namespace (root)"
@@ -110,8 +113,9 @@ pp_log "device: v1 deployed from the small Debian firmware"
 fwrun() {   # fwrun NAME COMMAND...: from-firmware, stdout to $PP_TMP/NAME.out
     name=$1; shift
     rm -f "$PP_TMP/$name.cfit"
-    "$pp" trace record --from-firmware "$sysroot" --out "$PP_TMP/$name.cfit" -- \
-        "$@" >"$PP_TMP/$name.out" 2>"$PP_TMP/$name.err"
+    ( cd "$PP_TMP" && TMPDIR=$PP_TMP/tmp "$pp" trace record \
+        --from-firmware "$sysroot" --out "$PP_TMP/$name.cfit" -- \
+        "$@" >"$PP_TMP/$name.out" 2>"$PP_TMP/$name.err" )
 }
 
 # --- 1. the tree's ostree, and its libostree --------------------------------
