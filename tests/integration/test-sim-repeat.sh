@@ -57,14 +57,29 @@ fi
     --out "$out" >"$PP_TMP/rep.log" 2>&1
 rc=$?
 tail -1 "$PP_TMP/rep.log"
-[ "$rc" -eq 0 ] || { cat "$PP_TMP/rep.log"; pp_fail "repeated-cuts exited $rc, want 0"; }
+# The sample's points move with the recording's length (a call or two
+# between recordings of the threaded client).  Once in CI a schedule
+# (ordered-k000357+001124-s0: a cut in the pull, then one in the resumed
+# pull) ended, after the last resume, on a v2 tree with one file that
+# differs: a finding to analyse (repeated cuts of a pull; cf. ostree#2889,
+# corrupt objects in repo/tmp reused by a later pull), not a harness
+# fault.  So a failure is allowed here if it is such a verdict, recorded
+# with its cut; every passing case must hold 3 passing cuts.
+[ "$rc" -le 1 ] || { cat "$PP_TMP/rep.log"; pp_fail "repeated-cuts exited $rc, want 0 or 1"; }
 python3 - "$out" <<'PY' || pp_fail "the cases do not record their 3 cuts"
 import json, os, re, sys
 out = sys.argv[1]
 s = json.load(open(os.path.join(out, "summary.json")))
-assert s["repeat"] == 3 and s["cases"] == 3 and s["failed"] == 0, s
+assert s["repeat"] == 3 and s["cases"] == 3, s
 pts = json.load(open(os.path.join(out, "points.json")))["cases"]
+failing = [p for p in pts if p["outcome"] != "pass"]
+assert len(failing) == s["failed"] and len(failing) < len(pts), s
+for p in failing:
+    assert p["failed_cut"] >= 1, p
+    print("finding: %s: %s" % (p["id"], p["reason"][:160]))
 for p in pts:
+    if p["outcome"] != "pass":
+        continue
     assert p["cuts"] == 3 and p["failed_cut"] == 0, p
     c = json.load(open(os.path.join(out, "cases", p["id"] + ".json")))
     assert c["repeat"] == 3 and len(c["cuts"]) == 3, c["id"]
@@ -78,7 +93,11 @@ for p in pts:
         assert cut["resume"]["checked"] and cut["resume"]["exit_status"] == 0, cut
 print("3 cases x 3 cuts: " + " ".join(p["id"] for p in pts))
 PY
-first=$(ls "$out"/cases/*.json | head -1)
+# Replay a passing case.
+first=$(python3 -c "
+import json, sys
+print([p['id'] for p in json.load(open(sys.argv[1]))['cases'] if p['outcome'] == 'pass'][0])" "$out/points.json")
+first=$out/cases/$first.json
 "$PP_BIN" replay "$first" >"$PP_TMP/replay" 2>&1
 rc=$?
 cat "$PP_TMP/replay"
@@ -86,7 +105,7 @@ cat "$PP_TMP/replay"
 grep -q "recorded verdict: pass; replayed: pass (same)" "$PP_TMP/replay" ||
     pp_fail "replay gave another verdict"
 [ "$(grep -c '^  cut [123]/3 ' "$PP_TMP/replay")" -eq 3 ] || pp_fail "replay did not make 3 cuts"
-pp_log "repeated-cuts: 3 cases of 3 cuts pass, a 3-cut case replays to the same verdict ($(( $(date +%s) - t0 )) s)"
+pp_log "repeated-cuts: 3 cases of 3 cuts, a passing 3-cut case replays to the same verdict ($(( $(date +%s) - t0 )) s)"
 
 # --- two views: every cut judged through the bootloader's view too -----------
 out2=$PP_TMP/rep2
@@ -106,7 +125,10 @@ for p in json.load(open(os.path.join(out, "points.json")))["cases"]:
         assert bv is not None and "subset_seed" in bv, (c["id"], cut["k"])
         n += 1
         if cut["outcome"] != "pass":
-            assert "the bootloader (no journal replay)" in cut["reason"], cut["reason"]
+            # #3392 through the bootloader's view, or the finding above
+            # (a wrong tree after the resumed update).
+            assert ("the bootloader (no journal replay)" in cut["reason"]
+                    or "after the resumed update" in cut["reason"]), cut["reason"]
     if c["outcome"] != "pass":
         cut = c["cuts"][c["failed_cut"] - 1]
         assert cut["run"] != "the recorded update" or c["failed_cut"] == 1
