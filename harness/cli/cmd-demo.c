@@ -87,6 +87,9 @@ print_phase_table(CfiTrace *trace, const PpPhases *ph)
     }
 }
 
+/* Just over the ~150-line mark: the demo prints its report in the order a
+   reader meets it (traced calls, phases, sample states, the replay
+   command), and each step is a few lines of printing. */
 gboolean
 pp_cmd_demo(int argc, char **argv, GError **error)
 {

@@ -462,6 +462,9 @@ repro_clear(Repro *r)
     g_clear_pointer(&r->near, g_ptr_array_unref);
 }
 
+/* Over the ~150-line mark: options, the dump's judgement, the search and
+   the result in one function.  It is the next command to cut into an
+   options struct and stages, as sim and run were; not done yet. */
 gboolean
 pp_cmd_reproduce(int argc, char **argv, GError **error)
 {

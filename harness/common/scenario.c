@@ -414,7 +414,10 @@ parse_network(PpScenario *s, const char *value, const char **why)
     return TRUE;
 }
 
-/* Apply one value; on a bad value, say why in *why (static text). */
+/* Apply one value; on a bad value, say why in *why (static text).  Long on
+   purpose: one branch per key of the key table, in its order, so that a
+   key and what it sets stand together; split, the keys would be spread
+   over several functions for no gain. */
 static gboolean
 apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
 {

@@ -183,6 +183,10 @@ pp_vm_accel(const char **out, GError **error)
     return TRUE;
 }
 
+/* Long on purpose: QEMU's command line is built in one argv, one group of
+   arguments per device, in the order QEMU reads them; then the child is
+   started and the console connected.  Splitting it would pass the argv
+   through helpers that each add two or three words. */
 PpVm *
 pp_vm_start(const PpVmConfig *config, GError **error)
 {
