@@ -325,6 +325,33 @@ check_stderr(const char *what, const char *text, PpExtracted *x,
     return TRUE;
 }
 
+/*
+ * debugfs -f NAME SPEC: the script's text is written to x->tmp_dir/NAME
+ * first (not a result: debugfs' command script, removed after the run),
+ * its stdout goes to *out, its stderr is sorted by check_stderr().
+ */
+static gboolean
+run_debugfs_script(PpExtracted *x, const char *name, const GString *script,
+                   const char *spec, volatile sig_atomic_t *interrupted,
+                   GBytes **out, GError **error)
+{
+    g_autofree char *cmd_file = g_build_filename(x->tmp_dir, name, NULL);
+    if (!g_file_set_contents(cmd_file, script->str, (gssize)script->len,
+                             error)) {
+        g_prefix_error(error, "writing %s: ", cmd_file);
+        return FALSE;
+    }
+    const char *argv[] = { x->debugfs, "-f", cmd_file, spec, NULL };
+    g_autofree char *err = NULL;
+    gboolean ran = run_debugfs(argv, interrupted, out, &err, error);
+    (void)g_unlink(cmd_file);
+    if (!ran) {
+        return FALSE;
+    }
+    g_autofree char *what = shell_line(argv);
+    return check_stderr(what, err, x, error);
+}
+
 /* ---- step 2: the extracted directories ------------------------------ */
 
 static gboolean
@@ -698,19 +725,9 @@ restore_xattrs(PpExtracted *x, const char *spec, GHashTable *path_by_ino,
         g_string_append_printf(file, "ea_list <%" G_GUINT64_FORMAT ">\n",
                                g_array_index(inos, guint64, i));
     }
-    g_autofree char *cmd_file = g_build_filename(x->tmp_dir, "ea.cmds", NULL);
-    if (!g_file_set_contents(cmd_file, file->str, (gssize)file->len, error)) {
-        g_prefix_error(error, "writing %s: ", cmd_file);
-        return FALSE;
-    }
-    const char *argv[] = { x->debugfs, "-f", cmd_file, spec, NULL };
     g_autoptr(GBytes) out = NULL;
-    g_autofree char *err = NULL;
-    if (!run_debugfs(argv, interrupted, &out, &err, error)) {
-        return FALSE;
-    }
-    g_autofree char *what = shell_line(argv);
-    if (!check_stderr(what, err, x, error)) {
+    if (!run_debugfs_script(x, "ea.cmds", file, spec, interrupted, &out,
+                            error)) {
         return FALSE;
     }
     g_autofree char *vdir = g_build_filename(x->tmp_dir, "xattr", NULL);
@@ -745,7 +762,6 @@ restore_xattrs(PpExtracted *x, const char *spec, GHashTable *path_by_ino,
         }
     }
     if (reqs->len == 0) {
-        (void)g_unlink(cmd_file);
         (void)g_rmdir(vdir);
         return TRUE;
     }
@@ -757,14 +773,9 @@ restore_xattrs(PpExtracted *x, const char *spec, GHashTable *path_by_ino,
         g_string_append_printf(file, "ea_get -f %s <%" G_GUINT64_FORMAT "> %s\n",
                                qf, r->ino, qn);
     }
-    if (!g_file_set_contents(cmd_file, file->str, (gssize)file->len, error)) {
-        g_prefix_error(error, "writing %s: ", cmd_file);
-        return FALSE;
-    }
     g_clear_pointer(&out, g_bytes_unref);
-    g_clear_pointer(&err, g_free);
-    if (!run_debugfs(argv, interrupted, &out, &err, error)
-        || !check_stderr(what, err, x, error)) {
+    if (!run_debugfs_script(x, "ea.cmds", file, spec, interrupted, &out,
+                            error)) {
         return FALSE;
     }
     guint64 last = 0;
@@ -807,7 +818,6 @@ restore_xattrs(PpExtracted *x, const char *spec, GHashTable *path_by_ino,
         }
         last = r->ino;
     }
-    (void)g_unlink(cmd_file);
     (void)g_rmdir(vdir);
     return TRUE;
 }
@@ -840,20 +850,9 @@ restore_metadata(PpExtracted *x, const char *spec,
         g_ptr_array_add(cmds, cmd);
         g_ptr_array_add(dirs, (gpointer)d);
     }
-    g_autofree char *cmd_file = g_build_filename(x->tmp_dir, "ls.cmds", NULL);
-    /* Not a result: debugfs' command script, removed after this run. */
-    if (!g_file_set_contents(cmd_file, file->str, (gssize)file->len, error)) {
-        g_prefix_error(error, "writing %s: ", cmd_file);
-        return FALSE;
-    }
-    const char *argv[] = { x->debugfs, "-f", cmd_file, spec, NULL };
     g_autoptr(GBytes) out = NULL;
-    g_autofree char *err = NULL;
-    if (!run_debugfs(argv, interrupted, &out, &err, error)) {
-        return FALSE;
-    }
-    g_autofree char *what = shell_line(argv);
-    if (!check_stderr(what, err, x, error)) {
+    if (!run_debugfs_script(x, "ls.cmds", file, spec, interrupted, &out,
+                            error)) {
         return FALSE;
     }
     Listing ls = {
@@ -887,7 +886,6 @@ restore_metadata(PpExtracted *x, const char *spec,
                     "/%s)", ls.n_missing, first_missing);
         ok = FALSE;
     }
-    (void)g_unlink(cmd_file);
     return ok;
 }
 
