@@ -55,10 +55,8 @@ pp_throw_code(GError **error, PpErrorCode code, const char *fmt, ...)
 gboolean
 pp_throw_interrupted(GError **error, int signo)
 {
-    if (signo == SIGTERM) {
-        return pp_throw_code(error, PP_ERROR_SIGTERM, "interrupted by SIGTERM");
-    }
-    return pp_throw_code(error, PP_ERROR_SIGINT, "interrupted by SIGINT");
+    return pp_throw_interrupted_msg(error, signo, "interrupted by %s",
+                                    signo == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 gboolean
