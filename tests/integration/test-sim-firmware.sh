@@ -27,14 +27,7 @@ pp_need_cmd ostree python3
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 fwdir=$PP_BUILD/firmware/debian-small
-if ! sh "$top/images/build-debian-firmware.sh" --size small "$fwdir" \
-    >"$PP_TMP/fwbuild" 2>&1; then
-    if grep -qiE 'could not resolve|temporary failure|unable to connect|network is unreachable|failed to fetch' "$PP_TMP/fwbuild"; then
-        pp_skip "the Debian archive is unreachable: the small firmware cannot be built"
-    fi
-    tail -5 "$PP_TMP/fwbuild"
-    pp_fail "images/build-debian-firmware.sh --size small failed"
-fi
+pp_small_firmware "$fwdir"
 repo=$fwdir/repo
 [ "$(ostree --repo="$repo" rev-parse firmware^)" = "$(cat "$fwdir/v1.commit")" ] ||
     pp_fail "firmware^ is not v1 in $repo"
