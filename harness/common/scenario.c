@@ -684,33 +684,35 @@ fixture_version(const char *rev, guint *out)
  * current one).  given_from/given_to: the keys were in the file (a
  * user repo has no default revs).  A user repo is the mirror's commits 1
  * (from) and 2 (to) for the rest of the harness (firmware-repo.h).
- * Problems are appended, "LINE\tTEXT" lines for the caller to prefix.
+ * Problems are appended as whole "NAME:LINE: TEXT" lines: a value may hold
+ * a newline (a key file's \n escape), so nothing here is split again.
  */
 static void
-firmware_revs(PpScenario *s, const char *dir, gboolean given_from,
-              gboolean given_to, GString *problems, guint line_from,
+firmware_revs(PpScenario *s, const char *name, const char *dir,
+              gboolean given_from, gboolean given_to, GString *problems,
+              guint line_from,
               guint line_to, guint line_other)
 {
     if (s->repo == NULL) {
         /* NULL: not in the file, the default version stays. */
         if (s->from_rev != NULL
             && !fixture_version(s->from_rev, &s->from_version)) {
-            g_string_append_printf(problems, "%u\t[firmware] from = '%s': "
+            g_string_append_printf(problems, "%s:%u: [firmware] from = '%s': "
                                    "the fixture has versions 1, 2 and 3 (a "
                                    "ref or commit needs [firmware] repo)\n",
-                                   line_from, s->from_rev);
+                                   name, line_from, s->from_rev);
         }
         if (s->to_rev != NULL
             && !fixture_version(s->to_rev, &s->to_version)) {
-            g_string_append_printf(problems, "%u\t[firmware] to = '%s': "
+            g_string_append_printf(problems, "%s:%u: [firmware] to = '%s': "
                                    "the fixture has versions 1, 2 and 3 (a "
                                    "ref or commit needs [firmware] repo)\n",
-                                   line_to, s->to_rev);
+                                   name, line_to, s->to_rev);
         }
         if (s->os != NULL) {
-            g_string_append_printf(problems, "%u\t[firmware] os: only with "
+            g_string_append_printf(problems, "%s:%u: [firmware] os: only with "
                                    "[firmware] repo (the fixture's is %s)\n",
-                                   line_other, "plugpull");
+                                   name, line_other, "plugpull");
         }
         g_clear_pointer(&s->from_rev, g_free);
         g_clear_pointer(&s->to_rev, g_free);
@@ -730,9 +732,9 @@ firmware_revs(PpScenario *s, const char *dir, gboolean given_from,
         g_clear_pointer(&s->to_rev, g_free);
     }
     if (s->n_history > 0) {
-        g_string_append_printf(problems, "%u\t[firmware] history: not with "
+        g_string_append_printf(problems, "%s:%u: [firmware] history: not with "
                                "[firmware] repo yet (the device starts with "
-                               "from deployed alone)\n", line_other);
+                               "from deployed alone)\n", name, line_other);
     }
     s->from_version = 1;
     s->to_version = 2;
@@ -763,7 +765,8 @@ pp_scenario_new_default(void)
         }
     }
     g_autoptr(GString) problems = g_string_new(NULL);
-    firmware_revs(s, NULL, FALSE, FALSE, problems, 0, 0, 0);
+    firmware_revs(s, "built-in default", NULL, FALSE, FALSE, problems, 0, 0,
+                  0);
     g_assert(problems->len == 0);
     return s;
 }
@@ -818,19 +821,12 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
     }
     if (problems->len == 0) {
         g_autofree char *dir = g_path_get_dirname(name);
-        g_autoptr(GString) fw = g_string_new(NULL);
-        firmware_revs(s, dir, g_key_file_has_key(kf, "firmware", "from", NULL),
-                      g_key_file_has_key(kf, "firmware", "to", NULL), fw,
+        firmware_revs(s, name, dir,
+                      g_key_file_has_key(kf, "firmware", "from", NULL),
+                      g_key_file_has_key(kf, "firmware", "to", NULL), problems,
                       pp_keyfile_line(data, "firmware", "from"),
                       pp_keyfile_line(data, "firmware", "to"),
                       pp_keyfile_line(data, "firmware", NULL));
-        g_auto(GStrv) lines = g_strsplit(fw->str, "\n", -1);
-        for (char **l = lines; *l != NULL && **l != '\0'; l++) {
-            char *tab = strchr(*l, '\t');
-            *tab = '\0';
-            g_string_append_printf(problems, "%s:%s: %s\n", name, *l,
-                                   tab + 1);
-        }
     }
     if (problems->len == 0 && s->from_version == s->to_version
         && s->action != PP_ACTION_PULL) {

@@ -17,7 +17,9 @@
 #   asan-unit    tests/unit/test-*.c + replay + harness with ASan/UBSan,
 #                into $(ASAN_OUT), run with PLUGPULL_BUILD=$(BUILD)
 #
-# Knobs: FUZZ_TIME (20), FUZZ_TARGETS (trace scenario config), FUZZ_CC
+# Knobs: FUZZ_TIME (20), FUZZ_SEED (1: libFuzzer's choices come from it, so
+# a failure in CI replays with the same seed; 0 lets libFuzzer pick one,
+# printed as "INFO: Seed:" in the log), FUZZ_TARGETS (trace scenario config), FUZZ_CC
 # (clang), FUZZ_EXTRA_CFLAGS, FUZZ_OUT ($(BUILD)/fuzz), ASAN_OUT
 # ($(BUILD)/asan), ASAN_TESTS (all test-* names), V=1.
 
@@ -26,6 +28,7 @@ FUZZ_GEN          ?= $(BUILD)/gen
 FUZZ_OUT          ?= $(BUILD)/fuzz
 FUZZ_CC           ?= clang
 FUZZ_TIME         ?= 20
+FUZZ_SEED         ?= 1
 FUZZ_TARGETS      ?= trace scenario config
 FUZZ_EXTRA_CFLAGS ?=
 FUZZ_DIR          := tests/fuzz
@@ -103,9 +106,10 @@ $(addprefix fuzz-run-,$(FUZZ_TARGETS)): fuzz-run-%: $(FUZZ_OUT)/fuzz-%
 	$(FUZZ_Q)rm -rf $(FUZZ_OUT)/run/$* $(FUZZ_OUT)/artifacts/$*
 	$(FUZZ_Q)mkdir -p $(FUZZ_OUT)/run/$* $(FUZZ_OUT)/artifacts/$*
 	$(FUZZ_Q)cp -R $(FUZZ_DIR)/corpus/$*/. $(FUZZ_OUT)/run/$*/
-	@echo "  FUZZ     $* for $(FUZZ_TIME) s ($(FUZZ_OUT)/$*.log)"
+	@echo "  FUZZ     $* for $(FUZZ_TIME) s, seed $(FUZZ_SEED) ($(FUZZ_OUT)/$*.log)"
 	$(FUZZ_Q)start=$$(date +%s); \
 	if $(FUZZ_RUN_ENV) $(FUZZ_OUT)/fuzz-$* -max_total_time=$(FUZZ_TIME) \
+	        -seed=$(FUZZ_SEED) \
 	        -max_len=$(FUZZ_MAXLEN_$*) -timeout=10 -rss_limit_mb=2048 \
 	        $(if $(wildcard $(FUZZ_DIR)/fuzz-$*.dict),-dict=$(FUZZ_DIR)/fuzz-$*.dict) \
 	        -print_final_stats=1 \

@@ -217,6 +217,26 @@ test_command_expand_fail(void **state)
     assert_non_null(strstr(error->message, "unknown placeholder {nope}"));
 }
 
+/* A fixture version given with a key file's \n escape: the problem is one
+ * whole line naming file and line (it once went through a "LINE\tTEXT"
+ * string split at newlines, and the half without a tab crashed the load).
+ * Twin: a good version loads. */
+static void
+test_scenario_firmware_newline(void **state)
+{
+    (void)state;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PpScenario) sc = pp_scenario_load_data(
+        "[firmware]\nfrom = 1\\n2\n", "t.conf", &error);
+    assert_null(sc);
+    assert_non_null(error);
+    assert_non_null(strstr(error->message, "t.conf:2: [firmware] from = '1\n2'"));
+    g_clear_error(&error);
+    sc = pp_scenario_load_data("[firmware]\nfrom = 1\n", "t.conf", &error);
+    assert_non_null(sc);
+    assert_null(error);
+}
+
 int
 main(void)
 {
@@ -227,6 +247,7 @@ main(void)
         cmocka_unit_test(test_outcome_unknown_fail),
         cmocka_unit_test(test_command_expand),
         cmocka_unit_test(test_command_expand_fail),
+        cmocka_unit_test(test_scenario_firmware_newline),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
