@@ -28,6 +28,8 @@
 #include "cfi-calls.h"
 #include "common/fs.h"
 #include "common/schedule.h"
+#include "common/util.h"
+#include "sim/record.h"
 #include "sim/sim-bootview.h"
 #include "sim/sim-private.h"
 #include "common/tracestats.h"
@@ -234,6 +236,41 @@ cut_resume(PpSimEnv *env, const char *trace_path, const PpResumeResult *r,
     return ok;
 }
 
+/*
+ * PLUGPULL_KEEP_FAILED=DIR copies the crash states and resume traces of a
+ * failing case into DIR (they are otherwise removed as the case goes, and
+ * built on a tmpfs the campaign removes at its end): a failure that
+ * depends on how the client's threads ran is not replayed by `plugpull
+ * replay`, so its states are the only evidence there is.
+ */
+static void
+drop_scratch(GPtrArray *paths, gboolean keep, gboolean failed)
+{
+    const char *kept = g_getenv("PLUGPULL_KEEP_FAILED");
+    if (failed && kept != NULL && kept[0] != '\0') {
+        g_autoptr(GError) error = NULL;
+        gboolean ok = pp_mkdir_p(kept, &error);
+        for (guint i = 0; ok && i < paths->len; i++) {
+            g_autofree char *name = g_path_get_basename(paths->pdata[i]);
+            g_autofree char *dest = g_build_filename(kept, name, NULL);
+            ok = !g_file_test(paths->pdata[i], G_FILE_TEST_EXISTS)
+                 || pp_copy_tree(paths->pdata[i], dest, &error);
+        }
+        if (!ok) {
+            g_printerr("plugpull: keeping a failing case in %s: %s\n", kept,
+                       error->message);
+        }
+    }
+    for (guint i = 0; !keep && i < paths->len; i++) {
+        const char *p = paths->pdata[i];
+        if (g_file_test(p, G_FILE_TEST_IS_DIR)) {
+            pp_rm_rf(p, NULL);
+        } else {
+            g_unlink(p);
+        }
+    }
+}
+
 static char *
 state_dir(PpSimEnv *env, const char *base, guint cut_no)
 {
@@ -258,6 +295,8 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
     c->phase = pp_phases_at(&env->phases, k1);
     c->call = pp_sim_describe_call(env->trace, env->root, k1);
     g_autoptr(GArray) made = g_array_new(FALSE, FALSE, sizeof(guint));
+    /* States and traces to remove when the case ends (drop_scratch). */
+    g_autoptr(GPtrArray) scratch = g_ptr_array_new_with_free_func(g_free);
     g_array_append_val(made, k1);
     /* Scratch names: "-m" keeps them apart from a single-cut case's. */
     g_autofree char *base = g_strdup_printf(
@@ -309,8 +348,8 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
         if (last->verdict != PP_OUTCOME_PASS || final) {
             pp_case_take_resume(c, &r);
             pp_resume_result_clear(&r);
-            if (trace != NULL && !keep_state) {
-                g_unlink(trace);
+            if (trace != NULL) {
+                g_ptr_array_add(scratch, g_strdup(trace));
             }
             c->failed_cut = last->verdict == PP_OUTCOME_PASS ? 0 : i;
             break;
@@ -330,17 +369,14 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
             g_ptr_array_add(c->cuts, cut);
             g_array_append_val(made, cut->k);
         }
-        if (!keep_state) {
-            g_unlink(trace);
-            pp_rm_rf(state, NULL);
-        }
+        g_ptr_array_add(scratch, g_strdup(trace));
+        g_ptr_array_add(scratch, g_strdup(state));
         g_free(state);
         state = g_steal_pointer(&next);
     }
-    if (!keep_state) {
-        pp_rm_rf(state, NULL);
-    }
+    g_ptr_array_add(scratch, g_strdup(state));
     if (!ok) {
+        drop_scratch(scratch, keep_state, FALSE);
         return NULL;
     }
 
@@ -361,6 +397,7 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
             "%u cuts, each state boots a complete known tree and the update "
             "resumed after each ends on the new version", c->cuts->len);
     }
+    drop_scratch(scratch, keep_state, pp_case_failed(c));
     c->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
     return g_steal_pointer(&c);
 }
