@@ -724,6 +724,17 @@ cfi_pre(struct cfi_call *c)
             return CFI_ACT_RUN;
         }
     }
+    if (c->op == CFI_OP_CLOSE) {
+        /*
+         * Forget the number before the close frees it, never after: once
+         * it is free another thread's open may get it and fill the slot,
+         * and a forget after the close would clear that.  The new
+         * holder's next call would then come with the path read from
+         * /proc, which for an O_TMPFILE names nothing ("#123 (deleted)"),
+         * and the replay would lose that call (an object's first bytes).
+         */
+        cfi_fd_forget(c->fd);
+    }
     if (c->fd2 >= 0) {
         struct stat st;
         if (fstat(c->fd2, &st) == 0) {
@@ -818,9 +829,7 @@ int64_t
 cfi_post(struct cfi_call *c, int64_t result, int *err)
 {
     if (!c->active) {
-        if (c->op == CFI_OP_CLOSE) {
-            cfi_fd_forget(c->fd);
-        }
+        /* A close forgot its number in cfi_pre, before the call. */
         cfi_guard = 0;
         return result;
     }
@@ -839,9 +848,6 @@ cfi_post(struct cfi_call *c, int64_t result, int *err)
     if (c->after_action == CFI_RULE_FAULT) {
         result = -1;
         *err = c->inj_errno;
-    }
-    if (c->op == CFI_OP_CLOSE) {
-        cfi_fd_forget(c->fd);
     }
     if (c->mark_after > 0) {
         notify_controller(c, 1, cfg.rules[c->mark_after - 1].label);

@@ -310,7 +310,18 @@ resolve_fd(Interp *it, gint32 fd, guint64 dev, guint64 ino, gboolean use_path)
             bind_devino(it, dev, ino, pid_id);
             return pid_id;
         }
-        if (rel != NULL)
+        /*
+         * A path that names nothing ("dir/#123 (deleted)", an O_TMPFILE
+         * not linked yet) says the file has no name, not that the binding
+         * is stale: when the number's holder has the identity the shim
+         * read, the call was made on it.  The shim sends such a path when
+         * its own table of descriptors lost a race (a thread's close
+         * cleared the slot after another's open had refilled it), and
+         * dropping the call would drop an object's bytes.
+         */
+        FdBinding *b = lookup_fd(it, fd);
+        if (rel != NULL && !same_file(b, dev, ino)
+            && !same_file(b != NULL ? b->prev : NULL, dev, ino))
             return 0;
     }
     guint32 id = fd_inode(it, fd, dev, ino);

@@ -15,6 +15,10 @@
  *                               what a shim forwarding the mode only for
  *                               O_CREAT hands the kernel
  *   shimprobe fsync FILE        open, write, fsync, close FILE
+ *   shimprobe tmprace DIR T N   T threads each make N O_TMPFILEs in DIR
+ *                               (open, write, close), as ostree's pull
+ *                               writes objects: the threads race on
+ *                               descriptor numbers; prints the writes made
  *
  * Plain libc: the shim is the only thing between this and the kernel.
  */
@@ -57,8 +61,27 @@ work(void *arg)
     return NULL;
 }
 
+static void *
+tmprace_work(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        int fd = open(w->dir, O_TMPFILE | O_WRONLY, 0600);
+        if (fd < 0) {
+            perror(w->dir);
+            exit(3);
+        }
+        if (write(fd, "x", 1) != 1) {
+            perror("write");
+            exit(3);
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
 static int
-threads(const char *dir, int t, int n)
+run_threads(const char *dir, int t, int n, void *(*fn)(void *))
 {
     pthread_t tid[64];
     struct worker w[64];
@@ -67,10 +90,19 @@ threads(const char *dir, int t, int n)
     }
     for (int i = 0; i < t; i++) {
         w[i] = (struct worker){ dir, i, n };
-        pthread_create(&tid[i], NULL, work, &w[i]);
+        pthread_create(&tid[i], NULL, fn, &w[i]);
     }
     for (int i = 0; i < t; i++) {
         pthread_join(tid[i], NULL);
+    }
+    return 0;
+}
+
+static int
+threads(const char *dir, int t, int n)
+{
+    if (run_threads(dir, t, n, work) != 0) {
+        return 4;
     }
     /* open + n pwrites + fsync + close per thread */
     printf("%d\n", t * (n + 3));
@@ -173,6 +205,14 @@ main(int argc, char **argv)
     if (argc >= 5 && strcmp(argv[1], "threads") == 0) {
         return threads(argv[2], atoi(argv[3]), atoi(argv[4]));
     }
+    if (argc >= 5 && strcmp(argv[1], "tmprace") == 0) {
+        if (run_threads(argv[2], atoi(argv[3]), atoi(argv[4]),
+                        tmprace_work) != 0) {
+            return 4;
+        }
+        printf("%d\n", atoi(argv[3]) * atoi(argv[4]));
+        return 0;
+    }
     if (argc >= 3 && strcmp(argv[1], "errno") == 0) {
         return errno_check(argv[2], argc >= 4 && strcmp(argv[3], "clobber") == 0);
     }
@@ -182,6 +222,6 @@ main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "fsync") == 0) {
         return fsync_file(argv[2]);
     }
-    fprintf(stderr, "usage: shimprobe threads|errno|tmpfile|fsync ...\n");
+    fprintf(stderr, "usage: shimprobe threads|tmprace|errno|tmpfile|fsync ...\n");
     return 4;
 }

@@ -1156,6 +1156,69 @@ test_ino_reuse_number_wins_fail(void **state)
     assert_file(t, "obj", "objectad junk");
 }
 
+/*
+ * The shim's own table of descriptors racing (met in repeated-cuts
+ * campaigns, cfaultinject/runtime.c): thread A's close(5) cleared the slot
+ * after thread B's O_TMPFILE open had got number 5 and filled it, so B's
+ * first write on fd 5 came with the path the shim reads from /proc, which
+ * for an unlinked tmpfile names nothing ("#101 (deleted)").  The identity
+ * of the write is that of B's open: the bytes are B's object's.
+ */
+static guint
+build_slot_race(Fx *fx, guint64 write_ino)
+{
+    cfi_tb_set_ident(fx->tb, 1, 100);
+    cfi_tb_open_tmpfile(fx->tb, ORIG, 5, 0644);                 /* A */
+    cfi_tb_write(fx->tb, 5, 0, "AAAA", 4);
+    cfi_tb_link_tmpfile(fx->tb, 5, ORIG "/a");
+    cfi_tb_close(fx->tb, 5);
+    cfi_tb_set_ident(fx->tb, 1, 101);
+    cfi_tb_open_tmpfile(fx->tb, ORIG, 5, 0644);                 /* B */
+    struct cfi_rec rec;
+    cfi_tb_rec_init(&rec, CFI_OP_WRITE, "write");
+    rec.fd = 5;
+    rec.off = 0;
+    rec.len = rec.result = 4;
+    rec.dev = 1;
+    rec.ino = write_ino;
+    rec.flags = CFI_RF_PATH_FROM_FD;
+    cfi_tb_append(fx->tb, &rec, ORIG "/#101 (deleted)", NULL, "BBBB", 4);
+    cfi_tb_write(fx->tb, 5, 4, "bbbb", 4);
+    cfi_tb_link_tmpfile(fx->tb, 5, ORIG "/b");
+    cfi_tb_close(fx->tb, 5);
+    cfi_tb_set_ident(fx->tb, 0, 0);
+    cfi_tb_sync(fx->tb);
+    return load(fx);
+}
+
+static void
+test_slot_race_deleted_path_identity_wins(void **state)
+{
+    Fx *fx = *state;
+    guint n = build_slot_race(fx, 101);
+    for (int m = 0; m < CFI_MODEL_COUNT; m++) {
+        g_autofree char *t = mat(fx, n, m, 0, NULL);
+        assert_file(t, "a", "AAAA");
+        assert_file(t, "b", "BBBBbbbb");
+    }
+}
+
+static void
+test_slot_race_deleted_path_identity_wins_fail(void **state)
+{
+    /* A write whose path names nothing and whose identity is not the
+       number's holder's is no call on that holder: it is dropped, and
+       B's object lacks its first bytes. */
+    Fx *fx = *state;
+    guint n = build_slot_race(fx, 4242);
+    g_autofree char *t = mat(fx, n, CFI_MODEL_PROCESS_KILL, 0, NULL);
+    gsize len = 0;
+    g_autofree char *got = tu_read(t, "b", &len);
+    assert_non_null(got);
+    assert_int_equal(len, 8);
+    assert_memory_equal(got, "\0\0\0\0bbbb", 8);
+}
+
 /* ---- MODELS.md §4a: the bootloader's view ---------------------------- */
 
 static char *
@@ -1729,6 +1792,7 @@ main(void)
         T(test_fd_race_outside_identity_wins),
         T(test_fd_race_from_outside_identity_wins),
         T(test_ino_reuse_number_wins),
+        T(test_slot_race_deleted_path_identity_wins),
         T(test_bootview_ext4_syncfs_checkpoints),
         T(test_bootview_rename_after_checkpoint),
         T(test_bootview_unlink_after_checkpoint),
