@@ -22,6 +22,7 @@
 #include "common/version.h"
 #include "server/httpd.h"
 #include "sim/record.h"
+#include "sim/sim-fidelity.h"
 #include "sim/sim-private.h"
 #include "sim/sim-share.h"
 
@@ -256,6 +257,55 @@ pp_resume_result_clear(PpResumeResult *r)
     g_clear_pointer(&r->error, g_free);
     g_clear_pointer(&r->judgement, json_node_unref);
     g_clear_pointer(&r->root, g_free);
+    g_clear_pointer(&r->unfaithful, g_free);
+}
+
+/*
+ * Does the traced resume's trace replay, over the state it started from,
+ * to the tree it left in dir?  The recorded update is checked so before
+ * any case (sim-fidelity.h); a resume's crash states come from its trace
+ * just as much, and a trace read wrongly (a call attributed to no file,
+ * as a race in the shim once made) gives a corrupt state and a wrong
+ * verdict silently.  NULL when it does, else the differences.
+ */
+/*
+ * PLUGPULL_TEST_SPOIL_RESUMES=N: the first N traced resumes of this
+ * process get a file their trace never made, so that the tests can see
+ * an unfaithful resume run again (tests/integration/test-sim-fidelity.sh).
+ */
+static void
+spoil_resume_for_test(const char *dir)
+{
+    static gint spoiled;
+    const char *v = g_getenv("PLUGPULL_TEST_SPOIL_RESUMES");
+    if (v == NULL || g_atomic_int_add(&spoiled, 1)
+                     >= (gint)g_ascii_strtoull(v, NULL, 10)) {
+        return;
+    }
+    g_autofree char *p = g_build_filename(dir, "plugpull-test-spoiled", NULL);
+    /* Not a result: spoils the tree under test. */
+    (void)g_file_set_contents(p, "not in the trace\n", -1, NULL);
+}
+
+static char *
+resume_unfaithful(PpSimEnv *env, const char *trace_path, const char *root,
+                  const char *state, const char *dir, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    spoil_resume_for_test(dir);
+    g_autofree char *scratch = g_strdup_printf("%s/%s-fidelity",
+                                               env->states_dir, name);
+    g_autoptr(CfiTrace) trace = cfi_trace_open(trace_path, &error);
+    g_autoptr(CfiReplay) replay = trace == NULL ? NULL
+        : cfi_replay_new_opts(trace, root, state, &env->device_fs, &error);
+    char *diff = NULL;
+    if (replay == NULL
+        || !pp_sim_replay_fidelity(replay, cfi_trace_n_records(trace), dir,
+                                   scratch, &diff, &error)) {
+        return g_strdup_printf("the check could not be made: %s",
+                               error->message);
+    }
+    return diff;
 }
 
 /* Judge the device after a resumed update: it must boot the new version,
@@ -407,6 +457,10 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
                 r->refetched++;
             }
         }
+    }
+    if (ran && trace != NULL) {
+        r->unfaithful = resume_unfaithful(env, trace, r->root, state, dir,
+                                          name);
     }
     if (r->error == NULL) {
         judge_resumed(env, dir, r);

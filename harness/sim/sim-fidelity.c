@@ -190,27 +190,24 @@ spoil_for_test(const PpSimEnv *env, GError **error)
 }
 
 gboolean
-pp_sim_check_fidelity(PpSimEnv *env, char **out_diff, GError **error)
+pp_sim_replay_fidelity(CfiReplay *replay, guint n_records,
+                       const char *run_root, const char *scratch,
+                       char **out_diff, GError **error)
 {
     *out_diff = NULL;
-    if (!spoil_for_test(env, error)) {
+    if (g_file_test(scratch, G_FILE_TEST_EXISTS)
+        && !pp_rm_rf(scratch, error)) {
         return FALSE;
     }
-    g_autofree char *state = g_build_filename(env->states_dir,
-                                              "fidelity-check", NULL);
-    if (g_file_test(state, G_FILE_TEST_EXISTS) && !pp_rm_rf(state, error)) {
-        return FALSE;
-    }
-    guint n = cfi_trace_n_records(env->trace);
-    if (!cfi_replay_materialise(env->replay, n, CFI_MODEL_PROCESS_KILL, 0,
-                                state, NULL, error)) {
-        g_prefix_error(error, "building the end state of %s: ",
-                       env->trace_path);
+    if (!cfi_replay_materialise(replay, n_records, CFI_MODEL_PROCESS_KILL, 0,
+                                scratch, NULL, error)) {
+        g_prefix_error(error, "building the end state of the trace: ");
+        pp_rm_rf(scratch, NULL);
         return FALSE;
     }
     g_autoptr(GPtrArray) diffs = g_ptr_array_new_with_free_func(g_free);
-    gboolean ok = compare_entry(env->root, state, "", diffs, error);
-    pp_rm_rf(state, NULL);
+    gboolean ok = compare_entry(run_root, scratch, "", diffs, error);
+    pp_rm_rf(scratch, NULL);
     if (!ok) {
         g_prefix_error(error, "comparing the run's end state with the "
                        "trace's: ");
@@ -219,6 +216,23 @@ pp_sim_check_fidelity(PpSimEnv *env, char **out_diff, GError **error)
     if (diffs->len > 0) {
         g_ptr_array_add(diffs, NULL);
         *out_diff = g_strjoinv("; ", (char **)diffs->pdata);
+    }
+    return TRUE;
+}
+
+gboolean
+pp_sim_check_fidelity(PpSimEnv *env, char **out_diff, GError **error)
+{
+    *out_diff = NULL;
+    if (!spoil_for_test(env, error)) {
+        return FALSE;
+    }
+    g_autofree char *state = g_build_filename(env->states_dir,
+                                              "fidelity-check", NULL);
+    if (!pp_sim_replay_fidelity(env->replay, cfi_trace_n_records(env->trace),
+                                env->root, state, out_diff, error)) {
+        g_prefix_error(error, "%s: ", env->trace_path);
+        return FALSE;
     }
     return TRUE;
 }

@@ -17,4 +17,14 @@
 gboolean pp_sim_check_fidelity(PpSimEnv *env, char **out_diff,
                                GError **error);
 
+/*
+ * The same for any traced run: process-kill at the end of replay's trace
+ * (n_records calls), built in scratch (removed after), compared with
+ * run_root, the tree the run left.  A traced resume of a repeated-cuts
+ * case is checked so (sim-case.c): its crash states come from its trace.
+ */
+gboolean pp_sim_replay_fidelity(CfiReplay *replay, guint n_records,
+                                const char *run_root, const char *scratch,
+                                char **out_diff, GError **error);
+
 #endif /* PP_SIMFIDELITY_H */

@@ -21,6 +21,9 @@ typedef struct {
     JsonNode *judgement;      /* the oracle on the device after it */
     char *root;               /* traced: the (removed) directory it ran
                                  in, canonical, as the trace names it */
+    char *unfaithful;         /* traced: NULL when the trace replays to
+                                 the tree the run left, else how not
+                                 (a harness fault: sim-fidelity.h) */
     double seconds;
 } PpResumeResult;
 
@@ -32,7 +35,8 @@ void pp_resume_result_clear(PpResumeResult *r);
  * then judge the device: it must boot the new version, complete.  The
  * state itself only gets its remote pointed at the stand-in.  trace: NULL,
  * or a file to trace the run into (the run then starts from exactly the
- * state, which is the snapshot of that trace).  boot_id: NULL for a fresh
+ * state, which is the snapshot of that trace, and the trace must replay to
+ * the tree the run left: r->unfaithful).  boot_id: NULL for a fresh
  * random one (or env->resume_boot_id).  Never fails: a run that could not
  * be made is r->error.
  */

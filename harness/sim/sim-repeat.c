@@ -26,6 +26,7 @@
 #include <glib/gstdio.h>
 
 #include "cfi-calls.h"
+#include "common/error.h"
 #include "common/fs.h"
 #include "common/schedule.h"
 #include "common/util.h"
@@ -271,6 +272,43 @@ drop_scratch(GPtrArray *paths, gboolean keep, gboolean failed)
     }
 }
 
+/* How many times a traced resume is run before an unfaithful trace is a
+ * harness fault. */
+#define PP_SIM_RESUME_ATTEMPTS 3
+
+/*
+ * pp_sim_resume, and when traced, again while its trace does not replay
+ * to the tree it left (sim-fidelity.h): the crash states of the next cut
+ * come from that trace, and a wrong one would be judged as the device's.
+ * Said on stderr each time; FALSE (a harness fault) after the last.
+ */
+static gboolean
+resume_faithfully(PpSimEnv *env, const char *state, const char *name,
+                  const char *trace, const char *boot_id, PpCase *c,
+                  PpResumeResult *r, GError **error)
+{
+    for (guint attempt = 1;; attempt++) {
+        pp_sim_resume(env, state, name, trace, boot_id, r);
+        c->t_resume += r->seconds;
+        if (r->unfaithful == NULL) {
+            return TRUE;
+        }
+        g_printerr("plugpull: sim: resume %s, run %u of %u: its trace does "
+                   "not replay to the tree it left (a harness fault; its "
+                   "crash states cannot be trusted): %s\n", name, attempt,
+                   PP_SIM_RESUME_ATTEMPTS, r->unfaithful);
+        if (attempt == PP_SIM_RESUME_ATTEMPTS) {
+            pp_throw_code(error, PP_ERROR_HARNESS, "resume %s: %u traced "
+                          "runs, none replays to the tree it left: %s", name,
+                          attempt, r->unfaithful);
+            pp_resume_result_clear(r);
+            return FALSE;
+        }
+        pp_resume_result_clear(r);
+        g_unlink(trace);    /* the next run traces afresh */
+    }
+}
+
 static char *
 state_dir(PpSimEnv *env, const char *base, guint cut_no)
 {
@@ -342,8 +380,14 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
         g_autofree char *trace = final ? NULL
             : g_strdup_printf("%s/%s.cfit", env->states_dir, name);
         PpResumeResult r;
-        pp_sim_resume(env, state, name, trace, boot_id, &r);
-        c->t_resume += r.seconds;
+        if (!resume_faithfully(env, state, name, trace, boot_id, c, &r,
+                               error)) {
+            if (trace != NULL) {
+                g_ptr_array_add(scratch, g_strdup(trace));
+            }
+            ok = FALSE;
+            break;
+        }
         cut_take_resume(env, last, &r);
         if (last->verdict != PP_OUTCOME_PASS || final) {
             pp_case_take_resume(c, &r);

@@ -13,6 +13,8 @@
 #   of a resumed update as of the recorded one);
 # - failing twin: fsync-disabled with repeat = 2 fails, and its failing
 #   cases replay to the same verdict;
+# - PLUGPULL_KEEP_FAILED=DIR keeps the crash states and resume traces of
+#   the failing cases (the twin) and nothing of the passing run;
 # - minimize of a failing case writes a schedule no longer than the
 #   original that still fails on replay, also for a hand-made 2-cut
 #   schedule (a harmless first cut, then a cut in the resumed pull);
@@ -53,33 +55,29 @@ if grep -q '^\[device\]$' "$PP_TMP/rep1.conf"; then
 else
     printf '\n[device]\nbootloader-replays-journal = true\n' >>"$PP_TMP/rep1.conf"
 fi
-"$PP_BIN" sim --scenario "$PP_TMP/rep1.conf" --points sample:3 \
+PLUGPULL_KEEP_FAILED=$PP_TMP/kept1 \
+    "$PP_BIN" sim --scenario "$PP_TMP/rep1.conf" --points sample:3 \
     --out "$out" >"$PP_TMP/rep.log" 2>&1
 rc=$?
 tail -1 "$PP_TMP/rep.log"
-# The sample's points move with the recording's length (a call or two
-# between recordings of the threaded client).  Once in CI a schedule
-# (ordered-k000357+001124-s0: a cut in the pull, then one in the resumed
-# pull) ended, after the last resume, on a v2 tree with one file that
-# differs: a finding to analyse (repeated cuts of a pull; cf. ostree#2889,
-# corrupt objects in repo/tmp reused by a later pull), not a harness
-# fault.  So a failure is allowed here if it is such a verdict, recorded
-# with its cut; every passing case must hold 3 passing cuts.
-[ "$rc" -le 1 ] || { cat "$PP_TMP/rep.log"; pp_fail "repeated-cuts exited $rc, want 0 or 1"; }
+# Once in CI a schedule (ordered-k000357+001124-s0: a cut in the pull,
+# then one in the resumed pull) ended on a v2 tree with one file whose
+# content object was wrong: the shim's table of descriptors lost a race
+# between threads, the replay dropped an object's first write, and the
+# state after the second cut held that object corrupt (a harness bug,
+# fixed in cfaultinject/runtime.c and replay-interp.c; unit tests
+# test_threads_tmpfile_race_no_path, test_slot_race_deleted_path_*).
+# The scenario must pass.
+[ "$rc" -eq 0 ] || { cat "$PP_TMP/rep.log"; pp_fail "repeated-cuts exited $rc, want 0"; }
 python3 - "$out" <<'PY' || pp_fail "the cases do not record their 3 cuts"
 import json, os, re, sys
 out = sys.argv[1]
 s = json.load(open(os.path.join(out, "summary.json")))
 assert s["repeat"] == 3 and s["cases"] == 3, s
 pts = json.load(open(os.path.join(out, "points.json")))["cases"]
-failing = [p for p in pts if p["outcome"] != "pass"]
-assert len(failing) == s["failed"] and len(failing) < len(pts), s
-for p in failing:
-    assert p["failed_cut"] >= 1, p
-    print("finding: %s: %s" % (p["id"], p["reason"][:160]))
+assert s["failed"] == 0, s
 for p in pts:
-    if p["outcome"] != "pass":
-        continue
+    assert p["outcome"] == "pass", p
     assert p["cuts"] == 3 and p["failed_cut"] == 0, p
     c = json.load(open(os.path.join(out, "cases", p["id"] + ".json")))
     assert c["repeat"] == 3 and len(c["cuts"]) == 3, c["id"]
@@ -93,6 +91,9 @@ for p in pts:
         assert cut["resume"]["checked"] and cut["resume"]["exit_status"] == 0, cut
 print("3 cases x 3 cuts: " + " ".join(p["id"] for p in pts))
 PY
+# PLUGPULL_KEEP_FAILED keeps nothing of passing cases (its twin, a
+# failing campaign, keeps its states: below).
+[ ! -e "$PP_TMP/kept1" ] || { ls -R "$PP_TMP/kept1" | head; pp_fail "PLUGPULL_KEEP_FAILED kept a passing case"; }
 # Replay a passing case.
 first=$(python3 -c "
 import json, sys
@@ -125,10 +126,8 @@ for p in json.load(open(os.path.join(out, "points.json")))["cases"]:
         assert bv is not None and "subset_seed" in bv, (c["id"], cut["k"])
         n += 1
         if cut["outcome"] != "pass":
-            # #3392 through the bootloader's view, or the finding above
-            # (a wrong tree after the resumed update).
-            assert ("the bootloader (no journal replay)" in cut["reason"]
-                    or "after the resumed update" in cut["reason"]), cut["reason"]
+            # #3392 through the bootloader's view, and nothing else.
+            assert "the bootloader (no journal replay)" in cut["reason"], cut["reason"]
     if c["outcome"] != "pass":
         cut = c["cuts"][c["failed_cut"] - 1]
         assert cut["run"] != "the recorded update" or c["failed_cut"] == 1
@@ -142,13 +141,14 @@ sed -e 's/^points = barriers$/points = sample:4\nrepeat = 2/' \
     "$scen_dir/fsync-disabled.conf" >"$PP_TMP/fd2.conf"
 grep -q '^repeat = 2$' "$PP_TMP/fd2.conf" || pp_fail "could not derive the repeat = 2 twin"
 fout=$PP_TMP/fd2
-"$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/fd2.conf" --out "$fout" >"$PP_TMP/fd2.log" 2>&1
+PLUGPULL_KEEP_FAILED=$PP_TMP/kept2 \
+    "$PP_BIN" sim --known "$PP_KNOWN" --scenario "$PP_TMP/fd2.conf" --out "$fout" >"$PP_TMP/fd2.log" 2>&1
 rc=$?
 tail -1 "$PP_TMP/fd2.log"
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/fd2.log"; pp_fail "fsync-disabled, repeat = 2 exited $rc, want 1"; }
-fails=$(python3 - "$fout" <<'PY'
+fails=$(python3 - "$fout" "$PP_TMP/kept2" <<'PY'
 import json, os, sys
-out = sys.argv[1]
+out, kept = sys.argv[1:3]
 s = json.load(open(os.path.join(out, "summary.json")))
 assert s["repeat"] == 2 and s["failed"] > 0, s
 fails = []
@@ -156,6 +156,12 @@ for p in json.load(open(os.path.join(out, "points.json")))["cases"]:
     if p["outcome"] != "pass":
         c = json.load(open(os.path.join(out, "cases", p["id"] + ".json")))
         assert 1 <= c["failed_cut"] <= len(c["cuts"]) <= 2, c["id"]
+        # PLUGPULL_KEEP_FAILED: the states of its cuts, the resume's trace.
+        base = os.path.join(kept, "%s-k%06d-s%d-m" % (
+            c["state"]["model"], c["schedule"][0], c["state"]["seed"]))
+        for n in range(1, len(c["cuts"]) + 1):
+            assert os.path.isdir(base + "-c%d/ostree/repo" % n), (base, n)
+        assert len(c["cuts"]) == 1 or os.path.getsize(base + "-r2.cfit") > 0, base
         assert c["cuts"][c["failed_cut"] - 1]["outcome"] == c["outcome"], c["id"]
         assert c["reason"].startswith("cut %d of 2 " % c["failed_cut"]), c["reason"]
         fails.append(c)
