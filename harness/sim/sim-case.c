@@ -24,6 +24,7 @@
 #include "sim/record.h"
 #include "sim/sim-private.h"
 #include "sim/sim-share.h"
+#include "sim/strategy.h"
 
 void
 pp_case_free(PpCase *c)
@@ -122,6 +123,7 @@ pp_sim_env_clear(PpSimEnv *env)
     g_clear_pointer(&env->share, pp_judge_share_free);
     pp_phases_clear(&env->phases);
     pp_promise_clear(&env->promise);
+    pp_slot_device_clear(&env->slots);
 }
 
 gboolean
@@ -137,6 +139,12 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
     if (env->replay == NULL) {
         g_prefix_error(error, "interpreting %s: ", env->trace_path);
         return FALSE;
+    }
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        /* A slot device: judged against its images (oracle/slots.h), no
+           repo, no promise derived from the OSTree oracle, no sharing. */
+        pp_slot_phases_classify(env->trace, env->root, &env->phases);
+        return pp_mkdir_p(env->states_dir, error);
     }
     env->known = pp_known_trees_load(env->srv_repo,
                                      (const char *const *)env->commits, error);
@@ -484,6 +492,52 @@ add_boot_view_evidence(const PpSimEnv *env, PpCase *c, const PpJudgement *j)
                               c->two_views ? j : NULL);
 }
 
+/*
+ * A case of a slot device (ab, update-mode): materialise and judge it
+ * against the images (oracle/slots.h).  One view: the slots are block
+ * devices, not files on a journalled filesystem, so the bootloader reads
+ * what the kernel would.  No resume: the update is a local copy.
+ */
+static PpCase *
+run_slot_case(PpSimEnv *env, PpCase *c_in, gboolean keep_state, gint64 t0,
+              GError **error)
+{
+    g_autoptr(PpCase) c = c_in;
+    g_autofree char *state = g_build_filename(env->states_dir, c->id, NULL);
+    if (g_file_test(state, G_FILE_TEST_EXISTS) && !pp_rm_rf(state, error)) {
+        return NULL;
+    }
+    gint64 t1 = g_get_monotonic_time();
+    if (!cfi_replay_materialise(env->replay, c->k, env->model, env->seed,
+                                state, &c->stats, error)) {
+        return NULL;
+    }
+    gint64 t2 = g_get_monotonic_time();
+    c->t_materialise = (double)(t2 - t1) / 1e6;
+    PpSlotJudgement j = { 0 };
+    if (!pp_slots_judge(&env->slots, state, &j, error)) {
+        g_prefix_error(error, "judging %s: ", c->state_name);
+        pp_rm_rf(state, NULL);
+        return NULL;
+    }
+    c->t_judge = (double)(g_get_monotonic_time() - t2) / 1e6;
+    PpOutcome oc = j.outcome;
+    if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
+        oc = PP_OUTCOME_PASS;
+    }
+    pp_case_set_verdict(c, oc);
+    c->reason = g_steal_pointer(&j.reason);
+    c->judgement = g_steal_pointer(&j.evidence);
+    pp_slot_judgement_clear(&j);
+    gint64 t5 = g_get_monotonic_time();
+    if (!keep_state && !pp_rm_rf(state, error)) {
+        return NULL;
+    }
+    c->t_remove = (double)(g_get_monotonic_time() - t5) / 1e6;
+    c->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
+    return g_steal_pointer(&c);
+}
+
 PpCase *
 pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
                 GError **error)
@@ -498,6 +552,10 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     c->phase = pp_phases_at(&env->phases, k);
     c->call = pp_sim_describe_call(env->trace, env->root, k);
 
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        return run_slot_case(env, g_steal_pointer(&c), keep_state, t0,
+                             error);
+    }
     /* A state another case already judged is not built again. */
     g_autoptr(PpShareClaim) claim = NULL;
     if (pp_sim_share_take(env, c, resume, keep_state, &claim)) {
@@ -724,6 +782,12 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
                        env->device_fs.syncfs_log_only ? "xfs" : "ext4");
     pp_json_add_boolean(b, "resume", c->resumed);
     pp_json_add_string(b, "scenario", scenario);
+    pp_json_add_string(b, "strategy", pp_strategy_to_string(env->strategy));
+    pp_json_add_boolean(b, "data_in_place", env->device_fs.data_in_place);
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        json_builder_set_member_name(b, "slots");
+        json_builder_add_value(b, pp_slot_device_to_json(&env->slots));
+    }
     json_builder_end_object(b);
 
     json_builder_set_member_name(b, "command");

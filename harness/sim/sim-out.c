@@ -93,6 +93,8 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     pp_json_add_string(b, "path", info->scenario_path);
     pp_json_add_string(b, "action", info->action);
     pp_json_add_string(b, "bootloader", info->bootloader);
+    pp_json_add_string(b, "strategy", info->strategy != NULL
+                                      ? info->strategy : "ostree");
     pp_json_add_string(b, "expect", info->expect_failures ? "failures" : "pass");
     json_builder_end_object(b);
     pp_json_add_string(b, "model", info->model);

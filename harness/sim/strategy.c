@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strategy.c: see strategy.h.
+ */
+#include "sim/strategy.h"
+
+#include <string.h>
+
+#include "cfi-calls.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/ubootenv.h"
+#include "common/util.h"
+
+void
+pp_slot_setup_clear(PpSlotSetup *s)
+{
+    g_clear_pointer(&s->root, g_free);
+    g_clear_pointer(&s->argv, g_strfreev);
+    g_clear_pointer(&s->images_dir, g_free);
+    pp_slot_device_clear(&s->dev);
+}
+
+/* Run a set-up tool; its stderr in the error when it fails. */
+static gboolean
+run_tool(const char *const *argv, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
+        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    /* mke2fs: the same image bytes on every run (times, UUID, hash seed
+       fixed below), so a figure measured on one is measured on all. */
+    g_subprocess_launcher_setenv(l, "E2FSPROGS_FAKE_TIME", "1700000000",
+                                 TRUE);
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, argv, error);
+    g_autofree char *err = NULL;
+    if (p == NULL
+        || !g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &err, error)) {
+        g_prefix_error(error, "running %s: ", argv[0]);
+        return FALSE;
+    }
+    if (!g_subprocess_get_successful(p)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed: %s",
+                    argv[0], err != NULL ? g_strchomp(err) : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Allocated KiB of a tree (du -sk). */
+static gboolean
+tree_kib(const char *tree, guint64 *out, GError **error)
+{
+    g_autoptr(GSubprocess) p = g_subprocess_new(
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+        error, "du", "-sk", tree, NULL);
+    g_autofree char *out_s = NULL;
+    if (p == NULL || !g_subprocess_communicate_utf8(p, NULL, NULL, &out_s,
+                                                    NULL, error)) {
+        g_prefix_error(error, "du -sk %s: ", tree);
+        return FALSE;
+    }
+    if (!g_subprocess_get_successful(p) || out_s == NULL
+        || !g_ascii_string_to_unsigned(g_strdelimit(out_s, "\t\n", ' ')
+                                       ? strtok(out_s, " ") : "", 10, 0,
+                                       G_MAXUINT64, out, NULL)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "du -sk %s: no size", tree);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Images of every version, one size for all (a partition's size is fixed
+ * when the device is made: the largest tree and half again). */
+static gboolean
+make_images(const PpFixture *fx, PpSlotSetup *s, GError **error)
+{
+    guint64 max_kib = 0;
+    for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
+        guint64 kib = 0;
+        if (!tree_kib(fx->trees[v], &kib, error)) {
+            return FALSE;
+        }
+        max_kib = MAX(max_kib, kib);
+    }
+    guint64 size_kib = (max_kib * 3 / 2 + 2048 + 1023) / 1024 * 1024;
+    g_autofree char *size_s = g_strdup_printf("%" G_GUINT64_FORMAT "k",
+                                              size_kib);
+    if (!pp_mkdir_p(s->images_dir, error)) {
+        return FALSE;
+    }
+    for (guint v = 1; v <= PP_FIXTURE_N_VERSIONS; v++) {
+        g_autofree char *name = g_strdup_printf("v%u.img", v);
+        g_autofree char *img = g_build_filename(s->images_dir, name, NULL);
+        const char *argv[] = {
+            "mke2fs", "-q", "-F", "-t", "ext4", "-L", "root",
+            "-U", "6c756770-7075-6c6c-0000-000000000001",
+            "-E", "hash_seed=6c756770-7075-6c6c-0000-000000000002,"
+                  "root_owner=0:0",
+            "-d", fx->trees[v - 1], img, size_s, NULL };
+        if (!run_tool(argv, error)) {
+            g_prefix_error(error, "making the v%u image: ", v);
+            return FALSE;
+        }
+        s->dev.image_sha256[v - 1] = pp_file_sha256(img, error);
+        if (s->dev.image_sha256[v - 1] == NULL) {
+            return FALSE;
+        }
+    }
+    s->dev.image_bytes = size_kib * 1024;
+    return TRUE;
+}
+
+/* A slot file: a copy of version v's image, or zeros for v = 0 (an
+ * empty partition). */
+static gboolean
+make_slot(PpSlotSetup *s, const char *slot, guint v, GError **error)
+{
+    g_autofree char *name = g_strdup_printf("slot-%s.img", slot);
+    g_autofree char *path = g_build_filename(s->root, name, NULL);
+    if (v == 0) {
+        g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT,
+                                                s->dev.image_bytes);
+        const char *argv[] = { "truncate", "-s", size, path, NULL };
+        return run_tool(argv, error);
+    }
+    g_autofree char *iname = g_strdup_printf("v%u.img", v);
+    g_autofree char *img = g_build_filename(s->images_dir, iname, NULL);
+    const char *argv[] = { "cp", "--", img, path, NULL };
+    return run_tool(argv, error);
+}
+
+gboolean
+pp_slot_setup(const PpScenario *sc, const PpFixture *fx, const char *work,
+              PpSlotSetup *out, GError **error)
+{
+    memset(out, 0, sizeof *out);
+    g_return_val_if_fail(sc->strategy == PP_STRATEGY_AB
+                         || sc->strategy == PP_STRATEGY_UPDATE_MODE, FALSE);
+    out->dev.strategy = sc->strategy;
+    out->dev.env_copies = sc->strategy == PP_STRATEGY_AB ? sc->env_copies : 0;
+    out->dev.from_version = sc->from_version;
+    out->dev.to_version = sc->to_version;
+    out->images_dir = g_build_filename(work, "images", NULL);
+    out->root = g_build_filename(work, "device", NULL);
+    if (!make_images(fx, out, error) || !pp_mkdir_p(out->root, error)
+        || !make_slot(out, "a", sc->from_version, error)) {
+        return FALSE;
+    }
+    g_autofree char *to_name = g_strdup_printf("v%u.img", sc->to_version);
+    g_autofree char *to_img = g_build_filename(out->images_dir, to_name,
+                                               NULL);
+    g_autofree char *slot_a = g_build_filename(out->root, "slot-a.img", NULL);
+    if (sc->strategy == PP_STRATEGY_UPDATE_MODE) {
+        /* notrunc: a partition cannot be truncated; fsync: dd's own. */
+        const char *argv[] = { "dd", NULL, NULL, "bs=64k",
+                               "conv=notrunc,fsync", "status=none", NULL };
+        g_autofree char *if_arg = g_strconcat("if=", to_img, NULL);
+        g_autofree char *of_arg = g_strconcat("of=", slot_a, NULL);
+        argv[1] = if_arg;
+        argv[2] = of_arg;
+        out->argv = g_strdupv((char **)argv);
+        return TRUE;
+    }
+
+    /* ab: slot B empty, the environment naming A; both copies valid, the
+       first in use (flag 1 against 0), as fw_setenv leaves a pair. */
+    if (!make_slot(out, "b", 0, error)) {
+        return FALSE;
+    }
+    const char *vars[] = { "slot=a", "bootcmd=run boot_slot_${slot}", NULL };
+    const char *names[2] = { "uboot.env", "uboot-redund.env" };
+    GString *cfg = g_string_new("# plugpull: the device's U-Boot "
+                                "environment (libubootenv)\n");
+    for (guint i = 0; i < out->dev.env_copies; i++) {
+        g_autofree char *p = g_build_filename(out->root, names[i], NULL);
+        if (!pp_uboot_env_write(p, vars, out->dev.env_copies > 1,
+                                (guint8)(out->dev.env_copies - i), error)) {
+            g_string_free(cfg, TRUE);
+            return FALSE;
+        }
+        g_string_append_printf(cfg, "%s 0x0 0x%x\n", p, PP_UBOOTENV_SIZE);
+    }
+    g_autofree char *cfg_s = g_string_free(cfg, FALSE);
+    g_autofree char *cfg_path = g_build_filename(work, "fw_env.config", NULL);
+    if (!g_file_set_contents(cfg_path, cfg_s, -1, error)) {
+        g_prefix_error(error, "writing %s: ", cfg_path);
+        return FALSE;
+    }
+    /* The inactive slot is B (the device boots A). */
+    g_autofree char *slot_b = g_build_filename(out->root, "slot-b.img", NULL);
+    const char *script =
+        "dd if=\"$1\" of=\"$2\" bs=64k conv=notrunc,fsync status=none "
+        "&& fw_setenv -c \"$3\" slot b";
+    const char *argv[] = { "/bin/sh", "-c", script, "ab-update", to_img,
+                           slot_b, cfg_path, NULL };
+    out->argv = g_strdupv((char **)argv);
+    return TRUE;
+}
+
+void
+pp_slot_phases_classify(CfiTrace *trace, const char *root, PpPhases *out)
+{
+    memset(out, 0, sizeof *out);
+    guint n = cfi_trace_n_records(trace);
+    gsize rl = strlen(root);
+    gint first_slot = -1, first_env = -1, commit = -1;
+    /* Only an open names its path: later calls on the descriptor carry
+       the file's inode, which the open recorded too. */
+    g_autoptr(GHashTable) kind = g_hash_table_new_full(
+        g_int64_hash, g_int64_equal, g_free, NULL);
+    for (guint i = 0; i < n; i++) {
+        const CfiRecord *r = cfi_trace_get(trace, i);
+        if (r->rec->result < 0) {
+            continue;
+        }
+        const char *p = r->path;
+        const char *rel = p != NULL && strncmp(p, root, rl) == 0
+                          && p[rl] == '/' ? p + rl + 1 : NULL;
+        gint k = 0;               /* 1: a slot, 2: an environment copy */
+        if (rel != NULL) {
+            k = g_str_has_prefix(rel, "slot-") ? 1
+                : g_str_has_suffix(rel, ".env") ? 2 : 0;
+            if (k != 0 && r->rec->ino != 0) {
+                gint64 ino = (gint64)r->rec->ino;
+                g_hash_table_insert(kind, g_memdup2(&ino, sizeof ino),
+                                    GINT_TO_POINTER(k));
+            }
+        } else if (r->rec->ino != 0) {
+            gint64 ino = (gint64)r->rec->ino;
+            k = GPOINTER_TO_INT(g_hash_table_lookup(kind, &ino));
+        }
+        if (k == 1 && first_slot < 0) {
+            first_slot = (gint)i;
+        }
+        if (k == 2) {
+            first_env = first_env < 0 ? (gint)i : first_env;
+            commit = (gint)i;     /* the environment's last call: its fsync */
+        }
+    }
+    out->n = n;
+    out->phase = g_new0(PpPhase, n + 1);
+    out->commit_point = commit;
+    for (guint i = 0; i <= n; i++) {
+        PpPhase ph = PP_PHASE_PULL;
+        if (commit >= 0 && (gint)i > commit) {
+            ph = PP_PHASE_CLEANUP;
+        } else if (first_env >= 0 && (gint)i >= first_env) {
+            ph = PP_PHASE_BOOTLOADER;
+        } else if (first_slot >= 0 && (gint)i >= first_slot) {
+            ph = PP_PHASE_DEPLOY;
+        }
+        out->phase[i] = ph;
+    }
+}
