@@ -36,6 +36,7 @@ pp_case_free(PpCase *c)
     g_free(c->state_name);
     g_free(c->call);
     g_free(c->reason);
+    g_free(c->boots);
     g_clear_pointer(&c->judgement, json_node_unref);
     g_free(c->resume_error);
     g_clear_pointer(&c->resume_judgement, json_node_unref);
@@ -203,9 +204,8 @@ pp_sim_oracle_opts(const PpSimEnv *env)
     return o;
 }
 
-/* Objects present in a repo: "<checksum>.<type>" with file for content. */
-static GHashTable *
-repo_objects(const char *repo)
+GHashTable *
+pp_sim_repo_objects(const char *repo)
 {
     GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                             NULL);
@@ -223,9 +223,8 @@ repo_objects(const char *repo)
     return set;
 }
 
-/* "/repo/objects/ab/cdef.filez" -> "abcdef.file"; NULL if not an object. */
-static char *
-object_key_of_url(const char *path)
+char *
+pp_sim_object_key_of_url(const char *path)
 {
     const char *o = strstr(path, "/objects/");
     if (o == NULL || strlen(o) < strlen("/objects/xx/")) {
@@ -329,7 +328,7 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
         return;
     }
     g_autofree char *repo = g_build_filename(dir, "ostree", "repo", NULL);
-    g_autoptr(GHashTable) durable = repo_objects(repo);
+    g_autoptr(GHashTable) durable = pp_sim_repo_objects(repo);
     r->durable = g_hash_table_size(durable);
 
     g_autofree char *fresh_boot = boot_id != NULL ? g_strdup(boot_id)
@@ -408,7 +407,7 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     for (guint i = before; i < log->len; i++) {
         const PpHttpdRequest *rq = log->pdata[i];
         r->bytes += rq->bytes;
-        g_autofree char *key = object_key_of_url(rq->path);
+        g_autofree char *key = pp_sim_object_key_of_url(rq->path);
         if (key != NULL && rq->status == 200) {
             r->objects++;
             if (g_hash_table_contains(durable, key)) {
@@ -492,6 +491,22 @@ add_boot_view_evidence(const PpSimEnv *env, PpCase *c, const PpJudgement *j)
                               c->two_views ? j : NULL);
 }
 
+/* What the judged state boots, in the words every strategy shares
+ * (PpCase.boots). */
+static char *
+boots_of(const PpSimEnv *env, const PpJudgement *j)
+{
+    if (j->outcome == PP_OUTCOME_BRICK || j->booted < 0) {
+        return NULL;
+    }
+    if (j->outcome == PP_OUTCOME_WRONG_TREE) {
+        return g_strdup("other");
+    }
+    const PpBootEntry *b = j->entries->pdata[j->booted];
+    return g_strdup(g_strcmp0(b->commit, env->to_commit) == 0 ? "new"
+                                                               : "old");
+}
+
 /*
  * A case of a slot device (ab, update-mode): materialise and judge it
  * against the images (oracle/slots.h).  One view: the slots are block
@@ -527,6 +542,7 @@ run_slot_case(PpSimEnv *env, PpCase *c_in, gboolean keep_state, gint64 t0,
     }
     pp_case_set_verdict(c, oc);
     c->reason = g_steal_pointer(&j.reason);
+    c->boots = g_steal_pointer(&j.boots);
     c->judgement = g_steal_pointer(&j.evidence);
     pp_slot_judgement_clear(&j);
     gint64 t5 = g_get_monotonic_time();
@@ -594,6 +610,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     gint64 t3 = g_get_monotonic_time();
     c->t_judge = (double)(t3 - t2) / 1e6;
     c->judgement = pp_judgement_to_json(j);
+    c->boots = boots_of(env, j);
     add_boot_view_evidence(env, c, j);
     PpOutcome oc = j->outcome;
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
@@ -709,6 +726,7 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     pp_version_add_json(b);
     pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
     pp_json_add_string(b, "reason", c->reason);
+    pp_json_add_string_or_null(b, "boots", c->boots);
     pp_json_add_string(b, "phase", pp_phase_name(c->phase));
     pp_json_add_string(b, "call", c->call);
     if (c->shared_with != NULL) {

@@ -184,6 +184,7 @@ pp_case_to_point(const PpCase *c)
     pp_json_add_string(b, "call", c->call);
     pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
     pp_json_add_string(b, "reason", c->reason);
+    pp_json_add_string_or_null(b, "boots", c->boots);
     pp_json_add_boolean(b, "resumed", c->resumed);
     if (c->known != NULL) {
         json_builder_set_member_name(b, "known");
@@ -298,6 +299,8 @@ pp_case_from_point(JsonObject *p, GError **error)
     }
     c->resumed = json_object_get_boolean_member_with_default(p, "resumed",
                                                              FALSE);
+    c->boots = g_strdup(json_object_get_string_member_with_default(
+        p, "boots", NULL));
     c->resume_bytes = (guint64)json_object_get_int_member_with_default(
         p, "resume_bytes", 0);
     c->resume_objects = (guint)json_object_get_int_member_with_default(

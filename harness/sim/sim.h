@@ -137,6 +137,9 @@ typedef struct {
     char *call;              /* the call in flight at the cut, readable */
     PpOutcome verdict;       /* set with pp_case_set_verdict() */
     char *reason;
+    char *boots;             /* the version the state boots: "new" (the
+                                update's), "old", "other", or NULL (none,
+                                or not known) */
     JsonNode *judgement;     /* the oracle's evidence */
     CfiCrashStats stats;
     gboolean two_views;      /* judged through the bootloader's view too */
