@@ -10,9 +10,11 @@ plugpull wrote from the campaigns' own results.  Standard library only.
 """
 
 import json
+import os
 import sys
 
 import pagekit as pk
+import svgplot
 
 PHASES = ("pull", "deploy", "bootloader", "cleanup")
 
@@ -34,7 +36,7 @@ def main():
                          ("crash points", pk.esc(data["points"])),
                          ("seed", pk.esc(data["seed"])),
                          ("firmware payload", pk.esc("%d KiB" % data["payload_kb"])),
-                         ("plugpull", pk.esc(data.get("version")))])]
+                         ("plugpull", pk.esc(data.get("tool_version")))])]
 
     body.append("<h2>What the crash states boot</h2>")
     rows = []
@@ -53,7 +55,34 @@ def main():
                           ("nothing (brick)", True), ("pass", True),
                           ("failures", False), ("of them known", True)], rows))
 
-    body.append("<h2>Where the failures sit</h2><p>Failing states per phase "
+    body.append("<h2>Where the failures sit</h2><p>Each campaign's crash "
+                "points along its own update (its trace's calls), one lane "
+                "per outcome, over the phases of that update.</p>")
+    base = os.path.dirname(os.path.abspath(sys.argv[1]))
+    for n in names:
+        pts_path = os.path.join(base, st[n]["results"], "points.json")
+        try:
+            with open(pts_path, encoding="utf-8") as f:
+                pts = json.load(f)
+        except (OSError, ValueError):
+            body.append("<p>%s: no points.json</p>" % pk.esc(n))
+            continue
+        cases = pts.get("cases", [])
+        records = pts.get("trace_records", 0)
+        cp = pts.get("commit_point")
+        lanes = []
+        for o in pk.OUTCOMES:
+            marks = [(c["k"], pk.OUTCOME_COLOURS[o],
+                      "%s k=%d %s: %s" % (c["id"], c["k"], o, c.get("reason", "")))
+                     for c in cases if c.get("outcome") == o]
+            if marks:
+                lanes.append((o, pk.OUTCOME_COLOURS[o], marks))
+        body.append("<h3>%s</h3>" % pk.esc(n))
+        body.append(svgplot.lanes("%s: outcome against crash point" % n, lanes,
+                                  svgplot.calls_axis(records),
+                                  svgplot.phase_bands(cases, records),
+                                  cp if isinstance(cp, int) and cp >= 0 else None))
+    body.append("<p>Failing states per phase "
                 "of the update (for ab and update-mode: deploy = writing "
                 "the slot, bootloader = switching the environment).</p>")
     rows = []

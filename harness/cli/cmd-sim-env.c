@@ -399,6 +399,12 @@ pp_simcmd_reuse_own_recording(const PpScenario *sc, const char *work,
                 "again\n");
         return start_over(work, cases_dir, error);
     }
+    if (sc->strategy != PP_STRATEGY_OSTREE) {
+        /* The manifest does not keep a slot device's images yet. */
+        g_print("resume: a %s campaign is recorded again\n",
+                pp_strategy_to_string(sc->strategy));
+        return start_over(work, cases_dir, error);
+    }
     if (!g_file_test(manifest, G_FILE_TEST_EXISTS)) {
         g_print("resume: no recording was completed (%s is missing): "
                 "recording again\n", manifest);
