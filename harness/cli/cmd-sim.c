@@ -483,9 +483,12 @@ print_header(const SimRun *r)
         /* sim/strategy.h: the slot strategies' clients. */
         g_print("strategy: %s, updated by %s\n",
                 pp_strategy_to_string(sc->strategy),
-                sc->strategy == PP_STRATEGY_AB
-                ? "dd (conv=fsync) into the inactive slot, then fw_setenv"
-                : "dd (conv=fsync) over the root slot");
+                sc->strategy != PP_STRATEGY_AB
+                ? "dd (conv=fsync) over the root slot"
+                : sc->ab_swupdate
+                ? "SWUpdate (rawfile handler into the inactive slot, uboot "
+                  "backend)"
+                : "dd (conv=fsync) into the inactive slot, then fw_setenv");
     }
     if (r->rec != NULL) {
         g_print("recording: %s (id %.12s, recorded %s)\n", r->rec->dir,

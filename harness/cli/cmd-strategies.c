@@ -42,6 +42,7 @@ typedef struct {
     gint jobs;
     gint payload_kb;
     gint env_copies;
+    gboolean swupdate;
 } StratOptions;
 
 static StratOptions opt;
@@ -69,10 +70,11 @@ scenario_text(PpStrategy st)
         "# written by plugpull strategies\n"
         "[scenario]\nname = strategies-%s\n"
         "[firmware]\npayload-kb = %d\n"
-        "[update]\nstrategy = %s\nenv-copies = %d\n"
+        "[update]\nstrategy = %s\nenv-copies = %d\nab-updater = %s\n"
         "[crash]\nmodel = %s\npoints = %s\nseed = %" G_GINT64_FORMAT "\n",
         pp_strategy_to_string(st), opt.payload_kb, pp_strategy_to_string(st),
-        opt.env_copies, opt.model, opt.points, opt.seed);
+        opt.env_copies, opt.swupdate ? "swupdate" : "fw-setenv", opt.model,
+        opt.points, opt.seed);
 }
 
 /* Run `plugpull sim` on the strategy's scenario; its exit status. */
@@ -241,6 +243,8 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
           "size of the fixture firmware's payload (default 2048)", "KIB" },
         { "env-copies", 0, 0, G_OPTION_ARG_INT, &opt.env_copies,
           "ab: copies of the U-Boot environment, 1 or 2 (default 1)", "N" },
+        { "swupdate", 0, 0, G_OPTION_ARG_NONE, &opt.swupdate,
+          "ab: update with SWUpdate instead of dd and fw_setenv", NULL },
         { "known", 0, 0, G_OPTION_ARG_FILENAME, &opt.known,
           "known findings for the ostree campaign (sim --known)", "FILE" },
         { NULL },
@@ -293,6 +297,8 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
     pp_json_add_int(b, "seed", opt.seed);
     pp_json_add_int(b, "payload_kb", opt.payload_kb);
     pp_json_add_int(b, "env_copies", opt.env_copies);
+    pp_json_add_string(b, "ab_updater", opt.swupdate ? "swupdate"
+                                                     : "fw-setenv");
     json_builder_set_member_name(b, "strategies");
     json_builder_begin_object(b);
     g_print("measured untraced:\n");
@@ -305,8 +311,8 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
         PpStrategyFigures f;
         if (!run_campaign(dir, st, &status, error)
             || !pp_strategy_measure(st, (guint)opt.payload_kb,
-                                    (guint)opt.env_copies, mwork, &f,
-                                    error)) {
+                                    (guint)opt.env_copies, opt.swupdate,
+                                    mwork, &f, error)) {
             opt_clear();
             return pp_error_set_code(error, PP_ERROR_HARNESS);
         }

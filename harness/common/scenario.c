@@ -147,6 +147,15 @@ static const KeyDef keys[] = {
       "place by `dd` of the new image. The same fixture firmware versions "
       "(`from`, `to`) for all; `[client]`, `[device]` other than the "
       "model's, `[fault]` and resumes apply to `ostree` only." },
+    { "update", "ab-updater", KT_ENUM, "fw-setenv", "fw-setenv|swupdate",
+      "`ab`: the client. `fw-setenv`: `dd` (conv=fsync) into the inactive "
+      "slot, then `fw_setenv` naming it. `swupdate`: Debian's SWUpdate "
+      "installs a bundle the device set-up signs with a key of its own "
+      "(CMS), its `rawfile` handler writing the inactive slot and its "
+      "`uboot` backend the environment; it reads `/etc/fw_env.config`, a "
+      "path compiled in, so it runs in a mount namespace of its own where "
+      "a copy of `/etc` holding the device's configuration is mounted on "
+      "`/etc`." },
     { "update", "env-copies", KT_UINT, "1", NULL,
       "`ab`: copies of the U-Boot environment, 1 or 2 (redundant: "
       "libubootenv writes the inactive copy with the flag byte one "
@@ -614,6 +623,8 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
             *why = "not a strategy";
             return FALSE;
         }
+    } else if (IS("update", "ab-updater")) {
+        s->ab_swupdate = g_str_equal(value, "swupdate");
     } else if (IS("update", "env-copies")) {
         if (u < 1 || u > 2) {
             *why = "must be 1 or 2";

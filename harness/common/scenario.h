@@ -88,6 +88,7 @@ typedef struct {
     /* [update] */
     PpStrategy strategy;
     guint env_copies;        /* ab: copies of the U-Boot environment */
+    gboolean ab_swupdate;    /* ab: the client is SWUpdate, not fw_setenv */
 
     /* [crash] */
     CfiModel model;

@@ -167,11 +167,13 @@ gzip_size(const char *path, gint64 *out, GError **error)
 
 static gboolean
 measure_slots(PpStrategy st, guint payload_kb, guint env_copies,
-              const char *work, PpStrategyFigures *f, GError **error)
+              gboolean swupdate, const char *work, PpStrategyFigures *f,
+              GError **error)
 {
     g_autoptr(PpScenario) sc = pp_scenario_new_default();
     sc->strategy = st;
     sc->env_copies = env_copies;
+    sc->ab_swupdate = swupdate;
     g_autofree char *fxdir = g_build_filename(work, "fixture", NULL);
     g_autoptr(PpFixture) fx = NULL;
     g_auto(PpSlotSetup) setup = { 0 };
@@ -220,7 +222,8 @@ measure_slots(PpStrategy st, guint payload_kb, guint env_copies,
 
 gboolean
 pp_strategy_measure(PpStrategy st, guint payload_kb, guint env_copies,
-                    const char *work, PpStrategyFigures *out, GError **error)
+                    gboolean swupdate, const char *work,
+                    PpStrategyFigures *out, GError **error)
 {
     memset(out, 0, sizeof *out);
     out->strategy = st;
@@ -229,7 +232,8 @@ pp_strategy_measure(PpStrategy st, guint payload_kb, guint env_copies,
     }
     return st == PP_STRATEGY_OSTREE
         ? measure_ostree(payload_kb, work, out, error)
-        : measure_slots(st, payload_kb, env_copies, work, out, error);
+        : measure_slots(st, payload_kb, env_copies, swupdate, work, out,
+                        error);
 }
 
 static void

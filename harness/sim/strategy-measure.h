@@ -48,8 +48,8 @@ typedef struct {
 /* Measure strategy st on a fixture of payload_kb built under work (made,
  * and left for inspection). */
 gboolean pp_strategy_measure(PpStrategy st, guint payload_kb, guint env_copies,
-                             const char *work, PpStrategyFigures *out,
-                             GError **error);
+                             gboolean swupdate, const char *work,
+                             PpStrategyFigures *out, GError **error);
 
 /* The figures as a JSON object. */
 JsonNode *pp_strategy_figures_to_json(const PpStrategyFigures *f);

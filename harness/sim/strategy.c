@@ -130,6 +130,92 @@ make_slot(PpSlotSetup *s, const char *slot, guint v, GError **error)
     return run_tool(argv, error);
 }
 
+/*
+ * ab with SWUpdate: a key and certificate of the device's own, the bundle
+ * (sw-description naming the new image for the inactive slot through the
+ * rawfile handler and setting slot=b, signed with CMS, cpio'd), a copy of
+ * /etc holding the device's fw_env.config, and the command: a mount
+ * namespace with that copy on /etc (SWUpdate's uboot backend reads
+ * /etc/fw_env.config, a path compiled in), swupdate installing the bundle.
+ */
+static gboolean
+swupdate_setup(PpSlotSetup *s, const char *work, const char *to_img,
+               const char *slot_b, const char *cfg_text, GError **error)
+{
+    g_autofree char *dir = g_build_filename(work, "swupdate", NULL);
+    g_autofree char *bundle = g_build_filename(dir, "bundle", NULL);
+    g_autofree char *etc = g_build_filename(dir, "etc", NULL);
+    g_autofree char *key = g_build_filename(dir, "key.pem", NULL);
+    g_autofree char *cert = g_build_filename(dir, "cert.pem", NULL);
+    g_autofree char *swu = g_build_filename(dir, "update.swu", NULL);
+    g_autofree char *conf = g_build_filename(dir, "swupdate.cfg", NULL);
+    g_autofree char *img = g_build_filename(bundle, "rootfs.img", NULL);
+    g_autofree char *desc = g_build_filename(bundle, "sw-description", NULL);
+    g_autofree char *sig = g_build_filename(bundle, "sw-description.sig",
+                                           NULL);
+    g_autofree char *fwenv = g_build_filename(etc, "fw_env.config", NULL);
+    if (!pp_mkdir_p(bundle, error)) {
+        return FALSE;
+    }
+    const char *req[] = { "openssl", "req", "-x509", "-newkey", "rsa:2048",
+                          "-nodes", "-keyout", key, "-out", cert, "-subj",
+                          "/CN=plugpull-device", "-days", "3650", "-addext",
+                          "keyUsage=digitalSignature", "-addext",
+                          "extendedKeyUsage=emailProtection", NULL };
+    const char *cp_img[] = { "cp", "--", to_img, img, NULL };
+    const char *cp_etc[] = { "cp", "-a", "/etc", etc, NULL };
+    if (!run_tool(req, error) || !run_tool(cp_img, error)
+        || !run_tool(cp_etc, error)) {
+        g_prefix_error(error, "preparing SWUpdate: ");
+        return FALSE;
+    }
+    g_autofree char *sha = pp_file_sha256(img, error);
+    if (sha == NULL) {
+        return FALSE;
+    }
+    g_autofree char *text = g_strdup_printf(
+        "software = {\n"
+        "  version = \"2.0\";\n"
+        "  hardware-compatibility: [ \"1.0\" ];\n"
+        "  images: ( {\n"
+        "    filename = \"rootfs.img\";\n"
+        "    path = \"%s\";\n"
+        "    type = \"rawfile\";\n"
+        "    sha256 = \"%s\";\n"
+        "  } );\n"
+        "  bootenv: ( { name = \"slot\"; value = \"b\"; } );\n"
+        "};\n", slot_b, sha);
+    if (!g_file_set_contents(desc, text, -1, error)
+        || !g_file_set_contents(fwenv, cfg_text, -1, error)
+        || !g_file_set_contents(conf, "globals: { loglevel = 3; };\n", -1,
+                                error)) {
+        g_prefix_error(error, "preparing SWUpdate: ");
+        return FALSE;
+    }
+    const char *sign[] = { "openssl", "cms", "-sign", "-in", desc, "-out",
+                           sig, "-signer", cert, "-inkey", key, "-outform",
+                           "DER", "-nosmimecap", "-binary", NULL };
+    /* The bundle's order is SWUpdate's: the description, its signature,
+       then the images. */
+    const char *pack[] = { "/bin/sh", "-c",
+                           "cd \"$1\" && printf 'sw-description\\n"
+                           "sw-description.sig\\nrootfs.img\\n' "
+                           "| cpio -o -H crc --quiet >\"$2\"",
+                           "pack", bundle, swu, NULL };
+    if (!run_tool(sign, error) || !run_tool(pack, error)) {
+        g_prefix_error(error, "making the SWUpdate bundle: ");
+        return FALSE;
+    }
+    const char *script =
+        "mount --bind \"$1\" /etc && exec swupdate -l 3 -B uboot "
+        "-H plugpull:1.0 -i \"$2\" -k \"$3\" -f \"$4\"";
+    const char *argv[] = { "unshare", "--mount", "--propagation", "private",
+                           "/bin/sh", "-c", script, "swupdate-ab", etc, swu,
+                           cert, conf, NULL };
+    s->argv = g_strdupv((char **)argv);
+    return TRUE;
+}
+
 gboolean
 pp_slot_setup(const PpScenario *sc, const PpFixture *fx, const char *work,
               PpSlotSetup *out, GError **error)
@@ -189,6 +275,9 @@ pp_slot_setup(const PpScenario *sc, const PpFixture *fx, const char *work,
     }
     /* The inactive slot is B (the device boots A). */
     g_autofree char *slot_b = g_build_filename(out->root, "slot-b.img", NULL);
+    if (sc->ab_swupdate) {
+        return swupdate_setup(out, work, to_img, slot_b, cfg_s, error);
+    }
     const char *script =
         "dd if=\"$1\" of=\"$2\" bs=64k conv=notrunc,fsync status=none "
         "&& fw_setenv -c \"$3\" slot b";
@@ -204,7 +293,8 @@ pp_slot_phases_classify(CfiTrace *trace, const char *root, PpPhases *out)
     memset(out, 0, sizeof *out);
     guint n = cfi_trace_n_records(trace);
     gsize rl = strlen(root);
-    gint first_slot = -1, first_env = -1, commit = -1;
+    gint first_slot = -1, last_slot = -1, commit = -1;
+    GArray *env_calls = g_array_new(FALSE, FALSE, sizeof(gint));
     /* Only an open names its path: later calls on the descriptor carry
        the file's inode, which the open recorded too. */
     g_autoptr(GHashTable) kind = g_hash_table_new_full(
@@ -230,14 +320,27 @@ pp_slot_phases_classify(CfiTrace *trace, const char *root, PpPhases *out)
             gint64 ino = (gint64)r->rec->ino;
             k = GPOINTER_TO_INT(g_hash_table_lookup(kind, &ino));
         }
-        if (k == 1 && first_slot < 0) {
-            first_slot = (gint)i;
+        if (k == 1) {
+            first_slot = first_slot < 0 ? (gint)i : first_slot;
+            last_slot = (gint)i;
         }
         if (k == 2) {
-            first_env = first_env < 0 ? (gint)i : first_env;
+            gint gi = (gint)i;
+            g_array_append_val(env_calls, gi);
             commit = (gint)i;     /* the environment's last call: its fsync */
         }
     }
+    /* The switch: the environment written after the slot (SWUpdate also
+       writes a transaction marker into it before). */
+    gint first_env = -1;
+    for (guint j = 0; j < env_calls->len; j++) {
+        gint e = g_array_index(env_calls, gint, j);
+        if (e > last_slot) {
+            first_env = e;
+            break;
+        }
+    }
+    g_array_free(env_calls, TRUE);
     out->n = n;
     out->phase = g_new0(PpPhase, n + 1);
     out->commit_point = commit;

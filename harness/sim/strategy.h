@@ -10,8 +10,9 @@
  *   ab           two slot images and a U-Boot environment: the new image
  *                written into the inactive slot by dd (conv=fsync), then
  *                the environment switched by fw_setenv (libubootenv-tool),
- *                the order the A/B updaters document (SWUpdate's rawfile
- *                handler + uboot backend, RAUC's "mark active" last)
+ *                the order the A/B updaters document; or ([update]
+ *                ab-updater = swupdate) by Debian's SWUpdate itself: a
+ *                CMS-signed bundle, its rawfile handler and uboot backend
  *   update-mode  one slot image, overwritten in place by dd
  *
  * The slot strategies use the same firmware as ostree: the fixture's
