@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# strategies.sh BUILD POINTS PAYLOAD_KB OUT.md: `plugpull strategies` on
+# strategies.sh BUILD POINTS PAYLOAD_KB OUT.md [--swupdate]: `plugpull strategies` on
 # this machine (ordered model, seed 0), its figures as a markdown section
 # with the date, the machine and its load before and after (the machine
 # may be shared: the durations are what they were then; bytes and
@@ -10,13 +10,14 @@ build=$(cd "$1" && pwd)
 points=$2
 payload=$3
 out=$4
+extra=${5:-}
 tmp=$(mktemp -d /var/tmp/pp-bench-strategies.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date -u '+%Y-%m-%d %H:%M UTC')
 t0=$(date +%s)
 "$build/plugpull" strategies --out "$tmp/s" --points "$points" \
-    --payload-kb "$payload" --known "$(dirname "$0")/../scenarios/known-findings.conf" \
+    --payload-kb "$payload" $extra --known "$(dirname "$0")/../scenarios/known-findings.conf" \
     >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
 t1=$(date +%s)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -27,11 +28,13 @@ d = json.load(open(sys.argv[1]))
 start, lb, la, wall, cpus = sys.argv[2:7]
 def mib(v):
     return "n/a" if v is None else "%.2f MiB" % (v / 1048576)
-print("### Update strategies compared (`sh bench/strategies.sh build %s %d OUT.md`, hand-run %s)" % (d["points"], d["payload_kb"], start))
+swu = " --swupdate" if d.get("ab_updater") == "swupdate" else ""
+print("### Update strategies compared (`sh bench/strategies.sh build %s %d OUT.md%s`, hand-run %s)" % (d["points"], d["payload_kb"], swu, start))
 print()
 print("Machine: %s CPUs, load average %s before, %s after; the whole run took %s s. "
-      "Model %s, points %s, seed %d, fixture payload %d KiB, U-Boot environment copies %d." % (
-          cpus, lb, la, wall, d["model"], d["points"], d["seed"], d["payload_kb"], d["env_copies"]))
+      "Model %s, points %s, seed %d, fixture payload %d KiB, U-Boot environment copies %d, ab updated by %s." % (
+          cpus, lb, la, wall, d["model"], d["points"], d["seed"], d["payload_kb"], d["env_copies"],
+          d.get("ab_updater", "fw-setenv")))
 print()
 print("| strategy | states | boot new | boot old | brick | other failures | failures by phase |")
 print("|---|---:|---:|---:|---:|---|---|")

@@ -14,31 +14,6 @@
 #include "sim/sim-private.h"
 #include "sim/strategy.h"
 
-/* Allocated bytes of a tree, hard links counted once (du -s -B1). */
-static gboolean
-du_bytes(const char *path, gint64 *out, GError **error)
-{
-    g_autoptr(GSubprocess) p = g_subprocess_new(
-        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-        error, "du", "-s", "-B1", path, NULL);
-    g_autofree char *s = NULL;
-    if (p == NULL
-        || !g_subprocess_communicate_utf8(p, NULL, NULL, &s, NULL, error)) {
-        g_prefix_error(error, "du -s -B1 %s: ", path);
-        return FALSE;
-    }
-    guint64 v = 0;
-    g_autofree char *num = s != NULL ? g_strndup(s, strcspn(s, "\t ")) : NULL;
-    if (!g_subprocess_get_successful(p) || num == NULL
-        || !g_ascii_string_to_unsigned(num, 10, 0, G_MAXINT64, &v, NULL)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "du -s -B1 %s: no size", path);
-        return FALSE;
-    }
-    *out = (gint64)v;
-    return TRUE;
-}
-
 /* Run an ostree command on the device and count what the stand-in sent
  * for it. */
 static gboolean
@@ -74,7 +49,7 @@ measure_ostree(guint payload_kb, const char *work, PpStrategyFigures *f,
     }
     g_autofree char *url = g_strdup_printf("%s/repo", pp_httpd_get_url(httpd));
     if (!pp_fixture_make_sysroot_full(fx, url, "uboot", error)
-        || !du_bytes(fx->sysroot, &f->on_device[0], error)) {
+        || !pp_du_bytes(fx->sysroot, &f->on_device[0], error)) {
         return FALSE;
     }
     g_autofree char *sysroot = g_strdup_printf("--sysroot=%s", fx->sysroot);
@@ -90,11 +65,11 @@ measure_ostree(guint payload_kb, const char *work, PpStrategyFigures *f,
     const char *undeploy[] = { "admin", "undeploy", sysroot, "2", NULL };
     if (!pp_fixture_publish(fx, 2, error)
         || !device_run(httpd, upgrade, &f->download[0], &f->update_s, error)
-        || !du_bytes(fx->sysroot, &f->on_device[1], error)
+        || !pp_du_bytes(fx->sysroot, &f->on_device[1], error)
         || !pp_fixture_publish(fx, 3, error)
         || !device_run(httpd, pull, &f->download[1], NULL, error)
         || !device_run(httpd, deploy, NULL, NULL, error)
-        || !du_bytes(fx->sysroot, &f->on_device[2], error)
+        || !pp_du_bytes(fx->sysroot, &f->on_device[2], error)
         || !device_run(httpd, undeploy, NULL, NULL, error)
         || !pp_fixture_publish_again(fx, 1, error)) {
         g_prefix_error(error, "measuring ostree: ");

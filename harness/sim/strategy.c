@@ -46,27 +46,27 @@ run_tool(const char *const *argv, GError **error)
     return TRUE;
 }
 
-/* Allocated KiB of a tree (du -sk). */
-static gboolean
-tree_kib(const char *tree, guint64 *out, GError **error)
+gboolean
+pp_du_bytes(const char *path, gint64 *out, GError **error)
 {
     g_autoptr(GSubprocess) p = g_subprocess_new(
         G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-        error, "du", "-sk", tree, NULL);
-    g_autofree char *out_s = NULL;
-    if (p == NULL || !g_subprocess_communicate_utf8(p, NULL, NULL, &out_s,
-                                                    NULL, error)) {
-        g_prefix_error(error, "du -sk %s: ", tree);
+        error, "du", "-s", "-B1", path, NULL);
+    g_autofree char *s = NULL;
+    if (p == NULL
+        || !g_subprocess_communicate_utf8(p, NULL, NULL, &s, NULL, error)) {
+        g_prefix_error(error, "du -s -B1 %s: ", path);
         return FALSE;
     }
-    if (!g_subprocess_get_successful(p) || out_s == NULL
-        || !g_ascii_string_to_unsigned(g_strdelimit(out_s, "\t\n", ' ')
-                                       ? strtok(out_s, " ") : "", 10, 0,
-                                       G_MAXUINT64, out, NULL)) {
+    guint64 v = 0;
+    g_autofree char *num = s != NULL ? g_strndup(s, strcspn(s, "\t ")) : NULL;
+    if (!g_subprocess_get_successful(p) || num == NULL
+        || !g_ascii_string_to_unsigned(num, 10, 0, G_MAXINT64, &v, NULL)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "du -sk %s: no size", tree);
+                    "du -s -B1 %s: no size", path);
         return FALSE;
     }
+    *out = (gint64)v;
     return TRUE;
 }
 
@@ -77,11 +77,11 @@ make_images(const PpFixture *fx, PpSlotSetup *s, GError **error)
 {
     guint64 max_kib = 0;
     for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
-        guint64 kib = 0;
-        if (!tree_kib(fx->trees[v], &kib, error)) {
+        gint64 bytes = 0;
+        if (!pp_du_bytes(fx->trees[v], &bytes, error)) {
             return FALSE;
         }
-        max_kib = MAX(max_kib, kib);
+        max_kib = MAX(max_kib, (guint64)bytes / 1024);
     }
     guint64 size_kib = (max_kib * 3 / 2 + 2048 + 1023) / 1024 * 1024;
     g_autofree char *size_s = g_strdup_printf("%" G_GUINT64_FORMAT "k",

@@ -46,10 +46,15 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PpSlotSetup, pp_slot_setup_clear)
  * Make the images of every version of fx under work/images, the device
  * at work/device booting sc->from_version (ab: slot A and the
  * environment naming it, slot B empty), the update command writing
- * sc->to_version's image, and (ab) work/fw_env.config for fw_setenv.
+ * sc->to_version's image, and (ab) work/fw_env.config for fw_setenv, or
+ * with sc->ab_swupdate the signed bundle and /etc copy under
+ * work/swupdate.
  */
 gboolean pp_slot_setup(const PpScenario *sc, const PpFixture *fx,
                        const char *work, PpSlotSetup *out, GError **error);
+
+/* Allocated bytes of a tree, hard links once (du -s -B1). */
+gboolean pp_du_bytes(const char *path, gint64 *out, GError **error);
 
 /* Phases of a slot device's trace (see above); root: the traced root. */
 void pp_slot_phases_classify(CfiTrace *trace, const char *root,
