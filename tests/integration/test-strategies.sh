@@ -19,7 +19,8 @@
 # Also: a bad [update] strategy is a usage error naming the values, a
 # brick of update-mode replays to a brick, and compare refuses two
 # strategies without --force; ab with SWUpdate (the real updater) under
-# the shim never bricks.  Not covered: dpkg (not built).
+# the shim never bricks; minimize works on a slot campaign's cases.  Not
+# covered: dpkg (not built).
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"
 pp_need_cmd mke2fs
@@ -147,3 +148,16 @@ PY
 else
     pp_log "SKIP part: swupdate or openssl not installed (tools/deps.sh sim)"
 fi
+
+# minimize on a slot campaign's case: an update-mode brick shrinks to a
+# minimal failing case (exit 0); twin: an ab case passes, nothing to
+# minimise (exit 1).
+(cd "$out/update-mode" && "$PP_BIN" minimize -o "$PP_TMP/min" --max-tries 10 "cases/$case.json") >"$PP_TMP/min.log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || { cat "$PP_TMP/min.log"; pp_fail "minimize $case: exit $rc, want 0"; }
+grep -q "^minimal: .*brick" "$PP_TMP/min.log" || pp_fail "minimize $case: $(tail -3 "$PP_TMP/min.log")"
+ab_case=$(ls "$out/ab/cases" | head -1)
+(cd "$out/ab" && "$PP_BIN" minimize -o "$PP_TMP/min-ab" --max-tries 10 "cases/$ab_case") >"$PP_TMP/min-ab.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/min-ab.log"; pp_fail "minimize ab $ab_case: exit $rc, want 1"; }
+pp_log "minimize: an update-mode brick stays a brick (exit 0); a passing ab case has nothing to minimise (exit 1)"
