@@ -42,6 +42,8 @@ static const struct command commands[] = {
       "write DIR/report.html, a self-contained page on a sim run" },
     { "compare", pp_cmd_compare,
       "compare two sim runs crash point by crash point (exit 1: B regresses)" },
+    { "strategies", pp_cmd_strategies,
+      "compare the update strategies (ostree, ab, update-mode) under the same power cuts" },
     { "run", pp_cmd_run,
       "cut the power of a QEMU device during updates, boot it again, judge (VM tier)" },
     { "image", pp_cmd_image,

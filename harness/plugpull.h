@@ -36,6 +36,7 @@ gboolean pp_cmd_reproduce(int argc, char **argv, GError **error);
 gboolean pp_cmd_report(int argc, char **argv, GError **error);
 gboolean pp_cmd_compare(int argc, char **argv, GError **error);
 gboolean pp_cmd_merge(int argc, char **argv, GError **error);
+gboolean pp_cmd_strategies(int argc, char **argv, GError **error);
 gboolean pp_cmd_image(int argc, char **argv, GError **error);
 gboolean pp_cmd_run(int argc, char **argv, GError **error);
 gboolean pp_cmd_version(int argc, char **argv, GError **error);

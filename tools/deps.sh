@@ -7,7 +7,9 @@
 #   build   compile the binary and the shim (make build/plugpull
 #           build/libcfaultinject.so; make all also builds the unit tests,
 #           which need cmocka from test)
-#   sim     run the simulation tier (the client under test, the fixture's busybox)
+#   sim     run the simulation tier (the client under test, the fixture's busybox;
+#           mke2fs, fw_setenv, SWUpdate, openssl and cpio for the ab and
+#           update-mode strategies)
 #   vm      the VM tier: QEMU, U-Boot, the kernel-image and disk-image tools
 #   report  write the HTML report (python3)
 #   test    what the tests add: cmocka, strace, fio, eatmydata, jq, clang for
@@ -23,7 +25,7 @@
 set -eu
 
 SET_build="gcc make pkg-config python3 libglib2.0-dev libjson-glib-dev libostree-dev libblkid-dev"
-SET_sim="ostree python3 busybox-static"
+SET_sim="ostree python3 busybox-static e2fsprogs libubootenv-tool swupdate openssl cpio"
 SET_vm="qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs lz4 busybox-static"
 SET_report="python3"
 SET_test="libcmocka-dev strace fio eatmydata jq clang libclang-rt-14-dev

@@ -52,6 +52,10 @@ typedef struct {
                                    checkpoints; FALSE (ext4 on Linux): they
                                    write the device's dirty buffers after
                                    the journal commit, a checkpoint too */
+    gboolean data_in_place;     /* the tree's files stand for partitions
+                                   (block devices, MODELS.md 4c): under
+                                   ordered and torn every write before the
+                                   cut is kept */
 } CfiModelOpts;
 
 /* Interpret trace against orig_root, starting from snapshot_dir (a copy of

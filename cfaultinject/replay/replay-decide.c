@@ -51,7 +51,7 @@ cfi_replay_decide(CfiReplay *r, guint k, CfiModel model, guint64 seed,
         case CFI_MODEL_ORDERED:
         case CFI_MODEL_TORN:
             keep[i] = u->klass != CFI_CLASS_DATA || durable(u, k) ||
-                      flushed(u, k);
+                      flushed(u, k) || r->opts.data_in_place;
             break;
         case CFI_MODEL_STRICT:
             keep[i] = durable(u, k);

@@ -92,6 +92,18 @@ str_member(JsonObject *o, const char *name)
                      : "?";
 }
 
+/* summary.scenario.strategy, "ostree" when absent. */
+static const char *
+strategy_of(JsonObject *summary)
+{
+    JsonNode *n = summary != NULL
+                  ? json_object_get_member(summary, "scenario") : NULL;
+    return n != NULL && JSON_NODE_HOLDS_OBJECT(n)
+           ? json_object_get_string_member_with_default(
+                 json_node_get_object(n), "strategy", "ostree")
+           : "ostree";
+}
+
 static gint64
 int_member(JsonObject *o, const char *name)
 {
@@ -206,6 +218,14 @@ check_comparable(const Campaign *a, const Campaign *b, GPtrArray *out)
             g_ptr_array_add(out, g_strdup_printf("%s differs: A %s, B %s",
                                                  keys[i], va, vb));
         }
+    }
+    /* Crash point k of one strategy's update is another call than k of
+       another's.  Summaries from before [update] strategy were ostree's. */
+    const char *sta = strategy_of(a->summary);
+    const char *stb = strategy_of(b->summary);
+    if (!g_str_equal(sta, stb)) {
+        g_ptr_array_add(out, g_strdup_printf("strategy differs: A %s, B %s",
+                                             sta, stb));
     }
     gint64 sa = int_member(a->summary, "seed");
     gint64 sb = int_member(b->summary, "seed");

@@ -23,6 +23,7 @@
 #include "sim/record.h"
 #include "sim/sim-fidelity.h"
 #include "sim/sim-out.h"
+#include "sim/strategy.h"
 
 /*
  * The firmware served in fxdir: the built-in fixture, or with [firmware]
@@ -210,6 +211,56 @@ fast_work_dir(void)
 /* How many recordings may fail the fidelity check before sim gives up. */
 #define PP_SIM_RECORD_ATTEMPTS 3
 
+/*
+ * A slot device (ab, update-mode: sim/strategy.h) made from the fixture's
+ * versions, and its update recorded.  No stand-in: the image is copied
+ * from the device's own storage (its download is measured apart, by
+ * `plugpull strategies`).
+ */
+static gboolean
+prepare_slots(const PpScenario *sc, const char *work, PpFixture **out_fx,
+              PpRecording *rec, PpSlotDevice *out_slots, GError **error)
+{
+    if (sc->repo != NULL || pp_scenario_has_fault(sc)
+        || sc->action != PP_ACTION_UPGRADE || sc->n_history > 0
+        || sc->repeat > 1) {
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "[update] strategy = %s: the built-in fixture "
+                             "only, without [fault], [firmware] history, [crash] "
+                             "repeat or "
+                             "[client] action",
+                             pp_strategy_to_string(sc->strategy));
+    }
+    g_autofree char *fxdir = g_build_filename(work, "fixture", NULL);
+    g_autoptr(PpFixture) fx = NULL;
+    if (!pp_fixture_build_repo(fxdir, sc->payload_kb, &fx, error)) {
+        g_prefix_error(error, "building the fixture firmware: ");
+        return FALSE;
+    }
+    g_auto(PpSlotSetup) setup = { 0 };
+    if (!pp_slot_setup(sc, fx, work, &setup, error)) {
+        g_prefix_error(error, "preparing the %s device: ",
+                       pp_strategy_to_string(sc->strategy));
+        return FALSE;
+    }
+    g_autofree char *recdir = g_build_filename(work, "record", NULL);
+    if (!pp_record_client_in(NULL, setup.root, recdir,
+                             (const char *const *)setup.argv, NULL, NULL, rec,
+                             error)) {
+        return FALSE;
+    }
+    if (rec->exit_status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "the traced update itself failed (%s exited %d): %s",
+                    setup.argv[0], rec->exit_status, rec->client_err);
+        return FALSE;
+    }
+    *out_slots = setup.dev;
+    memset(&setup.dev, 0, sizeof setup.dev);
+    *out_fx = g_steal_pointer(&fx);
+    return TRUE;
+}
+
 /* Record the update on a fresh device under work: fills env (and the
  * stand-in serving the firmware, which resumes need). */
 static gboolean
@@ -218,7 +269,10 @@ env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
 {
     g_autoptr(PpFixture) fx = NULL;
     PpRecording rec = { 0 };
-    if (!prepare(sc, work, &fx, out_httpd, &rec, fault, error)) {
+    env->strategy = sc->strategy;
+    if (sc->strategy != PP_STRATEGY_OSTREE
+        ? !prepare_slots(sc, work, &fx, &rec, &env->slots, error)
+        : !prepare(sc, work, &fx, out_httpd, &rec, fault, error)) {
         pp_recording_clear(&rec);
         return FALSE;
     }
@@ -247,6 +301,14 @@ static gboolean
 env_reuse(const PpSimRec *rec, const PpScenario *sc, PpSimEnv *env,
           PpHttpd **out_httpd, GError **error)
 {
+    if (sc->strategy != PP_STRATEGY_OSTREE) {
+        /* The manifest (sim-rec.h) does not keep the slot images yet. */
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "[update] strategy = %s: a recording cannot be "
+                             "reused yet (--recording, --resume); run the "
+                             "campaign again",
+                             pp_strategy_to_string(sc->strategy));
+    }
     pp_simrec_fill_env(rec, env);
     if (sc->action == PP_ACTION_PULL) {
         return TRUE;
@@ -337,6 +399,12 @@ pp_simcmd_reuse_own_recording(const PpScenario *sc, const char *work,
                 "again\n");
         return start_over(work, cases_dir, error);
     }
+    if (sc->strategy != PP_STRATEGY_OSTREE) {
+        /* The manifest does not keep a slot device's images yet. */
+        g_print("resume: a %s campaign is recorded again\n",
+                pp_strategy_to_string(sc->strategy));
+        return start_over(work, cases_dir, error);
+    }
     if (!g_file_test(manifest, G_FILE_TEST_EXISTS)) {
         g_print("resume: no recording was completed (%s is missing): "
                 "recording again\n", manifest);
@@ -393,6 +461,8 @@ pp_simcmd_make_env(SimRun *r, const PpSimRec *own, SimBed *bed,
         env->check_rollback = sc->check_rollback;
         env->bootloader_replays_journal = sc->bootloader_replays_journal;
         env->device_fs = sc->device_fs;
+        /* The slots are partitions (MODELS.md 4c). */
+        env->device_fs.data_in_place = sc->strategy != PP_STRATEGY_OSTREE;
         env->httpd = sc->action == PP_ACTION_PULL ? NULL : bed->httpd;
         g_autofree char *unfaithful = NULL;
         if (!env_place_states(env, r->work,

@@ -477,7 +477,19 @@ print_header(const SimRun *r)
             "model %s, points %s, seed %" G_GUINT64_FORMAT "%s\n", sc->name,
             sc->path, pp_action_to_string(sc->action), what, sc->bootloader,
             cfi_model_to_string(sc->model), r->pts, sc->seed, repeat_note);
-    g_print("client: %s %s\n", sc->ostree, r->version);
+    if (sc->strategy == PP_STRATEGY_OSTREE) {
+        g_print("client: %s %s\n", sc->ostree, r->version);
+    } else {
+        /* sim/strategy.h: the slot strategies' clients. */
+        g_print("strategy: %s, updated by %s\n",
+                pp_strategy_to_string(sc->strategy),
+                sc->strategy != PP_STRATEGY_AB
+                ? "dd (conv=fsync) over the root slot"
+                : sc->ab_swupdate
+                ? "SWUpdate (rawfile handler into the inactive slot, uboot "
+                  "backend)"
+                : "dd (conv=fsync) into the inactive slot, then fw_setenv");
+    }
     if (r->rec != NULL) {
         g_print("recording: %s (id %.12s, recorded %s)\n", r->rec->dir,
                 r->rec->id, r->rec->recorded);

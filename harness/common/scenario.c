@@ -135,6 +135,32 @@ static const KeyDef keys[] = {
       "`upgrade`: `ostree admin upgrade` (pull + deploy + cleanup). "
       "`deploy`: the pull is done untraced first, then `ostree admin "
       "deploy` is traced. `pull`: `ostree pull` only." },
+    { "update", "strategy", KT_ENUM, "ostree", "ostree|ab|update-mode",
+      "How the device is updated (harness/sim/strategy.h). `ostree`: the "
+      "client under test updates an OSTree sysroot (everything above). "
+      "`ab`: a dual-bank device: two root slots (image files standing for "
+      "partitions, ext4 images of the firmware's trees made with `mke2fs "
+      "-d`) and a U-Boot environment in libubootenv's format naming the "
+      "active slot; the update writes the new image into the inactive slot "
+      "with `dd` (fsync), then switches the environment with `fw_setenv` "
+      "(libubootenv-tool). `update-mode`: one root slot overwritten in "
+      "place by `dd` of the new image. The same fixture firmware versions "
+      "(`from`, `to`) for all; `[client]`, `[device]` other than the "
+      "model's, `[fault]` and resumes apply to `ostree` only." },
+    { "update", "ab-updater", KT_ENUM, "fw-setenv", "fw-setenv|swupdate",
+      "`ab`: the client. `fw-setenv`: `dd` (conv=fsync) into the inactive "
+      "slot, then `fw_setenv` naming it. `swupdate`: Debian's SWUpdate "
+      "installs a bundle the device set-up signs with a key of its own "
+      "(CMS), its `rawfile` handler writing the inactive slot and its "
+      "`uboot` backend the environment; it reads `/etc/fw_env.config`, a "
+      "path compiled in, so it runs in a mount namespace of its own where "
+      "a copy of `/etc` holding the device's configuration is mounted on "
+      "`/etc`." },
+    { "update", "env-copies", KT_UINT, "1", NULL,
+      "`ab`: copies of the U-Boot environment, 1 or 2 (redundant: "
+      "libubootenv writes the inactive copy with the flag byte one "
+      "higher; U-Boot boots the valid copy with the higher flag, and its "
+      "built-in default when no copy has a good CRC)." },
     { "crash", "model", KT_MODEL, "ordered", NULL,
       "Power-loss model: `process-kill`, `ordered`, `strict`, `torn`, "
       "`reorder` (see cfaultinject/MODELS.md). `--model` overrides it." },
@@ -223,6 +249,31 @@ pp_scenario_has_fault(const PpScenario *s)
 {
     return s->fault_inject != NULL || s->net_drop > 0 || s->net_stall > 0
            || s->net_5xx > 0;
+}
+
+/* The one table of strategy names (PpStrategy order). */
+static const char *const strategy_names[PP_STRATEGY_COUNT] = {
+    [PP_STRATEGY_OSTREE] = "ostree",
+    [PP_STRATEGY_AB] = "ab",
+    [PP_STRATEGY_UPDATE_MODE] = "update-mode",
+};
+
+const char *
+pp_strategy_to_string(PpStrategy st)
+{
+    return (guint)st < PP_STRATEGY_COUNT ? strategy_names[st] : "?";
+}
+
+gboolean
+pp_strategy_from_string(const char *s, PpStrategy *out)
+{
+    for (guint i = 0; s != NULL && i < PP_STRATEGY_COUNT; i++) {
+        if (g_str_equal(s, strategy_names[i])) {
+            *out = (PpStrategy)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 const char *
@@ -567,6 +618,19 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         s->action = g_str_equal(value, "upgrade") ? PP_ACTION_UPGRADE
                     : g_str_equal(value, "deploy") ? PP_ACTION_DEPLOY
                                                    : PP_ACTION_PULL;
+    } else if (IS("update", "strategy")) {
+        if (!pp_strategy_from_string(value, &s->strategy)) {
+            *why = "not a strategy";
+            return FALSE;
+        }
+    } else if (IS("update", "ab-updater")) {
+        s->ab_swupdate = g_str_equal(value, "swupdate");
+    } else if (IS("update", "env-copies")) {
+        if (u < 1 || u > 2) {
+            *why = "must be 1 or 2";
+            return FALSE;
+        }
+        s->env_copies = (guint)u;
     } else if (IS("crash", "model")) {
         if (!cfi_model_from_string(value, &s->model, NULL)) {
             *why = "not a model (process-kill, ordered, strict, torn, reorder)";

@@ -29,6 +29,18 @@ typedef enum {
     PP_ACTION_PULL,          /* ostree pull only */
 } PpAction;
 
+/* [update] strategy: how the device is laid out and updated (sim/strategy.h). */
+typedef enum {
+    PP_STRATEGY_OSTREE = 0,  /* an OSTree sysroot, the client under test */
+    PP_STRATEGY_AB,          /* two slot images + a U-Boot environment */
+    PP_STRATEGY_UPDATE_MODE, /* one slot image overwritten in place */
+    PP_STRATEGY_COUNT
+} PpStrategy;
+
+const char *pp_strategy_to_string(PpStrategy st);
+/* FALSE (and *out left alone) when s names no strategy. */
+gboolean pp_strategy_from_string(const char *s, PpStrategy *out);
+
 typedef enum {
     PP_RESUME_NONE = 0,
     PP_RESUME_ALL,
@@ -72,6 +84,11 @@ typedef struct {
     char *command;           /* the update command's template (NULL: the
                                 default, PP_COMMAND_DEFAULT) */
     PpAction action;
+
+    /* [update] */
+    PpStrategy strategy;
+    guint env_copies;        /* ab: copies of the U-Boot environment */
+    gboolean ab_swupdate;    /* ab: the client is SWUpdate, not fw_setenv */
 
     /* [crash] */
     CfiModel model;

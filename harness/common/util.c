@@ -224,3 +224,16 @@ pp_splitmix64(guint64 *state)
     *state = s;
     return z;
 }
+
+char *
+pp_file_sha256(const char *path, GError **error)
+{
+    g_autoptr(GMappedFile) m = g_mapped_file_new(path, FALSE, error);
+    if (m == NULL) {
+        g_prefix_error(error, "mmap %s: ", path);
+        return NULL;
+    }
+    return g_compute_checksum_for_data(
+        G_CHECKSUM_SHA256, (const guchar *)g_mapped_file_get_contents(m),
+        g_mapped_file_get_length(m));
+}

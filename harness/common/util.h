@@ -20,6 +20,9 @@
  */
 gboolean pp_mkdir_p(const char *path, GError **error);
 
+/* SHA-256 of a file's bytes, hex (NULL with an error naming the file). */
+char *pp_file_sha256(const char *path, GError **error);
+
 /*
  * A results directory: created when missing (durably, as pp_mkdir_p);
  * refused when it holds anything (results are never overwritten).

@@ -193,6 +193,22 @@ pp_case_file_load(const char *path, const char *states_dir, PpCaseFile *f,
         "xfs") == 0;
     f->resume = json_object_get_boolean_member_with_default(rp, "resume",
                                                             FALSE);
+    env->device_fs.data_in_place = json_object_get_boolean_member_with_default(
+        rp, "data_in_place", FALSE);
+    /* Case files from before [update] strategy were all ostree's. */
+    const char *st = json_object_get_string_member_with_default(
+        rp, "strategy", "ostree");
+    if (!pp_strategy_from_string(st, &env->strategy)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: replay.strategy '%s' is not a strategy", path, st);
+        return FALSE;
+    }
+    if (env->strategy != PP_STRATEGY_OSTREE
+        && !pp_slot_device_from_json(json_object_get_member(rp, "slots"),
+                                     &env->slots, error)) {
+        g_prefix_error(error, "%s: replay.slots: ", path);
+        return FALSE;
+    }
 
     if (states_dir != NULL) {
         env->states_dir = g_canonicalize_filename(states_dir, NULL);

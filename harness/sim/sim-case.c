@@ -25,6 +25,7 @@
 #include "sim/sim-fidelity.h"
 #include "sim/sim-private.h"
 #include "sim/sim-share.h"
+#include "sim/strategy.h"
 
 void
 pp_case_free(PpCase *c)
@@ -36,6 +37,7 @@ pp_case_free(PpCase *c)
     g_free(c->state_name);
     g_free(c->call);
     g_free(c->reason);
+    g_free(c->boots);
     g_clear_pointer(&c->judgement, json_node_unref);
     g_free(c->resume_error);
     g_clear_pointer(&c->resume_judgement, json_node_unref);
@@ -123,6 +125,7 @@ pp_sim_env_clear(PpSimEnv *env)
     g_clear_pointer(&env->share, pp_judge_share_free);
     pp_phases_clear(&env->phases);
     pp_promise_clear(&env->promise);
+    pp_slot_device_clear(&env->slots);
 }
 
 gboolean
@@ -138,6 +141,12 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
     if (env->replay == NULL) {
         g_prefix_error(error, "interpreting %s: ", env->trace_path);
         return FALSE;
+    }
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        /* A slot device: judged against its images (oracle/slots.h), no
+           repo, no promise derived from the OSTree oracle, no sharing. */
+        pp_slot_phases_classify(env->trace, env->root, &env->phases);
+        return pp_mkdir_p(env->states_dir, error);
     }
     env->known = pp_known_trees_load(env->srv_repo,
                                      (const char *const *)env->commits, error);
@@ -196,9 +205,8 @@ pp_sim_oracle_opts(const PpSimEnv *env)
     return o;
 }
 
-/* Objects present in a repo: "<checksum>.<type>" with file for content. */
-static GHashTable *
-repo_objects(const char *repo)
+GHashTable *
+pp_sim_repo_objects(const char *repo)
 {
     GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                             NULL);
@@ -216,9 +224,8 @@ repo_objects(const char *repo)
     return set;
 }
 
-/* "/repo/objects/ab/cdef.filez" -> "abcdef.file"; NULL if not an object. */
-static char *
-object_key_of_url(const char *path)
+char *
+pp_sim_object_key_of_url(const char *path)
 {
     const char *o = strstr(path, "/objects/");
     if (o == NULL || strlen(o) < strlen("/objects/xx/")) {
@@ -371,7 +378,7 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
         return;
     }
     g_autofree char *repo = g_build_filename(dir, "ostree", "repo", NULL);
-    g_autoptr(GHashTable) durable = repo_objects(repo);
+    g_autoptr(GHashTable) durable = pp_sim_repo_objects(repo);
     r->durable = g_hash_table_size(durable);
 
     g_autofree char *fresh_boot = boot_id != NULL ? g_strdup(boot_id)
@@ -450,7 +457,7 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     for (guint i = before; i < log->len; i++) {
         const PpHttpdRequest *rq = log->pdata[i];
         r->bytes += rq->bytes;
-        g_autofree char *key = object_key_of_url(rq->path);
+        g_autofree char *key = pp_sim_object_key_of_url(rq->path);
         if (key != NULL && rq->status == 200) {
             r->objects++;
             if (g_hash_table_contains(durable, key)) {
@@ -538,6 +545,69 @@ add_boot_view_evidence(const PpSimEnv *env, PpCase *c, const PpJudgement *j)
                               c->two_views ? j : NULL);
 }
 
+/* What the judged state boots, in the words every strategy shares
+ * (PpCase.boots). */
+static char *
+boots_of(const PpSimEnv *env, const PpJudgement *j)
+{
+    if (j->outcome == PP_OUTCOME_BRICK || j->booted < 0) {
+        return NULL;
+    }
+    if (j->outcome == PP_OUTCOME_WRONG_TREE) {
+        return g_strdup("other");
+    }
+    const PpBootEntry *b = j->entries->pdata[j->booted];
+    return g_strdup(g_strcmp0(b->commit, env->to_commit) == 0 ? "new"
+                                                               : "old");
+}
+
+/*
+ * A case of a slot device (ab, update-mode): materialise and judge it
+ * against the images (oracle/slots.h).  One view: the slots are block
+ * devices, not files on a journalled filesystem, so the bootloader reads
+ * what the kernel would.  No resume: the update is a local copy.
+ */
+static PpCase *
+run_slot_case(PpSimEnv *env, PpCase *c_in, gboolean keep_state, gint64 t0,
+              GError **error)
+{
+    g_autoptr(PpCase) c = c_in;
+    g_autofree char *state = g_build_filename(env->states_dir, c->id, NULL);
+    if (g_file_test(state, G_FILE_TEST_EXISTS) && !pp_rm_rf(state, error)) {
+        return NULL;
+    }
+    gint64 t1 = g_get_monotonic_time();
+    if (!cfi_replay_materialise(env->replay, c->k, env->model, env->seed,
+                                state, &c->stats, error)) {
+        return NULL;
+    }
+    gint64 t2 = g_get_monotonic_time();
+    c->t_materialise = (double)(t2 - t1) / 1e6;
+    PpSlotJudgement j = { 0 };
+    if (!pp_slots_judge(&env->slots, state, &j, error)) {
+        g_prefix_error(error, "judging %s: ", c->state_name);
+        pp_rm_rf(state, NULL);
+        return NULL;
+    }
+    c->t_judge = (double)(g_get_monotonic_time() - t2) / 1e6;
+    PpOutcome oc = j.outcome;
+    if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
+        oc = PP_OUTCOME_PASS;
+    }
+    pp_case_set_verdict(c, oc);
+    c->reason = g_steal_pointer(&j.reason);
+    c->boots = g_steal_pointer(&j.boots);
+    c->judgement = g_steal_pointer(&j.evidence);
+    pp_slot_judgement_clear(&j);
+    gint64 t5 = g_get_monotonic_time();
+    if (!keep_state && !pp_rm_rf(state, error)) {
+        return NULL;
+    }
+    c->t_remove = (double)(g_get_monotonic_time() - t5) / 1e6;
+    c->seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
+    return g_steal_pointer(&c);
+}
+
 PpCase *
 pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
                 GError **error)
@@ -552,6 +622,10 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     c->phase = pp_phases_at(&env->phases, k);
     c->call = pp_sim_describe_call(env->trace, env->root, k);
 
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        return run_slot_case(env, g_steal_pointer(&c), keep_state, t0,
+                             error);
+    }
     /* A state another case already judged is not built again. */
     g_autoptr(PpShareClaim) claim = NULL;
     if (pp_sim_share_take(env, c, resume, keep_state, &claim)) {
@@ -590,6 +664,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     gint64 t3 = g_get_monotonic_time();
     c->t_judge = (double)(t3 - t2) / 1e6;
     c->judgement = pp_judgement_to_json(j);
+    c->boots = boots_of(env, j);
     add_boot_view_evidence(env, c, j);
     PpOutcome oc = j->outcome;
     if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
@@ -705,6 +780,7 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
     pp_version_add_json(b);
     pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
     pp_json_add_string(b, "reason", c->reason);
+    pp_json_add_string_or_null(b, "boots", c->boots);
     pp_json_add_string(b, "phase", pp_phase_name(c->phase));
     pp_json_add_string(b, "call", c->call);
     if (c->shared_with != NULL) {
@@ -778,6 +854,12 @@ pp_case_to_json(const PpSimEnv *env, const PpCase *c, const char *scenario)
                        env->device_fs.syncfs_log_only ? "xfs" : "ext4");
     pp_json_add_boolean(b, "resume", c->resumed);
     pp_json_add_string(b, "scenario", scenario);
+    pp_json_add_string(b, "strategy", pp_strategy_to_string(env->strategy));
+    pp_json_add_boolean(b, "data_in_place", env->device_fs.data_in_place);
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        json_builder_set_member_name(b, "slots");
+        json_builder_add_value(b, pp_slot_device_to_json(&env->slots));
+    }
     json_builder_end_object(b);
 
     json_builder_set_member_name(b, "command");

@@ -93,6 +93,8 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     pp_json_add_string(b, "path", info->scenario_path);
     pp_json_add_string(b, "action", info->action);
     pp_json_add_string(b, "bootloader", info->bootloader);
+    pp_json_add_string(b, "strategy", info->strategy != NULL
+                                      ? info->strategy : "ostree");
     pp_json_add_string(b, "expect", info->expect_failures ? "failures" : "pass");
     json_builder_end_object(b);
     pp_json_add_string(b, "model", info->model);
@@ -182,6 +184,7 @@ pp_case_to_point(const PpCase *c)
     pp_json_add_string(b, "call", c->call);
     pp_json_add_string(b, "outcome", pp_outcome_to_string(c->verdict));
     pp_json_add_string(b, "reason", c->reason);
+    pp_json_add_string_or_null(b, "boots", c->boots);
     pp_json_add_boolean(b, "resumed", c->resumed);
     if (c->known != NULL) {
         json_builder_set_member_name(b, "known");
@@ -296,6 +299,8 @@ pp_case_from_point(JsonObject *p, GError **error)
     }
     c->resumed = json_object_get_boolean_member_with_default(p, "resumed",
                                                              FALSE);
+    c->boots = g_strdup(json_object_get_string_member_with_default(
+        p, "boots", NULL));
     c->resume_bytes = (guint64)json_object_get_int_member_with_default(
         p, "resume_bytes", 0);
     c->resume_objects = (guint)json_object_get_int_member_with_default(

@@ -32,6 +32,7 @@ typedef struct {
     const char *scenario_path;
     const char *action;          /* "upgrade", "deploy", "pull" */
     const char *bootloader;      /* "uboot", "bls" */
+    const char *strategy;        /* [update] strategy, "ostree" */
     gboolean expect_failures;
     const char *model;           /* "ordered" */
     guint64 seed;

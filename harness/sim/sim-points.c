@@ -98,6 +98,9 @@ pp_sim_choose_points(const PpSimEnv *env, const PpScenario *sc,
         g_array_sort(points, cmp_uint);
     }
 
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        return;    /* a slot device's update is not resumed (strategy.h) */
+    }
     if (sc->resume == PP_RESUME_ALL) {
         for (guint i = 0; i < points->len; i++) {
             g_hash_table_add(resume_set, GUINT_TO_POINTER(

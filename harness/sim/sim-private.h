@@ -54,6 +54,12 @@ const char *pp_sim_relative_path(const char *path, const char *root);
 
 PpOracleOpts pp_sim_oracle_opts(const PpSimEnv *env);
 
+/* Objects present in a repo: a set of "<checksum>.<type>" (file for
+ * content). */
+GHashTable *pp_sim_repo_objects(const char *repo);
+/* "/repo/objects/ab/cdef.filez" -> "abcdef.file"; NULL if not an object. */
+char *pp_sim_object_key_of_url(const char *path);
+
 /*
  * env->promise from the recorded run: the process-kill states before it
  * (k = 0) and at the client's exit (k = n) judged by the oracle.  Taken

@@ -56,20 +56,6 @@ pp_simrec_free(PpSimRec *rec)
     g_free(rec);
 }
 
-/* SHA-256 of a file's bytes, hex. */
-static char *
-file_sha256(const char *path, GError **error)
-{
-    g_autoptr(GMappedFile) m = g_mapped_file_new(path, FALSE, error);
-    if (m == NULL) {
-        g_prefix_error(error, "mmap %s: ", path);
-        return NULL;
-    }
-    return g_compute_checksum_for_data(
-        G_CHECKSUM_SHA256, (const guchar *)g_mapped_file_get_contents(m),
-        g_mapped_file_get_length(m));
-}
-
 /* path relative to dir; NULL with an error when it is not under dir. */
 static const char *
 under(const char *dir, const char *path, GError **error)
@@ -124,7 +110,7 @@ list_tree(const char *root, const char *rel, GHashTable *inodes,
             what = g_strconcat("= ", first, NULL);      /* a hardlink */
         } else {
             g_hash_table_insert(inodes, g_steal_pointer(&key), g_strdup(rel));
-            what = file_sha256(path, error);
+            what = pp_file_sha256(path, error);
             if (what == NULL) {
                 return FALSE;
             }
@@ -209,7 +195,7 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
         || !pp_rm_rf(tmp, error)) {
         return FALSE;
     }
-    g_autofree char *id = file_sha256(env->trace_path, error);
+    g_autofree char *id = pp_file_sha256(env->trace_path, error);
     g_autofree char *snap_digest = id != NULL
         ? tree_digest(snap_path, error) : NULL;
     g_autofree char *srv_digest = snap_digest != NULL
@@ -418,7 +404,7 @@ pp_simrec_load(const char *dir, GError **error)
     const char *what[] = { rec->trace, rec->snapshot, rec->srv_dir, NULL };
     const char *want[] = { rec->id, snap_digest, srv_digest };
     for (guint i = 0; what[i] != NULL; i++) {
-        g_autofree char *digest = i == 0 ? file_sha256(what[i], error)
+        g_autofree char *digest = i == 0 ? pp_file_sha256(what[i], error)
                                          : tree_digest(what[i], error);
         if (digest == NULL) {
             return NULL;

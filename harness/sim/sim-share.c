@@ -10,6 +10,7 @@ typedef struct {
     char *rep_id;
     PpOutcome verdict;
     char *reason;
+    char *boots;
     JsonNode *judgement;
     CfiCrashStats stats;
 } Group;
@@ -31,6 +32,7 @@ group_free(Group *g)
 {
     g_free(g->rep_id);
     g_free(g->reason);
+    g_free(g->boots);
     g_clear_pointer(&g->judgement, json_node_unref);
     g_free(g);
 }
@@ -120,6 +122,7 @@ pp_sim_share_take(PpSimEnv *env, PpCase *c, gboolean resume,
     c->shared_with = g_strdup(g->rep_id);
     pp_case_set_verdict(c, g->verdict);
     c->reason = g_strdup(g->reason);
+    c->boots = g_strdup(g->boots);
     c->judgement = json_node_copy(g->judgement);
     c->stats = g->stats;
     g_mutex_unlock(&s->lock);
@@ -138,6 +141,7 @@ pp_sim_share_publish(PpShareClaim *claim, const PpCase *c)
     Group *g = g_hash_table_lookup(s->groups, claim->key);
     g->verdict = c->verdict;
     g->reason = g_strdup(c->reason);
+    g->boots = g_strdup(c->boots);
     g->judgement = json_node_copy(c->judgement);
     g->stats = c->stats;
     g->done = TRUE;

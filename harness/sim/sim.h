@@ -21,6 +21,7 @@
 #include "crashstate.h"
 #include "oracle/known-trees.h"
 #include "oracle/oracle.h"
+#include "oracle/slots.h"
 #include "common/outcome.h"
 #include "common/phases.h"
 #include "common/scenario.h"
@@ -53,6 +54,9 @@ typedef struct {
     CfiModelOpts device_fs;  /* the device's filesystem (MODELS.md 4b):
                                 every replay of the case is made with it */
     char *states_dir;        /* where crash states are built */
+    PpStrategy strategy;     /* [update] strategy (sim/strategy.h) */
+    PpSlotDevice slots;      /* ab, update-mode: the device judged
+                                (oracle/slots.h); unused by ostree */
     CfiModel model;
     guint64 seed;
     guint redownload_threshold;
@@ -133,6 +137,9 @@ typedef struct {
     char *call;              /* the call in flight at the cut, readable */
     PpOutcome verdict;       /* set with pp_case_set_verdict() */
     char *reason;
+    char *boots;             /* the version the state boots: "new" (the
+                                update's), "old", "other", or NULL (none,
+                                or not known) */
     JsonNode *judgement;     /* the oracle's evidence */
     CfiCrashStats stats;
     gboolean two_views;      /* judged through the bootloader's view too */

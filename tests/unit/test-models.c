@@ -404,6 +404,48 @@ test_ordered_new_file_zero_length_fail(void **state)
     assert_file(t, "f", "new");
 }
 
+/* A partition written in place without a sync (MODELS.md 4c):
+ *   0 open slot  1 write "NEW" at 0  2 write "new" at 4  3 close */
+static guint
+build_slot_overwrite(Fx *fx)
+{
+    tu_write(fx->snap, "slot", "OLD old", 0644);
+    cfi_tb_open(fx->tb, ORIG "/slot", 3, O_WRONLY, 0);
+    cfi_tb_write(fx->tb, 3, 0, "NEW", 3);
+    cfi_tb_write(fx->tb, 3, 4, "new", 3);
+    cfi_tb_close(fx->tb, 3);
+    return load(fx);
+}
+
+/* data_in_place: ordered keeps every write before the cut, in order. */
+static void
+test_data_in_place_ordered(void **state)
+{
+    Fx *fx = *state;
+    fx->opts.data_in_place = TRUE;
+    guint n = build_slot_overwrite(fx);
+    g_autofree char *t2 = mat(fx, 2, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(t2, "slot", "NEW old");     /* the cut inside: half new */
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(t, "slot", "NEW new");
+    /* strict is unchanged: nothing was fsynced. */
+    g_autofree char *s = mat(fx, n, CFI_MODEL_STRICT, 0, NULL);
+    assert_file(s, "slot", "OLD old");
+}
+
+static void
+test_data_in_place_ordered_fail(void **state)
+{
+    /* A file on ext4 (the default device): ordered keeps the last durable
+       contents, so the same cut shows the old ones. */
+    Fx *fx = *state;
+    guint n = build_slot_overwrite(fx);
+    g_autofree char *t2 = mat(fx, 2, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(t2, "slot", "OLD old");
+    g_autofree char *t = mat(fx, n, CFI_MODEL_ORDERED, 0, NULL);
+    assert_file(t, "slot", "OLD old");
+}
+
 /* fallocate then an unsynced write into the allocated range.
  *   0 open g (new)  1 fallocate 0..8192  2 write "data" at 100  3 close */
 static guint
@@ -1773,6 +1815,7 @@ main(void)
         T(test_interposed_dsync_open_no_barrier),
         T(test_dir_entry_after_dir_fsync),
         T(test_ordered_new_file_zero_length),
+        T(test_data_in_place_ordered),
         T(test_ordered_fallocate_zero_range),
         T(test_torn_sector_mix),
         T(test_torn_single_sector),
