@@ -169,6 +169,11 @@ fish_start(Fish *f, PpGuestfsRead *r, const char *image, const char *dir,
         G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
     g_subprocess_launcher_set_stderr_file_path(l, f->err_file);
     g_subprocess_launcher_setenv(l, "LC_ALL", "C", TRUE);
+    /* The appliance (supermin's, ~300 MB, built once from the host's
+     * packages) is cached under $TMPDIR by default: a private $TMPDIR
+     * would rebuild it each time and keep it there.  /var/tmp, libguestfs'
+     * own default, unless the caller chose one. */
+    g_subprocess_launcher_setenv(l, "LIBGUESTFS_CACHEDIR", "/var/tmp", FALSE);
     /* libvirt would need a daemon; the direct backend runs QEMU itself. */
     g_subprocess_launcher_setenv(l, "LIBGUESTFS_BACKEND", "direct", FALSE);
     if (strcmp(accel, "tcg") == 0) {

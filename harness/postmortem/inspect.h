@@ -12,7 +12,10 @@
  * A disk image is located (diskimage.h) and extracted into a private
  * temporary directory (e2extract.h), removed when the inspection is
  * freed, then judged like a directory with the modes and owners the
- * extraction could not give its files (the overlay).
+ * extraction could not give its files (the overlay).  When its journal
+ * needs recovery, a replayed private copy (journal.h) gives the kernel's
+ * view, judged on its own.  The guestfs reader (guestfs.h) extracts
+ * through a libguestfs appliance instead.
  */
 #ifndef PP_INSPECT_H
 #define PP_INSPECT_H
