@@ -26,6 +26,9 @@
 #include "postmortem/toolrun.h"
 
 #define MARKER "@@plugpull-guestfish-done@@"
+/* How long guestfish may take to stop its appliance once its stdin is
+ * closed: seconds under TCG, generous for a loaded machine. */
+#define FISH_EXIT_S 120
 
 /* Filesystems worth mounting to look for ostree/: a sysroot's. */
 static const char *const root_types[] = {
@@ -52,18 +55,60 @@ typedef struct {
     GDataInputStream *out;
     char *err_file;
     char *line;                 /* the command line, for messages */
+    gboolean interrupted;       /* stop it at once: no graceful exit */
 } Fish;
 
+static void
+on_waited(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)g_subprocess_wait_finish(G_SUBPROCESS(src), res, NULL);
+    *(gboolean *)data = TRUE;
+}
+
+static gboolean
+on_wait_timeout(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * guestfish gone: at the end of its stdin it stops the appliance and
+ * removes its temporary files itself; killed, it leaves them.  So its
+ * stdin is closed first, and it is killed only when it has not exited
+ * within FISH_EXIT_S (a command still running: tar-out of a large tree),
+ * or at once after a SIGTERM (its files are in the private directory,
+ * removed anyway).
+ */
 static void
 fish_clear(Fish *f)
 {
     if (f->proc != NULL) {
-        /* Normally gone after `exit`; on an error path, killed here (its
-         * recovery process then stops the appliance's QEMU). */
-        if (g_subprocess_get_identifier(f->proc) != NULL) {
-            g_subprocess_force_exit(f->proc);
+        if (f->in != NULL) {
+            (void)g_output_stream_close(f->in, NULL, NULL);
         }
-        (void)g_subprocess_wait(f->proc, NULL, NULL);
+        gboolean done = FALSE;
+        gboolean timed_out = FALSE;
+        GMainContext *ctx = g_main_context_new();
+        g_main_context_push_thread_default(ctx);
+        g_subprocess_wait_async(f->proc, NULL, on_waited, &done);
+        GSource *t = g_timeout_source_new_seconds(FISH_EXIT_S);
+        g_source_set_callback(t, on_wait_timeout, &timed_out, NULL);
+        g_source_attach(t, ctx);
+        while (!done && !timed_out && !f->interrupted) {
+            g_main_context_iteration(ctx, TRUE);
+        }
+        if (!done) {
+            /* Its recovery process then stops the appliance's QEMU. */
+            g_subprocess_force_exit(f->proc);
+            while (!done) {
+                g_main_context_iteration(ctx, TRUE);
+            }
+        }
+        g_source_destroy(t);
+        g_source_unref(t);
+        g_main_context_pop_thread_default(ctx);
+        g_main_context_unref(ctx);
     }
     g_clear_object(&f->in);
     g_clear_object(&f->out);
@@ -118,6 +163,7 @@ fish_do(Fish *f, const char *commands, volatile sig_atomic_t *interrupted,
     g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
     for (;;) {
         if (interrupted != NULL && *interrupted) {
+            f->interrupted = TRUE;
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                         "interrupted: %s stopped", f->line);
             return FALSE;
@@ -174,6 +220,9 @@ fish_start(Fish *f, PpGuestfsRead *r, const char *image, const char *dir,
      * would rebuild it each time and keep it there.  /var/tmp, libguestfs'
      * own default, unless the caller chose one. */
     g_subprocess_launcher_setenv(l, "LIBGUESTFS_CACHEDIR", "/var/tmp", FALSE);
+    /* Its temporary files (the overlay of the --ro disk among them) in
+     * the private directory: removed with it whatever happens. */
+    g_subprocess_launcher_setenv(l, "LIBGUESTFS_TMPDIR", dir, TRUE);
     /* libvirt would need a daemon; the direct backend runs QEMU itself. */
     g_subprocess_launcher_setenv(l, "LIBGUESTFS_BACKEND", "direct", FALSE);
     if (strcmp(accel, "tcg") == 0) {
