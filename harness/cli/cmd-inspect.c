@@ -40,6 +40,13 @@ journal_to_json(const PpInspection *ins)
                                       "mounts, replaying the journal)");
         return o;
     }
+    if (ins->kernel_error != NULL) {
+        json_object_set_string_member(o, "views", "one (the kernel's view "
+                                      "could not be made)");
+        json_object_set_string_member(o, "kernel_view_error",
+                                      ins->kernel_error);
+        return o;
+    }
     if (ins->kernel == NULL) {
         json_object_set_string_member(o, "views", "one (the journal needs "
                                       "no recovery: the kernel reads what "
@@ -69,6 +76,8 @@ verdicts_to_json(const PpInspection *ins)
     if (ins->reader == PP_READER_GUESTFS) {
         views[0] = NULL;
         views[1] = ins;
+    } else if (ins->kernel_error != NULL) {
+        views[1] = NULL;    /* not made */
     } else if (ins->kernel == NULL) {
         views[1] = ins;     /* one view: the same for both */
     }
@@ -209,7 +218,11 @@ print_text(const PpInspection *ins)
     g_print("known trees: %u commit(s) from %s\n",
             pp_known_trees_n_commits(ins->known), ins->known_source);
     if (ins->kernel == NULL) {
-        if (ins->is_image && ins->reader == PP_READER_DEBUGFS) {
+        if (ins->kernel_error != NULL) {
+            g_print("journal: needs recovery, but the kernel's view could "
+                    "not be made (see the note): the bootloader's view "
+                    "only\n");
+        } else if (ins->is_image && ins->reader == PP_READER_DEBUGFS) {
             g_print("journal: needs no recovery: the kernel reads what the "
                     "bootloader reads (one view)\n");
         }

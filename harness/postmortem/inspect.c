@@ -52,6 +52,7 @@ pp_inspection_free(PpInspection *ins)
     g_clear_pointer(&ins->kernel, pp_inspection_free);
     g_clear_pointer(&ins->replay, pp_journal_replay_free);
     g_clear_pointer(&ins->guestfs, pp_guestfs_read_free);
+    g_free(ins->kernel_error);
     /* Last: the judgement and the known trees may name files in it. */
     g_clear_pointer(&ins->extracted, pp_extracted_free);
     g_free(ins);
@@ -303,10 +304,25 @@ pp_inspect_kernel_view(PpInspection *ins, const char *server_repo,
         g_clear_error(error);
         return pp_throw_interrupted(error, sig);
     }
-    if (ok && ins->kernel->layout.fs.needs_recovery) {
+    if (!ok && (g_error_matches(*error, PP_ERROR, PP_ERROR_SIGINT)
+                || g_error_matches(*error, PP_ERROR, PP_ERROR_SIGTERM))) {
+        return FALSE;
+    }
+    if (!ok) {
+        /* A journal e2fsck cannot replay (corrupt, cut short) does not
+         * hide the bootloader's view: it is said, and judged alone. */
+        ins->kernel_error = g_strdup((*error)->message);
+        g_clear_error(error);
+        g_clear_pointer(&ins->kernel, pp_inspection_free);
+        g_ptr_array_add(ins->notes, g_strdup_printf(
+                            "the kernel's view could not be made: %s",
+                            ins->kernel_error));
+        return TRUE;
+    }
+    if (ins->kernel->layout.fs.needs_recovery) {
         g_ptr_array_add(ins->kernel->notes, g_strdup(
                             "the journal still needs recovery after e2fsck "
                             "-E journal_only"));
     }
-    return ok;
+    return TRUE;
 }

@@ -63,6 +63,9 @@ struct _PpInspection {
      * private copy, judged on its own; NULL when there is only one view. */
     PpJournalReplay *replay;
     PpInspection *kernel;
+    char *kernel_error;          /* why the kernel's view could not be
+                                  * made (a journal e2fsck cannot replay),
+                                  * or NULL */
     /* Read through libguestfs (reader PP_READER_GUESTFS): */
     struct _PpGuestfsRead *guestfs;
 };
@@ -96,7 +99,9 @@ gboolean pp_inspect_with_reader(const char *target, PpReader reader,
  * server_repo and opts) into ins->kernel; the copy is removed once
  * extracted.  Nothing to do (TRUE, ins->kernel NULL) for a directory, a
  * clean journal, or an image read through libguestfs (already the
- * kernel's view).  The user's image is only read.
+ * kernel's view).  A view that cannot be made (e2fsck fails) is
+ * ins->kernel_error and a note, not an error: FALSE only when
+ * interrupted.  The user's image is only read.
  */
 gboolean pp_inspect_kernel_view(PpInspection *ins, const char *server_repo,
                                 const PpOracleOpts *opts, GError **error);

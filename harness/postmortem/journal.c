@@ -188,9 +188,12 @@ pp_journal_replay_copy(const char *image, guint64 offset, guint64 bytes,
     }
     gint64 t1 = g_get_monotonic_time();
     r->copy_seconds = (double)(t1 - t0) / G_USEC_PER_SEC;
-    /* -y: no questions (none is asked with journal_only but the replay);
-     * exit 1 is "errors corrected", the replay having been done. */
-    const char *argv[] = { e2fsck, "-y", "-E", "journal_only", r->copy, NULL };
+    /* -p (preen): the replay is done without a question.  Exit 0 is a
+     * replay and nothing else.  Exit 1 ("errors corrected") means e2fsck
+     * did more: an invalid journal is cleared and recreated, which the
+     * kernel would not do (it refuses to mount): no kernel's view then,
+     * rather than a wrong one.  Exit 4 and above: it could not. */
+    const char *argv[] = { e2fsck, "-p", "-E", "journal_only", r->copy, NULL };
     r->e2fsck_line = pp_tool_line(argv);
     g_autoptr(GBytes) sout = NULL;
     g_autofree char *serr = NULL;
@@ -205,6 +208,14 @@ pp_journal_replay_copy(const char *image, guint64 offset, guint64 bytes,
     g_autofree char *text = g_strdup_printf("%.*s%s", (int)n, o != NULL ? o : "",
                                             serr);
     r->e2fsck_output = g_strdup(g_strstrip(text));
+    if (r->e2fsck_status != 0) {
+        g_autofree char *one = g_strdelimit(g_strdup(r->e2fsck_output), "\n", ' ');
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: exit %d: more than a replay of the journal (%s): the "
+                    "kernel would not mount this filesystem as it is",
+                    r->e2fsck_line, r->e2fsck_status, one);
+        return FALSE;
+    }
     *out = g_steal_pointer(&r);
     return TRUE;
 }

@@ -11,8 +11,10 @@
  *      new file: holes stay holes (SEEK_DATA/SEEK_HOLE), data goes through
  *      copy_file_range, which shares the blocks (a reflink) where the
  *      filesystem under both can (btrfs, xfs), else copies them;
- *   2. e2fsck -y -E journal_only replays the journal (the same jbd2
- *      recovery the kernel does) and checks nothing else.
+ *   2. e2fsck -p -E journal_only replays the journal (the same jbd2
+ *      recovery the kernel does) and checks nothing else; when it does
+ *      more (exit 1: an invalid journal cleared and recreated, which the
+ *      kernel would refuse to mount) there is no kernel's view.
  * The copy is then a bare filesystem at offset 0, extracted like the dump.
  */
 #ifndef PP_JOURNAL_H
@@ -29,7 +31,7 @@ typedef struct {
     double replay_seconds;
     char *e2fsck_line;      /* the command line that ran */
     char *e2fsck_output;    /* its stdout and stderr, stripped */
-    int e2fsck_status;      /* 0, or 1: errors corrected */
+    int e2fsck_status;      /* 0: the journal replayed, nothing else */
 } PpJournalReplay;
 
 void pp_journal_replay_free(PpJournalReplay *r);

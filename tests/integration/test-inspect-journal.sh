@@ -24,13 +24,16 @@
 #      sections and "the views disagree"; the dump is byte-identical
 #      afterwards; nothing is left under $TMPDIR;
 #   2. the twin: the disk file after a clean unmount (journal
-#      checkpointed): one view, judged once (kernel_view null), exit 0.
+#      checkpointed): one view, judged once (kernel_view null), exit 0;
+#   3. the cut dump with its journal's superblock overwritten: e2fsck would
+#      clear the journal, not replay it: no kernel's view (the reason in
+#      journal.kernel_view_error), the bootloader's view alone, exit 1.
 # Runs as root only (losetup, mount).
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"
 pp_need_build
 PATH=$PATH:/usr/sbin:/sbin
-pp_need_cmd jq sfdisk mke2fs e2fsck debugfs losetup mount umount dd truncate sha256sum
+pp_need_cmd jq sfdisk mke2fs e2fsck dumpe2fs debugfs losetup mount umount dd truncate sha256sum
 [ "$(id -u)" -eq 0 ] || pp_skip "needs root (losetup and mount of the dump)"
 scen=$(cd "$(dirname "$0")/../../scenarios" && pwd)/bootloader-swap.conf
 
@@ -142,4 +145,24 @@ jq -e '.journal.needs_recovery == false and .kernel_view == null and (.journal.v
     pp_fail "clean disk: the text does not say the journal needs no recovery"
 [ -z "$(ls -A "$TMPDIR")" ] || pp_fail "clean disk: left behind in \$TMPDIR: $(ls -A "$TMPDIR")"
 pp_log "clean disk (unmounted): one view, pass, exit 0"
+
+# --- 3. a journal e2fsck cannot replay: no kernel's view, said --------------------
+# Its superblock (the journal inode's first block) overwritten: e2fsck
+# would clear and recreate the journal, which is no replay (the kernel
+# refuses to mount it); the bootloader's view is judged alone.
+off=$((start * 512))
+bs=$(dumpe2fs -h "$PP_TMP/cut.img?offset=$off" 2>/dev/null | sed -n 's/^Block size: *//p')
+jb=$(debugfs -R "bmap <8> 0" "$PP_TMP/cut.img?offset=$off" 2>/dev/null)
+[ -n "$bs" ] && [ -n "$jb" ] || pp_fail "the journal's first block (block size '$bs', block '$jb')"
+cp --sparse=always "$PP_TMP/cut.img" "$PP_TMP/badj.img" &&
+    dd if=/dev/urandom of="$PP_TMP/badj.img" bs="$bs" seek=$((off / bs + jb)) count=1 conv=notrunc status=none ||
+    pp_fail "overwriting the journal's superblock"
+rc=0
+"$PP_BIN" inspect --json "$PP_TMP/badj.img" >"$PP_TMP/badj.json" 2>"$PP_TMP/badj.err" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/badj.err"; pp_fail "bad journal: exit $rc, want 1 (the bootloader's view)"; }
+jq -e '.kernel_view == null and .verdicts.kernel == null and .outcome == "brick"
+       and (.journal.kernel_view_error | test("more than a replay of the journal"))' "$PP_TMP/badj.json" >/dev/null ||
+    pp_fail "bad journal: $(jq -c '{outcome, journal}' "$PP_TMP/badj.json")"
+[ -z "$(ls -A "$TMPDIR")" ] || pp_fail "bad journal: left behind in \$TMPDIR: $(ls -A "$TMPDIR")"
+pp_log "journal superblock overwritten: the bootloader's view alone, brick, exit 1: $(jq -r .journal.kernel_view_error "$PP_TMP/badj.json" | cut -c1-160)..."
 pp_log "PASS"
