@@ -305,7 +305,7 @@ pp_cmd_inspect(int argc, char **argv, GError **error)
         "filesystem that Linux\nmounts, on partitions or LVM (xfs, btrfs, "
         "f2fs, ext4), the one holding\nostree/; the appliance replays the "
         "journal: the kernel's view only.  An\nappliance start costs tens of "
-        "seconds under TCG (47-64 s measured on a\nloaded 2-core machine; "
+        "seconds under TCG (32-64 s measured on a\nloaded 2-core machine; "
         "debugfs: under a second): choose it for what debugfs\ncannot read.  Run as "
         "root (owners are kept only then).\n\n"
         "Exit status: 0 it would boot a complete known tree, 1 otherwise, "
