@@ -12,7 +12,10 @@
 #           update-mode strategies)
 #   vm      the VM tier: QEMU, U-Boot, the kernel-image and disk-image tools
 #   report  write the HTML report (python3)
-#   test    what the tests add: cmocka, strace, fio, eatmydata, jq, clang for
+#   guestfs plugpull inspect --reader guestfs: guestfish, the xfs tools of
+#           its appliance and a kernel for it (supermin builds the
+#           appliance from the host's packages and /boot)
+#   test    what the tests add (guestfs included): cmocka, strace, fio, eatmydata, jq, clang for
 #           fuzzing, the package tools, python3-yaml, chromium (the
 #           report screenshot), libostree's installed tests
 #   all     every set (the default: make check and make demo)
@@ -28,11 +31,13 @@ SET_build="gcc make pkg-config python3 libglib2.0-dev libjson-glib-dev libostree
 SET_sim="ostree python3 busybox-static e2fsprogs libubootenv-tool swupdate openssl cpio"
 SET_vm="qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs lz4 busybox-static"
 SET_report="python3"
+SET_guestfs="guestfish libguestfs-xfs linux-image-amd64"
 SET_test="libcmocka-dev strace fio eatmydata jq clang libclang-rt-14-dev
-help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests"
+help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests
+$SET_guestfs"
 
 usage() {
-    echo "usage: tools/deps.sh [--list] [build|sim|vm|report|test|all]..." >&2
+    echo "usage: tools/deps.sh [--list] [build|sim|vm|report|guestfs|test|all]..." >&2
     exit 2
 }
 
@@ -50,6 +55,7 @@ for s in "$@"; do
         sim) PACKAGES="$PACKAGES $SET_sim" ;;
         vm) PACKAGES="$PACKAGES $SET_vm" ;;
         report) PACKAGES="$PACKAGES $SET_report" ;;
+        guestfs) PACKAGES="$PACKAGES $SET_guestfs" ;;
         test) PACKAGES="$PACKAGES $SET_test" ;;
         all) PACKAGES="$PACKAGES $SET_build $SET_sim $SET_vm $SET_report $SET_test" ;;
         *) echo "deps: unknown set '$s'" >&2; usage ;;

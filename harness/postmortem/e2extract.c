@@ -27,9 +27,9 @@
 #include <glib/gstdio.h>
 
 #include "postmortem/diskimage.h"
+#include "postmortem/toolrun.h"
 #include "common/fs.h"
 
-#define POLL_MS 100
 /* The file type bits of an ext2 i_mode (the same values as Linux's). */
 #define EXT_S_IFMT 0170000
 #define EXT_S_IFDIR 0040000
@@ -105,124 +105,14 @@ ss_quote(const char *s)
     return g_string_free(g_steal_pointer(&q), FALSE);
 }
 
-/* argv as a shell command line, for messages: quoted where needed. */
-static char *
-shell_line(const char *const *argv)
-{
-    g_autoptr(GString) s = g_string_new(NULL);
-    for (guint i = 0; argv[i] != NULL; i++) {
-        const char *a = argv[i];
-        gboolean plain = *a != '\0'
-                         && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-                                   "qrstuvwxyz0123456789_-+./=:,@") == strlen(a);
-        g_autofree char *q = plain ? g_strdup(a) : g_shell_quote(a);
-        g_string_append_printf(s, "%s%s", i > 0 ? " " : "", q);
-    }
-    return g_string_free(g_steal_pointer(&s), FALSE);
-}
-
-typedef struct {
-    GSubprocess *proc;
-    volatile sig_atomic_t *interrupted;
-    gboolean killed;
-    gboolean done;
-    gboolean ok;
-    GBytes *out;
-    GBytes *err;
-    GError *error;
-} Comm;
-
-static void
-on_communicated(GObject *src, GAsyncResult *res, gpointer data)
-{
-    Comm *c = data;
-    c->ok = g_subprocess_communicate_finish(G_SUBPROCESS(src), res, &c->out,
-                                            &c->err, &c->error);
-    c->done = TRUE;
-}
-
-static gboolean
-poll_interrupted(gpointer data)
-{
-    Comm *c = data;
-    if (c->interrupted != NULL && *c->interrupted && !c->killed) {
-        g_subprocess_force_exit(c->proc);
-        c->killed = TRUE;
-    }
-    return G_SOURCE_CONTINUE;
-}
-
-/*
- * Run debugfs (argv) to its end, its stdout in *out (when out is not NULL)
- * and its stderr in *err.  FALSE when it cannot be run, is killed, or
- * exits non-zero (errors naming the command line and the status); a
- * Ctrl-C reaches debugfs itself (same process group), a SIGTERM to
- * plugpull alone is passed on through *interrupted.
- */
+/* debugfs, its environment set for parsing: no translations, no pager
+ * for ls.  Any exit status but 0 is a failure. */
 static gboolean
 run_debugfs(const char *const *argv, volatile sig_atomic_t *interrupted,
             GBytes **out, char **err, GError **error)
 {
-    g_autofree char *line = shell_line(argv);
-    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
-        (out != NULL ? G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                     : G_SUBPROCESS_FLAGS_STDOUT_SILENCE)
-        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    /* Messages are parsed: no translations; and no pager for ls. */
-    g_subprocess_launcher_setenv(l, "LC_ALL", "C", TRUE);
-    g_subprocess_launcher_setenv(l, "DEBUGFS_PAGER", "__none__", TRUE);
-    g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawnv(l, argv, error);
-    if (proc == NULL) {
-        g_prefix_error(error, "running %s: ", line);
-        return FALSE;
-    }
-    Comm c = { .proc = proc, .interrupted = interrupted };
-    GMainContext *ctx = g_main_context_new();
-    g_main_context_push_thread_default(ctx);
-    g_subprocess_communicate_async(proc, NULL, NULL, on_communicated, &c);
-    GSource *poll = g_timeout_source_new(POLL_MS);
-    g_source_set_callback(poll, poll_interrupted, &c, NULL);
-    g_source_attach(poll, ctx);
-    while (!c.done) {
-        g_main_context_iteration(ctx, TRUE);
-    }
-    g_source_destroy(poll);
-    g_source_unref(poll);
-    g_main_context_pop_thread_default(ctx);
-    g_main_context_unref(ctx);
-
-    g_autoptr(GBytes) cout = c.out;
-    g_autoptr(GBytes) cerr = c.err;
-    if (c.killed) {
-        g_clear_error(&c.error);
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                    "interrupted: %s killed", line);
-        return FALSE;
-    }
-    if (!c.ok) {
-        g_propagate_prefixed_error(error, c.error, "%s: ", line);
-        return FALSE;
-    }
-    gsize n = 0;
-    const char *e = cerr != NULL ? g_bytes_get_data(cerr, &n) : NULL;
-    g_autofree char *etext = g_strndup(e != NULL ? e : "", n);
-    if (!g_subprocess_get_if_exited(proc)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "%s: killed by signal %d: %s", line,
-                    g_subprocess_get_term_sig(proc), g_strstrip(etext));
-        return FALSE;
-    }
-    int status = g_subprocess_get_exit_status(proc);
-    if (status != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "%s: exit status %d: %s", line, status, g_strstrip(etext));
-        return FALSE;
-    }
-    if (out != NULL) {
-        *out = g_steal_pointer(&cout);
-    }
-    *err = g_steal_pointer(&etext);
-    return TRUE;
+    static const char *const env[] = { "DEBUGFS_PAGER=__none__", NULL };
+    return pp_tool_run(argv, env, 0, interrupted, out, err, NULL, error);
 }
 
 /* What a debugfs stderr line says (see e2extract.h). */
@@ -348,7 +238,7 @@ run_debugfs_script(PpExtracted *x, const char *name, const GString *script,
     if (!ran) {
         return FALSE;
     }
-    g_autofree char *what = shell_line(argv);
+    g_autofree char *what = pp_tool_line(argv);
     return check_stderr(what, err, x, error);
 }
 
@@ -976,7 +866,7 @@ pp_image_extract(const char *image, guint64 offset,
     if (!run_debugfs(argv, interrupted, NULL, &err, error)) {
         return FALSE;
     }
-    g_autofree char *what = shell_line(argv);
+    g_autofree char *what = pp_tool_line(argv);
     if (!check_stderr(what, err, x, error)) {
         return FALSE;
     }

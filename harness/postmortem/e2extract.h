@@ -33,6 +33,8 @@
  *   not read   the journal: debugfs reads the blocks in place, as U-Boot's
  *              ext4 driver does; updates still in the journal (superblock
  *              flag needs_recovery, after a power cut) are not seen
+ *                -> the kernel's view is a second extraction, of a private
+ *                   copy whose journal e2fsck replayed (journal.h)
  *
  * debugfs exits 0 even when it cannot open the filesystem or read a file:
  * its stderr is what tells.  Lines naming the image side (cannot open,

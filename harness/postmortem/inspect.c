@@ -10,9 +10,34 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/interrupt.h"
+#include "postmortem/guestfs.h"
 
 G_DEFINE_QUARK(pp-inspect-error-quark, pp_inspect_error)
+
+static const char *const reader_names[] = {
+    [PP_READER_DEBUGFS] = "debugfs",
+    [PP_READER_GUESTFS] = "guestfs",
+};
+
+const char *
+pp_reader_to_string(PpReader r)
+{
+    return r < G_N_ELEMENTS(reader_names) ? reader_names[r] : "unknown";
+}
+
+gboolean
+pp_reader_from_string(const char *s, PpReader *out)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(reader_names); i++) {
+        if (strcmp(s, reader_names[i]) == 0) {
+            *out = (PpReader)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
 
 void
 pp_inspection_free(PpInspection *ins)
@@ -24,6 +49,10 @@ pp_inspection_free(PpInspection *ins)
     g_clear_pointer(&ins->known, pp_known_trees_free);
     g_free(ins->known_source);
     g_clear_pointer(&ins->notes, g_ptr_array_unref);
+    g_clear_pointer(&ins->kernel, pp_inspection_free);
+    g_clear_pointer(&ins->replay, pp_journal_replay_free);
+    g_clear_pointer(&ins->guestfs, pp_guestfs_read_free);
+    g_free(ins->kernel_error);
     /* Last: the judgement and the known trees may name files in it. */
     g_clear_pointer(&ins->extracted, pp_extracted_free);
     g_free(ins);
@@ -105,12 +134,20 @@ known_from_sysroot(const char *sysroot, GPtrArray *notes)
 static void
 image_notes(const PpInspection *ins, GPtrArray *notes)
 {
-    if (ins->layout.fs.needs_recovery) {
+    if (ins->reader == PP_READER_GUESTFS) {
+        g_ptr_array_add(notes, g_strdup(
+                            "read through libguestfs: its Linux mounts the "
+                            "filesystem and replays a journal that needs "
+                            "recovery (into a throwaway overlay): this is the "
+                            "kernel's view; the bootloader's view is debugfs's "
+                            "(--reader debugfs, ext2/3/4 only)"));
+    } else if (ins->layout.fs.needs_recovery) {
         g_ptr_array_add(notes, g_strdup(
                             "the journal needs recovery (a power cut while "
                             "mounted): this is the filesystem as read in place, "
-                            "as U-Boot's ext4 reads it; the kernel would replay "
-                            "the journal at mount and may see newer files"));
+                            "as U-Boot's ext4 reads it; the kernel replays the "
+                            "journal at mount and may see newer files (its view "
+                            "is judged on its own)"));
     }
     if (ins->layout.fs.has_errors) {
         g_ptr_array_add(notes, g_strdup("the superblock records filesystem "
@@ -129,6 +166,10 @@ image_notes(const PpInspection *ins, GPtrArray *notes)
 static gboolean
 open_image(PpInspection *ins, GError **error)
 {
+    if (ins->reader == PP_READER_GUESTFS) {
+        return pp_guestfs_extract(ins->target, pp_interrupt_flag(),
+                                  &ins->guestfs, &ins->extracted, error);
+    }
     g_autoptr(GError) local = NULL;
     if (!pp_disk_probe(ins->target, &ins->layout, &local)) {
         if (local->domain == PP_DISK_ERROR) {
@@ -149,8 +190,18 @@ gboolean
 pp_inspect(const char *target, const char *server_repo,
            const PpOracleOpts *opts, PpInspection **out, GError **error)
 {
+    return pp_inspect_with_reader(target, PP_READER_DEBUGFS, server_repo,
+                                  opts, out, error);
+}
+
+gboolean
+pp_inspect_with_reader(const char *target, PpReader reader,
+                       const char *server_repo, const PpOracleOpts *opts,
+                       PpInspection **out, GError **error)
+{
     g_autoptr(PpInspection) ins = g_new0(PpInspection, 1);
     ins->target = target;
+    ins->reader = reader;
     ins->sysroot = target;
     ins->notes = g_ptr_array_new_with_free_func(g_free);
     g_auto(PpInterruptGuard) guard = { 0 };
@@ -201,5 +252,77 @@ pp_inspect(const char *target, const char *server_repo,
         return pp_throw_interrupted(error, pp_interrupt_signal());
     }
     *out = g_steal_pointer(&ins);
+    return TRUE;
+}
+
+gboolean
+pp_inspection_boots_complete(const PpInspection *ins)
+{
+    const PpJudgement *j = ins->judgement;
+    const PpBootEntry *b = j->booted >= 0 ? j->entries->pdata[j->booted] : NULL;
+    return b != NULL && b->tree_checked && b->tree_complete;
+}
+
+gboolean
+pp_inspect_kernel_view(PpInspection *ins, const char *server_repo,
+                       const PpOracleOpts *opts, GError **error)
+{
+    if (!ins->is_image || ins->reader != PP_READER_DEBUGFS
+        || !ins->layout.fs.needs_recovery) {
+        return TRUE;
+    }
+    g_autofree char *dir = g_dir_make_tmp("plugpull-replay-XXXXXX", error);
+    if (dir == NULL) {
+        g_prefix_error(error, "making a temporary directory under %s: ",
+                       g_get_tmp_dir());
+        return FALSE;
+    }
+    /* Guards do not nest: this one covers the copy and the replay, and
+     * pp_inspect() sets its own for the extraction of the copy. */
+    PpInterruptGuard guard = { 0 };
+    pp_interrupt_guard_init(&guard);
+    gboolean ok = pp_journal_replay_copy(ins->target, ins->layout.offset,
+                                         ins->layout.fs.bytes, dir,
+                                         pp_interrupt_flag(), &ins->replay,
+                                         error);
+    int sig = pp_interrupt_signal();
+    pp_interrupt_guard_clear(&guard);
+    if (ok && sig == 0) {
+        /* The copy's journal replayed: a bare filesystem, read as the
+         * image was. */
+        PpOracleOpts o = *opts;
+        o.overlay = NULL;
+        ok = pp_inspect(ins->replay->copy, server_repo, &o, &ins->kernel, error);
+    }
+    /* The extraction is all the judgement needs: the copy (up to the
+     * filesystem's size) goes at once. */
+    g_autoptr(GError) rm_error = NULL;
+    if (!pp_rm_rf(dir, &rm_error)) {
+        g_printerr("plugpull: %s\n", rm_error->message);
+    }
+    if (sig != 0) {
+        g_clear_error(error);
+        return pp_throw_interrupted(error, sig);
+    }
+    if (!ok && (g_error_matches(*error, PP_ERROR, PP_ERROR_SIGINT)
+                || g_error_matches(*error, PP_ERROR, PP_ERROR_SIGTERM))) {
+        return FALSE;
+    }
+    if (!ok) {
+        /* A journal e2fsck cannot replay (corrupt, cut short) does not
+         * hide the bootloader's view: it is said, and judged alone. */
+        ins->kernel_error = g_strdup((*error)->message);
+        g_clear_error(error);
+        g_clear_pointer(&ins->kernel, pp_inspection_free);
+        g_ptr_array_add(ins->notes, g_strdup_printf(
+                            "the kernel's view could not be made: %s",
+                            ins->kernel_error));
+        return TRUE;
+    }
+    if (ins->kernel->layout.fs.needs_recovery) {
+        g_ptr_array_add(ins->kernel->notes, g_strdup(
+                            "the journal still needs recovery after e2fsck "
+                            "-E journal_only"));
+    }
     return TRUE;
 }

@@ -12,13 +12,17 @@
  * A disk image is located (diskimage.h) and extracted into a private
  * temporary directory (e2extract.h), removed when the inspection is
  * freed, then judged like a directory with the modes and owners the
- * extraction could not give its files (the overlay).
+ * extraction could not give its files (the overlay).  When its journal
+ * needs recovery, a replayed private copy (journal.h) gives the kernel's
+ * view, judged on its own.  The guestfs reader (guestfs.h) extracts
+ * through a libguestfs appliance instead.
  */
 #ifndef PP_INSPECT_H
 #define PP_INSPECT_H
 
 #include "postmortem/diskimage.h"
 #include "postmortem/e2extract.h"
+#include "postmortem/journal.h"
 #include "oracle/oracle.h"
 
 /* Errors of the input itself (a usage error for the commands): missing,
@@ -29,8 +33,23 @@ typedef enum {
     PP_INSPECT_ERROR_INPUT,
 } PpInspectError;
 
-typedef struct {
+/* How an image is read (a directory is always read as it is). */
+typedef enum {
+    PP_READER_DEBUGFS = 0,       /* e2fsprogs' debugfs, in place: ext2/3/4
+                                  * in a bare, MBR or GPT image; the
+                                  * bootloader's view, no root, ~0.2 s */
+    PP_READER_GUESTFS,           /* libguestfs' appliance (guestfs.h): any
+                                  * filesystem its Linux mounts, LVM too;
+                                  * the kernel's view; ~10 s per image */
+} PpReader;
+
+const char *pp_reader_to_string(PpReader r);
+gboolean pp_reader_from_string(const char *s, PpReader *out);
+
+typedef struct _PpInspection PpInspection;
+struct _PpInspection {
     const char *target;          /* as given */
+    PpReader reader;
     gboolean is_image;
     PpDiskLayout layout;         /* is_image only */
     PpExtracted *extracted;      /* is_image only: owns the extracted tree */
@@ -39,7 +58,17 @@ typedef struct {
     char *known_source;          /* the server repo, or a phrase */
     GPtrArray *notes;            /* char *: what the judgement could not see */
     PpJudgement *judgement;
-} PpInspection;
+    /* The kernel's view, when the image's journal needs recovery
+     * (pp_inspect_kernel_view()): the same image after the replay on a
+     * private copy, judged on its own; NULL when there is only one view. */
+    PpJournalReplay *replay;
+    PpInspection *kernel;
+    char *kernel_error;          /* why the kernel's view could not be
+                                  * made (a journal e2fsck cannot replay),
+                                  * or NULL */
+    /* Read through libguestfs (reader PP_READER_GUESTFS): */
+    struct _PpGuestfsRead *guestfs;
+};
 
 void pp_inspection_free(PpInspection *ins);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpInspection, pp_inspection_free)
@@ -55,6 +84,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpInspection, pp_inspection_free)
 gboolean pp_inspect(const char *target, const char *server_repo,
                     const PpOracleOpts *opts, PpInspection **out,
                     GError **error);
+
+/* pp_inspect() with an image read by reader (a directory is read as it
+ * is, whatever the reader). */
+gboolean pp_inspect_with_reader(const char *target, PpReader reader,
+                                const char *server_repo,
+                                const PpOracleOpts *opts, PpInspection **out,
+                                GError **error);
+
+/*
+ * The kernel's view of ins (from pp_inspect(), debugfs reader): when the
+ * filesystem's journal needs recovery, copy the filesystem (journal.h),
+ * replay its journal, extract and judge the copy like the image (same
+ * server_repo and opts) into ins->kernel; the copy is removed once
+ * extracted.  Nothing to do (TRUE, ins->kernel NULL) for a directory, a
+ * clean journal, or an image read through libguestfs (already the
+ * kernel's view).  A view that cannot be made (e2fsck fails) is
+ * ins->kernel_error and a note, not an error: FALSE only when
+ * interrupted.  The user's image is only read.
+ */
+gboolean pp_inspect_kernel_view(PpInspection *ins, const char *server_repo,
+                                const PpOracleOpts *opts, GError **error);
+
+/* Whether the judgement's booted entry is a complete known tree: what
+ * plugpull inspect exits 0 for. */
+gboolean pp_inspection_boots_complete(const PpInspection *ins);
 
 /* Give the error of a failed pp_inspect() the PP_ERROR code a command
  * exits with: an unreadable input (PP_INSPECT_ERROR, PP_DISK_ERROR)

@@ -3,6 +3,7 @@
  * vm.c: see vm.h.
  */
 #include "vm/vm-qemu.h"
+#include "common/accel.h"
 #include "common/durable.h"
 #include "common/error.h"
 
@@ -10,8 +11,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
-#include <linux/kvm.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -148,41 +147,6 @@ open_log(const char *path, GError **error)
 static gboolean uboot_interrupt_autoboot(PpVm *vm, const char *command,
                                          gint64 deadline_us, GError **error);
 
-gboolean
-pp_vm_accel(const char **out, GError **error)
-{
-    const char *forced = g_getenv("PLUGPULL_ACCEL");
-    if (forced != NULL) {
-        if (!g_str_equal(forced, "kvm") && !g_str_equal(forced, "tcg")) {
-            return pp_throw_code(error, PP_ERROR_USAGE,
-                                 "PLUGPULL_ACCEL=%s: expected kvm or tcg",
-                                 forced);
-        }
-        *out = g_str_equal(forced, "kvm") ? "kvm" : "tcg";
-        return TRUE;
-    }
-    /* /dev/kvm can exist and still be unusable: no permission, or, as on
-       the machines this project runs on, a /dev/kvm that answers while
-       the CPU advertises no hardware virtualisation (no vmx/svm flag in
-       /proc/cpuinfo): there QEMU's KVM starts U-Boot, then the guest
-       crashed at boot (seen in CI).  So both must hold. */
-    *out = "tcg";
-    g_autofree char *cpuinfo = NULL;
-    if (!g_file_get_contents("/proc/cpuinfo", &cpuinfo, NULL, NULL)
-        || (strstr(cpuinfo, " vmx") == NULL
-            && strstr(cpuinfo, " svm") == NULL)) {
-        return TRUE;
-    }
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd >= 0) {
-        if (ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION) {
-            *out = "kvm";
-        }
-        close(fd);
-    }
-    return TRUE;
-}
-
 /* Long on purpose: QEMU's command line is built in one argv, one group of
    arguments per device, in the order QEMU reads them; then the child is
    started and the console connected.  Splitting it would pass the argv
@@ -191,7 +155,7 @@ PpVm *
 pp_vm_start(const PpVmConfig *config, GError **error)
 {
     const char *accel = NULL;
-    if (!pp_vm_accel(&accel, error)) {
+    if (!pp_accel_choose(&accel, error)) {
         return NULL;
     }
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);

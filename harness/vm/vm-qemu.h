@@ -65,13 +65,6 @@ typedef struct {
  */
 PpVm *pp_vm_start(const PpVmConfig *config, GError **error);
 
-/*
- * The accelerator QEMU is started with: $PLUGPULL_ACCEL when set ("kvm" or
- * "tcg"; anything else is an error naming the variable), else "kvm" when
- * the CPU advertises vmx or svm and /dev/kvm opens read-write and answers
- * KVM_GET_API_VERSION, else "tcg".
- */
-gboolean pp_vm_accel(const char **out, GError **error);
 
 /*
  * The next console line (without CR/LF) before deadline_us (monotonic).

@@ -13,6 +13,7 @@
 
 #include "cfi-test-util.h"
 
+#include "common/accel.h"
 #include "common/error.h"
 #include "vm/vm-qemu.h"
 
@@ -204,13 +205,13 @@ test_accel_choice(void **state)
     (void)state;
     const char *accel = NULL;
     g_setenv("PLUGPULL_ACCEL", "tcg", TRUE);
-    assert_true(pp_vm_accel(&accel, NULL));
+    assert_true(pp_accel_choose(&accel, NULL));
     assert_string_equal(accel, "tcg");
     g_setenv("PLUGPULL_ACCEL", "kvm", TRUE);
-    assert_true(pp_vm_accel(&accel, NULL));
+    assert_true(pp_accel_choose(&accel, NULL));
     assert_string_equal(accel, "kvm");
     g_unsetenv("PLUGPULL_ACCEL");
-    assert_true(pp_vm_accel(&accel, NULL));
+    assert_true(pp_accel_choose(&accel, NULL));
     g_autofree char *cpuinfo = NULL;
     assert_true(g_file_get_contents("/proc/cpuinfo", &cpuinfo, NULL, NULL));
     if (!g_file_test("/dev/kvm", G_FILE_TEST_EXISTS)
@@ -227,7 +228,7 @@ test_accel_bad_value_refused(void **state)
     const char *accel = NULL;
     g_autoptr(GError) error = NULL;
     g_setenv("PLUGPULL_ACCEL", "hvf", TRUE);
-    assert_false(pp_vm_accel(&accel, &error));
+    assert_false(pp_accel_choose(&accel, &error));
     g_unsetenv("PLUGPULL_ACCEL");
     assert_true(g_error_matches(error, PP_ERROR, PP_ERROR_USAGE));
     assert_non_null(strstr(error->message, "PLUGPULL_ACCEL=hvf"));
