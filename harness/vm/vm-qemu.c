@@ -211,6 +211,9 @@ pp_vm_start(const PpVmConfig *config, GError **error)
     for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++) {
         g_ptr_array_add(argv, g_strdup(fixed[i]));
     }
+    g_ptr_array_add(argv, g_strdup("-smp"));
+    g_ptr_array_add(argv, g_strdup_printf("%u", config->cpus != 0
+                                          ? config->cpus : 1));
     g_ptr_array_add(argv, g_strdup("-m"));
     g_ptr_array_add(argv, g_strdup_printf("%u", config->memory_mb != 0
                                           ? config->memory_mb : 512));

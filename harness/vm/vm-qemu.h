@@ -58,6 +58,8 @@ typedef struct {
                                    a key that comes after the countdown
                                    ended types nothing) */
     guint memory_mb;            /* 0: 512 */
+    guint cpus;                 /* vCPUs, 0: 1 (under TCG each is a host
+                                   thread: QEMU's multi-threaded TCG) */
     gboolean net;               /* -netdev user (the host's 127.0.0.1 is
                                    10.0.2.2 in the guest) */
     /* Set by a signal handler: every wait returns G_IO_ERROR_CANCELLED. */
