@@ -526,6 +526,17 @@ env_init(PpRunEnv *env, GError **error)
     env->hang_timeout_s = (guint)opt.hang_timeout;
     env->cmd_timeout_s = (guint)opt.cmd_timeout;
     env->sabotage = g_strdup(opt.sabotage);
+    /* The guest's vCPUs: an environment knob (as PLUGPULL_ACCEL), not an
+       option, while two are not measured to be faster (bench/RESULTS.md,
+       "boot-to-verdict"). */
+    const char *vcpus = g_getenv("PLUGPULL_VCPUS");
+    env->vcpus = 1;
+    if (vcpus != NULL && g_str_equal(vcpus, "2")) {
+        env->vcpus = 2;
+    } else if (vcpus != NULL && !g_str_equal(vcpus, "1")) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "PLUGPULL_VCPUS=%s: "
+                             "expected 1 or 2", vcpus);
+    }
     env->seed = (guint64)opt.seed;
     env->window_s = opt.window;
     env->interrupted = pp_interrupt_flag();

@@ -66,8 +66,8 @@ pp_vm_boot(PpRunWorker *w, PpCycle *c, const char *case_dir,
         .qemu_log = qlog,
         .socket_path = sock,
         .net = TRUE,
-        /* Two vCPUs: boot B's status and fsck run at once (vm-verdict.h). */
-        .cpus = 2,
+        /* With two, boot B's status and fsck run at once (vm-verdict.h). */
+        .cpus = env->vcpus,
         .interrupted = env->interrupted,
     };
     *out_vm = NULL;

@@ -641,14 +641,29 @@ step_after_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
                     "v1 nor v2", c->booted_after_cut, name);
         return TRUE;
     }
-    /* Both at once on the guest's two vCPUs (vm-verdict.h). */
-    g_autoptr(GString) fsck_out = g_string_new(NULL);
-    if (!pp_verdict_run(vm, PP_GUEST_REPO, env->cmd_timeout_s, &c->status_rc,
-                        &c->fsck_rc, out, fsck_out, error)) {
-        return FALSE;
+    if (env->vcpus >= 2) {
+        /* Both at once on the guest's two vCPUs (vm-verdict.h). */
+        g_autoptr(GString) fsck_out = g_string_new(NULL);
+        if (!pp_verdict_run(vm, PP_GUEST_REPO, env->cmd_timeout_s,
+                            &c->status_rc, &c->fsck_rc, out, fsck_out,
+                            error)) {
+            return FALSE;
+        }
+        add_note(c, "ostree admin status", out);
+        add_note(c, "ostree fsck", fsck_out);
+    } else {
+        if (!pp_agent_run(vm, "ostree admin status", env->cmd_timeout_s,
+                          &c->status_rc, out, error)) {
+            return FALSE;
+        }
+        add_note(c, "ostree admin status", out);
+        if (c->status_rc >= 0
+            && !pp_agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
+                             env->cmd_timeout_s, &c->fsck_rc, out, error)) {
+            return FALSE;
+        }
+        add_note(c, "ostree fsck", out);
     }
-    add_note(c, "ostree admin status", out);
-    add_note(c, "ostree fsck", fsck_out);
     c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
     if (c->status_rc < 0 || c->fsck_rc < 0) {
         set_verdict(c, PP_OUTCOME_HANG, "after the cut (booted %s): ostree %s did not "

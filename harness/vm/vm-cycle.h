@@ -61,6 +61,9 @@ typedef struct {
     char *sabotage;             /* NULL, "empty-kernel", "hang-init" or
                                    "unflushed-write" (vm-disk.h) */
     PpDiskCache disk_cache;     /* [device] disk-cache (MODELS.md 4c) */
+    guint vcpus;                /* the guest's, $PLUGPULL_VCPUS (1 or 2);
+                                   with 2, boot B's status and fsck run at
+                                   once (vm-verdict.h) */
     char *scenario;             /* its name */
     char *scenario_path;        /* NULL: the built-in default */
     gboolean expect_failures;   /* a self-check scenario that must fail */
