@@ -114,6 +114,7 @@ pp_diskcache_rebuild(const char *pristine, const char *log_path,
                      const char *out_disk, guint64 seed,
                      PpDiskCacheResult *out, GError **error)
 {
+    pp_diskcache_result_clear(out);
     memset(out, 0, sizeof *out);
     out->seed = seed;
     out->lost_ranges = g_string_new(NULL);
@@ -131,11 +132,15 @@ pp_diskcache_rebuild(const char *pristine, const char *log_path,
     }
     pp_autofd int log_fd = open(log_path, O_RDONLY | O_CLOEXEC);
     if (log_fd < 0) {
-        return pp_throw_errno_prefix(error, "open(%s)", log_path);
+        pp_throw_errno_prefix(error, "open(%s)", log_path);
+        (void)unlink(tmp);
+        return FALSE;
     }
     pp_autofd int disk_fd = open(tmp, O_WRONLY | O_CLOEXEC);
     if (disk_fd < 0) {
-        return pp_throw_errno_prefix(error, "open(%s)", tmp);
+        pp_throw_errno_prefix(error, "open(%s)", tmp);
+        (void)unlink(tmp);
+        return FALSE;
     }
     guint64 st = seed;
     for (guint i = 0; i < log->entries->len; i++) {

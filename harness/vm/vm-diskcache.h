@@ -51,7 +51,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PpDiskCacheResult, pp_diskcache_result_clear)
  * of pristine (the disk boot A started from) with the requests of the
  * blklogwrites log at log_path applied in log order, those after the last
  * flush only when FUA or kept by the draw from seed.  out_disk is
- * replaced (written beside it, then renamed).
+ * replaced (written beside it, then renamed); *out is cleared first.
  */
 gboolean pp_diskcache_rebuild(const char *pristine, const char *log_path,
                               const char *out_disk, guint64 seed,
