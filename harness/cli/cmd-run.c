@@ -527,7 +527,7 @@ env_init(PpRunEnv *env, GError **error)
     env->cmd_timeout_s = (guint)opt.cmd_timeout;
     env->sabotage = g_strdup(opt.sabotage);
     /* The guest's vCPUs: an environment knob (as PLUGPULL_ACCEL), not an
-       option, while two are not measured to be faster (bench/RESULTS.md,
+       option, while two are measured slower (bench/RESULTS.md,
        "boot-to-verdict"). */
     const char *vcpus = g_getenv("PLUGPULL_VCPUS");
     env->vcpus = 1;

@@ -5,9 +5,9 @@
  * has two vCPUs (PLUGPULL_VCPUS=2: pp_vm_start's -smp 2): the same two
  * commands on the same disk as one after the other, so the verdict is as
  * strong, and it comes when the longer (fsck) ends instead of after both.
- * Not the default: on this shared 2-core machine at load 12-15 it was not
- * faster (bench/RESULTS.md, "boot-to-verdict"); with one vCPU the checks
- * run one after the other (vm-cycle.c).
+ * Not the default: on this shared 2-core machine, at load 4.5 to 15, it
+ * was slower (bench/RESULTS.md, "boot-to-verdict"); with one vCPU the
+ * checks run one after the other (vm-cycle.c).
  */
 #ifndef PP_VM_VERDICT_H
 #define PP_VM_VERDICT_H
