@@ -254,6 +254,7 @@ check-integration: all
 check-vm: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/integration/test-vm-run.sh $(BUILD)
+	$(Q)sh tests/integration/test-vm-diskcache.sh $(BUILD)
 
 # The main job on the built-in default: the crash-point summary of a real
 # ostree upgrade, then the simulation campaign over it.

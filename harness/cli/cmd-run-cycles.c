@@ -109,11 +109,18 @@ progress(Campaign *cp, const PpCycle *c)
         ? g_strdup_printf(" (%.2f s after the client's exit)",
                           c->exit_to_cut_s)
         : g_strdup("");
+    /* disk-cache = volatile: the seed that replays the disk's draw. */
+    g_autofree char *disk = c->disk_rebuilt
+        ? g_strdup_printf("; disk seed %" G_GUINT64_FORMAT ": %u of %u "
+                          "requests after the last flush lost",
+                          c->disk_cache.seed, c->disk_cache.lost,
+                          c->disk_cache.after_flush)
+        : g_strdup("");
     g_printerr("%s[%u/%u] %s: %s (%s); cut %s at %.2f s%s, phase %s; %.1f s, "
-               "boot-to-verdict %.1f s, resume %" G_GUINT64_FORMAT " bytes\n",
+               "boot-to-verdict %.1f s, resume %" G_GUINT64_FORMAT " bytes%s\n",
                cp->tty ? "\r\033[K" : "", done, cp->n, c->id, pp_outcome_to_string(c->outcome),
                c->reason, c->cut_kind, c->cut_offset_s, after, c->phase,
-               c->seconds, c->boot_to_verdict_s, c->resume_bytes);
+               c->seconds, c->boot_to_verdict_s, c->resume_bytes, disk);
     if (done < cp->n) {
         g_printerr("%s%u/%u done, %u failed, ETA %.0f s%s", cp->tty ? "" : "run: ",
                    done, cp->n, cp->failures, eta, cp->tty ? "" : "\n");

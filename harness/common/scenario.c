@@ -107,6 +107,16 @@ static const KeyDef keys[] = {
       "checkpoint as a freeze does (measured in the VM tier); on `xfs` they "
       "only force the log, and only a freeze checkpoints. See "
       "cfaultinject/MODELS.md, section 4a." },
+    { "device", "disk-cache", KT_ENUM, "none", "none|volatile",
+      "The VM tier's disk (`plugpull run`). `none`: every write the guest "
+      "handed to the disk survives the cut (QEMU wrote it to the disk "
+      "file). `volatile`: a disk with a volatile write cache, as an eMMC or "
+      "SSD: the cut keeps every write before the last completed flush and "
+      "a seeded subset of the writes after it (whole writes, in any "
+      "order); the cycle's disk seed is printed and stored in its case "
+      "file, and `--seed 0` loses them all. See cfaultinject/MODELS.md, "
+      "section 4d. The simulation tier's `[crash] model` says what its cuts "
+      "keep; it does not read this key." },
     { "device", "repo-config", KT_LIST, "", NULL,
       "`section.key=value` entries set on the device's repo before the "
       "update, separated by `;` (e.g. `core.fsync=false`)." },
@@ -574,6 +584,8 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         s->device_fs.separate_boot = g_str_equal(value, "separate");
     } else if (IS("device", "filesystem")) {
         s->device_fs.syncfs_log_only = g_str_equal(value, "xfs");
+    } else if (IS("device", "disk-cache")) {
+        s->disk_cache_volatile = g_str_equal(value, "volatile");
     } else if (IS("device", "repo-config")) {
         g_auto(GStrv) parts = g_strsplit(value, ";", -1);
         g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);

@@ -76,6 +76,8 @@ typedef struct {
     CfiModelOpts device_fs;  /* its filesystem: auto-da-alloc,
                                 boot-partition (MODELS.md 4b) */
     char **repo_config;      /* "section.key=value" set on the device repo */
+    gboolean disk_cache_volatile; /* VM tier: the disk loses the writes
+                                     after its last flush (MODELS.md 4d) */
 
     /* [client] */
     char *ostree;            /* the client under test */

@@ -57,6 +57,8 @@ pp_vm_boot(PpRunWorker *w, PpCycle *c, const char *case_dir,
     PpVmConfig cfg = {
         .bios = env->bios,
         .disk = disk,
+        /* disk-cache = volatile: boot A's requests, for the cut. */
+        .write_log = c->logging ? c->write_log : NULL,
         .serial_log = serial,
         .serial_times = times,
         /* U-Boot's autoboot countdown skipped: the same boot, sooner. */
@@ -64,6 +66,8 @@ pp_vm_boot(PpRunWorker *w, PpCycle *c, const char *case_dir,
         .qemu_log = qlog,
         .socket_path = sock,
         .net = TRUE,
+        /* With two, boot B's status and fsck run at once (vm-verdict.h). */
+        .cpus = env->vcpus,
         .interrupted = env->interrupted,
     };
     *out_vm = NULL;

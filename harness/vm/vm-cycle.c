@@ -9,10 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/util.h"
 #include "vm/vm-boot.h"
 #include "vm/vm-qemu.h"
 #include "vm/vm-disk.h"
+#include "vm/vm-verdict.h"
 
 
 void
@@ -51,6 +53,7 @@ pp_cycle_new(const PpRunEnv *env, guint index)
     c->exit_to_cut_s = -1;
     c->exit_uptime_s = -1;
     c->needs_recovery_at_cut = -1;
+    c->disk_seed = pp_diskcache_cycle_seed(env->seed, index);
     switch (env->cut.kind) {
     case PP_CUT_RANDOM_TIME:
         /* (seed, cycle) decide the draw: cycle i of a campaign is
@@ -102,6 +105,9 @@ pp_cycle_free(PpCycle *c)
     }
     g_free(c->disk_kept);
     g_clear_pointer(&c->inspect, json_node_unref);
+    g_free(c->write_log);
+    pp_diskcache_result_clear(&c->disk_cache);
+    g_free(c->unflushed_write);
     g_free(c);
 }
 
@@ -465,6 +471,71 @@ boot_view_at_cut(const PpRunEnv *env, PpCycle *c, const char *disk)
  * sabotage (a test hook) spoils the disk.  *out_t_b: when the device is
  * powered on again (the start of boot-to-verdict).
  */
+/*
+ * The twin's test hook (--sabotage unflushed-write, vm-diskcache.h): boot
+ * A writes without flushing instead of updating, and the power is cut as
+ * soon as the write returns.
+ */
+static gboolean
+unflushed_write_and_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
+                        const char *disk, GString *out, GError **error)
+{
+    g_autoptr(PpVm) vm = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *reason = NULL;
+    PpBootEnd end;
+    if (!pp_vm_boot(w, c, case_dir, "A-update", disk, &vm, &line, &end,
+                    &reason, error)) {
+        return FALSE;
+    }
+    if (vm == NULL) {
+        return pp_throw(error, "%s: the image does not boot (%s), see "
+                        "%s/A-update.serial", c->id, reason, case_dir);
+    }
+    int rc = 0;
+    if (!pp_agent_run(vm, pp_diskcache_unflushed_command(),
+                      w->env->cmd_timeout_s, &rc, out, error)) {
+        return FALSE;
+    }
+    pp_vm_power_cut(vm);
+    c->cut_qemu_exit = pp_vm_describe_exit(vm);
+    add_note(c, "unflushed write (O_DIRECT, no flush), then the cut", out);
+    if (rc != 0) {
+        return pp_throw(error, "%s: the unflushed write failed in the guest "
+                        "(rc=%d): %s", c->id, rc, c->notes->str);
+    }
+    g_free(c->phase);
+    c->phase = g_strdup("before-update");
+    return TRUE;
+}
+
+/*
+ * disk-cache = volatile: the disk the cut leaves is rebuilt from the
+ * pristine image and boot A's write log (MODELS.md 4d).
+ */
+static gboolean
+rebuild_volatile_disk(const PpRunEnv *env, PpCycle *c, const char *disk,
+                      GError **error)
+{
+    c->logging = FALSE;
+    if (!pp_diskcache_rebuild(env->disk, c->write_log, disk, c->disk_seed,
+                              &c->disk_cache, error)) {
+        g_prefix_error(error, "%s: disk-cache volatile: ", c->id);
+        return FALSE;
+    }
+    c->disk_rebuilt = TRUE;
+    const PpDiskCacheResult *r = &c->disk_cache;
+    g_string_append_printf(
+        c->notes, "disk-cache volatile, disk seed %" G_GUINT64_FORMAT ": "
+        "%u requests logged (%u flushes, the last at entry %" G_GINT64_FORMAT
+        "; the log ended at %s); of the %u after the last flush %u kept, %u "
+        "lost (%" G_GUINT64_FORMAT " bytes)%s%s\n", r->seed, r->entries,
+        r->flushes, r->last_flush, r->end_reason, r->after_flush, r->kept,
+        r->lost, r->bytes_lost, r->lost ? ": " : "",
+        r->lost ? r->lost_ranges->str : "");
+    return TRUE;
+}
+
 static gboolean
 step_update_and_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
                     const char *disk, GString *out, gint64 *out_t_b,
@@ -474,16 +545,44 @@ step_update_and_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
     g_autofree char *config = pp_cut_update_config(c->cut_rule);
     g_autoptr(PpVm) vm = NULL;
     gint64 t_update = 0;
-    if (!boot_and_start_update(w, c, case_dir, disk, config, &vm, &t_update,
-                               error)) {
-        return FALSE;
-    }
+    gboolean unflushed = g_strcmp0(env->sabotage, PP_SABOTAGE_UNFLUSHED) == 0;
     gboolean timed_out = FALSE;
-    if (!update_until_cut(w, c, vm, t_update, out, &timed_out, error)) {
+    if (env->disk_cache == PP_DISK_CACHE_VOLATILE) {
+        /* A fresh, empty log: blklogwrites starts it at its header. */
+        c->write_log = g_strdup_printf("%s/%s.wlog", env->work_dir, c->id);
+        if (!g_file_set_contents(c->write_log, "", 0, error)) {
+            return FALSE;
+        }
+        c->logging = TRUE;
+    }
+    if (unflushed) {
+        if (!unflushed_write_and_cut(w, c, case_dir, disk, out, error)) {
+            return FALSE;
+        }
+    } else {
+        if (!boot_and_start_update(w, c, case_dir, disk, config, &vm,
+                                   &t_update, error)) {
+            return FALSE;
+        }
+        if (!update_until_cut(w, c, vm, t_update, out, &timed_out, error)) {
+            return FALSE;
+        }
+        g_clear_pointer(&vm, pp_vm_free);
+        add_note(c, "update until the cut", out);
+    }
+    if (env->disk_cache == PP_DISK_CACHE_VOLATILE
+        && !rebuild_volatile_disk(env, c, disk, error)) {
         return FALSE;
     }
-    g_clear_pointer(&vm, pp_vm_free);
-    add_note(c, "update until the cut", out);
+    if (unflushed) {
+        gboolean kept = FALSE;
+        if (!pp_diskcache_unflushed_kept(disk, &kept, error)) {
+            return FALSE;
+        }
+        c->unflushed_write = g_strdup(kept ? "kept" : "lost");
+        g_string_append_printf(c->notes, "the unflushed write after the "
+                               "cut: %s\n", c->unflushed_write);
+    }
     boot_view_at_cut(env, c, disk);
     if (c->cut_rule != NULL && !c->cut_fired) {
         g_string_append_printf(c->notes, "the rule did not fire before the "
@@ -496,7 +595,7 @@ step_update_and_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
                                "exit\n", c->update_rc_before_cut, c->exit_s,
                                c->exit_uptime_s, c->exit_to_cut_s);
     }
-    if (env->sabotage != NULL
+    if (env->sabotage != NULL && !unflushed
         && !pp_vmdisk_sabotage(disk, env->part_offset, env->sabotage,
                                c->notes, error)) {
         return FALSE;
@@ -542,17 +641,29 @@ step_after_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
                     "v1 nor v2", c->booted_after_cut, name);
         return TRUE;
     }
-    if (!pp_agent_run(vm, "ostree admin status", env->cmd_timeout_s,
-                   &c->status_rc, out, error)) {
-        return FALSE;
+    if (env->vcpus >= 2) {
+        /* Both at once on the guest's two vCPUs (vm-verdict.h). */
+        g_autoptr(GString) fsck_out = g_string_new(NULL);
+        if (!pp_verdict_run(vm, PP_GUEST_REPO, env->cmd_timeout_s,
+                            &c->status_rc, &c->fsck_rc, out, fsck_out,
+                            error)) {
+            return FALSE;
+        }
+        add_note(c, "ostree admin status", out);
+        add_note(c, "ostree fsck", fsck_out);
+    } else {
+        if (!pp_agent_run(vm, "ostree admin status", env->cmd_timeout_s,
+                          &c->status_rc, out, error)) {
+            return FALSE;
+        }
+        add_note(c, "ostree admin status", out);
+        if (c->status_rc >= 0
+            && !pp_agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
+                             env->cmd_timeout_s, &c->fsck_rc, out, error)) {
+            return FALSE;
+        }
+        add_note(c, "ostree fsck", out);
     }
-    add_note(c, "ostree admin status", out);
-    if (c->status_rc >= 0
-        && !pp_agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
-                      env->cmd_timeout_s, &c->fsck_rc, out, error)) {
-        return FALSE;
-    }
-    add_note(c, "ostree fsck", out);
     c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
     if (c->status_rc < 0 || c->fsck_rc < 0) {
         set_verdict(c, PP_OUTCOME_HANG, "after the cut (booted %s): ostree %s did not "
@@ -689,9 +800,13 @@ record_verdict(const PpRunEnv *env, PpCycle *c, const char *disk,
     if (c->boot_to_verdict_s == 0) {
         c->boot_to_verdict_s = (double)(g_get_monotonic_time() - t_b) / G_USEC_PER_SEC;
     }
-    /* A failing cycle's disk is evidence (plugpull inspect, debugfs). */
+    /* A failing cycle's disk is evidence (plugpull inspect, debugfs), and
+       so is the write log it was rebuilt from. */
     if (!pp_cycle_failed(c)) {
         (void)unlink(disk);
+        if (c->write_log != NULL) {
+            (void)unlink(c->write_log);
+        }
     } else {
         if (c->outcome == PP_OUTCOME_BRICK || c->outcome == PP_OUTCOME_HANG) {
             inspect_disk(env, c, disk);

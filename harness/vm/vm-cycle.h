@@ -40,6 +40,7 @@
 #include "common/outcome.h"
 #include "server/httpd.h"
 #include "vm/vm-cut.h"
+#include "vm/vm-diskcache.h"
 
 #define PP_RUN_REF "plugpull/device"
 
@@ -57,7 +58,12 @@ typedef struct {
     guint boot_timeout_s;
     guint hang_timeout_s;
     guint cmd_timeout_s;
-    char *sabotage;             /* NULL, "empty-kernel" or "hang-init" */
+    char *sabotage;             /* NULL, "empty-kernel", "hang-init" or
+                                   "unflushed-write" (vm-disk.h) */
+    PpDiskCache disk_cache;     /* [device] disk-cache (MODELS.md 4d) */
+    guint vcpus;                /* the guest's, $PLUGPULL_VCPUS (1 or 2);
+                                   with 2, boot B's status and fsck run at
+                                   once (vm-verdict.h) */
     char *scenario;             /* its name */
     char *scenario_path;        /* NULL: the built-in default */
     gboolean expect_failures;   /* a self-check scenario that must fail */
@@ -131,6 +137,17 @@ typedef struct {
     char *disk_kept;             /* a failing cycle's disk, or NULL */
     JsonNode *inspect;           /* brick/hang: plugpull inspect --json of
                                     the disk, or NULL */
+    /* disk-cache = volatile (MODELS.md 4d): boot A's write log, whether
+       the boot being started logs to it, the cycle's disk seed and what
+       the rebuild at the cut kept. */
+    char *write_log;
+    gboolean logging;
+    guint64 disk_seed;
+    PpDiskCacheResult disk_cache;
+    gboolean disk_rebuilt;
+    char *unflushed_write;       /* --sabotage unflushed-write: "kept" or
+                                    "lost" (the write's sectors after the
+                                    cut), else NULL */
 } PpCycle;
 
 /* A cycle with its draw made: (seed, index) decide everything. */

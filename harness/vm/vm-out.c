@@ -105,6 +105,18 @@ cycle_json(const PpRunEnv *env, const PpCycle *c)
     }
     pp_json_add_string_or_null(b, "qemu_at_cut", c->cut_qemu_exit);
     pp_json_add_string_or_null(b, "sabotage", env->sabotage);
+    /* The disk the cut left (MODELS.md 4d): its seed replays the draw. */
+    json_builder_set_member_name(b, "disk_cache");
+    if (env->disk_cache == PP_DISK_CACHE_VOLATILE && !c->disk_rebuilt) {
+        /* Not rebuilt (yet): the seed alone. */
+        PpDiskCacheResult r = { .seed = c->disk_seed, .last_flush = -1 };
+        json_builder_add_value(b, pp_diskcache_result_to_json(
+            env->disk_cache, &r));
+    } else {
+        json_builder_add_value(b, pp_diskcache_result_to_json(
+            env->disk_cache, &c->disk_cache));
+    }
+    pp_json_add_string_or_null(b, "unflushed_write", c->unflushed_write);
     pp_json_add_string_or_null(b, "from_commit", env->from);
     pp_json_add_string_or_null(b, "to_commit", env->to);
     pp_json_add_string_or_null(b, "booted_after_cut", c->booted_after_cut);
@@ -371,6 +383,8 @@ write_summary(const PpRunEnv *env, const PpVmRunInfo *info, GPtrArray *cycles,
     pp_json_add_string_or_null(b, "from_commit", env->from);
     pp_json_add_string_or_null(b, "to_commit", env->to);
     pp_json_add_string_or_null(b, "sabotage", env->sabotage);
+    /* [device] disk-cache (MODELS.md 4d). */
+    pp_json_add_string(b, "disk_cache", pp_disk_cache_name(env->disk_cache));
     pp_json_add_string_or_null(b, "started", info->started);
     pp_json_add_string_or_null(b, "command", info->command);
     pp_json_add_int(b, "iterations", info->iterations);

@@ -175,6 +175,9 @@ pp_vm_start(const PpVmConfig *config, GError **error)
     for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++) {
         g_ptr_array_add(argv, g_strdup(fixed[i]));
     }
+    g_ptr_array_add(argv, g_strdup("-smp"));
+    g_ptr_array_add(argv, g_strdup_printf("%u", config->cpus != 0
+                                          ? config->cpus : 1));
     g_ptr_array_add(argv, g_strdup("-m"));
     g_ptr_array_add(argv, g_strdup_printf("%u", config->memory_mb != 0
                                           ? config->memory_mb : 512));
@@ -196,9 +199,29 @@ pp_vm_start(const PpVmConfig *config, GError **error)
         g_ptr_array_add(argv, g_strdup("-net"));
         g_ptr_array_add(argv, g_strdup("none"));
     }
-    g_ptr_array_add(argv, g_strdup("-drive"));
-    g_ptr_array_add(argv, g_strdup_printf("file=%s,format=raw,if=virtio",
-                                          config->disk));
+    if (config->write_log == NULL) {
+        g_ptr_array_add(argv, g_strdup("-drive"));
+        g_ptr_array_add(argv, g_strdup_printf("file=%s,format=raw,if=virtio",
+                                              config->disk));
+    } else {
+        /* The same virtio disk, through blklogwrites (MODELS.md 4d).  The
+           log is never flushed to the host's disk (cache.no-flush): it
+           only has to outlive QEMU, and the host's page cache does.  The
+           device says it has a write cache, so the guest sends flushes. */
+        g_ptr_array_add(argv, g_strdup("-blockdev"));
+        g_ptr_array_add(argv, g_strdup_printf(
+            "driver=file,node-name=pp-disk,filename=%s", config->disk));
+        g_ptr_array_add(argv, g_strdup("-blockdev"));
+        g_ptr_array_add(argv, g_strdup_printf(
+            "driver=file,node-name=pp-log,filename=%s,cache.no-flush=on",
+            config->write_log));
+        g_ptr_array_add(argv, g_strdup("-blockdev"));
+        g_ptr_array_add(argv, g_strdup(
+            "driver=blklogwrites,node-name=pp-lw,file=pp-disk,log=pp-log"));
+        g_ptr_array_add(argv, g_strdup("-device"));
+        g_ptr_array_add(argv, g_strdup("virtio-blk-pci,drive=pp-lw,"
+                                       "write-cache=on"));
+    }
     g_ptr_array_add(argv, NULL);
 
     int listen_fd = listen_unix(config->socket_path, error);

@@ -36,6 +36,11 @@ typedef struct {
     const char *qemu;           /* NULL: qemu-system-x86_64 from PATH */
     const char *bios;           /* firmware: U-Boot's qemu-x86 u-boot.rom */
     const char *disk;           /* raw disk image, opened read-write */
+    const char *write_log;      /* NULL; else the disk is attached through
+                                   QEMU's blklogwrites driver, which logs
+                                   every write, discard and flush to this
+                                   file (created empty first; dm-log-writes
+                                   format, vm-dmlog.h) */
     const char *serial_log;     /* every byte of the console goes here */
     const char *serial_times;   /* NULL, or every console line again, each
                                    prefixed with the seconds since QEMU was
@@ -53,6 +58,8 @@ typedef struct {
                                    a key that comes after the countdown
                                    ended types nothing) */
     guint memory_mb;            /* 0: 512 */
+    guint cpus;                 /* vCPUs, 0: 1 (under TCG each is a host
+                                   thread: QEMU's multi-threaded TCG) */
     gboolean net;               /* -netdev user (the host's 127.0.0.1 is
                                    10.0.2.2 in the guest) */
     /* Set by a signal handler: every wait returns G_IO_ERROR_CANCELLED. */
