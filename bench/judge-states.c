@@ -57,49 +57,47 @@ evidence_text(JsonNode *j)
     return json_to_string(copy, FALSE);
 }
 
+/*
+ * Every state built again and judged as the old full check did: no
+ * cache, no sharing, a fresh hardlink farm (pp_sim_run_case with the
+ * campaign's cache, share and farms set aside), both views as sim judges
+ * them; verdict, reason and evidence must be the same.
+ */
 static gboolean
 compare_full(PpSimEnv *env, GPtrArray *cases, guint *out_diffs,
              double *out_judge_s, GError **error)
 {
-    PpOracleOpts o = { .no_fallback = TRUE };
-    o.bootloader = g_strcmp0(env->bootloader, "uboot") == 0
-                   ? PP_BOOTLOADER_UBOOT : PP_BOOTLOADER_BLS;
-    for (guint i = 0; i < cases->len; i++) {
+    PpOracleCache *cache = g_steal_pointer(&env->oracle_cache);
+    struct PpJudgeShare *share = g_steal_pointer(&env->share);
+    struct PpFarmPool *farms = g_steal_pointer(&env->farms);
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
-        g_autofree char *state = g_build_filename(env->states_dir, "full", NULL);
-        if (!pp_rm_rf(state, error)
-            || !cfi_replay_materialise(env->replay, c->k, env->model,
-                                       env->seed, state, NULL, error)) {
-            return FALSE;
+        g_autoptr(PpCase) full = pp_sim_run_case(env, c->k, FALSE, FALSE,
+                                                 error);
+        if (full == NULL) {
+            ok = FALSE;
+            break;
         }
-        g_autoptr(PpJudgement) j = NULL;
-        gint64 t0 = g_get_monotonic_time();
-        if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
-            return FALSE;
-        }
-        *out_judge_s += (double)(g_get_monotonic_time() - t0) / 1e6;
-        PpOutcome oc = j->outcome;
-        if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
-            oc = PP_OUTCOME_PASS;
-        }
-        g_autoptr(JsonNode) node = pp_judgement_to_json(j);
-        g_autofree char *full = evidence_text(node);
-        g_autofree char *cached = evidence_text(c->judgement);
-        if (oc != c->verdict || g_strcmp0(j->reason, c->reason) != 0
-            || strcmp(full, cached) != 0) {
+        *out_judge_s += full->t_judge;
+        g_autofree char *ft = evidence_text(full->judgement);
+        g_autofree char *ct = evidence_text(c->judgement);
+        if (full->verdict != c->verdict
+            || g_strcmp0(full->reason, c->reason) != 0
+            || strcmp(ft, ct) != 0) {
             (*out_diffs)++;
             printf("DIFF %s%s%s: full %s (%s), cached %s (%s)%s\n", c->id,
                    c->shared_with != NULL ? " shared with " : "",
                    c->shared_with != NULL ? c->shared_with : "",
-                   pp_outcome_to_string(oc), j->reason,
+                   pp_outcome_to_string(full->verdict), full->reason,
                    pp_outcome_to_string(c->verdict), c->reason,
-                   strcmp(full, cached) != 0 ? " [evidence differs]" : "");
-        }
-        if (!pp_rm_rf(state, error)) {
-            return FALSE;
+                   strcmp(ft, ct) != 0 ? " [evidence differs]" : "");
         }
     }
-    return TRUE;
+    env->oracle_cache = cache;
+    env->share = share;
+    env->farms = farms;
+    return ok;
 }
 
 int
