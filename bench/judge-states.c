@@ -2,10 +2,11 @@
 /*
  * judge-states.c: judge crash states of any recording the way `plugpull
  * sim` does (pp_sim_run_case: materialise, judge, remove; identical states
- * shared, the oracle's per-campaign cache), without sim's fixture: for a
- * user's firmware, until sim takes one.  With --compare, every state is
- * then built again and judged in full, without any cache, and the two
- * verdicts, reasons and evidence must be the same.
+ * shared, the oracle's per-campaign cache, states built over farms kept
+ * between cases), from a recording of bench/firmware-record.sh.  With
+ * --compare, every state is then built again, fresh, and judged in full,
+ * without any cache, and the two verdicts, reasons and evidence must be
+ * the same.
  *
  *   judge-states --trace T --root R --snapshot S --repo SRV --commit C1
  *                --commit C2 [--os NAME] [--bootloader bls|uboot]
@@ -188,7 +189,7 @@ main(int argc, char **argv)
         return 3;
     }
     double tm = 0, tj = 0, tx = 0;
-    guint shared = 0, passed = 0;
+    guint shared = 0, passed = 0, farm_dirs = 0;
     for (guint i = 0; i < n; i++) {
         const PpCase *c = run.cases->pdata[i];
         tm += c->t_materialise;
@@ -196,6 +197,7 @@ main(int argc, char **argv)
         tx += c->t_remove;
         shared += c->shared_with != NULL;
         passed += c->verdict == PP_OUTCOME_PASS;
+        farm_dirs += c->farm_dirs;
     }
     PpOracleCacheStats cs = { 0 };
     if (env.oracle_cache != NULL) {
@@ -207,12 +209,13 @@ main(int argc, char **argv)
            "materialise_s_per_judged=%.3f judge_s_per_judged=%.3f "
            "remove_s_per_judged=%.3f pinned=%u checksum_hits=%" G_GUINT64_FORMAT
            " checksum_stored=%" G_GUINT64_FORMAT " bytes_not_hashed=%"
-           G_GUINT64_FORMAT " object_hits=%" G_GUINT64_FORMAT "\n",
+           G_GUINT64_FORMAT " object_hits=%" G_GUINT64_FORMAT
+           " farm_dirs=%u\n",
            n_barriers, n, shared, judged, passed, jobs, load_s, wall,
            wall > 0 ? n * 60.0 / wall : 0.0, judged ? tm / judged : 0.0,
            judged ? tj / judged : 0.0, judged ? tx / judged : 0.0, cs.pinned,
            cs.checksum_hits, cs.checksum_stored, cs.bytes_not_hashed,
-           cs.object_hits);
+           cs.object_hits, farm_dirs);
     int rc = 0;
     if (compare) {
         guint diffs = 0;
