@@ -74,6 +74,8 @@ pp_sim_farm_take(PpSimEnv *env)
     } else {
         g_autofree char *name = g_strdup_printf(".farm-%u", p->made++);
         g_autofree char *path = g_build_filename(p->dir, name, NULL);
+        /* A tree left there by a run that was killed is stale. */
+        pp_rm_rf(path, NULL);
         farm = cfi_farm_new(path);
     }
     g_mutex_unlock(&p->lock);
