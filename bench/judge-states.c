@@ -11,9 +11,11 @@
  *   judge-states --trace T --root R --snapshot S --repo SRV --commit C1
  *                --commit C2 [--os NAME] [--bootloader bls|uboot]
  *                [--model M] [--seed N] [--sample N] [--jobs J]
- *                --states DIR [--compare]
+ *                --states DIR [--compare | --distinct]
  *
  * --sample N: N of the campaign's barrier points, evenly spread (0: all).
+ * --distinct: judge nothing; count the distinct states (state keys) of
+ * all barrier points, which is what sharing leaves to judge.
  * Prints one line of figures (key=value) and, with --compare, every
  * difference.  Exit 0, 1 (a difference), 2 (usage), 3 (harness).
  */
@@ -110,7 +112,7 @@ main(int argc, char **argv)
     g_auto(GStrv) commits = NULL;
     gint64 seed = 0;
     int sample = 0, jobs = 1;
-    gboolean compare = FALSE;
+    gboolean compare = FALSE, distinct = FALSE;
     GOptionEntry entries[] = {
         { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "recorded trace", "T" },
         { "root", 0, 0, G_OPTION_ARG_FILENAME, &root, "sysroot it ran in", "R" },
@@ -125,6 +127,7 @@ main(int argc, char **argv)
         { "jobs", 0, 0, G_OPTION_ARG_INT, &jobs, "threads (1)", "J" },
         { "states", 0, 0, G_OPTION_ARG_FILENAME, &states, "where states are built", "DIR" },
         { "compare", 0, 0, G_OPTION_ARG_NONE, &compare, "judge again in full and compare", NULL },
+        { "distinct", 0, 0, G_OPTION_ARG_NONE, &distinct, "only count the distinct states of all barrier points", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- judge crash states");
@@ -168,6 +171,23 @@ main(int argc, char **argv)
     g_autoptr(GHashTable) resume_set = g_hash_table_new(NULL, NULL);
     pp_sim_choose_points(&env, sc, points, resume_set);
     guint n_barriers = points->len;
+    if (distinct) {
+        /* What sharing identical states (sim-share.h) leaves to judge. */
+        g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash,
+                                                           g_str_equal,
+                                                           g_free, NULL);
+        t0 = g_get_monotonic_time();
+        for (guint i = 0; i < points->len; i++) {
+            g_hash_table_add(keys, cfi_replay_state_key(
+                env.replay, g_array_index(points, guint, i), env.model,
+                env.seed, NULL, NULL));
+        }
+        printf("barrier_points=%u distinct_states=%u key_s=%.2f\n",
+               n_barriers, g_hash_table_size(keys),
+               (double)(g_get_monotonic_time() - t0) / 1e6);
+        pp_sim_env_clear(&env);
+        return 0;
+    }
     Run run = { .env = &env, .cases = g_ptr_array_new() };
     g_mutex_init(&run.lock);
     guint n = sample > 0 && (guint)sample < points->len ? (guint)sample
