@@ -2,17 +2,20 @@
 /*
  * judge-states.c: judge crash states of any recording the way `plugpull
  * sim` does (pp_sim_run_case: materialise, judge, remove; identical states
- * shared, the oracle's per-campaign cache), without sim's fixture: for a
- * user's firmware, until sim takes one.  With --compare, every state is
- * then built again and judged in full, without any cache, and the two
- * verdicts, reasons and evidence must be the same.
+ * shared, the oracle's per-campaign cache, states built over farms kept
+ * between cases), from a recording of bench/firmware-record.sh.  With
+ * --compare, every state is then built again, fresh, and judged in full,
+ * without any cache, and the two verdicts, reasons and evidence must be
+ * the same.
  *
  *   judge-states --trace T --root R --snapshot S --repo SRV --commit C1
  *                --commit C2 [--os NAME] [--bootloader bls|uboot]
  *                [--model M] [--seed N] [--sample N] [--jobs J]
- *                --states DIR [--compare]
+ *                --states DIR [--compare | --distinct]
  *
  * --sample N: N of the campaign's barrier points, evenly spread (0: all).
+ * --distinct: judge nothing; count the distinct states (state keys) of
+ * all barrier points, which is what sharing leaves to judge.
  * Prints one line of figures (key=value) and, with --compare, every
  * difference.  Exit 0, 1 (a difference), 2 (usage), 3 (harness).
  */
@@ -57,49 +60,47 @@ evidence_text(JsonNode *j)
     return json_to_string(copy, FALSE);
 }
 
+/*
+ * Every state built again and judged as the old full check did: no
+ * cache, no sharing, a fresh hardlink farm (pp_sim_run_case with the
+ * campaign's cache, share and farms set aside), both views as sim judges
+ * them; verdict, reason and evidence must be the same.
+ */
 static gboolean
 compare_full(PpSimEnv *env, GPtrArray *cases, guint *out_diffs,
              double *out_judge_s, GError **error)
 {
-    PpOracleOpts o = { .no_fallback = TRUE };
-    o.bootloader = g_strcmp0(env->bootloader, "uboot") == 0
-                   ? PP_BOOTLOADER_UBOOT : PP_BOOTLOADER_BLS;
-    for (guint i = 0; i < cases->len; i++) {
+    PpOracleCache *cache = g_steal_pointer(&env->oracle_cache);
+    struct PpJudgeShare *share = g_steal_pointer(&env->share);
+    struct PpFarmPool *farms = g_steal_pointer(&env->farms);
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < cases->len; i++) {
         const PpCase *c = cases->pdata[i];
-        g_autofree char *state = g_build_filename(env->states_dir, "full", NULL);
-        if (!pp_rm_rf(state, error)
-            || !cfi_replay_materialise(env->replay, c->k, env->model,
-                                       env->seed, state, NULL, error)) {
-            return FALSE;
+        g_autoptr(PpCase) full = pp_sim_run_case(env, c->k, FALSE, FALSE,
+                                                 error);
+        if (full == NULL) {
+            ok = FALSE;
+            break;
         }
-        g_autoptr(PpJudgement) j = NULL;
-        gint64 t0 = g_get_monotonic_time();
-        if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
-            return FALSE;
-        }
-        *out_judge_s += (double)(g_get_monotonic_time() - t0) / 1e6;
-        PpOutcome oc = j->outcome;
-        if (oc == PP_OUTCOME_NO_ROLLBACK && !env->check_rollback) {
-            oc = PP_OUTCOME_PASS;
-        }
-        g_autoptr(JsonNode) node = pp_judgement_to_json(j);
-        g_autofree char *full = evidence_text(node);
-        g_autofree char *cached = evidence_text(c->judgement);
-        if (oc != c->verdict || g_strcmp0(j->reason, c->reason) != 0
-            || strcmp(full, cached) != 0) {
+        *out_judge_s += full->t_judge;
+        g_autofree char *ft = evidence_text(full->judgement);
+        g_autofree char *ct = evidence_text(c->judgement);
+        if (full->verdict != c->verdict
+            || g_strcmp0(full->reason, c->reason) != 0
+            || strcmp(ft, ct) != 0) {
             (*out_diffs)++;
             printf("DIFF %s%s%s: full %s (%s), cached %s (%s)%s\n", c->id,
                    c->shared_with != NULL ? " shared with " : "",
                    c->shared_with != NULL ? c->shared_with : "",
-                   pp_outcome_to_string(oc), j->reason,
+                   pp_outcome_to_string(full->verdict), full->reason,
                    pp_outcome_to_string(c->verdict), c->reason,
-                   strcmp(full, cached) != 0 ? " [evidence differs]" : "");
-        }
-        if (!pp_rm_rf(state, error)) {
-            return FALSE;
+                   strcmp(ft, ct) != 0 ? " [evidence differs]" : "");
         }
     }
-    return TRUE;
+    env->oracle_cache = cache;
+    env->share = share;
+    env->farms = farms;
+    return ok;
 }
 
 int
@@ -111,7 +112,7 @@ main(int argc, char **argv)
     g_auto(GStrv) commits = NULL;
     gint64 seed = 0;
     int sample = 0, jobs = 1;
-    gboolean compare = FALSE;
+    gboolean compare = FALSE, distinct = FALSE;
     GOptionEntry entries[] = {
         { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "recorded trace", "T" },
         { "root", 0, 0, G_OPTION_ARG_FILENAME, &root, "sysroot it ran in", "R" },
@@ -126,6 +127,7 @@ main(int argc, char **argv)
         { "jobs", 0, 0, G_OPTION_ARG_INT, &jobs, "threads (1)", "J" },
         { "states", 0, 0, G_OPTION_ARG_FILENAME, &states, "where states are built", "DIR" },
         { "compare", 0, 0, G_OPTION_ARG_NONE, &compare, "judge again in full and compare", NULL },
+        { "distinct", 0, 0, G_OPTION_ARG_NONE, &distinct, "only count the distinct states of all barrier points", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- judge crash states");
@@ -169,6 +171,23 @@ main(int argc, char **argv)
     g_autoptr(GHashTable) resume_set = g_hash_table_new(NULL, NULL);
     pp_sim_choose_points(&env, sc, points, resume_set);
     guint n_barriers = points->len;
+    if (distinct) {
+        /* What sharing identical states (sim-share.h) leaves to judge. */
+        g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash,
+                                                           g_str_equal,
+                                                           g_free, NULL);
+        t0 = g_get_monotonic_time();
+        for (guint i = 0; i < points->len; i++) {
+            g_hash_table_add(keys, cfi_replay_state_key(
+                env.replay, g_array_index(points, guint, i), env.model,
+                env.seed, NULL, NULL));
+        }
+        printf("barrier_points=%u distinct_states=%u key_s=%.2f\n",
+               n_barriers, g_hash_table_size(keys),
+               (double)(g_get_monotonic_time() - t0) / 1e6);
+        pp_sim_env_clear(&env);
+        return 0;
+    }
     Run run = { .env = &env, .cases = g_ptr_array_new() };
     g_mutex_init(&run.lock);
     guint n = sample > 0 && (guint)sample < points->len ? (guint)sample
@@ -190,7 +209,7 @@ main(int argc, char **argv)
         return 3;
     }
     double tm = 0, tj = 0, tx = 0;
-    guint shared = 0, passed = 0;
+    guint shared = 0, passed = 0, farm_dirs = 0;
     for (guint i = 0; i < n; i++) {
         const PpCase *c = run.cases->pdata[i];
         tm += c->t_materialise;
@@ -198,6 +217,7 @@ main(int argc, char **argv)
         tx += c->t_remove;
         shared += c->shared_with != NULL;
         passed += c->verdict == PP_OUTCOME_PASS;
+        farm_dirs += c->farm_dirs;
     }
     PpOracleCacheStats cs = { 0 };
     if (env.oracle_cache != NULL) {
@@ -209,12 +229,13 @@ main(int argc, char **argv)
            "materialise_s_per_judged=%.3f judge_s_per_judged=%.3f "
            "remove_s_per_judged=%.3f pinned=%u checksum_hits=%" G_GUINT64_FORMAT
            " checksum_stored=%" G_GUINT64_FORMAT " bytes_not_hashed=%"
-           G_GUINT64_FORMAT " object_hits=%" G_GUINT64_FORMAT "\n",
+           G_GUINT64_FORMAT " object_hits=%" G_GUINT64_FORMAT
+           " farm_dirs=%u\n",
            n_barriers, n, shared, judged, passed, jobs, load_s, wall,
            wall > 0 ? n * 60.0 / wall : 0.0, judged ? tm / judged : 0.0,
            judged ? tj / judged : 0.0, judged ? tx / judged : 0.0, cs.pinned,
            cs.checksum_hits, cs.checksum_stored, cs.bytes_not_hashed,
-           cs.object_hits);
+           cs.object_hits, farm_dirs);
     int rc = 0;
     if (compare) {
         guint diffs = 0;

@@ -86,6 +86,38 @@ gboolean cfi_replay_materialise(CfiReplay *replay, guint k, CfiModel model,
                                 CfiCrashStats *out_stats, GError **error);
 
 /*
+ * A crash-state tree kept from one state to the next (replay-farm.c): the
+ * first state builds the snapshot's hardlink farm at its path, and after
+ * a state is judged cfi_farm_restore() brings it back to that farm by
+ * undoing only what the state changed, so the next state costs what its
+ * operations touch, not the size of the snapshot.  One farm serves one
+ * thread at a time.
+ */
+typedef struct CfiFarm CfiFarm;
+CfiFarm *cfi_farm_new(const char *path);
+void cfi_farm_free(CfiFarm *farm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CfiFarm, cfi_farm_free)
+const char *cfi_farm_get_path(CfiFarm *farm);
+/* After the caller renamed the tree (to judge it under a state's name). */
+void cfi_farm_set_path(CfiFarm *farm, const char *path);
+/* The tree holds replay's snapshot farm (the next state can use it). */
+gboolean cfi_farm_is_ready(CfiFarm *farm, CfiReplay *replay);
+/* Write state (k, model, seed) at the farm's path: over the farm when it
+ * is ready, else into a missing or empty directory, building it. */
+gboolean cfi_replay_materialise_farm(CfiReplay *replay, guint k,
+                                     CfiModel model, guint64 seed,
+                                     CfiFarm *farm, CfiCrashStats *out_stats,
+                                     GError **error);
+/* Undo what the last state changed; *out_dirs (may be NULL): how many
+ * directories were reconciled.  On failure the farm is no longer ready
+ * (remove its tree). */
+gboolean cfi_farm_restore(CfiFarm *farm, guint *out_dirs, GError **error);
+/* Compare the whole tree with the snapshot's farm, changing nothing:
+ * *out_diffs differences, *out_first (may be NULL) the first described. */
+gboolean cfi_farm_verify(CfiFarm *farm, guint *out_diffs, char **out_first,
+                         GError **error);
+
+/*
  * The bootloader's view of a crash state (MODELS.md §4a): what a reader
  * that does not replay the journal (U-Boot, GRUB) finds on the disk.
  */

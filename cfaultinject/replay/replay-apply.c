@@ -45,6 +45,9 @@ typedef struct {
     int cache_fd;
     gboolean is_root;
     const CfiBootScope *scope;  /* boot/ only (MODELS.md §5), or NULL */
+    CfiFarm *farm;              /* a tree kept between states, or NULL:
+                                   what the state changes is marked in it
+                                   (replay-farm.c) */
 } Mat;
 
 static gboolean G_GNUC_PRINTF(3, 4)
@@ -227,6 +230,7 @@ unshare_file(Mat *m, guint32 id, GError **error)
         const char *n = ino->snap_names->pdata[i];
         if (m->scope != NULL && !cfi_boot_scope_has_path(m->scope, n))
             continue;
+        cfi_farm_mark_parent_of(m->farm, n);
         if (unlinkat(m->tfd, n, 0) < 0 ||
             linkat(m->sfd, name, m->tfd, n, 0) < 0)
             ok = throw_errno(error, errno, "unshare %s: relink %s", src, n);
@@ -364,6 +368,7 @@ apply_entry(Mat *m, const CfiUop *u, GError **error)
         pfd = open_parent(m, rel, &name);
         if (pfd < 0)
             return result_of(-1, errno, error, "open parent of", rel);
+        cfi_farm_mark_fd(m->farm, pfd);
     }
     switch (u->kind) {
     case CFI_UOP_CREATE:
@@ -398,6 +403,7 @@ apply_entry(Mat *m, const CfiUop *u, GError **error)
             o = result_of(-1, errno, error, "open parent of", u->path2);
             break;
         }
+        cfi_farm_mark_fd(m->farm, pfd2);
         if (pfd >= 0 && names_inode(m, pfd, name, u->inode)) {
             rc = u->kind == CFI_UOP_LINK
                 ? linkat(pfd, name, pfd2, name2, 0)
@@ -514,6 +520,7 @@ apply_dir_attr(Mat *m, const CfiUop *u, GError **error)
     int rc;
     if (u->path == NULL)
         return SKIPPED;
+    cfi_farm_mark_at(m->farm, m->tfd, u->path);
     switch (u->kind) {
     case CFI_UOP_CHMOD:
         rc = fchmodat(m->tfd, rel, m->is_root ? (u->len & 07777)
@@ -629,9 +636,19 @@ apply_torn(Mat *m, guint k, guint64 seed, CfiCrashStats *stats,
 
 /* ---- the whole state ----------------------------------------------- */
 
+static gboolean make_staging(Mat *m, GError **error);
+
 static gboolean
 prepare_target(Mat *m, GError **error)
 {
+    if (m->farm != NULL && cfi_farm_is_ready(m->farm, m->r)) {
+        /* The farm holds the snapshot already (cfi_farm_restore). */
+        m->tfd = open(m->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m->tfd < 0)
+            return throw_errno(error, errno, "materialise %s: open",
+                               m->target);
+        return make_staging(m, error);
+    }
     if (mkdir(m->target, 0755) < 0 && errno != EEXIST)
         return throw_errno(error, errno, "materialise %s: mkdir", m->target);
     m->tfd = open(m->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -648,6 +665,21 @@ prepare_target(Mat *m, GError **error)
     }
     if (!copy_snapshot(m, error))
         return FALSE;
+    /* A farm that is not the snapshot's hardlinks is not kept. */
+    if (m->farm != NULL) {
+        g_autoptr(GError) local = NULL;
+        if (!cfi_farm_index(m->farm, m->r, m->tfd, &local) && local != NULL) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+    }
+    return make_staging(m, error);
+}
+
+static gboolean
+make_staging(Mat *m, GError **error)
+{
+    cfi_farm_mark_at(m->farm, m->tfd, "");
     if (mkdirat(m->tfd, CFI_STAGING_DIR, 0700) < 0)
         return throw_errno(error, errno, "materialise %s: mkdir %s",
                            m->target, CFI_STAGING_DIR);
@@ -770,7 +802,7 @@ materialise(Mat *m, Want *w, CfiCrashStats *stats, GError **error)
 
 static gboolean
 materialise_want(CfiReplay *r, Want *w, const char *target_dir,
-                 CfiCrashStats *out_stats, GError **error)
+                 CfiFarm *farm, CfiCrashStats *out_stats, GError **error)
 {
     guint k = w->k;
     if (k > r->n_records) {
@@ -793,6 +825,7 @@ materialise_want(CfiReplay *r, Want *w, const char *target_dir,
         .is_root = geteuid() == 0,
         .scope = w->boot_only ? cfi_boot_scope_new(r, r->rec_uop_start[k])
                               : NULL,
+        .farm = farm,
     };
     for (guint i = 0; i < n; i++)
         m.owner[i] = G_MAXUINT64;
@@ -828,7 +861,17 @@ cfi_replay_materialise(CfiReplay *r, guint k, CfiModel model, guint64 seed,
                        GError **error)
 {
     Want w = { .k = k, .model = model, .seed = seed };
-    return materialise_want(r, &w, target_dir, out_stats, error);
+    return materialise_want(r, &w, target_dir, NULL, out_stats, error);
+}
+
+gboolean
+cfi_replay_materialise_farm(CfiReplay *r, guint k, CfiModel model,
+                            guint64 seed, CfiFarm *farm,
+                            CfiCrashStats *out_stats, GError **error)
+{
+    Want w = { .k = k, .model = model, .seed = seed };
+    g_autofree char *target = g_strdup(cfi_farm_get_path(farm));
+    return materialise_want(r, &w, target, farm, out_stats, error);
 }
 
 static gboolean
@@ -845,7 +888,7 @@ materialise_bootview(CfiReplay *r, guint k, CfiModel model, guint64 seed,
         .boot_only = boot_only,
         .subset_seed = subset_seed,
     };
-    if (!materialise_want(r, &w, target_dir, out_stats, error))
+    if (!materialise_want(r, &w, target_dir, NULL, out_stats, error))
         return FALSE;
     if (out_view != NULL)
         *out_view = w.view;

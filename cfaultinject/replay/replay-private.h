@@ -199,4 +199,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CfiBootScope, cfi_boot_scope_free)
 gboolean cfi_replay_interpret(CfiReplay *r, GError **error);
 gboolean cfi_replay_scan_snapshot(CfiReplay *r, GError **error);
 
+/* The farm (replay-farm.c): record what copy_snapshot built at tfd
+ * (FALSE without an error: not the snapshot's hardlinks, not kept), and
+ * mark the directories a state changes.  f may be NULL. */
+gboolean cfi_farm_index(CfiFarm *f, CfiReplay *r, int tfd, GError **error);
+void cfi_farm_mark_fd(CfiFarm *f, int dfd);
+void cfi_farm_mark_at(CfiFarm *f, int tfd, const char *rel);
+void cfi_farm_mark_parent_of(CfiFarm *f, const char *rel);
+
 #endif /* CFI_REPLAY_PRIVATE_H */

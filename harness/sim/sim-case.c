@@ -24,6 +24,7 @@
 #include "sim/record.h"
 #include "sim/sim-fidelity.h"
 #include "sim/sim-private.h"
+#include "sim/sim-farm.h"
 #include "sim/sim-share.h"
 #include "sim/strategy.h"
 
@@ -123,6 +124,7 @@ pp_sim_env_clear(PpSimEnv *env)
     g_clear_pointer(&env->known, pp_known_trees_free);
     g_clear_pointer(&env->oracle_cache, pp_oracle_cache_free);
     g_clear_pointer(&env->share, pp_judge_share_free);
+    g_clear_pointer(&env->farms, pp_farm_pool_free);
     pp_phases_clear(&env->phases);
     pp_promise_clear(&env->promise);
     pp_slot_device_clear(&env->slots);
@@ -162,6 +164,7 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
     if (!pp_mkdir_p(env->states_dir, error)) {
         return FALSE;
     }
+    pp_sim_farm_setup(env);
     return pp_sim_promise_derive(env, error);
 }
 
@@ -608,6 +611,29 @@ run_slot_case(PpSimEnv *env, PpCase *c_in, gboolean keep_state, gint64 t0,
     return g_steal_pointer(&c);
 }
 
+/* The farm's tree renamed to path (a state's name, or its own). */
+static gboolean
+farm_rename(CfiFarm *farm, const char *path, GError **error)
+{
+    if (rename(cfi_farm_get_path(farm), path) < 0) {
+        return pp_throw_errno_prefix(error, "rename(%s, %s)",
+                                     cfi_farm_get_path(farm), path);
+    }
+    cfi_farm_set_path(farm, path);
+    return TRUE;
+}
+
+/* A state that failed to be built or judged, removed. */
+static void
+drop_state(PpSimEnv *env, CfiFarm *farm, const char *state)
+{
+    if (farm != NULL) {
+        pp_sim_farm_drop(env, farm);
+    } else {
+        pp_rm_rf(state, NULL);
+    }
+}
+
 PpCase *
 pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
                 GError **error)
@@ -637,15 +663,27 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
         return NULL;
     }
     gint64 t1 = g_get_monotonic_time();
-    if (!cfi_replay_materialise(env->replay, k, env->model, env->seed, state,
-                                &c->stats, error)) {
+    /* Over a farm kept between cases, judged under the state's name. */
+    CfiFarm *farm = resume || keep_state ? NULL : pp_sim_farm_take(env);
+    g_autofree char *farm_path = farm != NULL
+        ? g_strdup(cfi_farm_get_path(farm)) : NULL;
+    if (farm != NULL
+        && (!cfi_replay_materialise_farm(env->replay, k, env->model,
+                                         env->seed, farm, &c->stats, error)
+            || !farm_rename(farm, state, error))) {
+        pp_sim_farm_drop(env, farm);
+        return NULL;
+    }
+    if (farm == NULL
+        && !cfi_replay_materialise(env->replay, k, env->model, env->seed,
+                                   state, &c->stats, error)) {
         return NULL;
     }
     g_autofree char *boot_view = pp_sim_two_views(env)
         ? g_strconcat(state, "-bootview", NULL) : NULL;
     if (boot_view != NULL && !materialise_boot_view(env, c, boot_view,
                                                     error)) {
-        pp_rm_rf(state, NULL);
+        drop_state(env, farm, state);
         return NULL;
     }
     gint64 t2 = g_get_monotonic_time();
@@ -655,7 +693,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     g_autoptr(PpJudgement) j = NULL;
     if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
         g_prefix_error(error, "judging %s: ", c->state_name);
-        pp_rm_rf(state, NULL);
+        drop_state(env, farm, state);
         if (boot_view != NULL) {
             pp_rm_rf(boot_view, NULL);
         }
@@ -698,7 +736,15 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
         }
     }
     gint64 t5 = g_get_monotonic_time();
-    if (!keep_state && !pp_rm_rf(state, error)) {
+    if (farm != NULL) {
+        if (!farm_rename(farm, farm_path, error)) {
+            pp_sim_farm_drop(env, farm);
+            return NULL;
+        }
+        if (!pp_sim_farm_give(env, farm, &c->farm_dirs, error)) {
+            return NULL;
+        }
+    } else if (!keep_state && !pp_rm_rf(state, error)) {
         return NULL;
     }
     if (!keep_state && boot_view != NULL && !pp_rm_rf(boot_view, error)) {

@@ -216,6 +216,9 @@ pp_case_to_point(const PpCase *c)
     pp_json_add_double(b, "judge_s", c->t_judge);
     pp_json_add_double(b, "resume_s", c->t_resume);
     pp_json_add_double(b, "remove_s", c->t_remove);
+    /* Built over a farm (sim-farm.h): the directories its removal
+       restored; 0 when the state was built and removed whole. */
+    pp_json_add_int(b, "farm_dirs", c->farm_dirs);
     json_builder_end_object(b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
@@ -363,6 +366,8 @@ pp_case_from_point(JsonObject *p, GError **error)
                                                                  0);
         c->t_remove = json_object_get_double_member_with_default(t, "remove_s",
                                                                  0);
+        c->farm_dirs = (guint)json_object_get_int_member_with_default(
+            t, "farm_dirs", 0);
     }
     return g_steal_pointer(&c);
 }

@@ -78,6 +78,8 @@ typedef struct {
                                    with PLUGPULL_ORACLE_NOCACHE=1 */
     struct PpJudgeShare *share; /* identical states judged once
                                    (sim-share.h); NULL likewise */
+    struct PpFarmPool *farms;   /* trees kept between states (sim-farm.h);
+                                   NULL with PLUGPULL_STATE_FRESH=1 */
 } PpSimEnv;
 
 void pp_sim_env_clear(PpSimEnv *env);
@@ -160,6 +162,8 @@ typedef struct {
     double t_judge;
     double t_resume;
     double t_remove;
+    guint farm_dirs;             /* directories the farm restored after
+                                    it (0: built fresh) */
     guint repeat;            /* cuts asked for (1: a single-cut case) */
     GPtrArray *cuts;         /* PpCut, the cuts made (repeat > 1), else
                                 NULL */

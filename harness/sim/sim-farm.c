@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim-farm.c: see sim-farm.h.
+ */
+#include "sim/sim-farm.h"
+#include "common/error.h"
+#include "common/fs.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+struct PpFarmPool {
+    GMutex lock;
+    GPtrArray *free;            /* CfiFarm * ready for a case */
+    guint made;                 /* farms named so far */
+    gboolean verify;            /* PLUGPULL_STATE_VERIFY */
+    char *dir;                  /* where their trees live */
+};
+
+static gboolean
+env_flag(const char *name)
+{
+    const char *v = g_getenv(name);
+    return v != NULL && v[0] != '\0' && g_strcmp0(v, "0") != 0;
+}
+
+void
+pp_sim_farm_setup(PpSimEnv *env)
+{
+    if (env_flag("PLUGPULL_STATE_FRESH")) {
+        return;
+    }
+    PpFarmPool *p = g_new0(PpFarmPool, 1);
+    g_mutex_init(&p->lock);
+    p->free = g_ptr_array_new();
+    p->verify = env_flag("PLUGPULL_STATE_VERIFY");
+    p->dir = g_strdup(env->states_dir);
+    env->farms = p;
+}
+
+static void
+farm_remove(CfiFarm *farm)
+{
+    pp_rm_rf(cfi_farm_get_path(farm), NULL);
+    cfi_farm_free(farm);
+}
+
+void
+pp_farm_pool_free(PpFarmPool *pool)
+{
+    if (pool == NULL) {
+        return;
+    }
+    for (guint i = 0; i < pool->free->len; i++) {
+        farm_remove(pool->free->pdata[i]);
+    }
+    g_ptr_array_unref(pool->free);
+    g_mutex_clear(&pool->lock);
+    g_free(pool->dir);
+    g_free(pool);
+}
+
+CfiFarm *
+pp_sim_farm_take(PpSimEnv *env)
+{
+    PpFarmPool *p = env->farms;
+    if (p == NULL) {
+        return NULL;
+    }
+    CfiFarm *farm = NULL;
+    g_mutex_lock(&p->lock);
+    if (p->free->len > 0) {
+        farm = g_ptr_array_steal_index_fast(p->free, p->free->len - 1);
+    } else {
+        g_autofree char *name = g_strdup_printf(".farm-%u", p->made++);
+        g_autofree char *path = g_build_filename(p->dir, name, NULL);
+        /* A tree left there by a run that was killed is stale. */
+        pp_rm_rf(path, NULL);
+        farm = cfi_farm_new(path);
+    }
+    g_mutex_unlock(&p->lock);
+    return farm;
+}
+
+void
+pp_sim_farm_drop(PpSimEnv *env, CfiFarm *farm)
+{
+    (void)env;
+    if (farm != NULL) {
+        farm_remove(farm);
+    }
+}
+
+gboolean
+pp_sim_farm_give(PpSimEnv *env, CfiFarm *farm, guint *out_dirs,
+                 GError **error)
+{
+    PpFarmPool *p = env->farms;
+    if (!cfi_farm_is_ready(farm, env->replay)) {
+        /* Not the snapshot's hardlinks (another filesystem): built
+           fresh every time, as a state is without a farm. */
+        farm_remove(farm);
+        return TRUE;
+    }
+    if (!cfi_farm_restore(farm, out_dirs, error)) {
+        farm_remove(farm);
+        return FALSE;
+    }
+    if (p->verify) {
+        guint diffs = 0;
+        g_autofree char *first = NULL;
+        if (!cfi_farm_verify(farm, &diffs, &first, error)) {
+            farm_remove(farm);
+            return FALSE;
+        }
+        if (diffs > 0) {
+            g_set_error(error, PP_ERROR, PP_ERROR_HARNESS,
+                        "farm %s: %u difference(s) with the snapshot after "
+                        "the restore, the first: %s",
+                        cfi_farm_get_path(farm), diffs, first);
+            farm_remove(farm);
+            return FALSE;
+        }
+    }
+    g_mutex_lock(&p->lock);
+    g_ptr_array_add(p->free, farm);
+    g_mutex_unlock(&p->lock);
+    return TRUE;
+}
