@@ -144,6 +144,35 @@ rev_as_ref(const char *rev)
 }
 
 gboolean
+pp_firmware_repo_open(const char *path, OstreeRepo **out, GError **error)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        int errsv = errno;
+        return throw_fw(error, path, "%s (stat: %s)",
+                        errsv == ENOENT ? "missing" : "unreadable",
+                        g_strerror(errsv));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return throw_fw(error, path, "not a directory");
+    }
+    if (access(path, R_OK | X_OK) < 0) {
+        int errsv = errno;
+        return throw_fw(error, path, "unreadable (access: %s)",
+                        g_strerror(errsv));
+    }
+    g_autoptr(GFile) file = g_file_new_for_path(path);
+    g_autoptr(OstreeRepo) repo = ostree_repo_new(file);
+    g_autoptr(GError) local = NULL;
+    if (!ostree_repo_open(repo, NULL, &local)) {
+        return throw_fw(error, path, "not an OSTree repo ostree can "
+                        "open: %s", local->message);
+    }
+    *out = g_steal_pointer(&repo);
+    return TRUE;
+}
+
+gboolean
 pp_firmware_repo_check(const char *repo_path, const char *from_rev,
                        const char *to_rev, const char *os,
                        PpFirmwareRepo **out, GError **error)
@@ -152,27 +181,9 @@ pp_firmware_repo_check(const char *repo_path, const char *from_rev,
     fw->repo = g_canonicalize_filename(repo_path, NULL);
     fw->from_rev = g_strdup(from_rev);
     fw->to_rev = g_strdup(to_rev);
-    struct stat st;
-    if (stat(fw->repo, &st) < 0) {
-        int errsv = errno;
-        return throw_fw(error, fw->repo, "%s (stat: %s)",
-                        errsv == ENOENT ? "missing" : "unreadable",
-                        g_strerror(errsv));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        return throw_fw(error, fw->repo, "not a directory");
-    }
-    if (access(fw->repo, R_OK | X_OK) < 0) {
-        int errsv = errno;
-        return throw_fw(error, fw->repo, "unreadable (access: %s)",
-                        g_strerror(errsv));
-    }
-    g_autoptr(GFile) file = g_file_new_for_path(fw->repo);
-    g_autoptr(OstreeRepo) repo = ostree_repo_new(file);
-    g_autoptr(GError) local = NULL;
-    if (!ostree_repo_open(repo, NULL, &local)) {
-        return throw_fw(error, fw->repo, "not an OSTree repo ostree can "
-                        "open: %s", local->message);
+    g_autoptr(OstreeRepo) repo = NULL;
+    if (!pp_firmware_repo_open(fw->repo, &repo, error)) {
+        return FALSE;
     }
     fw->mode = g_strdup(ostree_repo_get_mode(repo) == OSTREE_REPO_MODE_ARCHIVE
                         ? "archive" : ostree_repo_get_mode(repo)

@@ -22,6 +22,8 @@
 #ifndef PP_FIRMWARE_REPO_H
 #define PP_FIRMWARE_REPO_H
 
+#include <ostree.h>
+
 #include "server/fixture.h"
 
 typedef struct {
@@ -37,6 +39,14 @@ typedef struct {
 
 void pp_firmware_repo_free(PpFirmwareRepo *fw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpFirmwareRepo, pp_firmware_repo_free)
+
+/*
+ * Open the user's repo (path absolute) read-only: missing, not a
+ * directory, unreadable or not a repo ostree can open is a PP_ERROR_USAGE
+ * error naming it.
+ */
+gboolean pp_firmware_repo_open(const char *path, OstreeRepo **out,
+                               GError **error);
 
 /*
  * Check the user's repo and resolve from and to (REF, COMMIT or REF^),
