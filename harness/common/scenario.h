@@ -48,6 +48,10 @@ typedef struct {
                                 updated untraced from one to the next; the
                                 last is from_version (NULL: just from) */
     guint n_history;
+    char **history_revs;     /* [firmware] history as given; with repo:
+                                REFs|COMMITs the device ran before from,
+                                oldest first (firmware-repo.h maps them to
+                                versions); NULL: none */
     guint to_version;        /* published for the update */
     gboolean static_delta;   /* serve a from -> to static delta */
     char *repo;              /* your firmware: an OSTree repo (absolute),
