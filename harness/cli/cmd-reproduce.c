@@ -663,10 +663,12 @@ open_out(Repro *r, GDateTime *now, GError **error)
     if (!pp_out_dir_prepare(r->out, error)) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    r->campaigns = g_ptr_array_new_with_free_func((GDestroyNotify)campaign_free);
+    r->campaigns = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)campaign_free);
     r->matches = g_ptr_array_new_with_free_func(
         (GDestroyNotify)pp_search_hit_free);
-    r->near = g_ptr_array_new_with_free_func((GDestroyNotify)pp_search_hit_free);
+    r->near = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)pp_search_hit_free);
     r->skipped = g_ptr_array_new_with_free_func(g_free);
     return TRUE;
 }

@@ -125,7 +125,8 @@ has_update(GPtrArray *updates, const char *from, const char *to)
 {
     for (guint i = 0; i < updates->len; i++) {
         const PpFirmwareUpdate *u = updates->pdata[i];
-        if (g_str_equal(u->from_commit, from) && g_str_equal(u->to_commit, to)) {
+        if (g_str_equal(u->from_commit, from)
+            && g_str_equal(u->to_commit, to)) {
             return TRUE;
         }
     }
