@@ -103,11 +103,14 @@ pp_search_space(const char *const *scenarios, const char *const *models,
                 s->model = g_strdup(models[m]);
                 s->points = g_strdup(points[p]);
                 s->cost = sc_cost * points_cost(points[p]) * (1.0 + 0.1 * m);
+                /* Your firmware's size is not the fixture's payload. */
+                g_autofree char *size = sc->repo != NULL
+                    ? g_strdup("your firmware")
+                    : g_strdup_printf("payload %u KiB", sc->payload_kb);
                 s->why = g_strdup_printf("points %s x%.2f, model #%u x%.1f, "
-                                         "payload %u KiB%s", points[p],
+                                         "%s%s", points[p],
                                          points_cost(points[p]), m + 1,
-                                         1.0 + 0.1 * m, sc->payload_kb,
-                                         why->str);
+                                         1.0 + 0.1 * m, size, why->str);
                 g_ptr_array_add(steps, s);
             }
         }
