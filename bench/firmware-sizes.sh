@@ -9,15 +9,16 @@
 #   sh bench/firmware-sizes.sh [--build DIR] [--points N] [--out DIR]
 #                              [--small REPO] [--full REPO]
 #
-#   --points  crash points per campaign (default 24): sample:N with one
-#             seed, so every size judges the same number of states
+#   --points  crash points per campaign (default 24): barriers:N (N of
+#             the barrier points, drawn with one seed), so every size
+#             judges the same number of states
 #   --small   default BUILD/firmware/debian-small/repo
 #   --full    default /var/tmp/pp-fw-full/repo (absent: measured at two
 #             sizes, and said so)
 #   --out     scratch (default /var/tmp/pp-bench-sizes; emptied first,
 #             removed at the end)
 #
-# Every campaign: plugpull sim --points sample:N --seed 1 --jobs 2
+# Every campaign: plugpull sim --points barriers:N --seed 1 --jobs 2
 # --resume-updates none, model ordered, under /usr/bin/time -v.  Figures:
 #   - states/minute and the time per stage (record+setup = the wall time
 #     before the first case; materialise, judge, remove: summed over the
@@ -106,7 +107,7 @@ run_size() {
     fi
     echo 0 0 0 >"$dir/disk"
     /usr/bin/time -v -o "$dir/time.txt" "$P" sim "$@" --model ordered \
-        --points "sample:$N" --seed 1 --jobs 2 --resume-updates none \
+        --points "barriers:$N" --seed 1 --jobs 2 --resume-updates none \
         --out "$dir/res" >"$dir/sim.log" 2>&1 &
     tpid=$!
     watch "$dir" "$tpid" "$dir/disk" &
@@ -164,7 +165,7 @@ cat <<MD
 
 - date: $t0; machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo) memory; kernel $(uname -r)
 - load average (1, 5, 15 min) at the start: $load0; at the end: $load1 (the machine is shared)
-- every campaign: \`plugpull sim --model ordered --points sample:$N --seed 1 --jobs 2 --resume-updates none\`, v1 -> v2; client $(/usr/bin/ostree --version | sed -n "s/^ *Version: *//p" | tr -d "'")
+- every campaign: \`plugpull sim --model ordered --points barriers:$N --seed 1 --jobs 2 --resume-updates none\`, v1 -> v2; client $(/usr/bin/ostree --version | sed -n "s/^ *Version: *//p" | tr -d "'")
 
 | firmware | repo MiB | v1 tree MiB | calls traced | states | states/min | setup+record s | materialise s | judge s | remove s | cases wall s | peak RSS MiB | peak scratch MiB (peaks: results dir + tmpfs states) | scratch / tree |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|$rows

@@ -39,7 +39,7 @@ static const GOptionEntry entries[] = {
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opt.seed, "seed of every random "
       "choice", "N" },
     { "points", 'p', 0, G_OPTION_ARG_STRING, &opt.points,
-      "all, barriers, sample:N or none", "P" },
+      "all, barriers, barriers:N, sample:N or none", "P" },
     { "ostree", 0, 0, G_OPTION_ARG_FILENAME, &opt.ostree,
       "the client under test (default /usr/bin/ostree)", "PATH" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs, "cases judged at once "

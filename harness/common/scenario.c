@@ -145,7 +145,8 @@ static const KeyDef keys[] = {
     { "crash", "points", KT_POINTS, "barriers", NULL,
       "`barriers`: just before and after every fsync, fdatasync, syncfs, "
       "sync, freeze, rename, link, symlink, unlink, rmdir. `all`: every "
-      "traced call. `sample:N`: N points drawn with the seed. `none`: no "
+      "traced call. `sample:N`: N points drawn with the seed. `barriers:N`: "
+      "N of the barrier points drawn with the seed. `none`: no "
       "crash state (with a `[fault]`: only the faulted run and its retry "
       "are judged)." },
     { "crash", "seed", KT_UINT, "0", NULL,
@@ -267,9 +268,17 @@ pp_points_parse(const char *s, PpPointsKind *kind, guint *n, GError **error)
         *n = (guint)v;
         return TRUE;
     }
+    /* N of the barrier points: a campaign of a fixed size whose points
+       are all barriers (a benchmark across firmware sizes). */
+    if (g_str_has_prefix(s, "barriers:")
+        && g_ascii_string_to_unsigned(s + 9, 10, 1, G_MAXUINT, &v, NULL)) {
+        *kind = PP_POINTS_BARRIERS;
+        *n = (guint)v;
+        return TRUE;
+    }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                "points must be barriers, all, sample:N or none, not '%s'",
-                s);
+                "points must be barriers, barriers:N, all, sample:N or none, "
+                "not '%s'", s);
     return FALSE;
 }
 
@@ -278,7 +287,8 @@ pp_points_to_string(PpPointsKind kind, guint n)
 {
     switch (kind) {
     case PP_POINTS_BARRIERS:
-        return g_strdup("barriers");
+        return n > 0 ? g_strdup_printf("barriers:%u", n)
+                     : g_strdup("barriers");
     case PP_POINTS_ALL:
         return g_strdup("all");
     case PP_POINTS_SAMPLE:
@@ -573,7 +583,7 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         }
     } else if (IS("crash", "points")) {
         if (!pp_points_parse(value, &s->points, &s->sample, NULL)) {
-            *why = "expected barriers, all, sample:N or none";
+            *why = "expected barriers, barriers:N, all, sample:N or none";
             return FALSE;
         }
     } else if (IS("crash", "seed")) {

@@ -80,7 +80,8 @@ typedef struct {
     /* [crash] */
     CfiModel model;
     PpPointsKind points;
-    guint sample;            /* with PP_POINTS_SAMPLE */
+    guint sample;            /* with PP_POINTS_SAMPLE, or BARRIERS (0:
+                                every barrier) */
     guint64 seed;
     gint phase;              /* crash points only in this PpPhase; -1 any */
     guint repeat;            /* cuts per resumed case (1: one cut) */
@@ -129,7 +130,8 @@ PpScenario *pp_scenario_load(const char *path, GError **error);
 PpScenario *pp_scenario_load_data(const char *data, const char *name,
                                   GError **error);
 
-/* "barriers", "all", "sample:N", "none" */
+/* "barriers", "barriers:N" (kind BARRIERS, *n N; plain: 0), "all",
+   "sample:N", "none" */
 gboolean pp_points_parse(const char *s, PpPointsKind *kind, guint *n,
                          GError **error);
 char *pp_points_to_string(PpPointsKind kind, guint n);

@@ -38,6 +38,11 @@ points_cost(const char *points)
          * barrier points (cost taken as proportional to points). */
         return 6.0;
     }
+    if (g_str_has_prefix(points, "barriers:")) {
+        /* N of the ~200 barrier points of the fixture's upgrade. */
+        guint64 n = g_ascii_strtoull(points + strlen("barriers:"), NULL, 10);
+        return MIN(1.0, MAX(0.05, (double)n / 200.0));
+    }
     if (g_str_has_prefix(points, "sample:")) {
         /* A sample of N points, against the ~200 barrier points of the
          * fixture's upgrade (about 1200 calls). */
