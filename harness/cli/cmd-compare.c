@@ -380,6 +380,12 @@ print_campaign(const char *label, const Campaign *c)
             json_object_get_boolean_member_with_default(c->summary,
                                                         "interrupted", FALSE)
             ? " (INTERRUPTED run)" : "");
+    JsonObject *fw = object_member(sc, "firmware");
+    if (fw != NULL) {
+        g_print("   your firmware %s: %s -> %s (%.12s)\n",
+                str_member(fw, "repo"), str_member(fw, "from"),
+                str_member(fw, "to"), str_member(fw, "to_commit"));
+    }
 }
 
 static char *

@@ -398,6 +398,12 @@ pp_cmd_merge(int argc, char **argv, GError **error)
         .bootloader = string_at(s0, "scenario.bootloader"),
         .expect_failures = g_str_equal(string_at(s0, "scenario.expect"),
                                        "failures"),
+        /* Your firmware, when the shards tested it. */
+        .firmware_repo = member_at(s0, "scenario.firmware") != NULL
+                         ? string_at(s0, "scenario.firmware.repo") : NULL,
+        .firmware_from = string_at(s0, "scenario.firmware.from"),
+        .firmware_to = string_at(s0, "scenario.firmware.to"),
+        .to_commit = string_at(s0, "scenario.firmware.to_commit"),
         .model = string_at(s0, "model"),
         .seed = (guint64)int_at(s0, "seed"),
         .repeat = (guint)int_at(s0, "repeat"),

@@ -13,6 +13,15 @@
  * command that replays it; the closest others are near matches.
  * OUT/reproduce.json (written atomically after every campaign) holds the
  * dump's signature, the space covered and the matches.
+ *
+ * With --repo PATH (your firmware), the space is that firmware's own
+ * update (repro-firmware.h): from each commit the dump has deployed to
+ * each newer ref of the repo, one scenario file each in OUT/firmware/,
+ * instead of the shipped scenarios of the built-in fixture.
+ *
+ * The command parses its options into a struct at file scope and runs
+ * the stages: judge the dump, find the firmware's updates, open OUT,
+ * make the search space, search, conclude.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +30,9 @@
 #include "postmortem/inspect.h"
 #include "oracle/known.h"
 #include "plugpull.h"
+#include "postmortem/repro-firmware.h"
 #include "postmortem/reprosearch.h"
+#include "server/firmware-repo.h"
 #include "common/scenario.h"
 #include "oracle/signature.h"
 #include "sim/sim-out.h"
@@ -63,7 +74,11 @@ campaign_free(Campaign *c)
 
 typedef struct {
     const char *target;
-    const char *out;
+    char *out;                 /* absolute */
+    char *repo;                /* --repo, absolute; NULL: none */
+    GPtrArray *updates;        /* with repo: PpFirmwareUpdate * */
+    char **scenarios;          /* searched: --scenario, the firmware's
+                                  updates, else the shipped ones */
     PpInspection *ins;
     JsonNode *judgement;
     JsonNode *sig;
@@ -451,6 +466,10 @@ check_lists(char **models, char **points, GError **error)
 static void
 repro_clear(Repro *r)
 {
+    g_clear_pointer(&r->out, g_free);
+    g_clear_pointer(&r->repo, g_free);
+    g_clear_pointer(&r->updates, g_ptr_array_unref);
+    g_clear_pointer(&r->scenarios, g_strfreev);
     g_clear_pointer(&r->ins, pp_inspection_free);
     g_clear_pointer(&r->judgement, json_node_unref);
     g_clear_pointer(&r->sig, json_node_unref);
@@ -462,52 +481,72 @@ repro_clear(Repro *r)
     g_clear_pointer(&r->near, g_ptr_array_unref);
 }
 
-/* Over the ~150-line mark: options, the dump's judgement, the search and
-   the result in one function.  It is the next command to cut into an
-   options struct and stages, as sim and run were; not done yet. */
-gboolean
-pp_cmd_reproduce(int argc, char **argv, GError **error)
+static struct {
+    char *budget;
+    char *out;
+    char *repo;
+    char **scenarios;
+    char **models;
+    char **points;
+    gint64 seed;
+    gint jobs;
+    gint n_near;
+    gboolean stop_on_match;
+} opt;
+
+static const GOptionEntry entries[] = {
+    { "budget", 0, 0, G_OPTION_ARG_STRING, &opt.budget,
+      "stop the search after this long (90s, 10m, 1h; default "
+      DEFAULT_BUDGET ")", "D" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt.out,
+      "results directory, new or empty (default "
+      "plugpull-reproduce-DATE-TIME)", "OUT" },
+    { "repo", 'r', 0, G_OPTION_ARG_FILENAME, &opt.repo,
+      "your firmware: the OSTree repo the device was updated from; its "
+      "commits are the dump's known-good trees and its update (from the "
+      "dump's deployed commits to its newer refs) is searched instead of "
+      "the shipped scenarios; never written to", "REPO" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &opt.seed,
+      "seed of every campaign (default: drawn, printed and stored)", "N" },
+    { "scenario", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.scenarios,
+      "search this scenario (repeatable; default: every shipped one "
+      "whose device fits the dump, or with --repo the firmware's "
+      "update)", "FILE" },
+    { "model", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &opt.models,
+      "search this model (repeatable, in this order; default ordered, "
+      "process-kill, reorder, torn, strict)", "M" },
+    { "points", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &opt.points,
+      "search these crash points (repeatable: barriers, all, sample:N; "
+      "default barriers, all)", "P" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs,
+      "cases judged at once in a campaign (default 2)", "J" },
+    { "near", 0, 0, G_OPTION_ARG_INT, &opt.n_near,
+      "near matches kept (default 5)", "N" },
+    { "stop-on-match", 0, 0, G_OPTION_ARG_NONE, &opt.stop_on_match,
+      "end the search with the campaign that gave the first match",
+      NULL },
+    { NULL },
+};
+
+static void
+options_reset(void)
 {
-    g_autofree char *budget = NULL;
-    g_autofree char *out = NULL;
-    g_autofree char *server_repo = NULL;
-    g_auto(GStrv) scenarios = NULL;
-    g_auto(GStrv) models = NULL;
-    g_auto(GStrv) points = NULL;
-    gint64 seed = -1;
-    gint jobs = 2;
-    gint n_near = 5;
-    gboolean stop_on_match = FALSE;
-    GOptionEntry entries[] = {
-        { "budget", 0, 0, G_OPTION_ARG_STRING, &budget,
-          "stop the search after this long (90s, 10m, 1h; default "
-          DEFAULT_BUDGET ")", "D" },
-        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-          "results directory, new or empty (default "
-          "plugpull-reproduce-DATE-TIME)", "OUT" },
-        { "repo", 'r', 0, G_OPTION_ARG_FILENAME, &server_repo,
-          "the server's repo: its commits are the known-good trees of the "
-          "dump (default: the dump's own repo)", "REPO" },
-        { "seed", 's', 0, G_OPTION_ARG_INT64, &seed,
-          "seed of every campaign (default: drawn, printed and stored)", "N" },
-        { "scenario", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &scenarios,
-          "search this scenario (repeatable; default: every shipped one "
-          "whose device fits the dump)", "FILE" },
-        { "model", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &models,
-          "search this model (repeatable, in this order; default ordered, "
-          "process-kill, reorder, torn, strict)", "M" },
-        { "points", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &points,
-          "search these crash points (repeatable: barriers, all, sample:N; "
-          "default barriers, all)", "P" },
-        { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
-          "cases judged at once in a campaign (default 2)", "J" },
-        { "near", 0, 0, G_OPTION_ARG_INT, &n_near,
-          "near matches kept (default 5)", "N" },
-        { "stop-on-match", 0, 0, G_OPTION_ARG_NONE, &stop_on_match,
-          "end the search with the campaign that gave the first match",
-          NULL },
-        { NULL },
-    };
+    g_clear_pointer(&opt.budget, g_free);
+    g_clear_pointer(&opt.out, g_free);
+    g_clear_pointer(&opt.repo, g_free);
+    g_clear_pointer(&opt.scenarios, g_strfreev);
+    g_clear_pointer(&opt.models, g_strfreev);
+    g_clear_pointer(&opt.points, g_strfreev);
+    memset(&opt, 0, sizeof opt);
+    opt.seed = -1;
+    opt.jobs = 2;
+    opt.n_near = 5;
+}
+
+/* Options into opt and r: every usage error before anything is read. */
+static gboolean
+parse_options(int argc, char **argv, Repro *r, GError **error)
+{
     g_autoptr(GOptionContext) ctx = g_option_context_new("IMAGE|DIR");
     g_option_context_set_summary(
         ctx, "Reproduce a field brick: judge a bricked device's dump (a disk "
@@ -519,10 +558,14 @@ pp_cmd_reproduce(int argc, char **argv, GError **error)
         ctx, "Results: OUT/reproduce.json (the dump's signature, the "
         "campaigns run and\nnot run, the matches and near matches), "
         "OUT/search/NN/ (each campaign,\nas plugpull sim leaves it; "
-        "plugpull replay takes its case files).\n\nExit status: 0 a match "
+        "plugpull replay takes its case files);\nwith --repo, "
+        "OUT/firmware/update-NN.conf (the firmware's updates).\n\n"
+        "Exit status: 0 a match "
         "was found, or the dump boots and there is nothing\nto reproduce; "
-        "1 no match; 2 usage or an unreadable dump; 3 the harness\nfailed; "
-        "130 interrupted (what was covered is written).");
+        "1 no match; 2 usage, an unreadable dump, or a --repo\nthat is "
+        "missing, lacks the dump's deployed commits or has no newer\nref; "
+        "3 the harness failed; 130 interrupted (what was covered is "
+        "written).");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, error)) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
@@ -532,139 +575,243 @@ pp_cmd_reproduce(int argc, char **argv, GError **error)
                              "needs exactly one IMAGE file or DIR "
                              "(see --help)");
     }
-    gint64 budget_s = 0;
-    if (!pp_parse_duration(budget != NULL ? budget : DEFAULT_BUDGET, &budget_s)) {
+    r->target = argv[1];
+    if (!pp_parse_duration(opt.budget != NULL ? opt.budget : DEFAULT_BUDGET,
+                           &r->budget_s)) {
         return pp_throw_code(error, PP_ERROR_USAGE,
                              "--budget must be a duration like 90s, "
-                             "10m, 1h30m, not '%s'", budget);
+                             "10m, 1h30m, not '%s'", opt.budget);
     }
-    if (jobs < 1 || jobs > 64 || n_near < 0) {
+    if (opt.jobs < 1 || opt.jobs > 64 || opt.n_near < 0) {
         return pp_throw_code(error, PP_ERROR_USAGE,
                              "--jobs must be 1 to 64, --near 0 or "
                              "more");
     }
-    if (!check_lists(models, points, error)) {
+    if (!check_lists(opt.models, opt.points, error)) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    if (scenarios == NULL) {
-        scenarios = shipped_scenarios(error);
-        if (scenarios == NULL) {
+    if (opt.repo != NULL) {
+        /* Missing, unreadable, not a repo: said before the dump is read. */
+        r->repo = g_canonicalize_filename(opt.repo, NULL);
+        g_autoptr(OstreeRepo) repo = NULL;
+        if (!pp_firmware_repo_open(r->repo, &repo, error)) {
             return FALSE;
         }
     }
+    r->n_near = (guint)opt.n_near;
+    r->seed = opt.seed >= 0 ? (guint64)opt.seed : g_random_int();
+    return TRUE;
+}
 
-    Repro r = { 0 };
-    r.target = argv[1];
-    r.t0 = g_get_monotonic_time();
-    r.budget_s = budget_s;
-    r.n_near = (guint)n_near;
-    r.seed = seed >= 0 ? (guint64)seed : g_random_int();
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    r.started = g_date_time_format_iso8601(now);
-    /* Judged as every simulated state is (simcase.c): the device boots its
-     * default entry or nothing, so that the signatures compare. */
+/* Judge the dump as every simulated state is judged (simcase.c: the
+ * device boots its default entry or nothing), so that the signatures
+ * compare; print the verdict and the signature. */
+static gboolean
+judge_dump(Repro *r, GError **error)
+{
     PpOracleOpts opts = { .bootloader = PP_BOOTLOADER_AUTO, .no_fallback = TRUE };
-    if (!pp_inspect(r.target, server_repo, &opts, &r.ins, error)) {
+    if (!pp_inspect(r->target, r->repo, &opts, &r->ins, error)) {
         return pp_inspect_error_code(error);
     }
-    r.judgement = pp_judgement_to_json(r.ins->judgement);
-    if (!pp_signature_from_judgement(r.judgement, &r.sig, error)) {
-        repro_clear(&r);
+    r->judgement = pp_judgement_to_json(r->ins->judgement);
+    if (!pp_signature_from_judgement(r->judgement, &r->sig, error)) {
         return FALSE;
     }
-    g_autofree char *sig_text = pp_signature_to_text(r.sig);
-    g_print("dump: %s (%s; known trees from %s)\n", r.target,
-            r.ins->is_image ? "disk image" : "directory", r.ins->known_source);
-    for (guint i = 0; i < r.ins->notes->len; i++) {
-        g_print("note: %s\n", (char *)r.ins->notes->pdata[i]);
+    g_autofree char *sig_text = pp_signature_to_text(r->sig);
+    g_print("dump: %s (%s; known trees from %s)\n", r->target,
+            r->ins->is_image ? "disk image" : "directory",
+            r->ins->known_source);
+    for (guint i = 0; i < r->ins->notes->len; i++) {
+        g_print("note: %s\n", (char *)r->ins->notes->pdata[i]);
     }
-    g_print("verdict: %s: %s\n", pp_outcome_to_string(r.ins->judgement->outcome),
-            r.ins->judgement->reason);
+    g_print("verdict: %s: %s\n",
+            pp_outcome_to_string(r->ins->judgement->outcome),
+            r->ins->judgement->reason);
     g_print("signature: %s\n", sig_text);
+    return TRUE;
+}
 
-    if (out == NULL) {
-        out = g_date_time_format(now, "plugpull-reproduce-%Y%m%d-%H%M%S");
+/* With --repo: the updates the device may have been making, each
+ * printed; a usage error (nothing written yet) when there is none. */
+static gboolean
+firmware_updates(Repro *r, GError **error)
+{
+    if (r->repo == NULL) {
+        return TRUE;
     }
-    g_autofree char *out_dir = g_canonicalize_filename(out, NULL);
-    r.out = out_dir;
-    if (!pp_out_dir_prepare(out_dir, error)) {
-        repro_clear(&r);
+    r->updates = pp_repro_firmware_updates(r->repo, r->ins->sysroot,
+                                           r->ins->notes, error);
+    if (r->updates == NULL) {
+        return FALSE;
+    }
+    for (guint i = 0; i < r->updates->len; i++) {
+        const PpFirmwareUpdate *u = r->updates->pdata[i];
+        g_print("your firmware's update: %.12s (the dump's %s) -> %s "
+                "(%.12s)\n", u->from_commit, u->deployment, u->to_ref,
+                u->to_commit);
+    }
+    return TRUE;
+}
+
+static gboolean
+open_out(Repro *r, GDateTime *now, GError **error)
+{
+    g_autofree char *out = opt.out != NULL
+        ? g_strdup(opt.out)
+        : g_date_time_format(now, "plugpull-reproduce-%Y%m%d-%H%M%S");
+    r->out = g_canonicalize_filename(out, NULL);
+    if (!pp_out_dir_prepare(r->out, error)) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    r.campaigns = g_ptr_array_new_with_free_func((GDestroyNotify)campaign_free);
-    r.matches = g_ptr_array_new_with_free_func((GDestroyNotify)pp_search_hit_free);
-    r.near = g_ptr_array_new_with_free_func((GDestroyNotify)pp_search_hit_free);
-    r.skipped = g_ptr_array_new_with_free_func(g_free);
+    r->campaigns = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)campaign_free);
+    r->matches = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)pp_search_hit_free);
+    r->near = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)pp_search_hit_free);
+    r->skipped = g_ptr_array_new_with_free_func(g_free);
+    return TRUE;
+}
 
-    if (r.ins->judgement->outcome == PP_OUTCOME_PASS) {
-        /* A dump that boots a complete known tree, with its repo and
-         * rollback sound, is not a brick. */
-        g_print("nothing to reproduce: the dump boots a complete known tree\n");
-        gboolean ok = write_report(&r, error);
-        repro_clear(&r);
-        return ok;
+/* The scenarios searched: --scenario's, then the firmware's updates
+ * (written to OUT/firmware/); neither: the shipped ones. */
+static gboolean
+make_space(Repro *r, GError **error)
+{
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+    for (char **s = opt.scenarios; s != NULL && *s != NULL; s++) {
+        g_ptr_array_add(files, g_strdup(*s));
     }
-
-    r.space = pp_search_space((const char *const *)scenarios,
-                              models != NULL ? (const char *const *)models
-                                             : default_models,
-                              points != NULL ? (const char *const *)points
-                                             : default_points,
-                              r.sig, r.skipped, error);
-    if (r.space == NULL) {
-        repro_clear(&r);
-        return pp_error_set_code(error, PP_ERROR_USAGE);
-    }
-    for (guint i = 0; i < r.skipped->len; i++) {
-        g_print("not searched: %s\n", (char *)r.skipped->pdata[i]);
-    }
-    g_print("search: %u campaign(s), seed %" G_GUINT64_FORMAT ", budget %"
-            G_GINT64_FORMAT " s, results in %s\n", r.space->len, r.seed,
-            r.budget_s, r.out);
-
-    /* A failed search still reports what it covered: its error is
-     * returned at the end. */
-    g_autoptr(GError) search_error = NULL;
-    search(&r, (guint)jobs, stop_on_match, &search_error);
-    if (r.near->len > 0 && r.matches->len == 0) {
-        g_print("near matches (the closest signatures):\n");
-        for (guint i = 0; i < r.near->len; i++) {
-            const PpSearchHit *h = r.near->pdata[i];
-            print_hit("  near", h, step_of(&r, h->step), TRUE);
+    if (r->updates != NULL) {
+        JsonObject *so = json_node_get_object(r->sig);
+        const char *backend = json_object_get_string_member_with_default(
+            so, "backend", "none");
+        g_autofree char *dir = g_build_filename(r->out, "firmware", NULL);
+        if (!pp_repro_firmware_write(r->updates, r->repo, r->ins->sysroot,
+                                     backend, dir, files, error)) {
+            return FALSE;
         }
     }
-    guint ran = r.campaigns->len;
+    if (files->len == 0) {
+        r->scenarios = shipped_scenarios(error);
+        if (r->scenarios == NULL) {
+            return FALSE;
+        }
+    } else {
+        g_ptr_array_add(files, NULL);
+        r->scenarios = (char **)g_ptr_array_free(g_steal_pointer(&files),
+                                                 FALSE);
+    }
+    r->space = pp_search_space((const char *const *)r->scenarios,
+                               opt.models != NULL
+                               ? (const char *const *)opt.models
+                               : default_models,
+                               opt.points != NULL
+                               ? (const char *const *)opt.points
+                               : default_points,
+                               r->sig, r->skipped, error);
+    if (r->space == NULL) {
+        return pp_error_set_code(error, PP_ERROR_USAGE);
+    }
+    for (guint i = 0; i < r->skipped->len; i++) {
+        g_print("not searched: %s\n", (char *)r->skipped->pdata[i]);
+    }
+    g_print("search: %u campaign(s), seed %" G_GUINT64_FORMAT ", budget %"
+            G_GINT64_FORMAT " s, results in %s\n", r->space->len, r->seed,
+            r->budget_s, r->out);
+    return TRUE;
+}
+
+/* What the search gave: the near matches, the line of figures, the
+ * report once more, and the exit status (a match 0, none 1, the
+ * interruption's, or the search's own error). */
+static gboolean
+conclude(Repro *r, GError *search_error, GError **error)
+{
+    if (r->near->len > 0 && r->matches->len == 0) {
+        g_print("near matches (the closest signatures):\n");
+        for (guint i = 0; i < r->near->len; i++) {
+            const PpSearchHit *h = r->near->pdata[i];
+            print_hit("  near", h, step_of(r, h->step), TRUE);
+        }
+    }
+    guint ran = r->campaigns->len;
     g_print("%u match(es); %u of %u campaign(s) run%s; %.1f s; see %s/"
-            "reproduce.json\n", r.matches->len, ran, r.space->len,
-            r.budget_hit ? " (budget reached)"
-            : r.interrupted != 0 ? " (interrupted)" : "",
-            (double)(g_get_monotonic_time() - r.t0) / 1e6, r.out);
+            "reproduce.json\n", r->matches->len, ran, r->space->len,
+            r->budget_hit ? " (budget reached)"
+            : r->interrupted != 0 ? " (interrupted)" : "",
+            (double)(g_get_monotonic_time() - r->t0) / 1e6, r->out);
     g_autoptr(GError) report_error = NULL;
-    if (!write_report(&r, &report_error)) {
+    if (!write_report(r, &report_error)) {
         if (search_error == NULL) {
             search_error = g_steal_pointer(&report_error);
         } else {
             g_printerr("plugpull: reproduce: %s\n", report_error->message);
         }
     }
-    gboolean ok = TRUE;
-    if (r.interrupted != 0) {
+    if (r->interrupted != 0) {
         /* The interruption decides the exit status (130, 143); a harness
          * error met on the way is still said. */
         if (search_error != NULL) {
             g_printerr("plugpull: reproduce: %s\n", search_error->message);
+            g_error_free(search_error);
         }
-        ok = pp_throw_interrupted(error, r.interrupted);
+        pp_throw_interrupted(error, r->interrupted);
         g_prefix_error(error, "what was covered is in %s/reproduce.json: ",
-                       r.out);
-    } else if (search_error != NULL) {
-        g_propagate_error(error, g_steal_pointer(&search_error));
-        ok = FALSE;
-    } else if (r.matches->len == 0) {
-        ok = pp_throw_code(error, PP_ERROR_FAILURES,
-                           "no crash point of %u campaign(s) fails like "
-                           "the dump", ran);
+                       r->out);
+        return FALSE;
     }
+    if (search_error != NULL) {
+        g_propagate_error(error, search_error);
+        return FALSE;
+    }
+    if (r->matches->len == 0) {
+        return pp_throw_code(error, PP_ERROR_FAILURES, "no crash point of %u "
+                             "campaign(s) fails like the dump", ran);
+    }
+    return TRUE;
+}
+
+static gboolean
+reproduce(int argc, char **argv, Repro *r, GError **error)
+{
+    if (!parse_options(argc, argv, r, error)) {
+        return FALSE;
+    }
+    r->t0 = g_get_monotonic_time();
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    r->started = g_date_time_format_iso8601(now);
+    if (!judge_dump(r, error)) {
+        return FALSE;
+    }
+    gboolean brick = r->ins->judgement->outcome != PP_OUTCOME_PASS;
+    if ((brick && !firmware_updates(r, error)) || !open_out(r, now, error)) {
+        return FALSE;
+    }
+    if (!brick) {
+        /* A dump that boots a complete known tree, with its repo and
+         * rollback sound, is not a brick. */
+        g_print("nothing to reproduce: the dump boots a complete known "
+                "tree\n");
+        return write_report(r, error);
+    }
+    if (!make_space(r, error)) {
+        return FALSE;
+    }
+    /* A failed search still reports what it covered: its error is
+     * returned at the end. */
+    GError *search_error = NULL;
+    search(r, (guint)opt.jobs, opt.stop_on_match, &search_error);
+    return conclude(r, search_error, error);
+}
+
+gboolean
+pp_cmd_reproduce(int argc, char **argv, GError **error)
+{
+    options_reset();
+    Repro r = { 0 };
+    gboolean ok = reproduce(argc, argv, &r, error);
     repro_clear(&r);
+    options_reset();
     return ok;
 }

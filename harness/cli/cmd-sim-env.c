@@ -44,6 +44,8 @@ firmware_source(const PpScenario *sc, const char *fxdir, PpFixture **out_fx,
     g_autoptr(PpFirmwareRepo) fw = NULL;
     if (!pp_firmware_repo_check(sc->repo, sc->from_rev, sc->to_rev, sc->os,
                                 &fw, error)
+        || !pp_firmware_repo_check_history(
+               fw, (const char *const *)sc->history_revs, error)
         || !pp_firmware_repo_mirror(fw, fxdir, out_fx, error)) {
         return FALSE;
     }
@@ -281,12 +283,17 @@ env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
     env->snapshot = g_strdup(rec.snapshot);
     env->srv_dir = g_strdup(fx->srv_dir);
     env->srv_repo = g_strdup(fx->srv_repo);
+    /* NULL-terminated: your firmware's mirror may have no third commit
+     * (its commits[2] NULL) and still a commit published again. */
     env->commits = g_new0(char *, PP_FIXTURE_N_VERSIONS + 2);
+    guint n = 0;
     for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
-        env->commits[v] = g_strdup(fx->commits[v]);
+        if (fx->commits[v] != NULL) {
+            env->commits[n++] = g_strdup(fx->commits[v]);
+        }
     }
     /* A version published again is a known-good tree of its own commit. */
-    env->commits[PP_FIXTURE_N_VERSIONS] = g_strdup(fx->again);
+    env->commits[n] = g_strdup(fx->again);
     env->to_commit = g_strdup(fx->again != NULL ? fx->again
                               : fx->commits[sc->to_version - 1]);
     env->osname = g_strdup(fx->osname);

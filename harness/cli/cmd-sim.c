@@ -39,7 +39,7 @@ static const GOptionEntry entries[] = {
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opt.seed, "seed of every random "
       "choice", "N" },
     { "points", 'p', 0, G_OPTION_ARG_STRING, &opt.points,
-      "all, barriers, sample:N or none", "P" },
+      "all, barriers, barriers:N, sample:N or none", "P" },
     { "ostree", 0, 0, G_OPTION_ARG_FILENAME, &opt.ostree,
       "the client under test (default /usr/bin/ostree)", "PATH" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs, "cases judged at once "
@@ -221,6 +221,37 @@ resolve_campaign(SimRun *r, GError **error)
     return TRUE;
 }
 
+/*
+ * [firmware] history with your repo: its revs resolved in the repo, then
+ * the scenario's versions set as the mirror will serve them
+ * (firmware-repo.h), so that the device is prepared through the history
+ * as the fixture's is.
+ */
+static gboolean
+firmware_history(PpScenario *sc, GError **error)
+{
+    if (sc->repo == NULL || sc->history_revs == NULL) {
+        return TRUE;
+    }
+    g_autoptr(PpFirmwareRepo) fw = NULL;
+    if (!pp_firmware_repo_check(sc->repo, sc->from_rev, sc->to_rev, sc->os,
+                                &fw, error)
+        || !pp_firmware_repo_check_history(
+               fw, (const char *const *)sc->history_revs, error)) {
+        return FALSE;
+    }
+    if (fw->back && sc->static_delta) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "your firmware %s: "
+                             "[firmware] static-delta: not for going back to "
+                             "a version of the history", sc->repo);
+    }
+    g_free(sc->history);
+    sc->history = g_new0(guint, 2);
+    pp_firmware_repo_versions(fw, &sc->from_version, &sc->to_version,
+                              sc->history, &sc->n_history);
+    return TRUE;
+}
+
 /* --repo, --from, --to, --os over the scenario's [firmware]. */
 static gboolean
 firmware_options(PpScenario *sc, GError **error)
@@ -243,15 +274,10 @@ firmware_options(PpScenario *sc, GError **error)
             *field[i] = g_strdup(*given[i]);
         }
     }
-    if (sc->repo != NULL && sc->n_history > 0) {
-        return pp_throw_code(error, PP_ERROR_USAGE, "[firmware] history: not "
-                             "with your firmware yet (the device starts with "
-                             "from deployed alone)");
-    }
     if (!pp_scenario_firmware_ready(sc, error)) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    return TRUE;
+    return firmware_history(sc, error);
 }
 
 /*

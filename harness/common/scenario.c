@@ -62,7 +62,11 @@ static const KeyDef keys[] = {
       "by `;` and ending at `from` (e.g. `1;2`): it is updated from each to "
       "the next untraced, so it boots `from` with the one before as its "
       "rollback, and ostree's cleanup has pruned what no deployment needs "
-      "any more. Empty: `from` was deployed alone." },
+      "any more. Empty: `from` was deployed alone. With `repo`: REFs or "
+      "COMMITs of it the device ran before `from` (which may end the "
+      "list), at most one other than `from`, as the private mirror serves "
+      "three commits; `to` may be that one (going back: its tree is "
+      "published again as a newer commit in the mirror)." },
     { "firmware", "to", KT_STRING, "2", NULL,
       "Version published for the update. v1 -> v2 changes the kernel; "
       "v2 -> v3 keeps it. A version older than `from` is published again "
@@ -177,7 +181,8 @@ static const KeyDef keys[] = {
     { "crash", "points", KT_POINTS, "barriers", NULL,
       "`barriers`: just before and after every fsync, fdatasync, syncfs, "
       "sync, freeze, rename, link, symlink, unlink, rmdir. `all`: every "
-      "traced call. `sample:N`: N points drawn with the seed. `none`: no "
+      "traced call. `sample:N`: N points drawn with the seed. `barriers:N`: "
+      "N of the barrier points drawn with the seed. `none`: no "
       "crash state (with a `[fault]`: only the faulted run and its retry "
       "are judged)." },
     { "crash", "seed", KT_UINT, "0", NULL,
@@ -246,6 +251,7 @@ pp_scenario_free(PpScenario *s)
     g_free(s->command);
     g_free(s->fault_inject);
     g_free(s->history);
+    g_strfreev(s->history_revs);
     g_free(s->known);
     g_free(s->repo);
     g_free(s->from_rev);
@@ -323,9 +329,17 @@ pp_points_parse(const char *s, PpPointsKind *kind, guint *n, GError **error)
         *n = (guint)v;
         return TRUE;
     }
+    /* N of the barrier points: a campaign of a fixed size whose points
+       are all barriers (a benchmark across firmware sizes). */
+    if (g_str_has_prefix(s, "barriers:")
+        && g_ascii_string_to_unsigned(s + 9, 10, 1, G_MAXUINT, &v, NULL)) {
+        *kind = PP_POINTS_BARRIERS;
+        *n = (guint)v;
+        return TRUE;
+    }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                "points must be barriers, all, sample:N or none, not '%s'",
-                s);
+                "points must be barriers, barriers:N, all, sample:N or none, "
+                "not '%s'", s);
     return FALSE;
 }
 
@@ -334,7 +348,8 @@ pp_points_to_string(PpPointsKind kind, guint n)
 {
     switch (kind) {
     case PP_POINTS_BARRIERS:
-        return g_strdup("barriers");
+        return n > 0 ? g_strdup_printf("barriers:%u", n)
+                     : g_strdup("barriers");
     case PP_POINTS_ALL:
         return g_strdup("all");
     case PP_POINTS_SAMPLE:
@@ -548,29 +563,23 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         g_free(s->os);
         s->os = *value != '\0' ? g_strdup(value) : NULL;
     } else if (IS("firmware", "history")) {
+        /* Versions of the fixture or revs of [firmware] repo: which one
+           is known once every key is read (firmware_revs). */
         g_auto(GStrv) parts = g_strsplit(value, ";", -1);
-        g_autofree guint *h = g_new0(guint, g_strv_length(parts) + 1);
-        guint n = 0;
+        g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
         for (char **p = parts; *p != NULL; p++) {
             g_strstrip(*p);
-            if (**p == '\0') {
-                continue;
+            if (**p != '\0') {
+                g_ptr_array_add(kept, g_strdup(*p));
             }
-            guint64 v = 0;
-            if (!g_ascii_string_to_unsigned(*p, 10, 1, 3, &v, NULL)) {
-                *why = "each entry must be a version 1, 2 or 3 of the "
-                       "fixture (with [firmware] repo: not supported yet)";
-                return FALSE;
-            }
-            if (n > 0 && v <= h[n - 1]) {
-                *why = "the versions must be increasing, oldest first";
-                return FALSE;
-            }
-            h[n++] = (guint)v;
         }
-        g_free(s->history);
-        s->history = n > 0 ? g_steal_pointer(&h) : NULL;
-        s->n_history = n;
+        g_strfreev(s->history_revs);
+        s->history_revs = NULL;
+        if (kept->len > 0) {
+            g_ptr_array_add(kept, NULL);
+            s->history_revs = (char **)g_ptr_array_free(g_steal_pointer(&kept),
+                                                        FALSE);
+        }
     } else if (IS("firmware", "static-delta")) {
         s->static_delta = g_str_equal(value, "true");
     } else if (IS("device", "bootloader")) {
@@ -650,7 +659,7 @@ apply(PpScenario *s, const KeyDef *k, const char *value, const char **why)
         }
     } else if (IS("crash", "points")) {
         if (!pp_points_parse(value, &s->points, &s->sample, NULL)) {
-            *why = "expected barriers, all, sample:N or none";
+            *why = "expected barriers, barriers:N, all, sample:N or none";
             return FALSE;
         }
     } else if (IS("crash", "seed")) {
@@ -763,11 +772,42 @@ fixture_version(const char *rev, guint *out)
  * Problems are appended as whole "NAME:LINE: TEXT" lines: a value may hold
  * a newline (a key file's \n escape), so nothing here is split again.
  */
+/* [firmware] history of the fixture: versions 1..3, increasing. */
+static void
+fixture_history(PpScenario *s, const char *name, GString *problems,
+                guint line)
+{
+    guint n = s->history_revs != NULL ? g_strv_length(s->history_revs) : 0;
+    g_autofree guint *h = g_new0(guint, n + 1);
+    g_autofree char *text = n > 0 ? g_strjoinv(";", s->history_revs) : NULL;
+    for (guint i = 0; i < n; i++) {
+        guint64 v = 0;
+        const char *why = NULL;
+        if (!g_ascii_string_to_unsigned(s->history_revs[i], 10, 1, 3, &v,
+                                        NULL)) {
+            why = "each entry must be a version 1, 2 or 3 of the fixture (a "
+                  "ref or commit needs [firmware] repo)";
+        } else if (i > 0 && v <= h[i - 1]) {
+            why = "the versions must be increasing, oldest first";
+        }
+        if (why != NULL) {
+            g_string_append_printf(problems, "%s:%u: [firmware] history = "
+                                   "'%s': %s\n", name, line, text, why);
+            return;
+        }
+        h[i] = (guint)v;
+    }
+    g_free(s->history);
+    s->history = n > 0 ? g_steal_pointer(&h) : NULL;
+    s->n_history = n;
+    g_clear_pointer(&s->history_revs, g_strfreev);
+}
+
 static void
 firmware_revs(PpScenario *s, const char *name, const char *dir,
               gboolean given_from, gboolean given_to, GString *problems,
-              guint line_from,
-              guint line_to, guint line_other)
+              guint line_from, guint line_to, guint line_other,
+              guint line_history)
 {
     if (s->repo == NULL) {
         /* NULL: not in the file, the default version stays. */
@@ -792,6 +832,7 @@ firmware_revs(PpScenario *s, const char *name, const char *dir,
         }
         g_clear_pointer(&s->from_rev, g_free);
         g_clear_pointer(&s->to_rev, g_free);
+        fixture_history(s, name, problems, line_history);
         return;
     }
     if (!g_path_is_absolute(s->repo)) {
@@ -806,11 +847,6 @@ firmware_revs(PpScenario *s, const char *name, const char *dir,
     }
     if (!given_to) {
         g_clear_pointer(&s->to_rev, g_free);
-    }
-    if (s->n_history > 0) {
-        g_string_append_printf(problems, "%s:%u: [firmware] history: not with "
-                               "[firmware] repo yet (the device starts with "
-                               "from deployed alone)\n", name, line_other);
     }
     s->from_version = 1;
     s->to_version = 2;
@@ -842,7 +878,7 @@ pp_scenario_new_default(void)
     }
     g_autoptr(GString) problems = g_string_new(NULL);
     firmware_revs(s, "built-in default", NULL, FALSE, FALSE, problems, 0, 0,
-                  0);
+                  0, 0);
     g_assert(problems->len == 0);
     return s;
 }
@@ -902,7 +938,8 @@ pp_scenario_load_data(const char *data, const char *name, GError **error)
                       g_key_file_has_key(kf, "firmware", "to", NULL), problems,
                       pp_keyfile_line(data, "firmware", "from"),
                       pp_keyfile_line(data, "firmware", "to"),
-                      pp_keyfile_line(data, "firmware", NULL));
+                      pp_keyfile_line(data, "firmware", NULL),
+                      pp_keyfile_line(data, "firmware", "history"));
     }
     if (problems->len == 0 && s->from_version == s->to_version
         && s->action != PP_ACTION_PULL) {

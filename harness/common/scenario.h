@@ -60,6 +60,10 @@ typedef struct {
                                 updated untraced from one to the next; the
                                 last is from_version (NULL: just from) */
     guint n_history;
+    char **history_revs;     /* [firmware] history as given; with repo:
+                                REFs|COMMITs the device ran before from,
+                                oldest first (firmware-repo.h maps them to
+                                versions); NULL: none */
     guint to_version;        /* published for the update */
     gboolean static_delta;   /* serve a from -> to static delta */
     char *repo;              /* your firmware: an OSTree repo (absolute),
@@ -95,7 +99,8 @@ typedef struct {
     /* [crash] */
     CfiModel model;
     PpPointsKind points;
-    guint sample;            /* with PP_POINTS_SAMPLE */
+    guint sample;            /* with PP_POINTS_SAMPLE, or BARRIERS (0:
+                                every barrier) */
     guint64 seed;
     gint phase;              /* crash points only in this PpPhase; -1 any */
     guint repeat;            /* cuts per resumed case (1: one cut) */
@@ -144,7 +149,8 @@ PpScenario *pp_scenario_load(const char *path, GError **error);
 PpScenario *pp_scenario_load_data(const char *data, const char *name,
                                   GError **error);
 
-/* "barriers", "all", "sample:N", "none" */
+/* "barriers", "barriers:N" (kind BARRIERS, *n N; plain: 0), "all",
+   "sample:N", "none" */
 gboolean pp_points_parse(const char *s, PpPointsKind *kind, guint *n,
                          GError **error);
 char *pp_points_to_string(PpPointsKind kind, guint n);

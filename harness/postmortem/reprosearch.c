@@ -38,6 +38,11 @@ points_cost(const char *points)
          * barrier points (cost taken as proportional to points). */
         return 6.0;
     }
+    if (g_str_has_prefix(points, "barriers:")) {
+        /* N of the ~200 barrier points of the fixture's upgrade. */
+        guint64 n = g_ascii_strtoull(points + strlen("barriers:"), NULL, 10);
+        return MIN(1.0, MAX(0.05, (double)n / 200.0));
+    }
     if (g_str_has_prefix(points, "sample:")) {
         /* A sample of N points, against the ~200 barrier points of the
          * fixture's upgrade (about 1200 calls). */
@@ -103,11 +108,14 @@ pp_search_space(const char *const *scenarios, const char *const *models,
                 s->model = g_strdup(models[m]);
                 s->points = g_strdup(points[p]);
                 s->cost = sc_cost * points_cost(points[p]) * (1.0 + 0.1 * m);
+                /* Your firmware's size is not the fixture's payload. */
+                g_autofree char *size = sc->repo != NULL
+                    ? g_strdup("your firmware")
+                    : g_strdup_printf("payload %u KiB", sc->payload_kb);
                 s->why = g_strdup_printf("points %s x%.2f, model #%u x%.1f, "
-                                         "payload %u KiB%s", points[p],
+                                         "%s%s", points[p],
                                          points_cost(points[p]), m + 1,
-                                         1.0 + 0.1 * m, sc->payload_kb,
-                                         why->str);
+                                         1.0 + 0.1 * m, size, why->str);
                 g_ptr_array_add(steps, s);
             }
         }

@@ -27,6 +27,7 @@ pp_firmware_repo_free(PpFirmwareRepo *fw)
     g_free(fw->to_commit);
     g_free(fw->branch);
     g_free(fw->osname);
+    g_free(fw->before_commit);
     g_free(fw);
 }
 
@@ -144,6 +145,45 @@ rev_as_ref(const char *rev)
 }
 
 gboolean
+pp_firmware_repo_open(const char *path, OstreeRepo **out, GError **error)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        int errsv = errno;
+        return throw_fw(error, path, "%s (stat: %s)",
+                        errsv == ENOENT ? "missing" : "unreadable",
+                        g_strerror(errsv));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return throw_fw(error, path, "not a directory");
+    }
+    if (access(path, R_OK | X_OK) < 0) {
+        int errsv = errno;
+        return throw_fw(error, path, "unreadable (access: %s)",
+                        g_strerror(errsv));
+    }
+    g_autoptr(GFile) file = g_file_new_for_path(path);
+    g_autoptr(OstreeRepo) repo = ostree_repo_new(file);
+    g_autoptr(GError) local = NULL;
+    if (!ostree_repo_open(repo, NULL, &local)) {
+        return throw_fw(error, path, "not an OSTree repo ostree can "
+                        "open: %s", local->message);
+    }
+    *out = g_steal_pointer(&repo);
+    return TRUE;
+}
+
+static guint64
+commit_timestamp(OstreeRepo *repo, const char *commit)
+{
+    g_autoptr(GVariant) cv = NULL;
+    if (!ostree_repo_load_commit(repo, commit, &cv, NULL, NULL)) {
+        return 0;
+    }
+    return ostree_commit_get_timestamp(cv);
+}
+
+gboolean
 pp_firmware_repo_check(const char *repo_path, const char *from_rev,
                        const char *to_rev, const char *os,
                        PpFirmwareRepo **out, GError **error)
@@ -152,27 +192,9 @@ pp_firmware_repo_check(const char *repo_path, const char *from_rev,
     fw->repo = g_canonicalize_filename(repo_path, NULL);
     fw->from_rev = g_strdup(from_rev);
     fw->to_rev = g_strdup(to_rev);
-    struct stat st;
-    if (stat(fw->repo, &st) < 0) {
-        int errsv = errno;
-        return throw_fw(error, fw->repo, "%s (stat: %s)",
-                        errsv == ENOENT ? "missing" : "unreadable",
-                        g_strerror(errsv));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        return throw_fw(error, fw->repo, "not a directory");
-    }
-    if (access(fw->repo, R_OK | X_OK) < 0) {
-        int errsv = errno;
-        return throw_fw(error, fw->repo, "unreadable (access: %s)",
-                        g_strerror(errsv));
-    }
-    g_autoptr(GFile) file = g_file_new_for_path(fw->repo);
-    g_autoptr(OstreeRepo) repo = ostree_repo_new(file);
-    g_autoptr(GError) local = NULL;
-    if (!ostree_repo_open(repo, NULL, &local)) {
-        return throw_fw(error, fw->repo, "not an OSTree repo ostree can "
-                        "open: %s", local->message);
+    g_autoptr(OstreeRepo) repo = NULL;
+    if (!pp_firmware_repo_open(fw->repo, &repo, error)) {
+        return FALSE;
     }
     fw->mode = g_strdup(ostree_repo_get_mode(repo) == OSTREE_REPO_MODE_ARCHIVE
                         ? "archive" : ostree_repo_get_mode(repo)
@@ -186,6 +208,8 @@ pp_firmware_repo_check(const char *repo_path, const char *from_rev,
                            &to_meta, error)) {
         return FALSE;
     }
+    fw->latest = MAX(commit_timestamp(repo, fw->from_commit),
+                     commit_timestamp(repo, fw->to_commit));
     if (g_str_equal(fw->from_commit, fw->to_commit)) {
         return throw_fw(error, fw->repo, "from '%s' and to '%s' are the same "
                         "commit %s: nothing to update", from_rev, to_rev,
@@ -214,6 +238,74 @@ pp_firmware_repo_check(const char *repo_path, const char *from_rev,
 }
 
 gboolean
+pp_firmware_repo_check_history(PpFirmwareRepo *fw, const char *const *history,
+                               GError **error)
+{
+    guint n = history != NULL ? g_strv_length((char **)history) : 0;
+    if (n == 0) {
+        return TRUE;
+    }
+    g_autoptr(GFile) file = g_file_new_for_path(fw->repo);
+    g_autoptr(OstreeRepo) repo = ostree_repo_new(file);
+    if (!ostree_repo_open(repo, NULL, error)) {
+        return FALSE;
+    }
+    g_autoptr(GPtrArray) before = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *commit = NULL;
+        g_autoptr(GVariant) meta = NULL;
+        if (!resolve_commit(repo, fw->repo, "history", history[i], &commit,
+                            &meta, error)) {
+            return FALSE;
+        }
+        if (g_str_equal(commit, fw->from_commit)) {
+            if (i + 1 == n) {
+                break;          /* the list may end at from */
+            }
+            return throw_fw(error, fw->repo, "history '%s' is from's commit "
+                            "%.12s: from may only end the history",
+                            history[i], commit);
+        }
+        for (guint k = 0; k < before->len; k++) {
+            if (g_str_equal(before->pdata[k], commit)) {
+                return throw_fw(error, fw->repo, "history '%s': commit %.12s "
+                                "is given twice", history[i], commit);
+            }
+        }
+        g_ptr_array_add(before, g_steal_pointer(&commit));
+    }
+    if (before->len > 1) {
+        return throw_fw(error, fw->repo, "history: %u versions before from; "
+                        "with your firmware at most one (the mirror serves "
+                        "three commits: the one before from, from and to)",
+                        before->len);
+    }
+    if (before->len == 1) {
+        fw->before_commit = g_strdup(before->pdata[0]);
+        fw->back = g_str_equal(fw->before_commit, fw->to_commit);
+        fw->latest = MAX(fw->latest, commit_timestamp(repo, fw->before_commit));
+    }
+    return TRUE;
+}
+
+void
+pp_firmware_repo_versions(const PpFirmwareRepo *fw, guint *from_version,
+                          guint *to_version, guint *history, guint *n_history)
+{
+    if (fw->before_commit == NULL) {
+        *from_version = 1;
+        *to_version = 2;
+        *n_history = 0;
+        return;
+    }
+    *from_version = 2;
+    *to_version = fw->back ? 1 : 3;
+    history[0] = 1;
+    history[1] = 2;
+    *n_history = 2;
+}
+
+gboolean
 pp_firmware_repo_mirror(const PpFirmwareRepo *fw, const char *dir,
                         PpFixture **out, GError **error)
 {
@@ -227,20 +319,33 @@ pp_firmware_repo_mirror(const PpFirmwareRepo *fw, const char *dir,
     fx->sysroot = g_build_filename(fx->dir, "sysroot", NULL);
     fx->osname = g_strdup(fw->osname);
     fx->ref = g_strdup(fw->branch);
-    fx->commits[0] = g_strdup(fw->from_commit);
-    fx->commits[1] = g_strdup(fw->to_commit);
+    if (fw->before_commit != NULL) {
+        fx->commits[0] = g_strdup(fw->before_commit);
+        fx->commits[1] = g_strdup(fw->from_commit);
+        fx->commits[2] = fw->back ? NULL : g_strdup(fw->to_commit);
+    } else {
+        fx->commits[0] = g_strdup(fw->from_commit);
+        fx->commits[1] = g_strdup(fw->to_commit);
+    }
+    /* A commit published again (going back) must be newer than every
+     * commit the device had: ostree refuses to upgrade to an older one. */
+    g_autoptr(GDateTime) later = g_date_time_new_from_unix_utc(
+        (gint64)fw->latest + 3600);
+    fx->again_timestamp = g_date_time_format(later, "%Y-%m-%d %H:%M:%S +0000");
     fx->published = 1;
     if (mkdir(fx->srv_dir, 0755) < 0) {
         return pp_throw_errno_prefix(error, "mkdir(%s)", fx->srv_dir);
     }
-    /* The mirror takes exactly the two commits (no parents): the known
-     * trees are those, and a pull by checksum reads nothing else. */
+    /* The mirror takes exactly the two commits (no parents; three with a
+     * history): the known trees are those, and a pull by checksum reads
+     * nothing else.  The branch starts at the oldest, the device's
+     * first version. */
     g_autofree char *repo_opt = g_strconcat("--repo=", fx->srv_repo, NULL);
     g_autofree char *create = g_strconcat("--create=", fx->ref, NULL);
     const char *init[] = { "init", repo_opt, "--mode=archive", NULL };
     const char *pull[] = { "pull-local", repo_opt, fw->repo, fw->from_commit,
-                           fw->to_commit, NULL };
-    const char *ref[] = { "refs", repo_opt, create, fw->from_commit, NULL };
+                           fw->to_commit, fw->before_commit, NULL };
+    const char *ref[] = { "refs", repo_opt, create, fx->commits[0], NULL };
     const char *summary[] = { "summary", repo_opt, "-u", NULL };
     const char *const *steps[] = { init, pull, ref, summary, NULL };
     for (const char *const *const *s = steps; *s != NULL; s++) {

@@ -17,10 +17,13 @@
  * The mirror is a PpFixture whose commits[0] is from and commits[1] is
  * to (commits[2] NULL), so the rest of the harness (the device, the
  * publication, the static delta, the known trees) treats it as the
- * fixture's versions 1 and 2.
+ * fixture's versions 1 and 2; with a [firmware] history, the version
+ * before from is 1, from 2 and to 3 (pp_firmware_repo_versions).
  */
 #ifndef PP_FIRMWARE_REPO_H
 #define PP_FIRMWARE_REPO_H
+
+#include <ostree.h>
 
 #include "server/fixture.h"
 
@@ -33,10 +36,22 @@ typedef struct {
     char *to_commit;
     char *branch;            /* the ref the mirror serves */
     char *osname;            /* the stateroot */
+    char *before_commit;     /* [firmware] history: the version the device
+                                ran before from, or NULL */
+    gboolean back;           /* to is before_commit: going back */
+    guint64 latest;          /* the newest timestamp of those commits */
 } PpFirmwareRepo;
 
 void pp_firmware_repo_free(PpFirmwareRepo *fw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpFirmwareRepo, pp_firmware_repo_free)
+
+/*
+ * Open the user's repo (path absolute) read-only: missing, not a
+ * directory, unreadable or not a repo ostree can open is a PP_ERROR_USAGE
+ * error naming it.
+ */
+gboolean pp_firmware_repo_open(const char *path, OstreeRepo **out,
+                               GError **error);
 
 /*
  * Check the user's repo and resolve from and to (REF, COMMIT or REF^),
@@ -51,6 +66,28 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpFirmwareRepo, pp_firmware_repo_free)
 gboolean pp_firmware_repo_check(const char *repo, const char *from_rev,
                                 const char *to_rev, const char *os,
                                 PpFirmwareRepo **out, GError **error);
+
+/*
+ * [firmware] history with your repo: the revs the device ran before
+ * from, oldest first (from may end the list).  Each must name a commit of
+ * the repo with a kernel, other than from's; the mirror serves three
+ * commits, so at most one version before from (kept in
+ * fw->before_commit; fw->back when to is that commit).  A
+ * PP_ERROR_USAGE error naming the problem otherwise.
+ */
+gboolean pp_firmware_repo_check_history(PpFirmwareRepo *fw,
+                                        const char *const *history,
+                                        GError **error);
+
+/*
+ * The fixture versions of fw for the rest of the harness (prepare, the
+ * known trees): with a version before from, it is 1, from 2, to 3 (or 1
+ * going back: published again), history 1;2; else from 1, to 2, no
+ * history.  history: room for two.
+ */
+void pp_firmware_repo_versions(const PpFirmwareRepo *fw, guint *from_version,
+                               guint *to_version, guint *history,
+                               guint *n_history);
 
 /*
  * Make the mirror under dir (created; dir/srv must not exist): an archive

@@ -46,6 +46,7 @@ pp_fixture_free(PpFixture *fx)
     g_free(fx->kver);
     g_free(fx->srv_dir);
     g_free(fx->again);
+    g_free(fx->again_timestamp);
     for (guint i = 0; i < PP_FIXTURE_N_VERSIONS; i++) {
         g_free(fx->commits[i]);
         g_free(fx->trees[i]);
@@ -637,6 +638,28 @@ pp_fixture_set_remote_url(PpFixture *fx, const char *remote_url, GError **error)
     return TRUE;
 }
 
+/* Your firmware's commit published again keeps the original's "version"
+   metadata (*out: the commit option; NULL when it has none). */
+static gboolean
+again_version(const PpFixture *fx, guint version, char **out, GError **error)
+{
+    g_autoptr(GFile) file = g_file_new_for_path(fx->srv_repo);
+    g_autoptr(OstreeRepo) repo = ostree_repo_new(file);
+    g_autoptr(GVariant) cv = NULL;
+    if (!ostree_repo_open(repo, NULL, error)
+        || !ostree_repo_load_commit(repo, fx->commits[version - 1], &cv, NULL,
+                                    error)) {
+        g_prefix_error(error, "fixture: publish v%u again: ", version);
+        return FALSE;
+    }
+    g_autoptr(GVariant) meta = g_variant_get_child_value(cv, 0);
+    const char *v = NULL;
+    if (g_variant_lookup(meta, OSTREE_COMMIT_META_KEY_VERSION, "&s", &v)) {
+        *out = g_strdup_printf("--add-metadata-string=version=%s", v);
+    }
+    return TRUE;
+}
+
 gboolean
 pp_fixture_publish_again(PpFixture *fx, guint version, GError **error)
 {
@@ -650,16 +673,40 @@ pp_fixture_publish_again(PpFixture *fx, guint version, GError **error)
     /* The same tree, by reference: not one object of it is new. */
     g_autofree char *tree_opt = g_strconcat("--tree=ref=",
                                             fx->commits[version - 1], NULL);
-    g_autofree char *version_opt = g_strdup_printf(
-        "--add-metadata-string=version=%u", version);
+    g_autofree char *version_opt = NULL;
+    if (fx->again_timestamp == NULL) {
+        version_opt = g_strdup_printf("--add-metadata-string=version=%u",
+                                      version);
+    } else if (!again_version(fx, version, &version_opt, error)) {
+        return FALSE;
+    }
     g_autofree char *subject_opt = g_strdup_printf(
         "--subject=plugpull fixture v%u again", version);
     g_autofree char *branch_opt = g_strconcat("--branch=", fx->ref, NULL);
-    const char *commit[] = {
-        "commit", repo_opt, "--bootable", "--owner-uid=0", "--owner-gid=0",
-        "--no-xattrs", "--timestamp=2024-01-09 00:00:00 +0000", version_opt,
-        subject_opt, tree_opt, branch_opt, NULL,
-    };
+    g_autofree char *date_opt = g_strconcat(
+        "--timestamp=", fx->again_timestamp != NULL ? fx->again_timestamp
+        : "2024-01-09 00:00:00 +0000", NULL);
+    /* The fixture's trees are committed with fixed owners and no xattrs;
+     * a user's tree by reference keeps its own (an override would make
+     * every object with another owner new). */
+    const char *fixed[] = { "--owner-uid=0", "--owner-gid=0", "--no-xattrs",
+                            NULL };
+    g_autoptr(GPtrArray) commit_v = g_ptr_array_new();
+    const char *head[] = { "commit", repo_opt, "--bootable", NULL };
+    for (const char *const *a = head; *a != NULL; a++) {
+        g_ptr_array_add(commit_v, (gpointer)*a);
+    }
+    for (const char *const *a = fixed;
+         fx->again_timestamp == NULL && *a != NULL; a++) {
+        g_ptr_array_add(commit_v, (gpointer)*a);
+    }
+    const char *tail[] = { date_opt, subject_opt, tree_opt, branch_opt,
+                           version_opt, NULL };
+    for (const char *const *a = tail; *a != NULL; a++) {
+        g_ptr_array_add(commit_v, (gpointer)*a);
+    }
+    g_ptr_array_add(commit_v, NULL);
+    const char *const *commit = (const char *const *)commit_v->pdata;
     const char *summary[] = { "summary", repo_opt, "-u", NULL };
     g_autofree char *checksum = NULL;
     if (!run_ostree(FALSE, commit, &checksum, error)) {

@@ -58,12 +58,19 @@ typedef struct {
     guint payload_kb;
     guint published;            /* version the ref points at (1-based) */
     char *again;                /* pp_fixture_publish_again()'s commit */
+    char *again_timestamp;      /* your firmware's mirror: the date of a
+                                   commit published again (later than
+                                   every commit served); NULL: the
+                                   fixture's fixed one */
 } PpFixture;
 
 /*
  * Going back: commit the tree of `version` again on the branch, as the
  * newest commit (a later timestamp: ostree refuses to upgrade to an older
  * commit), and point the ref at it.  The checksum is kept in fx->again.
+ * The fixture's is made with fixed owners, version metadata and date;
+ * your firmware's (fx->again_timestamp set) keeps the tree as it is
+ * (every owner, every xattr) and its commit's version metadata.
  */
 gboolean pp_fixture_publish_again(PpFixture *fx, guint version,
                                   GError **error);

@@ -96,6 +96,16 @@ pp_write_summary(const char *dir, const PpRunInfo *info, GPtrArray *cases,
     pp_json_add_string(b, "strategy", info->strategy != NULL
                                       ? info->strategy : "ostree");
     pp_json_add_string(b, "expect", info->expect_failures ? "failures" : "pass");
+    if (info->firmware_repo != NULL) {
+        /* Your firmware: compare and the report say which. */
+        json_builder_set_member_name(b, "firmware");
+        json_builder_begin_object(b);
+        pp_json_add_string(b, "repo", info->firmware_repo);
+        pp_json_add_string(b, "from", info->firmware_from);
+        pp_json_add_string(b, "to", info->firmware_to);
+        pp_json_add_string_or_null(b, "to_commit", info->to_commit);
+        json_builder_end_object(b);
+    }
     json_builder_end_object(b);
     pp_json_add_string(b, "model", info->model);
     pp_json_add_int(b, "seed", (gint64)info->seed);

@@ -34,6 +34,10 @@ typedef struct {
     const char *bootloader;      /* "uboot", "bls" */
     const char *strategy;        /* [update] strategy, "ostree" */
     gboolean expect_failures;
+    const char *firmware_repo;   /* your firmware's repo, NULL: the fixture */
+    const char *firmware_from;   /* its from and to, as given */
+    const char *firmware_to;
+    const char *to_commit;       /* the commit the update installs */
     const char *model;           /* "ordered" */
     guint64 seed;
     guint repeat;                /* [crash] repeat (0 read as 1) */

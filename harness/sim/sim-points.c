@@ -93,7 +93,8 @@ pp_sim_choose_points(const PpSimEnv *env, const PpScenario *sc,
         }
         g_array_set_size(points, kept);
     }
-    if (sc->points == PP_POINTS_SAMPLE) {
+    if (sc->points == PP_POINTS_SAMPLE
+        || (sc->points == PP_POINTS_BARRIERS && sc->sample > 0)) {
         sample_in_place(points, sc->sample, sc->seed);
         g_array_sort(points, cmp_uint);
     }

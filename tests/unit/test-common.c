@@ -237,6 +237,53 @@ test_scenario_firmware_newline(void **state)
     assert_null(error);
 }
 
+/* barriers:N: a sample of N barrier points, printed back as given;
+ * [firmware] history with a repo keeps revs, without one versions. */
+static void
+test_points_barriers_sample(void **state)
+{
+    (void)state;
+    PpPointsKind kind;
+    guint n = 0;
+    assert_true(pp_points_parse("barriers:24", &kind, &n, NULL));
+    assert_int_equal(kind, PP_POINTS_BARRIERS);
+    assert_int_equal(n, 24);
+    g_autofree char *back = pp_points_to_string(kind, n);
+    assert_string_equal(back, "barriers:24");
+    assert_true(pp_points_parse("barriers", &kind, &n, NULL));
+    assert_int_equal(n, 0);
+    g_autofree char *plain = pp_points_to_string(kind, n);
+    assert_string_equal(plain, "barriers");
+    g_autoptr(PpScenario) sc = pp_scenario_load_data(
+        "[firmware]\nrepo = /r\nhistory = v1 ; firmware^\nfrom = a\nto = b\n",
+        "t.conf", NULL);
+    assert_non_null(sc);
+    assert_int_equal(sc->n_history, 0);
+    assert_string_equal(sc->history_revs[0], "v1");
+    assert_string_equal(sc->history_revs[1], "firmware^");
+    assert_null(sc->history_revs[2]);
+}
+
+/* Twin: barriers:0 and barriers:x are refused; a ref in the fixture's
+ * history names the line and the fix. */
+static void
+test_points_barriers_sample_fail(void **state)
+{
+    (void)state;
+    PpPointsKind kind;
+    guint n = 0;
+    g_autoptr(GError) error = NULL;
+    assert_false(pp_points_parse("barriers:0", &kind, &n, &error));
+    assert_non_null(strstr(error->message, "barriers:N"));
+    g_clear_error(&error);
+    assert_false(pp_points_parse("barriers:x", &kind, &n, NULL));
+    g_autoptr(PpScenario) sc = pp_scenario_load_data(
+        "[firmware]\nhistory = v1;2\nfrom = 2\n", "t.conf", &error);
+    assert_null(sc);
+    assert_non_null(strstr(error->message, "t.conf:2: [firmware] history = "
+                           "'v1;2': each entry must be a version"));
+}
+
 int
 main(void)
 {
@@ -248,6 +295,8 @@ main(void)
         cmocka_unit_test(test_command_expand),
         cmocka_unit_test(test_command_expand_fail),
         cmocka_unit_test(test_scenario_firmware_newline),
+        cmocka_unit_test(test_points_barriers_sample),
+        cmocka_unit_test(test_points_barriers_sample_fail),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
