@@ -214,8 +214,11 @@ gboolean
 pp_agent_prepare_update(PpRunWorker *w, PpVm *vm, gboolean *out_ok,
                         GString *output, GError **error)
 {
+    /* The first interface that is not lo: eth0 on the built-in image,
+       what udev named it (ens3, enp0s3...) on a firmware with systemd. */
     g_autofree char *set_url = g_strdup_printf(
-        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && "
+        "dev=$(ls /sys/class/net | grep -vx lo | head -n 1) && "
+        "ip link set \"$dev\" up && ip addr add 10.0.2.15/24 dev \"$dev\" && "
         "ip route add default via 10.0.2.2 && "
         "ostree --repo=" PP_GUEST_REPO " config set 'remote \"origin\".url' "
         "http://10.0.2.2:%u/repo", w->port);
