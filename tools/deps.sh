@@ -27,7 +27,7 @@ SET_sim="ostree python3 busybox-static"
 SET_vm="qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs lz4 busybox-static"
 SET_report="python3"
 SET_test="libcmocka-dev strace fio eatmydata jq clang libclang-rt-14-dev
-help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests"
+help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests mmdebstrap"
 
 usage() {
     echo "usage: tools/deps.sh [--list] [build|sim|vm|report|test|all]..." >&2
