@@ -121,7 +121,7 @@ kver=$(cat "$FW/kver")
 mkdir -p "$N/overlay/usr/lib/modules/$kver"
 cp "$FW/initramfs-no-ostree.img" "$N/overlay/usr/lib/modules/$kver/initramfs.img"
 ostree --repo="$N/repo" init --mode=archive
-ostree --repo="$N/repo" pull-local "$FW/repo" firmware >/dev/null
+ostree --repo="$N/repo" pull-local --depth=1 "$FW/repo" firmware >/dev/null
 for rev in 'firmware^' firmware; do
     ostree --repo="$N/repo" commit --branch=noostree --tree=ref="$rev" \
         --tree=dir="$N/overlay" -s "no ostree in the initramfs" >/dev/null
