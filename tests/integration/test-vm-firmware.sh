@@ -22,9 +22,11 @@
 #      after its first boot, which never reaches the agent: exit 2
 #      naming the initramfs, with the serial log; no cycle ran.
 #
-# Runtime (2-core machine shared with other jobs, TCG): the firmware's
-# first build about 6 min (cached in BUILD_DIR/firmware/debian-vm after
-# that), then the test itself a few minutes: see bench/RESULTS.md.
+# Runtime (2-core machine shared with 4 other jobs, TCG): the firmware's
+# first build 14.5 min at load 12-15 (cached in BUILD_DIR/firmware/debian-vm
+# after that, rebuilt when its script or lists change), then the test
+# itself 12.5 min with the load falling from 13 to 4, about 20 min at
+# load 13-16 (each boot of this firmware 30 to 100 s; bench/RESULTS.md).
 # Needs root (the firmware build keeps owners) and skips (77) without
 # QEMU, U-Boot, the image tools or the Debian archive.
 . "$(dirname "$0")/lib.sh"
