@@ -52,8 +52,15 @@
 # the script returns and distro boot moves on to its other targets, which
 # find nothing and leave U-Boot at its prompt: the harness times out.
 
+# The initramfs goes to 128 MiB, not to U-Boot's ramdisk_addr_r (64 MiB):
+# the kernel's decompressor first moves the compressed kernel to the end
+# of its buffer, kernel_addr_r (16 MiB) + init_size (Debian 6.1: 63.6
+# MiB), about 79.6 MiB, over whatever lies there.  The built-in image's
+# 5 MB initramfs ended below that; a Debian firmware's 13 MB dracut
+# initramfs did not ("Initramfs unpacking failed: uncompression error").
 setenv pp_part "${devtype} ${devnum}:${distro_bootpart}"
 setenv pp_env_addr 0x6800000
+setenv pp_ramdisk_addr 0x8000000
 echo "PLUGPULL-UBOOT script on ${pp_part}"
 if ext4load ${devtype} ${devnum}:${distro_bootpart} ${pp_env_addr} /boot/loader/uEnv.txt; then
     env import -t ${pp_env_addr} ${filesize}
@@ -62,11 +69,11 @@ if ext4load ${devtype} ${devnum}:${distro_bootpart} ${pp_env_addr} /boot/loader/
         setenv pp_kernel_size ${filesize}
         if test "${pp_kernel_size}" = "0"; then
             echo "PLUGPULL-UBOOT error: ${kernel_image} is empty"
-        elif ext4load ${devtype} ${devnum}:${distro_bootpart} ${ramdisk_addr_r} ${ramdisk_image}; then
+        elif ext4load ${devtype} ${devnum}:${distro_bootpart} ${pp_ramdisk_addr} ${ramdisk_image}; then
             setenv pp_ramdisk_size ${filesize}
             setenv bootargs "${bootargs} console=ttyS0,115200 panic=-1 cryptomgr.notests=1 rodata=off pci=noacpi noreplace-smp noapictimer"
             echo "PLUGPULL-UBOOT zboot bootargs=${bootargs}"
-            zboot ${kernel_addr_r} ${pp_kernel_size} ${ramdisk_addr_r} ${pp_ramdisk_size}
+            zboot ${kernel_addr_r} ${pp_kernel_size} ${pp_ramdisk_addr} ${pp_ramdisk_size}
             echo "PLUGPULL-UBOOT error: zboot returned"
         else
             echo "PLUGPULL-UBOOT error: cannot load ${ramdisk_image}"

@@ -4,8 +4,8 @@
 # as an OSTree repo with two versions, for testing an upgrade at the scale
 # of a real device image.
 #
-#   images/build-debian-firmware.sh [--size full|small] DIR
-#   (or FIRMWARE_SIZE=full|small images/build-debian-firmware.sh DIR)
+#   images/build-debian-firmware.sh [--size full|small|vm] DIR
+#   (or FIRMWARE_SIZE=full|small|vm images/build-debian-firmware.sh DIR)
 #
 # Sizes (package lists: images/debian-firmware/SIZE-v1.list, SIZE-v2.list):
 #
@@ -17,6 +17,16 @@
 #          and translations, no kernel package; a tiny stand-in kernel and
 #          initramfs in /usr/lib/modules/0.0.0-plugpull/ so that
 #          `ostree admin deploy` accepts the tree.  v2 = v1 + less.
+#   vm     for the VM tier (`plugpull run --repo`): v1 = minbase without
+#          documentation + systemd-sysv, linux-image-amd64, dracut,
+#          ostree-boot, ostree, iproute2; the kernel's modules trimmed to
+#          what a QEMU virtio machine needs (block, net, console, ext4 and
+#          their dependencies), and the initramfs made again by dracut
+#          from them (ostree-boot's dracut module: ostree-prepare-root.service
+#          in a systemd initramfs).  v2 = v1 + less.  DIR also gets
+#          initramfs-no-ostree.img: the same dracut initramfs without the
+#          ostree module (`dracut --omit ostree`), for the failing twin of
+#          tests/integration/test-vm-firmware.sh.
 #
 # The initramfs (full) is initramfs-tools', Debian's default, with a hook
 # that copies /usr/lib/ostree/ostree-prepare-root (from ostree-boot) into
@@ -60,7 +70,7 @@ script="$here/$(basename "$0")"
 lists="$here/debian-firmware"
 
 usage() {
-    echo "usage: $0 [--size full|small] DIR" >&2
+    echo "usage: $0 [--size full|small|vm] DIR" >&2
     exit 2
 }
 die() {
@@ -80,7 +90,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$dir" ] || usage
-case "$size" in full|small) ;; *) echo "build-debian-firmware: --size full or small" >&2; exit 2 ;; esac
+case "$size" in full|small|vm) ;; *) echo "build-debian-firmware: --size full, small or vm" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "build-debian-firmware: must run as root (real owners)" >&2; exit 2; }
 for t in mmdebstrap ostree sha256sum; do
     command -v "$t" >/dev/null 2>&1 || {
@@ -113,7 +123,8 @@ fi
 
 t0=$(date +%s.%N)
 rm -f "$dir/stamp"
-rm -rf "$dir/repo" "$dir/work" "$dir/v1.commit" "$dir/v2.commit" "$dir/info" "$dir/kver"
+rm -rf "$dir/repo" "$dir/work" "$dir/v1.commit" "$dir/v2.commit" "$dir/info" "$dir/kver" \
+    "$dir/initramfs-no-ostree.img"
 cache="$dir/apt-cache"
 work="$dir/work"
 mkdir -p "$cache" "$work"
@@ -154,7 +165,7 @@ set -- --variant=minbase --mode=root --format=directory \
     --skip=download/empty --skip=essential/unlink \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
     --setup-hook="sync-in '$cache' /var/cache/apt/archives"
-if [ "$size" = small ]; then
+if [ "$size" = small ] || [ "$size" = vm ]; then
     for p in '/usr/share/doc/*' '/usr/share/man/*' '/usr/share/info/*' \
              '/usr/share/locale/*' '/usr/share/lintian/*'; do
         set -- "$@" --dpkgopt="path-exclude=$p"
@@ -171,6 +182,45 @@ if [ "$size" = full ]; then
         --essential-hook="cp '$ostree_hook_dir/hooks/ostree' \"\$1\"/etc/initramfs-tools/hooks/" \
         --essential-hook="cp '$ostree_hook_dir/scripts/local-bottom/ostree' \"\$1\"/etc/initramfs-tools/scripts/local-bottom/" \
         --customize-hook='chroot "$1" update-initramfs -u -k all'
+fi
+if [ "$size" = vm ]; then
+    # The kernel's modules trimmed to the VM's closure, then dracut again
+    # (the kernel's postinst made the first initramfs from all of them):
+    # an initramfs of about the VM's drivers, and a tree without the
+    # 4000-odd modules ostree fsck would hash in every cycle.
+    cat > "$work/vm-initramfs.sh" <<'EOF'
+#!/bin/sh
+# Run in the chroot: trim the modules, make the two dracut initramfs images.
+set -eu
+kver=$(ls /lib/modules)
+mods=/lib/modules/$kver
+keep=/tmp/plugpull-keep-modules
+: > "$keep"
+# virtio block, net and console, ext4 and its checksum; autofs4 for
+# systemd's automounts.  modprobe names each module's closure.
+for m in virtio_pci virtio_blk virtio_net virtio_console ext4 crc32c_generic autofs4; do
+    modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }' >> "$keep"
+done
+grep -q virtio_blk "$keep" || { echo "no virtio_blk module in $kver" >&2; exit 1; }
+find "$mods/kernel" -name '*.ko*' | grep -vxF -f "$keep" | xargs rm -f
+find "$mods/kernel" -type d -empty -delete
+depmod "$kver"
+rm -f "$keep"
+dracut --force --no-hostonly --kver "$kver" "/boot/initrd.img-$kver"
+dracut --force --no-hostonly --kver "$kver" --omit ostree "/boot/initrd-no-ostree.img-$kver"
+lsinitrd "/boot/initrd.img-$kver" | grep -q 'usr/lib/ostree/ostree-prepare-root' \
+    || { echo "dracut's initramfs has no ostree-prepare-root" >&2; exit 1; }
+if lsinitrd "/boot/initrd-no-ostree.img-$kver" | grep -q 'ostree-prepare-root'; then
+    echo "dracut --omit ostree still holds ostree-prepare-root" >&2; exit 1
+fi
+EOF
+    # shellcheck disable=SC2016
+    set -- "$@" \
+        --essential-hook='mkdir -p "$1"/etc/dracut.conf.d' \
+        --essential-hook='echo hostonly=no > "$1"/etc/dracut.conf.d/90-plugpull-vm.conf' \
+        --customize-hook="cp '$work/vm-initramfs.sh' \"\$1\"/tmp/" \
+        --customize-hook='chroot "$1" sh /tmp/vm-initramfs.sh' \
+        --customize-hook='rm -f "$1"/tmp/vm-initramfs.sh'
 fi
 set -- "$@" \
     --customize-hook="cp -ax --preserve=all \"\$1\" '$work/v1raw'" \
@@ -195,7 +245,7 @@ to_ostree_layout() {
         find "$r/$d" -mindepth 1 -delete
     done
     # The kernel and initramfs, where ostree looks for them.
-    if [ "$size" = full ]; then
+    if [ "$size" = full ] || [ "$size" = vm ]; then
         kver=$(ls "$r/usr/lib/modules")
         [ -n "$kver" ] && [ "$(echo "$kver" | wc -l)" = 1 ] || die "kernel versions in $r: '$kver'"
         m="$r/usr/lib/modules/$kver"
@@ -239,6 +289,10 @@ if [ "$size" = full ]; then
     zcat -f "$img" | cpio -t 2>/dev/null | grep -qx 'usr/lib/ostree/ostree-prepare-root' \
         || die "$img has no usr/lib/ostree/ostree-prepare-root"
 fi
+if [ "$size" = vm ]; then
+    mv "$work"/v1raw/boot/initrd-no-ostree.img-* "$dir/initramfs-no-ostree.img.tmp"
+    rm -f "$work"/v2raw/boot/initrd-no-ostree.img-*
+fi
 to_ostree_layout "$work/v1raw"
 to_ostree_layout "$work/v2raw"
 echo "$kver" > "$dir/kver"
@@ -254,6 +308,9 @@ ostree --repo="$repo" commit --branch=firmware --tree=dir="$work/v2raw" \
     > "$dir/v2.commit.tmp"
 ostree --repo="$repo" summary -u
 mv "$dir/v1.commit.tmp" "$dir/v1.commit"
+if [ -f "$dir/initramfs-no-ostree.img.tmp" ]; then
+    mv "$dir/initramfs-no-ostree.img.tmp" "$dir/initramfs-no-ostree.img"
+fi
 mv "$dir/v2.commit.tmp" "$dir/v2.commit"
 ostree --repo="$repo" fsck -q >/dev/null || die "fsck of $repo failed"
 t_commit=$(date +%s.%N)

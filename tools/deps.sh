@@ -33,7 +33,7 @@ SET_vm="qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs lz4 b
 SET_report="python3"
 SET_guestfs="guestfish libguestfs-xfs linux-image-amd64"
 SET_test="libcmocka-dev strace fio eatmydata jq clang libclang-rt-14-dev
-help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests
+help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests mmdebstrap
 $SET_guestfs"
 
 usage() {

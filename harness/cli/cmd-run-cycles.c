@@ -13,6 +13,7 @@
 #include "common/interrupt.h"
 #include "plugpull.h"
 #include "server/httpd.h"
+#include "vm/vm-firmware.h"
 #include "vm/vm-out.h"
 
 /* The exact command that continues the campaign (not for --cycle). */
@@ -360,7 +361,14 @@ pp_runcmd_cycles(PpRunEnv *env, const RunCycles *rc, GError **error)
 {
     g_auto(Campaign) cp = { 0 };
     campaign_init(&cp, env, rc);
-    if (!start_stand_ins(&cp, error) || !calibrate(&cp, error)) {
+    /* Your firmware boots once before anything is measured: a firmware
+       that cannot reach the agent is refused (exit 2), not failed.  Not
+       again for a replay (--cycle) or a resumed campaign (its first run
+       did). */
+    if (!start_stand_ins(&cp, error)
+        || (env->firmware && rc->opt->only_cycle < 0 && rc->camp == NULL
+            && !pp_vm_firmware_probe(&cp.workers[0].w, error))
+        || !calibrate(&cp, error)) {
         return FALSE;
     }
     run_cycles(&cp);

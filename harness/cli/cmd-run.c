@@ -25,6 +25,7 @@
 #include <json-glib/json-glib.h>
 
 #include "common/error.h"
+#include "cli/cli-firmware.h"
 #include "cli/cmd-run.h"
 #include "common/client.h"
 #include "common/interrupt.h"
@@ -35,6 +36,7 @@
 #include "common/json.h"
 #include "vm/vm-campaign.h"
 #include "vm/vm-cycle.h"
+#include "vm/vm-firmware.h"
 
 #define PP_RUN_DEFAULT_ROM "/usr/lib/u-boot/qemu-x86/u-boot.rom"
 
@@ -87,6 +89,10 @@ load_manifest(PpRunEnv *env, GError **error)
     env->from = env->commits[0];
     env->to = env->commits[1];
     env->part_offset = (guint64)json_object_get_int_member(m, "partition_offset");
+    env->ref = g_strdup(json_object_get_string_member_with_default(
+        m, "ref", PP_RUN_REF));
+    env->firmware = g_strcmp0(json_object_get_string_member_with_default(
+        m, "kind", ""), "firmware") == 0;
     env->disk = g_build_filename(env->image_dir, "disk.img", NULL);
     return TRUE;
 }
@@ -115,7 +121,7 @@ prepare_srv(PpRunEnv *env, char **out_root, GError **error)
         return FALSE;
     }
     g_autofree char *ref = g_build_filename(dst, "repo", "refs", "heads",
-                                            PP_RUN_REF, NULL);
+                                            env->ref, NULL);
     g_autofree char *text = g_strconcat(env->to, "\n", NULL);
     /* Not a result (a ref of the stand-in's scratch copy of the repo):
        g_file_set_contents renames a new file into place, so the hard link
@@ -152,21 +158,20 @@ static gboolean
 apply_scenario(const PpScenario *sc, PpRunEnv *env, GError **error)
 {
     guint n = g_strv_length(env->commits);
-    if (sc->repo != NULL) {
+    if (sc->repo != NULL && sc->n_history > 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                    "%s: [firmware] repo: the VM tier runs the image's "
-                    "built-in fixture; your firmware runs in `plugpull sim`",
-                    sc->path);
+                    "%s: [firmware] history: not with your firmware (the "
+                    "device starts with from deployed alone)", sc->path);
         return FALSE;
     }
-    if (sc->from_version != 1 || sc->n_history > 1) {
+    if (sc->repo == NULL && (sc->from_version != 1 || sc->n_history > 1)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                     "%s: from = %u%s: the image's disk has v1 deployed "
                     "alone", sc->path, sc->from_version,
                     sc->n_history > 1 ? " after a history" : "");
         return FALSE;
     }
-    if (sc->to_version < 2 || sc->to_version > n) {
+    if (sc->repo == NULL && (sc->to_version < 2 || sc->to_version > n)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                     "%s: to = %u: the image has v1..v%u", sc->path,
                     sc->to_version, n);
@@ -184,7 +189,8 @@ apply_scenario(const PpScenario *sc, PpRunEnv *env, GError **error)
                     sc->path);
         return FALSE;
     }
-    env->to = env->commits[sc->to_version - 1];
+    /* Your firmware's disk has from deployed and serves to: commits[1]. */
+    env->to = env->commits[sc->repo != NULL ? 1 : sc->to_version - 1];
     env->disk_cache = sc->disk_cache_volatile ? PP_DISK_CACHE_VOLATILE
                                               : PP_DISK_CACHE_NONE;
     env->repo_config = g_strdupv(sc->repo_config);
@@ -226,6 +232,17 @@ static const GOptionEntry entries[] = {
     { "image", 0, 0, G_OPTION_ARG_FILENAME, &opt.image_dir,
       "device image directory (built or reused; default: build/image "
       "in the build tree, else $XDG_CACHE_HOME/plugpull/image)", "DIR" },
+    { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt.repo,
+      "your firmware: an OSTree repo whose commits boot as they are (their "
+      "kernel and initramfs, which must handle ostree=; systemd as init); "
+      "never written to ([firmware] repo)", "PATH" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &opt.from,
+      "with --repo: the REF or COMMIT deployed on the disk", "REF" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &opt.to,
+      "with --repo: the REF or COMMIT the device is updated to", "REF" },
+    { "os", 0, 0, G_OPTION_ARG_STRING, &opt.os,
+      "with --repo: the stateroot (default: the commit's ostree.osname, "
+      "else plugpull)", "NAME" },
     { "no-build", 0, 0, G_OPTION_ARG_NONE, &opt.no_build,
       "use --image as it is, do not run image build", NULL },
     { "window", 0, 0, G_OPTION_ARG_DOUBLE, &opt.window,
@@ -264,6 +281,10 @@ run_options_reset(void)
     g_clear_pointer(&opt.sabotage, g_free);
     g_clear_pointer(&opt.cut, g_free);
     g_clear_pointer(&opt.scenario_path, g_free);
+    g_clear_pointer(&opt.repo, g_free);
+    g_clear_pointer(&opt.from, g_free);
+    g_clear_pointer(&opt.to, g_free);
+    g_clear_pointer(&opt.os, g_free);
     opt = (RunOptions){
         .iterations = UNSET,
         .seed = -1,
@@ -447,6 +468,17 @@ load_scenario(const PpVmCampaign *camp, PpRunEnv *env, PpScenario **out_sc,
     if (sc == NULL) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
     }
+    PpFirmwareOptions fo = { opt.repo, opt.from, opt.to, opt.os };
+    if (!pp_cli_firmware_options(sc, &fo, error)) {
+        return FALSE;
+    }
+    /* The VM tier builds your firmware's disk with from deployed alone;
+     * a history of earlier versions is the simulation tier's for now. */
+    if (sc->repo != NULL && sc->history_revs != NULL) {
+        return pp_throw_code(error, PP_ERROR_USAGE, "%s: [firmware] history "
+                             "with your firmware: not in the VM tier yet "
+                             "(plugpull sim takes it)", sc->path);
+    }
     g_autofree char *scenario_cut = sc->phase >= 0
         ? g_strdup_printf("phase:%s", pp_phase_name((PpPhase)sc->phase))
         : NULL;
@@ -551,8 +583,8 @@ env_init(PpRunEnv *env, GError **error)
  * with (another image gives other cycles: a usage error).
  */
 static gboolean
-keep_campaign(const PpVmCampaign *camp, const PpRunEnv *env,
-              const char *started, GError **error)
+keep_campaign(const PpVmCampaign *camp, const PpScenario *sc,
+              const PpRunEnv *env, const char *started, GError **error)
 {
     if (camp != NULL) {
         if (g_strcmp0(camp->from_commit, env->from) != 0
@@ -573,9 +605,16 @@ keep_campaign(const PpVmCampaign *camp, const PpRunEnv *env,
         && !g_file_get_contents(env->scenario_path, &text, NULL, error)) {
         return FALSE;
     }
+    /* Your firmware named by options: kept in the scenario's text, so
+       that --resume finds it. */
+    PpFirmwareOptions fo = { opt.repo, opt.from, opt.to, opt.os };
+    if (!pp_cli_fold_firmware_options(sc, &fo, &text, error)) {
+        return FALSE;
+    }
     PpVmCampaign fresh = {
         .opts = {
-            .scenario_path = env->scenario_path,
+            .scenario_path = env->scenario_path != NULL ? env->scenario_path
+                : text != NULL ? (char *)"command line" : NULL,
             .scenario_text = text,
             .cut = opt.cut != NULL ? opt.cut : (char *)"random-time",
             .iterations = opt.iterations,
@@ -597,6 +636,41 @@ keep_campaign(const PpVmCampaign *camp, const PpRunEnv *env,
 }
 
 /*
+ * Your firmware's disk (vm-firmware.h), in --image DIR (default: the
+ * cache's vm-firmware/), built or reused; the agent and the boot script
+ * from images/, the shim built beside this binary.
+ */
+static gboolean
+firmware_image(const PpScenario *sc, PpRunEnv *env, GError **error)
+{
+    g_autofree char *images = pp_data_dir("PLUGPULL_IMAGES", "images", error);
+    if (images == NULL) {
+        return FALSE;
+    }
+    if (opt.image_dir == NULL) {
+        g_free(env->image_dir);
+        env->image_dir = pp_cache_dir("vm-firmware");
+    }
+    g_autofree char *boot_cmd = g_build_filename(images, "boot.cmd", NULL);
+    g_autofree char *agent = g_build_filename(images, "firmware-agent", NULL);
+    g_autofree char *unit = g_build_filename(images, "plugpull-agent.service",
+                                             NULL);
+    PpVmFirmwareSpec spec = {
+        .repo = sc->repo,
+        .from_rev = sc->from_rev,
+        .to_rev = sc->to_rev,
+        .os = sc->os,
+        .image_dir = env->image_dir,
+        .boot_cmd = boot_cmd,
+        .agent = agent,
+        .agent_unit = unit,
+        .shim = pp_shim_path(),
+    };
+    return pp_mkdir_p(env->image_dir, error)
+           && pp_vm_firmware_image(&spec, error);
+}
+
+/*
  * The image: built or reused (a child, plugpull image build) unless
  * --no-build, its manifest read, the scenario applied to it, and the
  * campaign kept (keep_campaign).
@@ -605,7 +679,11 @@ static gboolean
 prepare_image(const PpVmCampaign *camp, const PpScenario *sc, PpRunEnv *env,
               const char *started, GError **error)
 {
-    if (!opt.no_build) {
+    if (sc->repo != NULL) {
+        if (!firmware_image(sc, env, error)) {
+            return FALSE;
+        }
+    } else if (!opt.no_build) {
         g_printerr("run: image %s (build or reuse)\n", env->image_dir);
         int st = build_image(env->image_dir, error);
         if (st < 0) {
@@ -632,7 +710,7 @@ prepare_image(const PpVmCampaign *camp, const PpScenario *sc, PpRunEnv *env,
     if (!apply_scenario(sc, env, error)) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
     }
-    return keep_campaign(camp, env, started, error);
+    return keep_campaign(camp, sc, env, started, error);
 }
 
 /* The campaign, stage by stage (the header comment of this file). */

@@ -34,6 +34,10 @@ typedef struct {
     char *sabotage;
     char *cut;
     char *scenario_path;
+    char *repo;                  /* your firmware (vm-firmware.h) */
+    char *from;
+    char *to;
+    char *os;
     gboolean no_build;
     gboolean resume;
 } RunOptions;

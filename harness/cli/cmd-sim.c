@@ -18,6 +18,7 @@
 #include "common/tracestats.h"
 #include "common/util.h"
 #include "plugpull.h"
+#include "cli/cli-firmware.h"
 #include "server/firmware-repo.h"
 #include "sim/sim-fault.h"
 
@@ -252,61 +253,11 @@ firmware_history(PpScenario *sc, GError **error)
     return TRUE;
 }
 
-/* --repo, --from, --to, --os over the scenario's [firmware]. */
-static gboolean
-firmware_options(PpScenario *sc, GError **error)
+/* The firmware options as cli-firmware.h takes them. */
+static PpFirmwareOptions
+given_firmware(void)
 {
-    if (opt.repo != NULL) {
-        g_free(sc->repo);
-        sc->repo = g_canonicalize_filename(opt.repo, NULL);
-    }
-    if ((opt.from != NULL || opt.to != NULL || opt.os != NULL)
-        && sc->repo == NULL) {
-        return pp_throw_code(error, PP_ERROR_USAGE, "--from, --to and --os "
-                             "name revs of your firmware: they need --repo "
-                             "PATH (or [firmware] repo)");
-    }
-    char **given[] = { &opt.from, &opt.to, &opt.os };
-    char **field[] = { &sc->from_rev, &sc->to_rev, &sc->os };
-    for (guint i = 0; i < G_N_ELEMENTS(given); i++) {
-        if (*given[i] != NULL) {
-            g_free(*field[i]);
-            *field[i] = g_strdup(*given[i]);
-        }
-    }
-    if (!pp_scenario_firmware_ready(sc, error)) {
-        return pp_error_set_code(error, PP_ERROR_USAGE);
-    }
-    return firmware_history(sc, error);
-}
-
-/*
- * The scenario text the campaign keeps (campaign.json, a recording's
- * manifest): the file's, with the firmware options folded into its
- * [firmware] section, so that --resume and --recording find them.
- */
-static gboolean
-fold_firmware_options(const PpScenario *sc, char **text, GError **error)
-{
-    if (opt.repo == NULL && opt.from == NULL && opt.to == NULL
-        && opt.os == NULL) {
-        return TRUE;
-    }
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    if (*text != NULL
-        && !g_key_file_load_from_data(kf, *text, (gsize)-1,
-                                      G_KEY_FILE_KEEP_COMMENTS, error)) {
-        return FALSE;
-    }
-    g_key_file_set_string(kf, "firmware", "repo", sc->repo);
-    g_key_file_set_string(kf, "firmware", "from", sc->from_rev);
-    g_key_file_set_string(kf, "firmware", "to", sc->to_rev);
-    if (sc->os != NULL) {
-        g_key_file_set_string(kf, "firmware", "os", sc->os);
-    }
-    g_free(*text);
-    *text = g_key_file_to_data(kf, NULL, error);
-    return *text != NULL;
+    return (PpFirmwareOptions){ opt.repo, opt.from, opt.to, opt.os };
 }
 
 /*
@@ -363,7 +314,9 @@ scenario_with_options(const PpCampaign *camp, GError **error)
         g_free(sc->ostree);
         sc->ostree = g_steal_pointer(&opt.ostree);
     }
-    if (!firmware_options(sc, error)) {
+    PpFirmwareOptions fo = given_firmware();
+    if (!pp_cli_firmware_options(sc, &fo, error)
+        || !firmware_history(sc, error)) {
         return NULL;
     }
     return g_steal_pointer(&sc);
@@ -451,8 +404,9 @@ open_campaign(SimRun *r, int *out_lock_fd, GError **error)
                                        NULL, error)) {
         return pp_error_set_code(error, PP_ERROR_USAGE);
     }
+    PpFirmwareOptions fo = given_firmware();
     if (r->camp == NULL && r->rec == NULL
-        && !fold_firmware_options(sc, &r->scenario_text, error)) {
+        && !pp_cli_fold_firmware_options(sc, &fo, &r->scenario_text, error)) {
         return FALSE;
     }
     if (opt.record_only) {

@@ -218,8 +218,17 @@ gboolean
 pp_agent_prepare_update(PpRunWorker *w, PpVm *vm, gboolean *out_ok,
                         GString *output, GError **error)
 {
+    /* The first interface that is not lo: eth0 on the built-in image,
+       what udev named it (enp0s2...) on a firmware with systemd, once
+       udev has: it renames eth0 up to 25 s after the agent starts (TCG,
+       a loaded machine), and an `ip link set` racing the rename fails.
+       Waited for here, not at boot: the verdict after a cut (status,
+       fsck) needs no network. */
     g_autofree char *set_url = g_strdup_printf(
-        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && "
+        "if command -v udevadm >/dev/null; then udevadm settle "
+        "--timeout=120; fi; "
+        "dev=$(ls /sys/class/net | grep -vx lo | head -n 1) && "
+        "ip link set \"$dev\" up && ip addr add 10.0.2.15/24 dev \"$dev\" && "
         "ip route add default via 10.0.2.2 && "
         "ostree --repo=" PP_GUEST_REPO " config set 'remote \"origin\".url' "
         "http://10.0.2.2:%u/repo", w->port);

@@ -16,7 +16,9 @@
 #define PP_T0_LINE "PLUGPULL-T0 "
 #define PP_MARK_LINE "CFI-MARK "
 #define PP_GUEST_REPO "/sysroot/ostree/repo"
-#define PP_GUEST_SHIM "/usr/lib/plugpull/libcfaultinject.so"
+/* The built-in image has the shim in /usr; the agent on your firmware
+   (images/firmware-agent) exports PLUGPULL_SHIM, its copy in /etc. */
+#define PP_GUEST_SHIM "${PLUGPULL_SHIM:-/usr/lib/plugpull/libcfaultinject.so}"
 /* On the physical root: survives the poweroff, outside every tree. */
 #define PP_GUEST_CAL_TRACE "/sysroot/plugpull-calibration.cfit"
 

@@ -30,6 +30,7 @@ pp_run_env_clear(PpRunEnv *env)
     g_free(env->scenario);
     g_free(env->scenario_path);
     g_strfreev(env->repo_config);
+    g_free(env->ref);
     pp_cut_spec_clear(&env->cut);
     g_clear_pointer(&env->cal_trace, cfi_trace_free);
     pp_vm_timeline_clear(&env->timeline);

@@ -76,6 +76,12 @@ typedef struct {
     PpVmTimeline timeline;
     gboolean have_timeline;
     volatile sig_atomic_t *interrupted;
+    /* Your firmware (vm-firmware.h): the disk was made from the user's
+       repo, the agent is in its /etc; ref: the branch the device
+       follows and the stand-in moves to `to` (PP_RUN_REF on the
+       built-in image). */
+    gboolean firmware;
+    char *ref;
 } PpRunEnv;
 
 void pp_run_env_clear(PpRunEnv *env);

@@ -134,16 +134,22 @@ pp_need_image() {
         pp_fail "image build left no disk.img or manifest.json in $1"
 }
 
-# pp_small_firmware DIR: build (or reuse, it is cached) the small
-# Debian-built firmware into DIR with images/build-debian-firmware.sh;
-# skip when the Debian archive cannot be reached, fail on anything else.
-pp_small_firmware() {
-    if ! sh "$(dirname "$0")/../../images/build-debian-firmware.sh" --size small \
-        "$1" >"$PP_TMP/fwbuild" 2>&1; then
+# pp_debian_firmware SIZE DIR: build (or reuse, it is cached) a
+# Debian-built firmware of SIZE (small, vm, full) into DIR with
+# images/build-debian-firmware.sh; skip when the Debian archive cannot be
+# reached, fail on anything else.
+pp_debian_firmware() {
+    if ! sh "$(dirname "$0")/../../images/build-debian-firmware.sh" --size "$1" \
+        "$2" >"$PP_TMP/fwbuild" 2>&1; then
         if grep -qiE 'could not resolve|temporary failure|unable to connect|network is unreachable|failed to fetch' "$PP_TMP/fwbuild"; then
-            pp_skip "the Debian archive is unreachable: the small firmware cannot be built"
+            pp_skip "the Debian archive is unreachable: the $1 firmware cannot be built"
         fi
         tail -5 "$PP_TMP/fwbuild"
-        pp_fail "images/build-debian-firmware.sh --size small failed"
+        pp_fail "images/build-debian-firmware.sh --size $1 failed"
     fi
+}
+
+# pp_small_firmware DIR: the small firmware (pp_debian_firmware small DIR).
+pp_small_firmware() {
+    pp_debian_firmware small "$1"
 }
