@@ -103,7 +103,7 @@ printf '[update]\nstrategy = rsync\n' >"$PP_TMP/bad.conf"
 "$PP_BIN" scenario check "$PP_TMP/bad.conf" >"$PP_TMP/bad" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || pp_fail "bad strategy: exit $rc, want 2"
-grep -q "ostree|ab|update-mode" "$PP_TMP/bad" || pp_fail "bad strategy: $(cat "$PP_TMP/bad")"
+grep -q "ostree|ab|update-mode|dpkg" "$PP_TMP/bad" || pp_fail "bad strategy: $(cat "$PP_TMP/bad")"
 printf '[update]\nstrategy = ab\nenv-copies = 2\n' >"$PP_TMP/good.conf"
 "$PP_BIN" scenario check "$PP_TMP/good.conf" >/dev/null 2>&1 || pp_fail "a good strategy is rejected"
 pp_log "a bad [update] strategy is a usage error; a good one is accepted"
