@@ -324,11 +324,11 @@ env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
     env->root = g_strdup(rec.root);
     env->snapshot = g_strdup(rec.snapshot);
     if (fx == NULL) {
-        /* dpkg: no stand-in; the case files name the firmware's repo and
-           revisions (replay judges by the package sets in "slots"). */
-        g_autofree char *repo_dir = g_path_get_dirname(sc->repo);
-        env->srv_dir = g_strdup(repo_dir);
-        env->srv_repo = g_strdup(sc->repo);
+        /* dpkg: no stand-in; what the device was updated from is the
+           copy of the packages under work (a recording keeps only what is
+           under work); replay judges by the package sets in "slots". */
+        env->srv_dir = g_build_filename(work, "debs", NULL);
+        env->srv_repo = g_build_filename(work, "debs", NULL);
         env->commits = g_new0(char *, 3);
         env->commits[0] = g_strdup(sc->from_rev);
         env->commits[1] = g_strdup(sc->to_rev);

@@ -175,15 +175,19 @@ pp_dpkg_setup(const PpScenario *sc, const char *work, PpSlotSetup *out,
      * script that ignores DPKG_ROOT off the host.  work (the device and
      * the trace every traced process opens) is bound first, so the
      * recursive binds carry it as a writable submount.  (A read-only
-     * remount of / itself fails here: "mount point is busy".)
+     * remount of / itself fails here: "mount point is busy".)  dpkg
+     * reads its configuration from the host's /etc/dpkg even with
+     * --root: the device's is bound there, so its path-exclude filters
+     * hold and the host's (a container's force-unsafe-io, say) do not.
      */
     const char *head[] = {
         "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-        "mount --bind \"$1\" \"$1\" || exit; "
+        "mount --bind \"$1\" \"$1\" && "
+        "mount --bind \"$2\"/etc/dpkg /etc/dpkg || exit; "
         "for d in /etc /usr /var /opt /root /home; do [ ! -d \"$d\" ] || "
         "{ mount --rbind \"$d\" \"$d\" && mount -o remount,bind,ro \"$d\"; "
-        "} || exit; done; shift && exec \"$@\"",
-        "dpkg-update", work, "env",
+        "} || exit; done; shift 2 && exec \"$@\"",
+        "dpkg-update", work, out->root, "env",
         "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "dpkg", root_opt, log_opt,
         "--force-script-chrootless", "-i", NULL };
     for (guint i = 0; head[i] != NULL; i++) {
