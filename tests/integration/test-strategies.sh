@@ -25,7 +25,9 @@
 # Debian archive; else that part is skipped, said in the log):
 #   leaves states that need intervention or are mixed: holds for dpkg
 #     (dpkg -i of less cut mid-way: a package half-installed, unpacked or
-#     half-configured); fails for ab.
+#     half-configured); fails for ab;
+#   a dpkg case that needs intervention replays to the same verdict and
+#     minimizes; twin: an earlier cut minimize judges passes.
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"
 pp_need_cmd mke2fs
@@ -123,6 +125,31 @@ rc=$?
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/replay"; pp_fail "replay of $case exited $rc, want 1"; }
 grep -q "replayed: brick (same)" "$PP_TMP/replay" || pp_fail "replay of $case: $(cat "$PP_TMP/replay")"
 pp_log "update-mode's $case replays to the same brick"
+
+# A dpkg case that needs intervention replays to the same verdict (exit 1)
+# and minimizes to the earliest cut that keeps it (exit 0); twin: a cut
+# before that one, judged by minimize, passes.
+if [ -n "$dpkg_opt" ]; then
+    eval "$(python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+ni = next(c["id"] for c in p["cases"] if c["outcome"] == "needs-intervention")
+print("ni_case=%s" % ni)' "$out/dpkg/points.json")"
+    (cd "$out/dpkg" && "$PP_BIN" replay "cases/$ni_case.json") >"$PP_TMP/dreplay" 2>&1
+    rc=$?
+    [ "$rc" -eq 1 ] && grep -q "replayed: needs-intervention (same)" "$PP_TMP/dreplay" ||
+        pp_fail "replay of dpkg's $ni_case: exit $rc: $(cat "$PP_TMP/dreplay")"
+    (cd "$out/dpkg" && "$PP_BIN" minimize -o "$PP_TMP/dmin" --max-tries 10 "cases/$ni_case.json") >"$PP_TMP/dmin.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] && grep -q "^minimal: .*needs-intervention" "$PP_TMP/dmin.log" ||
+        pp_fail "minimize dpkg's $ni_case: exit $rc: $(tail -3 "$PP_TMP/dmin.log")"
+    # Twin: minimize judged earlier cuts of the same trace, and one of
+    # them passes (boots the old version): the judge does not call every
+    # dpkg state a failure.
+    grep -q "pass -> loses the failure" "$PP_TMP/dmin.log" ||
+        pp_fail "minimize dpkg's $ni_case met no passing cut: $(cat "$PP_TMP/dmin.log")"
+    pp_log "dpkg: $ni_case replays to needs-intervention and minimizes; an earlier cut passes"
+fi
 
 # A bad strategy: exit 2, naming the allowed values; twin: a good one passes.
 printf '[update]\nstrategy = rsync\n' >"$PP_TMP/bad.conf"
