@@ -14,7 +14,8 @@
 #   report  write the HTML report (python3)
 #   test    what the tests add: cmocka, strace, fio, eatmydata, jq, clang for
 #           fuzzing, the package tools, python3-yaml, chromium (the
-#           report screenshot), libostree's installed tests
+#           report screenshot), libostree's installed tests, file (test-dpkg-judge
+#           checks the sim set's busybox is static)
 #   all     every set (the default: make check and make demo)
 #
 # A package is in every set that needs it.  --list prints the packages of
@@ -29,7 +30,7 @@ SET_sim="ostree python3 busybox-static e2fsprogs libubootenv-tool swupdate opens
 SET_vm="qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs lz4 busybox-static"
 SET_report="python3"
 SET_test="libcmocka-dev strace fio eatmydata jq clang libclang-rt-14-dev
-help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests"
+help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests file"
 
 usage() {
     echo "usage: tools/deps.sh [--list] [build|sim|vm|report|test|all]..." >&2
