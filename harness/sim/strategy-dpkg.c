@@ -240,9 +240,8 @@ pp_dpkg_phases_classify(CfiTrace *trace, const char *root, PpPhases *out)
             continue;
         }
         first = first < 0 ? (gint)i : first;
-        /* The configure step begins with the first write of a package's
-           /etc/alternatives link or the like: after the last file of
-           the unpack; approximated by the last .dpkg-new rename. */
+        /* Configuring begins after the unpack's last step, the last
+           rename of a .dpkg-new file into place. */
         if (strstr(p, ".dpkg-new") != NULL) {
             configure = (gint)i + 1;
         }
