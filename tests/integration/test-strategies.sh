@@ -27,7 +27,8 @@
 #     (dpkg -i of less cut mid-way: a package half-installed, unpacked or
 #     half-configured); fails for ab;
 #   a dpkg case that needs intervention replays to the same verdict and
-#     minimizes; twin: an earlier cut minimize judges passes.
+#     minimizes; twin: an earlier cut minimize judges passes;
+#   dpkg without --repo is a usage error (twin: the campaign with one).
 . "$(dirname "$0")/lib.sh"
 pp_init "$@"
 pp_need_cmd mke2fs
@@ -160,6 +161,15 @@ grep -q "ostree|ab|update-mode|dpkg" "$PP_TMP/bad" || pp_fail "bad strategy: $(c
 printf '[update]\nstrategy = ab\nenv-copies = 2\n' >"$PP_TMP/good.conf"
 "$PP_BIN" scenario check "$PP_TMP/good.conf" >/dev/null 2>&1 || pp_fail "a good strategy is rejected"
 pp_log "a bad [update] strategy is a usage error; a good one is accepted"
+
+# dpkg needs a Debian-built firmware: without --repo, a usage error (exit
+# 2) naming it; its twin is the dpkg campaign above, run with one.
+"$PP_BIN" sim --scenario "$(dirname "$0")/../../scenarios/dpkg.conf" \
+    --out "$PP_TMP/dpkg-norepo" >"$PP_TMP/norepo" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "strategy = dpkg: a Debian-built firmware (--repo" "$PP_TMP/norepo" ||
+    pp_fail "dpkg without --repo: exit $rc, want 2: $(tail -2 "$PP_TMP/norepo")"
+pp_log "dpkg without a Debian-built firmware is a usage error"
 
 # Two strategies' crash points are not comparable point by point: compare
 # refuses (exit 2) naming the strategies; twin: --force compares them.
