@@ -63,7 +63,8 @@ GEN_OUT     := $(GEN)/wrappers.c $(GEN)/cfi-calls.h $(GEN)/cfi-calls.c \
                $(GEN)/shim.map $(GEN)/function_list
 SHIM_SRCS   := cfaultinject/runtime.c cfaultinject/config.c \
                cfaultinject/custom.c cfaultinject/crc32c.c \
-               cfaultinject/tracewriter.c cfaultinject/interposer.c
+               cfaultinject/tracewriter.c cfaultinject/interposer.c \
+               cfaultinject/stdio.c
 SHIM_OBJS   := $(patsubst %.c,$(BUILD)/shim/%.o,$(notdir $(SHIM_SRCS))) \
                $(BUILD)/shim/wrappers.o $(BUILD)/shim/cfi-calls.o
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# strategies.sh BUILD POINTS PAYLOAD_KB OUT.md [--swupdate]: `plugpull strategies` on
-# this machine (ordered model, seed 0), its figures as a markdown section
+# strategies.sh BUILD POINTS PAYLOAD_KB OUT.md [--swupdate | --dpkg-repo=REPO]:
+# `plugpull strategies` on this machine (ordered model, seed 0), its figures as a markdown section
 # with the date, the machine and its load before and after (the machine
 # may be shared: the durations are what they were then; bytes and
 # outcomes do not depend on the load).
@@ -29,6 +29,7 @@ start, lb, la, wall, cpus = sys.argv[2:7]
 def mib(v):
     return "n/a" if v is None else "%.2f MiB" % (v / 1048576)
 swu = " --swupdate" if d.get("ab_updater") == "swupdate" else ""
+swu += " --dpkg-repo=REPO" if "dpkg" in d["strategies"] else ""
 print("### Update strategies compared (`sh bench/strategies.sh build %s %d OUT.md%s`, hand-run %s)" % (d["points"], d["payload_kb"], swu, start))
 print()
 print("Machine: %s CPUs, load average %s before, %s after; the whole run took %s s. "

@@ -15,7 +15,8 @@ import tempfile
 
 # The oracle's verdicts, in the order of harness/sim/sim-out.c's summary.
 OUTCOMES = ("pass", "brick", "hang", "wrong-tree", "repo-corrupt",
-            "lost-update", "no-rollback", "stuck", "redownload")
+            "lost-update", "no-rollback", "stuck", "redownload",
+            "needs-intervention")
 OUTCOME_COLOURS = {
     "pass": "#2e7d32",
     "brick": "#b71c1c",
@@ -26,6 +27,7 @@ OUTCOME_COLOURS = {
     "no-rollback": "#c79100",
     "stuck": "#1565c0",
     "redownload": "#00838f",
+    "needs-intervention": "#5d4037",
 }
 OUTCOME_MEANINGS = {
     "pass": "boots a complete known-good tree; a resumed update ends on the new version",
@@ -37,6 +39,7 @@ OUTCOME_MEANINGS = {
     "no-rollback": "the rollback entry is lost",
     "stuck": "the resumed update fails or does not end on the new version",
     "redownload": "the resumed update fetched again what was already durable",
+    "needs-intervention": "(dpkg) a package half-installed, unpacked or half-configured: someone must run dpkg --configure -a",
 }
 
 # The phases of an update (harness/common/phases.h), in trace order.

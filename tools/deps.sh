@@ -17,7 +17,8 @@
 #           appliance from the host's packages and /boot)
 #   test    what the tests add (guestfs included): cmocka, strace, fio, eatmydata, jq, clang for
 #           fuzzing, the package tools, python3-yaml, chromium (the
-#           report screenshot), libostree's installed tests
+#           report screenshot), libostree's installed tests, file (test-dpkg-judge
+#           checks the sim set's busybox is static)
 #   all     every set (the default: make check and make demo)
 #
 # A package is in every set that needs it.  --list prints the packages of
@@ -33,7 +34,7 @@ SET_vm="qemu-system-x86 u-boot-qemu u-boot-tools fdisk kmod cpio e2fsprogs lz4 b
 SET_report="python3"
 SET_guestfs="guestfish libguestfs-xfs linux-image-amd64"
 SET_test="libcmocka-dev strace fio eatmydata jq clang libclang-rt-14-dev
-help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests mmdebstrap
+help2man debhelper dpkg-dev fakeroot python3-yaml chromium ostree-tests mmdebstrap file
 $SET_guestfs"
 
 usage() {

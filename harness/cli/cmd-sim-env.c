@@ -213,6 +213,56 @@ fast_work_dir(void)
 /* How many recordings may fail the fidelity check before sim gives up. */
 #define PP_SIM_RECORD_ATTEMPTS 3
 
+/* Record the traced update of a prepared non-OSTree device. */
+static gboolean
+record_setup(PpSlotSetup *setup, const char *work, PpRecording *rec,
+             GError **error)
+{
+    g_autofree char *recdir = g_build_filename(work, "record", NULL);
+    if (!pp_record_client_in(NULL, setup->root, recdir,
+                             (const char *const *)setup->argv, NULL, NULL,
+                             rec, error)) {
+        return FALSE;
+    }
+    if (rec->exit_status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "the traced update itself failed (%s exited %d): %s",
+                    setup->argv[0], rec->exit_status, rec->client_err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * A dpkg device (sim/strategy.h): your Debian-built firmware's from tree,
+ * updated by dpkg to the to tree's packages.
+ */
+static gboolean
+prepare_dpkg(const PpScenario *sc, const char *work, PpRecording *rec,
+             PpSlotDevice *out_slots, GError **error)
+{
+    if (sc->repo == NULL || pp_scenario_has_fault(sc)
+        || sc->action != PP_ACTION_UPGRADE || sc->n_history > 0
+        || sc->repeat > 1) {
+        return pp_throw_code(error, PP_ERROR_USAGE,
+                             "[update] strategy = dpkg: a Debian-built "
+                             "firmware (--repo, --from, --to) only, without "
+                             "[fault], [firmware] history, [crash] repeat or "
+                             "[client] action");
+    }
+    g_auto(PpSlotSetup) setup = { 0 };
+    if (!pp_dpkg_setup(sc, work, &setup, error)) {
+        g_prefix_error(error, "preparing the dpkg device: ");
+        return FALSE;
+    }
+    if (!record_setup(&setup, work, rec, error)) {
+        return FALSE;
+    }
+    *out_slots = setup.dev;
+    memset(&setup.dev, 0, sizeof setup.dev);
+    return TRUE;
+}
+
 /*
  * A slot device (ab, update-mode: sim/strategy.h) made from the fixture's
  * versions, and its update recorded.  No stand-in: the image is copied
@@ -223,6 +273,9 @@ static gboolean
 prepare_slots(const PpScenario *sc, const char *work, PpFixture **out_fx,
               PpRecording *rec, PpSlotDevice *out_slots, GError **error)
 {
+    if (sc->strategy == PP_STRATEGY_DPKG) {
+        return prepare_dpkg(sc, work, rec, out_slots, error);
+    }
     if (sc->repo != NULL || pp_scenario_has_fault(sc)
         || sc->action != PP_ACTION_UPGRADE || sc->n_history > 0
         || sc->repeat > 1) {
@@ -245,16 +298,7 @@ prepare_slots(const PpScenario *sc, const char *work, PpFixture **out_fx,
                        pp_strategy_to_string(sc->strategy));
         return FALSE;
     }
-    g_autofree char *recdir = g_build_filename(work, "record", NULL);
-    if (!pp_record_client_in(NULL, setup.root, recdir,
-                             (const char *const *)setup.argv, NULL, NULL, rec,
-                             error)) {
-        return FALSE;
-    }
-    if (rec->exit_status != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "the traced update itself failed (%s exited %d): %s",
-                    setup.argv[0], rec->exit_status, rec->client_err);
+    if (!record_setup(&setup, work, rec, error)) {
         return FALSE;
     }
     *out_slots = setup.dev;
@@ -281,6 +325,21 @@ env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
     env->trace_path = g_strdup(rec.trace);
     env->root = g_strdup(rec.root);
     env->snapshot = g_strdup(rec.snapshot);
+    if (fx == NULL) {
+        /* dpkg: no stand-in; what the device was updated from is the
+           copy of the packages under work (a recording keeps only what is
+           under work); replay judges by the package sets in "slots". */
+        env->srv_dir = g_build_filename(work, "debs", NULL);
+        env->srv_repo = g_build_filename(work, "debs", NULL);
+        env->commits = g_new0(char *, 3);
+        env->commits[0] = g_strdup(sc->from_rev);
+        env->commits[1] = g_strdup(sc->to_rev);
+        env->to_commit = g_strdup(sc->to_rev);
+        env->osname = g_strdup("dpkg");
+        env->bootloader = g_strdup(sc->bootloader);
+        pp_recording_clear(&rec);
+        return TRUE;
+    }
     env->srv_dir = g_strdup(fx->srv_dir);
     env->srv_repo = g_strdup(fx->srv_repo);
     /* NULL-terminated: your firmware's mirror may have no third commit
@@ -468,8 +527,10 @@ pp_simcmd_make_env(SimRun *r, const PpSimRec *own, SimBed *bed,
         env->check_rollback = sc->check_rollback;
         env->bootloader_replays_journal = sc->bootloader_replays_journal;
         env->device_fs = sc->device_fs;
-        /* The slots are partitions (MODELS.md 4c). */
-        env->device_fs.data_in_place = sc->strategy != PP_STRATEGY_OSTREE;
+        /* The slots are partitions (MODELS.md 4c); dpkg's root is a
+           filesystem tree like OSTree's. */
+        env->device_fs.data_in_place = sc->strategy != PP_STRATEGY_OSTREE
+                                       && sc->strategy != PP_STRATEGY_DPKG;
         env->httpd = sc->action == PP_ACTION_PULL ? NULL : bed->httpd;
         g_autofree char *unfaithful = NULL;
         if (!env_place_states(env, r->work,

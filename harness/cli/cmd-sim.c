@@ -463,7 +463,10 @@ print_header(const SimRun *r)
         /* sim/strategy.h: the slot strategies' clients. */
         g_print("strategy: %s, updated by %s\n",
                 pp_strategy_to_string(sc->strategy),
-                sc->strategy != PP_STRATEGY_AB
+                sc->strategy == PP_STRATEGY_DPKG
+                ? "dpkg -i of the new and changed packages "
+                  "(--force-script-chrootless)"
+                : sc->strategy != PP_STRATEGY_AB
                 ? "dd (conv=fsync) over the root slot"
                 : sc->ab_swupdate
                 ? "SWUpdate (rawfile handler into the inactive slot, uboot "

@@ -43,6 +43,7 @@ typedef struct {
     gint payload_kb;
     gint env_copies;
     gboolean swupdate;
+    char *dpkg_repo;
 } StratOptions;
 
 static StratOptions opt;
@@ -55,24 +56,29 @@ opt_clear(void)
     g_free(opt.points);
     g_free(opt.known);
     g_free(opt.budget);
+    g_free(opt.dpkg_repo);
     memset(&opt, 0, sizeof opt);
 }
 
 /* The strategies compared, in the table's order. */
 static const PpStrategy order[] = { PP_STRATEGY_OSTREE, PP_STRATEGY_AB,
-                                    PP_STRATEGY_UPDATE_MODE };
+                                    PP_STRATEGY_UPDATE_MODE,
+                                    PP_STRATEGY_DPKG };
 
 /* The campaign's scenario: the same cuts for all. */
 static char *
 scenario_text(PpStrategy st)
 {
+    /* dpkg's firmware is the Debian-built one (--dpkg-repo). */
+    g_autofree char *payload = st == PP_STRATEGY_DPKG ? g_strdup("")
+        : g_strdup_printf("[firmware]\npayload-kb = %d\n", opt.payload_kb);
     return g_strdup_printf(
         "# written by plugpull strategies\n"
         "[scenario]\nname = strategies-%s\n"
-        "[firmware]\npayload-kb = %d\n"
+        "%s"
         "[update]\nstrategy = %s\nenv-copies = %d\nab-updater = %s\n"
         "[crash]\nmodel = %s\npoints = %s\nseed = %" G_GINT64_FORMAT "\n",
-        pp_strategy_to_string(st), opt.payload_kb, pp_strategy_to_string(st),
+        pp_strategy_to_string(st), payload, pp_strategy_to_string(st),
         opt.env_copies, opt.swupdate ? "swupdate" : "fw-setenv", opt.model,
         opt.points, opt.seed);
 }
@@ -106,6 +112,11 @@ run_campaign(const char *dir, PpStrategy st, int *out_status, GError **error)
     g_ptr_array_add(argv, g_strdup(jobs));
     if (opt.budget != NULL) {
         g_ptr_array_add(argv, g_strconcat("--budget=", opt.budget, NULL));
+    }
+    if (st == PP_STRATEGY_DPKG) {
+        g_ptr_array_add(argv, g_strconcat("--repo=", opt.dpkg_repo, NULL));
+        g_ptr_array_add(argv, g_strdup("--from=firmware^"));
+        g_ptr_array_add(argv, g_strdup("--to=firmware"));
     }
     /* Known findings are OSTree's (oracle/known.h). */
     if (opt.known != NULL && st == PP_STRATEGY_OSTREE) {
@@ -245,13 +256,18 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
           "ab: copies of the U-Boot environment, 1 or 2 (default 1)", "N" },
         { "swupdate", 0, 0, G_OPTION_ARG_NONE, &opt.swupdate,
           "ab: update with SWUpdate instead of dd and fw_setenv", NULL },
+        { "dpkg-repo", 0, 0, G_OPTION_ARG_FILENAME, &opt.dpkg_repo,
+          "also dpkg, on this Debian-built firmware's repo "
+          "(images/build-debian-firmware.sh; firmware^ -> firmware)",
+          "REPO" },
         { "known", 0, 0, G_OPTION_ARG_FILENAME, &opt.known,
           "known findings for the ostree campaign (sim --known)", "FILE" },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("");
     g_option_context_set_summary(ctx, "Compare the update strategies ostree, "
-                                 "ab and update-mode under the same power "
+                                 "ab, update-mode (and dpkg, with "
+                                 "--dpkg-repo) under the same power "
                                  "cuts: one sim campaign each in DIR/<name>/, "
                                  "then DIR/strategies.json and "
                                  "DIR/strategies.html.\nExit status: 0 "
@@ -305,6 +321,9 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
     for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
         PpStrategy st = order[i];
         int status = 0;
+        if (st == PP_STRATEGY_DPKG && opt.dpkg_repo == NULL) {
+            continue;             /* it needs a Debian-built firmware */
+        }
         g_autofree char *mwork = g_build_filename(dir, "measure",
                                                   pp_strategy_to_string(st),
                                                   NULL);
@@ -312,7 +331,7 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
         if (!run_campaign(dir, st, &status, error)
             || !pp_strategy_measure(st, (guint)opt.payload_kb,
                                     (guint)opt.env_copies, opt.swupdate,
-                                    mwork, &f, error)) {
+                                    opt.dpkg_repo, mwork, &f, error)) {
             opt_clear();
             return pp_error_set_code(error, PP_ERROR_HARNESS);
         }

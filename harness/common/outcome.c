@@ -16,6 +16,7 @@ static const char *const outcome_names[PP_N_OUTCOMES] = {
     [PP_OUTCOME_STUCK] = "stuck",
     [PP_OUTCOME_REDOWNLOAD] = "redownload",
     [PP_OUTCOME_HANG] = "hang",
+    [PP_OUTCOME_NEEDS_INTERVENTION] = "needs-intervention",
 };
 
 /* The order of "outcomes" in summaries (readers and reports rely on it). */
@@ -23,6 +24,7 @@ static const PpOutcome report_order[PP_N_OUTCOMES] = {
     PP_OUTCOME_PASS, PP_OUTCOME_BRICK, PP_OUTCOME_HANG,
     PP_OUTCOME_WRONG_TREE, PP_OUTCOME_REPO_CORRUPT, PP_OUTCOME_LOST_UPDATE,
     PP_OUTCOME_NO_ROLLBACK, PP_OUTCOME_STUCK, PP_OUTCOME_REDOWNLOAD,
+    PP_OUTCOME_NEEDS_INTERVENTION,
 };
 
 const char *

@@ -17,6 +17,9 @@
  *   redownload    the resumed update passed but fetched again objects that
  *                 were already durable
  *   hang          (VM tier) the device neither finished nor failed in time
+ *   needs-intervention  (strategy dpkg) boots, but the package database
+ *                 holds a package half-installed, unpacked or
+ *                 half-configured: someone must run dpkg --configure -a
  *
  * The oracle's five come first, ordered by its precedence: of two, the
  * larger value wins.  lost-update sits among them: it is decided on the
@@ -24,7 +27,9 @@
  * judgement boots a complete tree with a sound repo, so it outranks
  * pass and no-rollback and yields to repo-corrupt, wrong-tree and brick.
  * The others are decided after the oracle, by the resume and by the VM
- * tier.
+ * tier.  needs-intervention comes last so that no other value moves (case
+ * files and counters written before it keep their meaning); it is set by
+ * the dpkg judge alone, which ranks it itself (oracle/dpkg-judge.h).
  */
 #ifndef PP_COMMON_OUTCOME_H
 #define PP_COMMON_OUTCOME_H
@@ -41,9 +46,10 @@ typedef enum {
     PP_OUTCOME_STUCK,
     PP_OUTCOME_REDOWNLOAD,
     PP_OUTCOME_HANG,
+    PP_OUTCOME_NEEDS_INTERVENTION,
 } PpOutcome;
 
-#define PP_N_OUTCOMES (PP_OUTCOME_HANG + 1)
+#define PP_N_OUTCOMES (PP_OUTCOME_NEEDS_INTERVENTION + 1)
 
 /* "pass", "no-rollback", ...; "?" for a value out of the enum. */
 const char *pp_outcome_to_string(PpOutcome o);
@@ -64,7 +70,8 @@ void pp_outcome_counts_add(PpOutcomeCounts *counts, PpOutcome o);
 
 /* "outcomes": { "pass": N, "brick": N, ... } into the object being built,
  * every outcome in report order (pass, brick, hang, wrong-tree,
- * repo-corrupt, lost-update, no-rollback, stuck, redownload). */
+ * repo-corrupt, lost-update, no-rollback, stuck, redownload,
+ * needs-intervention). */
 void pp_json_add_outcomes(JsonBuilder *b, const PpOutcomeCounts *counts);
 
 #endif /* PP_COMMON_OUTCOME_H */

@@ -149,7 +149,7 @@ static const KeyDef keys[] = {
       "`upgrade`: `ostree admin upgrade` (pull + deploy + cleanup). "
       "`deploy`: the pull is done untraced first, then `ostree admin "
       "deploy` is traced. `pull`: `ostree pull` only." },
-    { "update", "strategy", KT_ENUM, "ostree", "ostree|ab|update-mode",
+    { "update", "strategy", KT_ENUM, "ostree", "ostree|ab|update-mode|dpkg",
       "How the device is updated (harness/sim/strategy.h). `ostree`: the "
       "client under test updates an OSTree sysroot (everything above). "
       "`ab`: a dual-bank device: two root slots (image files standing for "
@@ -159,7 +159,11 @@ static const KeyDef keys[] = {
       "with `dd` (fsync), then switches the environment with `fw_setenv` "
       "(libubootenv-tool). `update-mode`: one root slot overwritten in "
       "place by `dd` of the new image. The same fixture firmware versions "
-      "(`from`, `to`) for all; `[client]`, `[device]` other than the "
+      "(`from`, `to`) for those; `dpkg`: the `from` tree of a Debian-built "
+      "firmware (`--repo`, images/build-debian-firmware.sh) as a "
+      "package-managed root, updated by `dpkg -i` of the packages the `to` "
+      "tree adds or changes (the .debs from the repo's sibling "
+      "`apt-cache/`). `[client]`, `[device]` other than the "
       "model's, `[fault]` and resumes apply to `ostree` only." },
     { "update", "ab-updater", KT_ENUM, "fw-setenv", "fw-setenv|swupdate",
       "`ab`: the client. `fw-setenv`: `dd` (conv=fsync) into the inactive "
@@ -272,6 +276,7 @@ static const char *const strategy_names[PP_STRATEGY_COUNT] = {
     [PP_STRATEGY_OSTREE] = "ostree",
     [PP_STRATEGY_AB] = "ab",
     [PP_STRATEGY_UPDATE_MODE] = "update-mode",
+    [PP_STRATEGY_DPKG] = "dpkg",
 };
 
 const char *

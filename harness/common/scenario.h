@@ -34,6 +34,7 @@ typedef enum {
     PP_STRATEGY_OSTREE = 0,  /* an OSTree sysroot, the client under test */
     PP_STRATEGY_AB,          /* two slot images + a U-Boot environment */
     PP_STRATEGY_UPDATE_MODE, /* one slot image overwritten in place */
+    PP_STRATEGY_DPKG,        /* a package-managed root, updated by dpkg */
     PP_STRATEGY_COUNT
 } PpStrategy;
 

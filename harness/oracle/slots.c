@@ -16,6 +16,9 @@ pp_slot_device_clear(PpSlotDevice *d)
     for (guint i = 0; i < PP_SLOTS_MAX_VERSIONS; i++) {
         g_clear_pointer(&d->image_sha256[i], g_free);
     }
+    g_strfreev(d->pkgs_from);
+    g_strfreev(d->pkgs_to);
+    g_free(d->init);
     memset(d, 0, sizeof *d);
 }
 
@@ -47,6 +50,21 @@ pp_slot_device_to_json(const PpSlotDevice *d)
         }
     }
     json_builder_end_array(b);
+    for (guint k = 0; k < 2; k++) {
+        char **set = k == 0 ? d->pkgs_from : d->pkgs_to;
+        if (set == NULL) {
+            continue;
+        }
+        json_builder_set_member_name(b, k == 0 ? "pkgs_from" : "pkgs_to");
+        json_builder_begin_array(b);
+        for (guint i = 0; set[i] != NULL; i++) {
+            json_builder_add_string_value(b, set[i]);
+        }
+        json_builder_end_array(b);
+    }
+    if (d->init != NULL) {
+        pp_json_add_string(b, "init", d->init);
+    }
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -84,6 +102,21 @@ pp_slot_device_from_json(JsonNode *node, PpSlotDevice *d, GError **error)
             d->image_sha256[i] = g_strdup(json_node_get_string(n));
         }
     }
+    for (guint k = 0; k < 2; k++) {
+        const char *m = k == 0 ? "pkgs_from" : "pkgs_to";
+        JsonArray *a = json_object_has_member(o, m)
+                       ? json_object_get_array_member(o, m) : NULL;
+        if (a == NULL) {
+            continue;
+        }
+        char **set = g_new0(char *, json_array_get_length(a) + 1);
+        for (guint i = 0; i < json_array_get_length(a); i++) {
+            set[i] = g_strdup(json_array_get_string_element(a, i));
+        }
+        *(k == 0 ? &d->pkgs_from : &d->pkgs_to) = set;
+    }
+    d->init = g_strdup(json_object_get_string_member_with_default(o, "init",
+                                                                 NULL));
     return TRUE;
 }
 

@@ -39,12 +39,17 @@
 #define PP_SLOTS_DEFAULT_SLOT "a"
 
 typedef struct {
-    PpStrategy strategy;     /* PP_STRATEGY_AB or PP_STRATEGY_UPDATE_MODE */
+    PpStrategy strategy;     /* any but PP_STRATEGY_OSTREE */
     guint env_copies;        /* ab: 1 or 2 */
     guint from_version;      /* 1-based */
     guint to_version;
     char *image_sha256[PP_SLOTS_MAX_VERSIONS]; /* of version i + 1's image */
     guint64 image_bytes;     /* every image has this size */
+    /* dpkg (oracle/dpkg-judge.h): the "name version" sets of the from
+       and to trees, and the init to check (NULL: the firmware has none) */
+    char **pkgs_from;
+    char **pkgs_to;
+    char *init;
 } PpSlotDevice;
 
 void pp_slot_device_clear(PpSlotDevice *d);

@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "cfi-calls.h"
+#include "oracle/dpkg-judge.h"
 #include "common/client.h"
 #include "common/fs.h"
 #include "sim/sim-bootview.h"
@@ -147,7 +148,11 @@ pp_sim_env_load(PpSimEnv *env, GError **error)
     if (env->strategy != PP_STRATEGY_OSTREE) {
         /* A slot device: judged against its images (oracle/slots.h), no
            repo, no promise derived from the OSTree oracle, no sharing. */
-        pp_slot_phases_classify(env->trace, env->root, &env->phases);
+        if (env->strategy == PP_STRATEGY_DPKG) {
+            pp_dpkg_phases_classify(env->trace, env->root, &env->phases);
+        } else {
+            pp_slot_phases_classify(env->trace, env->root, &env->phases);
+        }
         return pp_mkdir_p(env->states_dir, error);
     }
     env->known = pp_known_trees_load(env->srv_repo,
@@ -587,7 +592,9 @@ run_slot_case(PpSimEnv *env, PpCase *c_in, gboolean keep_state, gint64 t0,
     gint64 t2 = g_get_monotonic_time();
     c->t_materialise = (double)(t2 - t1) / 1e6;
     PpSlotJudgement j = { 0 };
-    if (!pp_slots_judge(&env->slots, state, &j, error)) {
+    if (env->strategy == PP_STRATEGY_DPKG
+        ? !pp_dpkg_judge(&env->slots, state, &j, error)
+        : !pp_slots_judge(&env->slots, state, &j, error)) {
         g_prefix_error(error, "judging %s: ", c->state_name);
         pp_rm_rf(state, NULL);
         return NULL;

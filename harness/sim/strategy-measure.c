@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "common/client.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -195,15 +197,69 @@ measure_slots(PpStrategy st, guint payload_kb, guint env_copies,
     return TRUE;
 }
 
+static gboolean
+measure_dpkg(const char *repo, const char *work, PpStrategyFigures *f,
+             GError **error)
+{
+    g_autoptr(PpScenario) sc = pp_scenario_new_default();
+    sc->strategy = PP_STRATEGY_DPKG;
+    sc->repo = g_strdup(repo);
+    sc->from_rev = g_strdup("firmware^");
+    sc->to_rev = g_strdup("firmware");
+    g_auto(PpSlotSetup) setup = { 0 };
+    if (!pp_dpkg_setup(sc, work, &setup, error)) {
+        return FALSE;
+    }
+    /* As root: the command makes its own mount namespace. */
+    PpClientOpts opts = { .capture = TRUE };
+    PpClientResult res = { 0 };
+    gint64 t0 = g_get_monotonic_time();
+    if (!pp_client_run(&opts, (const char *const *)setup.argv, &res, error)) {
+        return FALSE;
+    }
+    f->update_s = (double)(g_get_monotonic_time() - t0) / 1e6;
+    if (res.exit_status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "the dpkg update exited %d: %s", res.exit_status,
+                    res.err != NULL ? res.err : "");
+        pp_client_result_clear(&res);
+        return FALSE;
+    }
+    pp_client_result_clear(&res);
+    f->image_bytes = -1;
+    f->back_objects = f->back_refetched = f->back_missing = -1;
+    g_autofree char *debs = g_build_filename(work, "debs", NULL);
+    gint64 deb_bytes = 0;
+    for (char **a = setup.argv; *a != NULL; a++) {
+        GStatBuf st;
+        if (g_str_has_prefix(*a, debs) && g_stat(*a, &st) == 0) {
+            deb_bytes += (gint64)st.st_size;
+        }
+    }
+    f->download[0] = deb_bytes;
+    f->download[1] = f->download[2] = -1;
+    for (guint i = 0; i < 3; i++) {
+        f->image_gzip_bytes[i] = -1;
+    }
+    if (!pp_du_bytes(setup.root, &f->on_device[0], error)) {
+        return FALSE;
+    }
+    f->on_device[1] = f->on_device[2] = -1;
+    return TRUE;
+}
+
 gboolean
 pp_strategy_measure(PpStrategy st, guint payload_kb, guint env_copies,
-                    gboolean swupdate, const char *work,
-                    PpStrategyFigures *out, GError **error)
+                    gboolean swupdate, const char *dpkg_repo,
+                    const char *work, PpStrategyFigures *out, GError **error)
 {
     memset(out, 0, sizeof *out);
     out->strategy = st;
     if (!pp_mkdir_p(work, error)) {
         return FALSE;
+    }
+    if (st == PP_STRATEGY_DPKG) {
+        return measure_dpkg(dpkg_repo, work, out, error);
     }
     return st == PP_STRATEGY_OSTREE
         ? measure_ostree(payload_kb, work, out, error)

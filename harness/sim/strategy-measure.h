@@ -46,10 +46,13 @@ typedef struct {
 } PpStrategyFigures;
 
 /* Measure strategy st on a fixture of payload_kb built under work (made,
- * and left for inspection). */
+ * and left for inspection); dpkg on the Debian-built firmware dpkg_repo
+ * (firmware^ -> firmware): the .debs of v1 -> v2 as its download (it has
+ * no v3: the others null), the root's bytes with its one version. */
 gboolean pp_strategy_measure(PpStrategy st, guint payload_kb, guint env_copies,
-                             gboolean swupdate, const char *work,
-                             PpStrategyFigures *out, GError **error);
+                             gboolean swupdate, const char *dpkg_repo,
+                             const char *work, PpStrategyFigures *out,
+                             GError **error);
 
 /* The figures as a JSON object. */
 JsonNode *pp_strategy_figures_to_json(const PpStrategyFigures *f);

@@ -14,6 +14,13 @@
  *                ab-updater = swupdate) by Debian's SWUpdate itself: a
  *                CMS-signed bundle, its rawfile handler and uboot backend
  *   update-mode  one slot image, overwritten in place by dd
+ *   dpkg         a package-managed root: the `from` tree of a Debian-built
+ *                firmware (--repo, images/build-debian-firmware.sh) with
+ *                dpkg's database where dpkg keeps it, updated by `dpkg -i`
+ *                of the packages the `to` tree adds or changes (the
+ *                .debs from the repo's sibling apt-cache/), judged by
+ *                oracle/dpkg-judge.h; phases: deploy = unpacking,
+ *                bootloader = configuring, commit = the last status write
  *
  * The slot strategies use the same firmware as ostree: the fixture's
  * trees of each version, made into ext4 images with mke2fs -d (the same
@@ -52,6 +59,16 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PpSlotSetup, pp_slot_setup_clear)
  */
 gboolean pp_slot_setup(const PpScenario *sc, const PpFixture *fx,
                        const char *work, PpSlotSetup *out, GError **error);
+
+/* The dpkg device at work/device (the from tree), the packages of the
+ * update copied to work/debs, the dpkg command; dev holds both package
+ * sets.  sc->repo, from_rev and to_rev name the firmware. */
+gboolean pp_dpkg_setup(const PpScenario *sc, const char *work,
+                       PpSlotSetup *out, GError **error);
+
+/* Phases of the dpkg device's trace (see above). */
+void pp_dpkg_phases_classify(CfiTrace *trace, const char *root,
+                             PpPhases *out);
 
 /* Allocated bytes of a tree, hard links once (du -s -B1). */
 gboolean pp_du_bytes(const char *path, gint64 *out, GError **error);

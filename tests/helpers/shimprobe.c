@@ -198,6 +198,41 @@ fsync_file(const char *path)
     return 0;
 }
 
+/* A file written through stdio: fopen (the shim routes it), or with
+ * "fdopen" a stream the shim does not cover (the twin: no write record);
+ * a small setvbuf as dpkg gives its status file, a line past it, a
+ * second stream left open for exit to flush. */
+static int
+stdio_file(const char *path, int use_fdopen)
+{
+    static char small[64];
+    FILE *f = use_fdopen ? fdopen(open(path, O_WRONLY | O_CREAT | O_TRUNC,
+                                       0644), "w")
+                         : fopen(path, "w");
+    if (f == NULL || setvbuf(f, small, _IOFBF, sizeof small) != 0) {
+        perror(path);
+        return 3;
+    }
+    for (int i = 0; i < 10; i++) {
+        fprintf(f, "line %d of a stream longer than its 64-byte buffer\n", i);
+    }
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0) {
+        perror(path);
+        return 3;
+    }
+    char log[4096];
+    snprintf(log, sizeof log, "%s.log", path);
+    FILE *l = use_fdopen ? fdopen(open(log, O_WRONLY | O_CREAT | O_APPEND,
+                                       0644), "a")
+                         : fopen(log, "a");
+    if (l == NULL) {
+        perror(log);
+        return 3;
+    }
+    fprintf(l, "left open: exit flushes it\n");
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -222,6 +257,9 @@ main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "fsync") == 0) {
         return fsync_file(argv[2]);
     }
-    fprintf(stderr, "usage: shimprobe threads|tmprace|errno|tmpfile|fsync ...\n");
+    if (argc >= 3 && strcmp(argv[1], "stdio") == 0) {
+        return stdio_file(argv[2], argc >= 4 && strcmp(argv[3], "fdopen") == 0);
+    }
+    fprintf(stderr, "usage: shimprobe threads|tmprace|errno|tmpfile|fsync|stdio ...\n");
     return 4;
 }

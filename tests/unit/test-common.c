@@ -148,7 +148,7 @@ test_outcome_round_trip(void **state)
         "{\"outcomes\":{\"pass\":1,\"brick\":2,\"hang\":0,"
         "\"wrong-tree\":0,\"repo-corrupt\":0,\"lost-update\":0,"
         "\"no-rollback\":0,"
-        "\"stuck\":0,\"redownload\":0}}");
+        "\"stuck\":0,\"redownload\":0,\"needs-intervention\":0}}");
 }
 
 static void

@@ -716,11 +716,68 @@ test_interposer_fifreeze_uses_libc(void **state)
     g_unlink(trace);
 }
 
+/* ---- stdio (cfaultinject/stdio.c) ------------------------------------- */
+
+/* Bytes the trace's write records carry, over both files of the probe. */
+static guint64
+stdio_run(const char *how, guint *out_opens)
+{
+    g_autofree char *probe = shimtest_path("tests/helpers/shimprobe");
+    g_autofree char *dir = g_dir_make_tmp("cfi-stdio-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "f", NULL);
+    g_autofree char *trace = g_strconcat(dir, ".cfit", NULL);
+    g_autofree char *cfg = g_strdup_printf("mode=trace;trace=%s", trace);
+    const char *argv[] = { probe, "stdio", file, how, NULL };
+    ShimRun r;
+    shim_run(argv, cfg, NULL, &r);
+    assert_int_equal(r.status, 0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CfiTrace) t = cfi_trace_open(trace, &error);
+    assert_non_null(t);
+    guint64 bytes = 0;
+    *out_opens = 0;
+    for (guint i = 0; i < cfi_trace_n_records(t); i++) {
+        const CfiRecord *rec = cfi_trace_get(t, i);
+        if (rec->rec->op == CFI_OP_WRITE && rec->rec->result > 0) {
+            bytes += (guint64)rec->rec->result;
+        }
+        if (rec->rec->op == CFI_OP_OPEN) {
+            (*out_opens)++;
+        }
+    }
+    shim_run_clear(&r);
+    shimtest_rm_rf(dir);
+    g_unlink(trace);
+    return bytes;
+}
+
+/* Ten lines (each 50 bytes) past a 64-byte setvbuf, fflush'd and
+   fclose'd, and one line (27 bytes) left open for exit: all recorded. */
+static void
+test_stdio_writes_recorded(void **state)
+{
+    guint opens = 0;
+    assert_int_equal(stdio_run("fopen", &opens), 10 * 50 + 27);
+    assert_int_equal(opens, 2);
+}
+
+/* Twin: the same through fdopen, which the shim does not cover: the
+   opens are recorded, the library's own writes are not. */
+static void
+test_stdio_fdopen_not_recorded_fail(void **state)
+{
+    guint opens = 0;
+    assert_int_equal(stdio_run("fdopen", &opens), 0);
+    assert_int_equal(opens, 2);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exports_match_spec),
+        cmocka_unit_test(test_stdio_writes_recorded),
+        cmocka_unit_test(test_stdio_fdopen_not_recorded_fail),
         cmocka_unit_test(test_exports_twin_missing_name_reported),
         cmocka_unit_test(test_bad_config_names_key),
         cmocka_unit_test(test_good_config_twin_runs),
