@@ -35,6 +35,26 @@ pp_phases_clear(PpPhases *p)
     p->n = 0;
 }
 
+void
+pp_phases_from_bounds(PpPhases *out, guint n, gint deploy_from,
+                      gint bootloader_from, gint commit)
+{
+    out->n = n;
+    out->phase = g_new0(PpPhase, n + 1);
+    out->commit_point = commit;
+    for (guint i = 0; i <= n; i++) {
+        PpPhase ph = PP_PHASE_PULL;
+        if (commit >= 0 && (gint)i > commit) {
+            ph = PP_PHASE_CLEANUP;
+        } else if (bootloader_from >= 0 && (gint)i >= bootloader_from) {
+            ph = PP_PHASE_BOOTLOADER;
+        } else if (deploy_from >= 0 && (gint)i >= deploy_from) {
+            ph = PP_PHASE_DEPLOY;
+        }
+        out->phase[i] = ph;
+    }
+}
+
 /* path relative to the first of roots it is under, or NULL. */
 static const char *
 rel(const char *path, const char *const *roots)

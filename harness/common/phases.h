@@ -55,6 +55,15 @@ void pp_phases_classify(CfiTrace *trace, const char *root, PpPhases *out);
  */
 void pp_phases_classify_roots(CfiTrace *trace, const char *const *roots,
                               PpPhases *out);
+/*
+ * Phases from three boundaries, for updaters other than ostree (the
+ * strategies of sim/strategy.h): records before deploy_from are the pull
+ * (downloading, preparing), from deploy_from the deploy (writing the new
+ * version), from bootloader_from the switch to it, after commit the
+ * cleanup.  A boundary of -1 was not seen.  n records, n + 1 points.
+ */
+void pp_phases_from_bounds(PpPhases *out, guint n, gint deploy_from,
+                           gint bootloader_from, gint commit);
 /* Phase of crash point k (the call in flight). */
 PpPhase pp_phases_at(const PpPhases *p, guint k);
 

@@ -249,18 +249,5 @@ pp_dpkg_phases_classify(CfiTrace *trace, const char *root, PpPhases *out)
             commit = (gint)i;     /* the status file's last replacement */
         }
     }
-    out->n = n;
-    out->phase = g_new0(PpPhase, n + 1);
-    out->commit_point = commit;
-    for (guint i = 0; i <= n; i++) {
-        PpPhase ph = PP_PHASE_PULL;
-        if (commit >= 0 && (gint)i > commit) {
-            ph = PP_PHASE_CLEANUP;
-        } else if (configure >= 0 && (gint)i >= configure) {
-            ph = PP_PHASE_BOOTLOADER;
-        } else if (first >= 0 && (gint)i >= first) {
-            ph = PP_PHASE_DEPLOY;
-        }
-        out->phase[i] = ph;
-    }
+    pp_phases_from_bounds(out, n, first, configure, commit);
 }

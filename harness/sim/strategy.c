@@ -341,18 +341,5 @@ pp_slot_phases_classify(CfiTrace *trace, const char *root, PpPhases *out)
         }
     }
     g_array_free(env_calls, TRUE);
-    out->n = n;
-    out->phase = g_new0(PpPhase, n + 1);
-    out->commit_point = commit;
-    for (guint i = 0; i <= n; i++) {
-        PpPhase ph = PP_PHASE_PULL;
-        if (commit >= 0 && (gint)i > commit) {
-            ph = PP_PHASE_CLEANUP;
-        } else if (first_env >= 0 && (gint)i >= first_env) {
-            ph = PP_PHASE_BOOTLOADER;
-        } else if (first_slot >= 0 && (gint)i >= first_slot) {
-            ph = PP_PHASE_DEPLOY;
-        }
-        out->phase[i] = ph;
-    }
+    pp_phases_from_bounds(out, n, first_slot, first_env, commit);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "common/util.h"
 #include "vm/vm-disk.h"
 #include "vm/vm-dmlog.h"
@@ -196,33 +197,21 @@ pp_diskcache_result_to_json(PpDiskCache mode, const PpDiskCacheResult *r)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "mode");
-    json_builder_add_string_value(b, pp_disk_cache_name(mode));
+    pp_json_add_string(b, "mode", pp_disk_cache_name(mode));
     if (mode == PP_DISK_CACHE_VOLATILE) {
-        json_builder_set_member_name(b, "seed");
-        json_builder_add_int_value(b, (gint64)r->seed);
-        json_builder_set_member_name(b, "log_entries");
-        json_builder_add_int_value(b, r->entries);
-        json_builder_set_member_name(b, "log_superblock_entries");
-        json_builder_add_int_value(b, (gint64)r->super_entries);
-        json_builder_set_member_name(b, "flushes");
-        json_builder_add_int_value(b, r->flushes);
-        json_builder_set_member_name(b, "last_flush_entry");
-        json_builder_add_int_value(b, r->last_flush);
-        json_builder_set_member_name(b, "requests_after_last_flush");
-        json_builder_add_int_value(b, r->after_flush);
-        json_builder_set_member_name(b, "kept");
-        json_builder_add_int_value(b, r->kept);
-        json_builder_set_member_name(b, "lost");
-        json_builder_add_int_value(b, r->lost);
-        json_builder_set_member_name(b, "bytes_lost");
-        json_builder_add_int_value(b, (gint64)r->bytes_lost);
-        json_builder_set_member_name(b, "lost_requests");
-        json_builder_add_string_value(b, r->lost_ranges != NULL
-                                      ? r->lost_ranges->str : "");
-        json_builder_set_member_name(b, "log_end");
-        json_builder_add_string_value(b, r->end_reason != NULL
-                                      ? r->end_reason : "");
+        pp_json_add_int(b, "seed", (gint64)r->seed);
+        pp_json_add_int(b, "log_entries", r->entries);
+        pp_json_add_int(b, "log_superblock_entries", (gint64)r->super_entries);
+        pp_json_add_int(b, "flushes", r->flushes);
+        pp_json_add_int(b, "last_flush_entry", r->last_flush);
+        pp_json_add_int(b, "requests_after_last_flush", r->after_flush);
+        pp_json_add_int(b, "kept", r->kept);
+        pp_json_add_int(b, "lost", r->lost);
+        pp_json_add_int(b, "bytes_lost", (gint64)r->bytes_lost);
+        pp_json_add_string(b, "lost_requests",
+                           r->lost_ranges != NULL ? r->lost_ranges->str : "");
+        pp_json_add_string(b, "log_end",
+                           r->end_reason != NULL ? r->end_reason : "");
     }
     json_builder_end_object(b);
     return json_builder_get_root(b);
