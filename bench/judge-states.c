@@ -230,12 +230,15 @@ main(int argc, char **argv)
            "remove_s_per_judged=%.3f pinned=%u checksum_hits=%" G_GUINT64_FORMAT
            " checksum_stored=%" G_GUINT64_FORMAT " bytes_not_hashed=%"
            G_GUINT64_FORMAT " object_hits=%" G_GUINT64_FORMAT
+           " boot_sum_hits=%" G_GUINT64_FORMAT " subtree_hits=%"
+           G_GUINT64_FORMAT " unchanged_object_hits=%" G_GUINT64_FORMAT
            " farm_dirs=%u\n",
            n_barriers, n, shared, judged, passed, jobs, load_s, wall,
            wall > 0 ? n * 60.0 / wall : 0.0, judged ? tm / judged : 0.0,
            judged ? tj / judged : 0.0, judged ? tx / judged : 0.0, cs.pinned,
            cs.checksum_hits, cs.checksum_stored, cs.bytes_not_hashed,
-           cs.object_hits, farm_dirs);
+           cs.object_hits, cs.concat_hits, cs.subtree_hits,
+           cs.unchanged_object_hits, farm_dirs);
     int rc = 0;
     if (compare) {
         guint diffs = 0;

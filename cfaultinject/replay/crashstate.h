@@ -112,6 +112,25 @@ gboolean cfi_replay_materialise_farm(CfiReplay *replay, guint k,
  * directories were reconciled.  On failure the farm is no longer ready
  * (remove its tree). */
 gboolean cfi_farm_restore(CfiFarm *farm, guint *out_dirs, GError **error);
+/*
+ * While a state stands over the farm (after cfi_replay_materialise_farm(),
+ * before cfi_farm_restore()): is the directory at rel (relative to the
+ * farm's root; "" the root), whose st_ino in the state is ino, still the
+ * farm's own directory of that path, with no directory at or under it
+ * changed by the state?  Then everything under it is the snapshot's,
+ * entry for entry and inode for inode (a file a state changes is a new
+ * inode, and its directories are marked), so what was learnt of it in one
+ * state holds in every other.  FALSE when unsure (the farm not ready, a
+ * directory the state made).
+ */
+gboolean cfi_farm_subtree_unchanged(CfiFarm *farm, const char *rel,
+                                    guint64 ino);
+/* The same for one entry: dir_rel is the farm's own directory (st_ino
+ * dir_ino in the state) and the state did not make, remove, replace or
+ * change the attributes of its entry name, so that entry is the
+ * snapshot's (absent if the snapshot has none). */
+gboolean cfi_farm_entry_unchanged(CfiFarm *farm, const char *dir_rel,
+                                  guint64 dir_ino, const char *name);
 /* Compare the whole tree with the snapshot's farm, changing nothing:
  * *out_diffs differences, *out_first (may be NULL) the first described. */
 gboolean cfi_farm_verify(CfiFarm *farm, guint *out_diffs, char **out_first,

@@ -368,7 +368,7 @@ apply_entry(Mat *m, const CfiUop *u, GError **error)
         pfd = open_parent(m, rel, &name);
         if (pfd < 0)
             return result_of(-1, errno, error, "open parent of", rel);
-        cfi_farm_mark_fd(m->farm, pfd);
+        cfi_farm_mark_entry(m->farm, pfd, name);
     }
     switch (u->kind) {
     case CFI_UOP_CREATE:
@@ -403,7 +403,7 @@ apply_entry(Mat *m, const CfiUop *u, GError **error)
             o = result_of(-1, errno, error, "open parent of", u->path2);
             break;
         }
-        cfi_farm_mark_fd(m->farm, pfd2);
+        cfi_farm_mark_entry(m->farm, pfd2, name2);
         if (pfd >= 0 && names_inode(m, pfd, name, u->inode)) {
             rc = u->kind == CFI_UOP_LINK
                 ? linkat(pfd, name, pfd2, name2, 0)
@@ -679,7 +679,7 @@ prepare_target(Mat *m, GError **error)
 static gboolean
 make_staging(Mat *m, GError **error)
 {
-    cfi_farm_mark_at(m->farm, m->tfd, "");
+    cfi_farm_mark_entry(m->farm, m->tfd, CFI_STAGING_DIR);
     if (mkdirat(m->tfd, CFI_STAGING_DIR, 0700) < 0)
         return throw_errno(error, errno, "materialise %s: mkdir %s",
                            m->target, CFI_STAGING_DIR);

@@ -66,6 +66,11 @@ struct CfiFarm {
     guint64 *file_ino;          /* per snap entry: the snapshot's st_ino */
     guint32 root_mode, root_uid, root_gid;
     GHashTable *dirty;          /* FarmDir * changed since ready */
+    GHashTable *touched;        /* paths of the dirty dirs and of their
+                                   ancestors; NULL until asked for */
+    GHashTable *entries;        /* relative paths of the entries of farm
+                                   directories a state made, removed,
+                                   replaced or changed the attributes of */
     gboolean is_root;
 };
 
@@ -96,6 +101,8 @@ farm_forget_index(CfiFarm *f)
     g_clear_pointer(&f->by_ino, g_hash_table_unref);
     g_clear_pointer(&f->file_ino, g_free);
     g_hash_table_remove_all(f->dirty);
+    g_hash_table_remove_all(f->entries);
+    g_clear_pointer(&f->touched, g_hash_table_unref);
     f->ready = FALSE;
     f->r = NULL;
 }
@@ -106,6 +113,7 @@ cfi_farm_new(const char *path)
     CfiFarm *f = g_new0(CfiFarm, 1);
     f->path = g_strdup(path);
     f->dirty = g_hash_table_new(NULL, NULL);
+    f->entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     f->is_root = geteuid() == 0;
     return f;
 }
@@ -117,6 +125,7 @@ cfi_farm_free(CfiFarm *f)
         return;
     farm_forget_index(f);
     g_hash_table_unref(f->dirty);
+    g_hash_table_unref(f->entries);
     g_free(f->path);
     g_free(f);
 }
@@ -237,16 +246,33 @@ cfi_farm_index(CfiFarm *f, CfiReplay *r, int tfd, GError **error)
 
 /* ---- what a state changes ------------------------------------------ */
 
+static void
+farm_mark(CfiFarm *f, FarmDir *d)
+{
+    if (d != NULL && g_hash_table_add(f->dirty, d))
+        g_clear_pointer(&f->touched, g_hash_table_unref);
+}
+
+static void
+farm_note_entry(CfiFarm *f, const FarmDir *d, const char *name)
+{
+    g_hash_table_add(f->entries, *d->path == '\0'
+                                 ? g_strdup(name)
+                                 : g_strconcat(d->path, "/", name, NULL));
+}
+
 void
-cfi_farm_mark_fd(CfiFarm *f, int dfd)
+cfi_farm_mark_entry(CfiFarm *f, int dfd, const char *name)
 {
     struct stat st;
     if (f == NULL || !f->ready || fstat(dfd, &st) < 0)
         return;
     FarmDir *d = g_hash_table_lookup(f->by_ino,
                                      GSIZE_TO_POINTER(key_of(st.st_ino)));
-    if (d != NULL)
-        g_hash_table_add(f->dirty, d);
+    if (d != NULL) {
+        farm_mark(f, d);
+        farm_note_entry(f, d, name);
+    }
 }
 
 void
@@ -259,8 +285,10 @@ cfi_farm_mark_at(CfiFarm *f, int tfd, const char *rel)
         return;
     FarmDir *d = g_hash_table_lookup(f->by_ino,
                                      GSIZE_TO_POINTER(key_of(st.st_ino)));
-    if (d != NULL)
-        g_hash_table_add(f->dirty, d);
+    if (d != NULL) {
+        farm_mark(f, d);
+        g_hash_table_add(f->entries, g_strdup(rel));
+    }
 }
 
 void
@@ -272,8 +300,10 @@ cfi_farm_mark_parent_of(CfiFarm *f, const char *rel)
     g_autofree char *parent = slash != NULL ? g_strndup(rel, slash - rel)
                                             : g_strdup("");
     FarmDir *d = g_hash_table_lookup(f->by_path, parent);
-    if (d != NULL)
-        g_hash_table_add(f->dirty, d);
+    if (d != NULL) {
+        farm_mark(f, d);
+        g_hash_table_add(f->entries, g_strdup(rel));
+    }
 }
 
 /* ---- bringing it back ---------------------------------------------- */
@@ -552,6 +582,8 @@ cfi_farm_restore(CfiFarm *f, guint *out_dirs, GError **error)
     while (g_hash_table_iter_next(&it, &d, NULL))
         g_ptr_array_add(dirs, d);
     g_hash_table_remove_all(f->dirty);
+    g_hash_table_remove_all(f->entries);
+    g_clear_pointer(&f->touched, g_hash_table_unref);
     if (out_dirs != NULL)
         *out_dirs = dirs->len;
     Pass p = { .fix = TRUE };
@@ -560,6 +592,61 @@ cfi_farm_restore(CfiFarm *f, guint *out_dirs, GError **error)
     if (!ok)
         f->ready = FALSE;       /* not the farm any more: not reused */
     return ok;
+}
+
+/* Every dirty directory's path and its ancestors' ("" included). */
+static GHashTable *
+touched_paths(CfiFarm *f)
+{
+    if (f->touched != NULL)
+        return f->touched;
+    f->touched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, f->dirty);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        const FarmDir *d = k;
+        g_autofree char *p = g_strdup(d->path);
+        for (;;) {
+            if (!g_hash_table_add(f->touched, g_strdup(p)))
+                break;          /* its ancestors are in already */
+            if (*p == '\0')
+                break;
+            char *slash = strrchr(p, '/');
+            if (slash != NULL)
+                *slash = '\0';
+            else
+                *p = '\0';
+        }
+    }
+    return f->touched;
+}
+
+gboolean
+cfi_farm_subtree_unchanged(CfiFarm *f, const char *rel, guint64 ino)
+{
+    if (f == NULL || !f->ready)
+        return FALSE;
+    const FarmDir *d = g_hash_table_lookup(f->by_path, rel);
+    return d != NULL && d->ino == ino
+           && !g_hash_table_contains(touched_paths(f), rel);
+}
+
+gboolean
+cfi_farm_entry_unchanged(CfiFarm *f, const char *dir_rel, guint64 dir_ino,
+                         const char *name)
+{
+    if (f == NULL || !f->ready)
+        return FALSE;
+    FarmDir *d = g_hash_table_lookup(f->by_path, dir_rel);
+    if (d == NULL || d->ino != dir_ino)
+        return FALSE;
+    if (!g_hash_table_contains(f->dirty, d))
+        return TRUE;
+    g_autofree char *rel = *dir_rel == '\0'
+                           ? g_strdup(name)
+                           : g_strconcat(dir_rel, "/", name, NULL);
+    return !g_hash_table_contains(f->entries, rel);
 }
 
 gboolean

@@ -203,8 +203,11 @@ gboolean cfi_replay_scan_snapshot(CfiReplay *r, GError **error);
  * (FALSE without an error: not the snapshot's hardlinks, not kept), and
  * mark the directories a state changes.  f may be NULL. */
 gboolean cfi_farm_index(CfiFarm *f, CfiReplay *r, int tfd, GError **error);
-void cfi_farm_mark_fd(CfiFarm *f, int dfd);
+/* A state changes entry name of the open directory dfd. */
+void cfi_farm_mark_entry(CfiFarm *f, int dfd, const char *name);
+/* ... the attributes of the directory rel (relative to tfd, the root). */
 void cfi_farm_mark_at(CfiFarm *f, int tfd, const char *rel);
+/* ... the entry rel (a relative path) in its parent. */
 void cfi_farm_mark_parent_of(CfiFarm *f, const char *rel);
 
 #endif /* CFI_REPLAY_PRIVATE_H */

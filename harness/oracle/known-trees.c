@@ -36,7 +36,7 @@ known_commit_free(PpKnownCommit *kc)
     g_free(kc->bootcsum_note);
     g_clear_pointer(&kc->entries, g_ptr_array_unref);
     g_clear_pointer(&kc->by_path, g_hash_table_unref);
-    g_clear_pointer(&kc->objects, g_ptr_array_unref);
+    g_clear_pointer(&kc->objects, g_array_unref);
     g_free(kc);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpKnownCommit, known_commit_free)
@@ -301,13 +301,16 @@ compute_bootcsum(OstreeRepo *repo, PpKnownCommit *kc, GError **error)
 static int
 cmp_objects(gconstpointer a, gconstpointer b)
 {
-    const char *ca = NULL;
-    const char *cb = NULL;
-    OstreeObjectType ta, tb;
-    ostree_object_name_deserialize(*(GVariant *const *)a, &ca, &ta);
-    ostree_object_name_deserialize(*(GVariant *const *)b, &cb, &tb);
-    int c = strcmp(ca, cb);
-    return c != 0 ? c : (int)ta - (int)tb;
+    const PpKnownObject *oa = a;
+    const PpKnownObject *ob = b;
+    int c = strcmp(oa->csum, ob->csum);
+    return c != 0 ? c : (int)oa->type - (int)ob->type;
+}
+
+static void
+known_object_clear(PpKnownObject *o)
+{
+    g_free(o->name);
 }
 
 /*
@@ -431,15 +434,23 @@ pp_known_trees_add(PpKnownTrees *kt, OstreeRepo *repo, const char *commit,
         g_prefix_error(error, "known trees: traversing commit %s: ", commit);
         return FALSE;
     }
-    kc->objects = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+    /* Deserialised once here: a repo check goes through them per state. */
+    kc->objects = g_array_sized_new(FALSE, TRUE, sizeof(PpKnownObject),
+                                    g_hash_table_size(reachable));
+    g_array_set_clear_func(kc->objects, (GDestroyNotify)known_object_clear);
     GHashTableIter it;
     gpointer key;
     g_hash_table_iter_init(&it, reachable);
     while (g_hash_table_iter_next(&it, &key, NULL)) {
-        g_ptr_array_add(kc->objects, g_variant_ref(key));
+        const char *csum = NULL;
+        PpKnownObject o = { 0 };
+        ostree_object_name_deserialize(key, &csum, &o.type);
+        g_strlcpy(o.csum, csum, sizeof o.csum);
+        o.name = ostree_object_to_string(csum, o.type);
+        g_array_append_val(kc->objects, o);
     }
     /* Sorted, so a repo check visits objects/XX/ directories in order. */
-    g_ptr_array_sort(kc->objects, cmp_objects);
+    g_array_sort(kc->objects, cmp_objects);
 
     PpKnownCommit *owned = g_steal_pointer(&kc);
     g_ptr_array_add(kt->commits, owned);

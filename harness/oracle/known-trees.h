@@ -46,6 +46,13 @@ typedef struct {
     char *target;           /* symlinks */
 } PpTreeEntry;
 
+/* One object a commit reaches. */
+typedef struct {
+    char csum[65];
+    OstreeObjectType type;
+    char *name;             /* "CHECKSUM.TYPE" (ostree_object_to_string) */
+} PpKnownObject;
+
 typedef struct {
     char *checksum;         /* the commit */
     char *version;          /* "version" metadata, or NULL */
@@ -56,7 +63,7 @@ typedef struct {
     char *bootcsum_note;    /* why bootcsum is NULL, or NULL */
     GPtrArray *entries;     /* PpTreeEntry *, sorted by path (strcmp) */
     GHashTable *by_path;    /* path -> index + 1 into entries (GUINT_TO_POINTER) */
-    GPtrArray *objects;     /* reachable objects: GVariant (su) object names */
+    GArray *objects;        /* reachable objects: PpKnownObject, sorted */
     guint64 n_bytes;        /* sum of the regular files' sizes */
 } PpKnownCommit;
 

@@ -7,6 +7,7 @@
 #include "common/fs.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -31,9 +32,19 @@ typedef struct {
     char *object;               /* "CHECKSUM.TYPE" verified in this inode */
 } Slot;
 
+/* The sum of several pinned files read one after the other. */
+typedef struct {
+    guint n;
+    Stamp stamps[PP_ORACLE_CACHE_MAX_CONCAT];
+    char *sum;
+} Concat;
+
 struct _PpOracleCache {
     GMutex lock;
     GHashTable *pinned;         /* PpInodeKey * -> Slot * */
+    GHashTable *concat;         /* "dev:ino;dev:ino..." -> Concat * */
+    GHashTable *subtrees;       /* key -> Subtree * */
+    GHashTable *objects_ok;     /* "CHECKSUM.TYPE" set */
     PpOracleCacheStats stats;
 };
 
@@ -43,6 +54,26 @@ slot_free(Slot *s)
     g_free(s->csum);
     g_free(s->object);
     g_free(s);
+}
+
+typedef struct {
+    guint n_paths;
+    guint64 bytes;
+    GArray *seen;
+} Subtree;
+
+static void
+subtree_free(Subtree *t)
+{
+    g_array_unref(t->seen);
+    g_free(t);
+}
+
+static void
+concat_free(Concat *x)
+{
+    g_free(x->sum);
+    g_free(x);
 }
 
 static Stamp
@@ -74,6 +105,12 @@ pp_oracle_cache_new(void)
     g_mutex_init(&c->lock);
     c->pinned = g_hash_table_new_full(pp_inode_hash, pp_inode_equal, g_free,
                                       (GDestroyNotify)slot_free);
+    c->concat = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify)concat_free);
+    c->subtrees = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)subtree_free);
+    c->objects_ok = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          NULL);
     return c;
 }
 
@@ -84,6 +121,9 @@ pp_oracle_cache_free(PpOracleCache *c)
         return;
     }
     g_hash_table_unref(c->pinned);
+    g_hash_table_unref(c->concat);
+    g_hash_table_unref(c->subtrees);
+    g_hash_table_unref(c->objects_ok);
     g_mutex_clear(&c->lock);
     g_free(c);
 }
@@ -219,6 +259,120 @@ pp_oracle_cache_put_object_verified(PpOracleCache *c, const struct stat *st,
         s->object = g_strdup(name);
         c->stats.object_stored++;
     }
+    g_mutex_unlock(&c->lock);
+}
+
+/* The key of n files, or NULL when one of them is not pinned (its inode
+ * number could be reused by a later state's file).  Under the lock. */
+static char *
+concat_key(PpOracleCache *c, const struct stat *sts, guint n)
+{
+    if (n == 0 || n > PP_ORACLE_CACHE_MAX_CONCAT) {
+        return NULL;
+    }
+    GString *k = g_string_new(NULL);
+    for (guint i = 0; i < n; i++) {
+        if (slot_of(c, &sts[i]) == NULL) {
+            g_string_free(k, TRUE);
+            return NULL;
+        }
+        g_string_append_printf(k, "%ju:%ju;", (uintmax_t)sts[i].st_dev,
+                               (uintmax_t)sts[i].st_ino);
+    }
+    return g_string_free(k, FALSE);
+}
+
+char *
+pp_oracle_cache_get_concat_sha256(PpOracleCache *c, const struct stat *sts,
+                                  guint n)
+{
+    char *out = NULL;
+    g_mutex_lock(&c->lock);
+    g_autofree char *key = concat_key(c, sts, n);
+    Concat *x = key != NULL ? g_hash_table_lookup(c->concat, key) : NULL;
+    gboolean same = x != NULL && x->n == n;
+    for (guint i = 0; same && i < n; i++) {
+        Stamp now = stamp_of(&sts[i]);
+        same = stamp_equal(&x->stamps[i], &now);
+    }
+    if (same) {
+        out = g_strdup(x->sum);
+        c->stats.concat_hits++;
+        for (guint i = 0; i < n; i++) {
+            c->stats.bytes_not_hashed += (guint64)sts[i].st_size;
+        }
+    }
+    g_mutex_unlock(&c->lock);
+    return out;
+}
+
+void
+pp_oracle_cache_put_concat_sha256(PpOracleCache *c, const struct stat *sts,
+                                  guint n, const char *sum)
+{
+    g_mutex_lock(&c->lock);
+    char *key = concat_key(c, sts, n);
+    if (key != NULL) {
+        Concat *x = g_new0(Concat, 1);
+        x->n = n;
+        for (guint i = 0; i < n; i++) {
+            x->stamps[i] = stamp_of(&sts[i]);
+        }
+        x->sum = g_strdup(sum);
+        g_hash_table_replace(c->concat, key, x);
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+gboolean
+pp_oracle_cache_get_subtree(PpOracleCache *c, const char *key,
+                            guint *out_n_paths, guint64 *out_bytes,
+                            GArray **out_seen)
+{
+    g_mutex_lock(&c->lock);
+    const Subtree *t = g_hash_table_lookup(c->subtrees, key);
+    if (t != NULL) {
+        *out_n_paths = t->n_paths;
+        *out_bytes = t->bytes;
+        *out_seen = g_array_ref(t->seen);
+        c->stats.subtree_hits++;
+        c->stats.bytes_not_hashed += t->bytes;
+    }
+    g_mutex_unlock(&c->lock);
+    return t != NULL;
+}
+
+void
+pp_oracle_cache_put_subtree(PpOracleCache *c, const char *key, guint n_paths,
+                            guint64 bytes, const guint *seen, guint n_seen)
+{
+    Subtree *t = g_new0(Subtree, 1);
+    t->n_paths = n_paths;
+    t->bytes = bytes;
+    t->seen = g_array_sized_new(FALSE, FALSE, sizeof(guint), n_seen);
+    g_array_append_vals(t->seen, seen, n_seen);
+    g_mutex_lock(&c->lock);
+    g_hash_table_replace(c->subtrees, g_strdup(key), t);
+    g_mutex_unlock(&c->lock);
+}
+
+gboolean
+pp_oracle_cache_object_ok_unchanged(PpOracleCache *c, const char *name)
+{
+    g_mutex_lock(&c->lock);
+    gboolean hit = g_hash_table_contains(c->objects_ok, name);
+    if (hit) {
+        c->stats.unchanged_object_hits++;
+    }
+    g_mutex_unlock(&c->lock);
+    return hit;
+}
+
+void
+pp_oracle_cache_put_object_ok_unchanged(PpOracleCache *c, const char *name)
+{
+    g_mutex_lock(&c->lock);
+    g_hash_table_add(c->objects_ok, g_strdup(name));
     g_mutex_unlock(&c->lock);
 }
 

@@ -43,6 +43,9 @@
 
 typedef struct _PpOracleCache PpOracleCache;
 
+/* At most this many files in one concatenated sum. */
+#define PP_ORACLE_CACHE_MAX_CONCAT 4
+
 typedef struct {
     guint pinned;              /* inodes of the pinned tree */
     guint64 checksum_hits;     /* checksums answered from the cache */
@@ -50,6 +53,9 @@ typedef struct {
     guint64 bytes_not_hashed;  /* bytes of the hits */
     guint64 object_hits;       /* metadata objects not verified again */
     guint64 object_stored;
+    guint64 concat_hits;       /* boot entries' sums answered */
+    guint64 subtree_hits;      /* unchanged subtrees not walked again */
+    guint64 unchanged_object_hits; /* objects of unchanged dirs not looked at */
 } PpOracleCacheStats;
 
 PpOracleCache *pp_oracle_cache_new(void);
@@ -75,6 +81,38 @@ gboolean pp_oracle_cache_object_verified(PpOracleCache *c,
 void pp_oracle_cache_put_object_verified(PpOracleCache *c,
                                          const struct stat *st,
                                          const char *name);
+
+/* The sha256 of the n files' contents concatenated (a boot entry's
+ * kernel, initramfs and devicetree: its bootcsum), kept if every one of
+ * them is a pinned inode still as it was (see above); NULL otherwise.
+ * Free with g_free(). */
+char *pp_oracle_cache_get_concat_sha256(PpOracleCache *c,
+                                        const struct stat *sts, guint n);
+/* Keep sum for the n files if every one is pinned; otherwise nothing. */
+void pp_oracle_cache_put_concat_sha256(PpOracleCache *c,
+                                       const struct stat *sts, guint n,
+                                       const char *sum);
+
+/*
+ * Subtrees that are the snapshot's, unchanged (the caller knows it from
+ * the farm the state stands on: cfi_farm_subtree_unchanged()): what one
+ * judgement found in one holds in every later state where it is
+ * unchanged too.  key names the subtree and what it was judged against;
+ * only a subtree with no difference is kept.  seen: the manifest indices
+ * (guint) met in it; the array is shared, read-only.
+ */
+gboolean pp_oracle_cache_get_subtree(PpOracleCache *c, const char *key,
+                                     guint *out_n_paths, guint64 *out_bytes,
+                                     GArray **out_seen);
+void pp_oracle_cache_put_subtree(PpOracleCache *c, const char *key,
+                                 guint n_paths, guint64 bytes,
+                                 const guint *seen, guint n_seen);
+/* Object name ("CHECKSUM.TYPE") was found present and valid in its
+ * objects/XX directory while that directory was unchanged. */
+gboolean pp_oracle_cache_object_ok_unchanged(PpOracleCache *c,
+                                             const char *name);
+void pp_oracle_cache_put_object_ok_unchanged(PpOracleCache *c,
+                                             const char *name);
 
 void pp_oracle_cache_get_stats(PpOracleCache *c, PpOracleCacheStats *out);
 

@@ -274,6 +274,10 @@ typedef struct {
      * and deployment files are hardlinks of the repo's objects and of each
      * other's, so each inode is read once. */
     GHashTable *csum_by_inode;      /* PpInodeKey * -> char * */
+    /* Per ostree/repo/objects/XX (XX as a number): its st_ino, 0 not
+     * looked at yet, G_MAXUINT64 not a directory. */
+    guint64 objdir_ino[256];
+    gboolean repo_archive;      /* content objects are .filez */
 } Judge;
 
 /*
@@ -378,15 +382,19 @@ static gboolean
 content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
                  guint64 *bytes_hashed, const char **out, GError **error)
 {
+    /* bytes_hashed counts the bytes of every file whose checksum was
+     * checked, read now or known from before (this judgement's inodes,
+     * the campaign's cache, an unchanged subtree), so evidence does not
+     * depend on what was read first. */
+    if (bytes_hashed != NULL && S_ISREG(st->st_mode)) {
+        *bytes_hashed += (guint64)st->st_size;
+    }
     PpInodeKey k = { st->st_dev, st->st_ino };
     const char *hit = g_hash_table_lookup(jc->csum_by_inode, &k);
     if (hit != NULL) {
         *out = hit;
         return TRUE;
     }
-    /* The campaign's cache: bytes_hashed counts the bytes whose checksum
-     * was checked, from it or not, so evidence does not depend on what
-     * earlier judgements of the campaign read. */
     char *csum = jc->opts.cache != NULL
                  ? pp_oracle_cache_get_checksum(jc->opts.cache, st) : NULL;
     g_autoptr(GVariant) extra = pp_stat_overlay_get_xattrs(jc->opts.overlay, st);
@@ -405,9 +413,6 @@ content_checksum(Judge *jc, int dfd, const char *rel, struct stat *st,
         if (jc->opts.cache != NULL) {
             pp_oracle_cache_put_checksum(jc->opts.cache, st, csum);
         }
-    }
-    if (bytes_hashed != NULL && S_ISREG(st->st_mode)) {
-        *bytes_hashed += (guint64)st->st_size;
     }
     PpInodeKey *key = g_memdup2(&k, sizeof k);
     g_hash_table_insert(jc->csum_by_inode, key, csum);
@@ -620,9 +625,10 @@ read_uenv_entries(Judge *jc)
     }
 }
 
-/* Resolve a boot file, require a non-empty regular file, feed the sum. */
+/* Resolve a boot file and open it; it must be a non-empty regular file. */
 static gboolean
-hash_boot_file(Judge *jc, const char *rel, GChecksum *sum, GError **error)
+open_boot_file(Judge *jc, const char *rel, int *out_fd, struct stat *st,
+               char **out_resolved, GError **error)
 {
     g_autofree char *resolved = NULL;
     if (!pp_oracle_resolve_in_root(jc->boot_dfd, rel, TRUE, &resolved, error)) {
@@ -630,22 +636,30 @@ hash_boot_file(Judge *jc, const char *rel, GChecksum *sum, GError **error)
     }
     pp_autofd int fd = openat(jc->boot_dfd, resolved,
                               O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
     if (fd < 0) {
         return pp_throw_errno_prefix(error, "openat(%s)", resolved);
     }
-    if (fstat(fd, &st) < 0) {
+    if (fstat(fd, st) < 0) {
         return pp_throw_errno_prefix(error, "fstat(%s)", resolved);
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
                     "%s: not a regular file", resolved);
         return FALSE;
     }
-    if (st.st_size == 0) {
+    if (st->st_size == 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: empty", resolved);
         return FALSE;
     }
+    *out_fd = g_steal_fd(&fd);
+    *out_resolved = g_steal_pointer(&resolved);
+    return TRUE;
+}
+
+/* Feed an open boot file's bytes to the sum. */
+static gboolean
+hash_boot_fd(int fd, const char *resolved, GChecksum *sum, GError **error)
+{
     guint8 buf[64 * 1024];
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
@@ -716,6 +730,70 @@ parse_deploy_path(PpBootEntry *e)
     e->serial = (int)serial;
 }
 
+/* The sha256 of an entry's kernel, initramfs and devicetree, in that order,
+ * into e->bootcsum_actual; or e->boot_error naming the first file that is
+ * missing, empty or unreadable.  A kernel and initramfs that are still the
+ * campaign snapshot's (the campaign's cache knows them) are not read again:
+ * they are tens of MB, and most states boot the same ones. */
+static gboolean
+boot_files_sum(Judge *jc, PpBootEntry *e)
+{
+    const char *files[] = { e->linux_path, e->initrd_path, e->devicetree_path };
+    const char *what[] = { "kernel", "initramfs", "devicetree" };
+    int fds[G_N_ELEMENTS(files)];
+    char *resolved[G_N_ELEMENTS(files)] = { NULL };
+    struct stat sts[G_N_ELEMENTS(files)];
+    guint n = 0;
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < G_N_ELEMENTS(files); i++) {
+        if (files[i] == NULL) {
+            continue;
+        }
+        g_autofree char *rel = boot_file_rel(jc, files[i]);
+        g_autoptr(GError) local = NULL;
+        if (!open_boot_file(jc, rel, &fds[n], &sts[n], &resolved[n], &local)) {
+            e->boot_error = g_strdup_printf("%s %s: %s", what[i], files[i],
+                                            local->message);
+            ok = FALSE;
+            break;
+        }
+        n++;
+    }
+    char *cached = ok && jc->opts.cache != NULL
+                   ? pp_oracle_cache_get_concat_sha256(jc->opts.cache, sts, n)
+                   : NULL;
+    if (cached != NULL) {
+        e->bootcsum_actual = cached;
+    } else if (ok) {
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+        guint f = 0;
+        for (guint i = 0; ok && i < G_N_ELEMENTS(files); i++) {
+            if (files[i] == NULL) {
+                continue;
+            }
+            g_autoptr(GError) local = NULL;
+            if (!hash_boot_fd(fds[f], resolved[f], sum, &local)) {
+                e->boot_error = g_strdup_printf("%s %s: %s", what[i], files[i],
+                                                local->message);
+                ok = FALSE;
+            }
+            f++;
+        }
+        if (ok) {
+            e->bootcsum_actual = g_strdup(g_checksum_get_string(sum));
+            if (jc->opts.cache != NULL) {
+                pp_oracle_cache_put_concat_sha256(jc->opts.cache, sts, n,
+                                                  e->bootcsum_actual);
+            }
+        }
+    }
+    for (guint i = 0; i < n; i++) {
+        close(fds[i]);
+        g_free(resolved[i]);
+    }
+    return ok;
+}
+
 static void
 check_entry_boots(Judge *jc, PpBootEntry *e)
 {
@@ -728,22 +806,9 @@ check_entry_boots(Judge *jc, PpBootEntry *e)
     }
     /* Kernel, initramfs, devicetree: present, non-empty, and hashing to the
      * bootcsum in their directory's name (ostree/<os>-<bootcsum>/). */
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    const char *files[] = { e->linux_path, e->initrd_path, e->devicetree_path };
-    const char *what[] = { "kernel", "initramfs", "devicetree" };
-    for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
-        if (files[i] == NULL) {
-            continue;
-        }
-        g_autofree char *rel = boot_file_rel(jc, files[i]);
-        g_autoptr(GError) local = NULL;
-        if (!hash_boot_file(jc, rel, sum, &local)) {
-            e->boot_error = g_strdup_printf("%s %s: %s", what[i], files[i],
-                                            local->message);
-            return;
-        }
+    if (!boot_files_sum(jc, e)) {
+        return;
     }
-    e->bootcsum_actual = g_strdup(g_checksum_get_string(sum));
     g_autofree char *kdir = g_path_get_dirname(e->linux_path);
     g_autofree char *kbase = g_path_get_basename(kdir);
     const char *dash = strrchr(kbase, '-');
@@ -815,6 +880,7 @@ typedef struct {
     PpBootEntry *e;
     const PpKnownCommit *kc;
     guint8 *seen;               /* per manifest entry */
+    GArray *log;                /* guint: the entries seen, in order */
     guint max_diffs;
 } TreeWalk;
 
@@ -964,6 +1030,9 @@ compare_one(TreeWalk *tw, int dfd, const char *name, const char *path,
     }
 }
 
+static void walk_subtree(TreeWalk *tw, int dfd, const char *name,
+                         const char *path, guint64 ino);
+
 static gboolean
 walk_deployment(TreeWalk *tw, int parent_dfd, const char *rel,
                 const char *prefix, GError **error)
@@ -995,17 +1064,72 @@ walk_deployment(TreeWalk *tw, int parent_dfd, const char *rel,
         guint idx = GPOINTER_TO_UINT(v) - 1;
         const PpTreeEntry *want = tw->kc->entries->pdata[idx];
         tw->seen[idx] = 1;
+        g_array_append_val(tw->log, idx);
         compare_one(tw, dfd, name, path, want, &st);
         /* var/ is shadowed by the stateroot's var at boot. */
         if (S_ISDIR(st.st_mode) && want->type == PP_TREE_DIR
             && strcmp(path, "var") != 0) {
-            g_autoptr(GError) local = NULL;
-            if (!walk_deployment(tw, dfd, name, path, &local)) {
-                add_diff(tw, path, "unreadable", g_strdup(local->message));
-            }
+            walk_subtree(tw, dfd, name, path, st.st_ino);
         }
     }
     return TRUE;
+}
+
+/* The cache's key of the deployment's directory path: its path in the
+ * sysroot, which names the commit it is judged against. */
+static char *
+subtree_rel(TreeWalk *tw, const char *path)
+{
+    return *path == '\0' ? g_strdup(tw->e->deploy_path)
+                         : g_strconcat(tw->e->deploy_path, "/", path, NULL);
+}
+
+/*
+ * What is under the deployment's directory path (name in dfd, st_ino
+ * ino): walked, or, when the state did not change it (the farm knows),
+ * taken from the first judgement that walked it unchanged, which found
+ * exactly what a walk would find now.  Only a subtree with no difference
+ * is kept, so a difference is always found and described by a walk.
+ */
+static void
+walk_subtree(TreeWalk *tw, int dfd, const char *name, const char *path,
+             guint64 ino)
+{
+    PpOracleCache *cache = tw->jc->opts.cache;
+    g_autofree char *rel = NULL;
+    gboolean unchanged = FALSE;
+    if (cache != NULL && tw->jc->opts.farm != NULL) {
+        rel = subtree_rel(tw, path);
+        unchanged = cfi_farm_subtree_unchanged(tw->jc->opts.farm, rel, ino);
+    }
+    guint n_paths = 0;
+    guint64 bytes = 0;
+    g_autoptr(GArray) memo = NULL;
+    if (unchanged && pp_oracle_cache_get_subtree(cache, rel, &n_paths, &bytes,
+                                                 &memo)) {
+        for (guint i = 0; i < memo->len; i++) {
+            guint idx = g_array_index(memo, guint, i);
+            tw->seen[idx] = 1;
+        }
+        g_array_append_vals(tw->log, memo->data, memo->len);
+        tw->e->n_paths += n_paths;
+        tw->e->bytes_hashed += bytes;
+        return;
+    }
+    guint log0 = tw->log->len;
+    guint diffs0 = tw->e->n_diffs;
+    guint paths0 = tw->e->n_paths;
+    guint64 bytes0 = tw->e->bytes_hashed;
+    g_autoptr(GError) local = NULL;
+    if (!walk_deployment(tw, dfd, name, path, &local)) {
+        add_diff(tw, path, "unreadable", g_strdup(local->message));
+    }
+    if (unchanged && tw->e->n_diffs == diffs0) {
+        pp_oracle_cache_put_subtree(cache, rel, tw->e->n_paths - paths0,
+                                    tw->e->bytes_hashed - bytes0,
+                                    &g_array_index(tw->log, guint, log0),
+                                    tw->log->len - log0);
+    }
 }
 
 static gboolean
@@ -1066,6 +1190,7 @@ check_tree(Judge *jc, PpBootEntry *e)
         .e = e,
         .kc = kc,
         .seen = g_malloc0(kc->entries->len),
+        .log = g_array_new(FALSE, FALSE, sizeof(guint)),
         .max_diffs = jc->opts.max_diffs,
     };
     /* The kernel booted must be the commit's own (not a mixed state where
@@ -1086,9 +1211,7 @@ check_tree(Judge *jc, PpBootEntry *e)
         const PpTreeEntry *root = pp_known_commit_lookup(kc, "");
         tw.seen[0] = 1;         /* "" sorts first */
         compare_one(&tw, dfd, ".", "", root, &st);
-        if (!walk_deployment(&tw, dfd, ".", "", &local)) {
-            add_diff(&tw, "", "unreadable", g_strdup(local->message));
-        }
+        walk_subtree(&tw, dfd, ".", "", st.st_ino);
         for (guint i = 0; i < kc->entries->len; i++) {
             const PpTreeEntry *want = kc->entries->pdata[i];
             if (!tw.seen[i] && !exempt_from_missing(want->path)) {
@@ -1100,6 +1223,7 @@ check_tree(Judge *jc, PpBootEntry *e)
         check_etc(&tw, dfd);
     }
     g_free(tw.seen);
+    g_array_unref(tw.log);
     e->tree_complete = e->n_diffs == 0;
     if (!e->tree_complete) {
         const PpTreeDiff *d0 = e->diffs->pdata[0];
@@ -1213,12 +1337,74 @@ note_meta_object_verified(Judge *jc, OstreeRepo *repo, const char *csum,
     }
 }
 
+/*
+ * Is object csum's loose file (ostree/repo/objects/XX/REST.TYPE) one the
+ * state did not touch, in the farm's own objects/XX?  Then it is the
+ * snapshot's file (the farm's word: cfi_farm_entry_unchanged()), and an
+ * earlier judgement of the campaign that found it valid while it was
+ * untouched found what a check would find now.
+ */
+static gboolean
+object_unchanged(Judge *jc, const char *csum, OstreeObjectType type)
+{
+    if (jc->opts.cache == NULL || jc->opts.farm == NULL
+        || !g_ascii_isxdigit(csum[0]) || !g_ascii_isxdigit(csum[1])) {
+        return FALSE;
+    }
+    guint xx = (guint)(g_ascii_xdigit_value(csum[0]) * 16
+                       + g_ascii_xdigit_value(csum[1]));
+    char dir[32];
+    g_snprintf(dir, sizeof dir, "ostree/repo/objects/%.2s", csum);
+    if (jc->objdir_ino[xx] == 0) {
+        struct stat st;
+        jc->objdir_ino[xx] = fstatat(jc->sysroot_dfd, dir, &st,
+                                     AT_SYMLINK_NOFOLLOW) == 0
+                             && S_ISDIR(st.st_mode) ? st.st_ino : G_MAXUINT64;
+    }
+    if (jc->objdir_ino[xx] == G_MAXUINT64) {
+        return FALSE;
+    }
+    const char *suffix = type == OSTREE_OBJECT_TYPE_FILE
+                         ? (jc->repo_archive ? "filez" : "file")
+                         : ostree_object_type_to_string(type);
+    char name[96];
+    g_snprintf(name, sizeof name, "%s.%s", csum + 2, suffix);
+    return cfi_farm_entry_unchanged(jc->opts.farm, dir, jc->objdir_ino[xx],
+                                    name);
+}
+
+static void check_object_now(Judge *jc, OstreeRepo *repo, gboolean bare,
+                             const char *csum, OstreeObjectType type,
+                             const char *why);
+
+/* Commit objects are verified every time: their check may read beside
+ * them (detached metadata). */
 static void
 check_object(Judge *jc, OstreeRepo *repo, gboolean bare, const char *csum,
              OstreeObjectType type, const char *why)
 {
     PpRepoReport *r = &jc->j->repo;
     r->n_objects_checked++;
+    gboolean unchanged = type != OSTREE_OBJECT_TYPE_COMMIT
+                         && object_unchanged(jc, csum, type);
+    g_autofree char *name = unchanged ? ostree_object_to_string(csum, type)
+                                      : NULL;
+    if (unchanged && pp_oracle_cache_object_ok_unchanged(jc->opts.cache,
+                                                         name)) {
+        return;
+    }
+    guint problems0 = r->n_problems;
+    check_object_now(jc, repo, bare, csum, type, why);
+    if (unchanged && r->n_problems == problems0) {
+        pp_oracle_cache_put_object_ok_unchanged(jc->opts.cache, name);
+    }
+}
+
+static void
+check_object_now(Judge *jc, OstreeRepo *repo, gboolean bare, const char *csum,
+                 OstreeObjectType type, const char *why)
+{
+    PpRepoReport *r = &jc->j->repo;
     g_autoptr(GError) local = NULL;
     if (OSTREE_OBJECT_TYPE_IS_META(type) || !bare) {
         if (meta_object_verified_before(jc, repo, csum, type)) {
@@ -1265,41 +1451,47 @@ is_partial(OstreeRepo *repo, const char *commit)
 
 static void
 check_commit_objects(Judge *jc, OstreeRepo *repo, gboolean bare,
-                     const char *commit, const char *why, GHashTable *seen)
+                     const char *commit, const char *why, GHashTable *seen,
+                     GPtrArray *names)
 {
     PpRepoReport *r = &jc->j->repo;
     r->n_commits_checked++;
     const PpKnownCommit *kc = pp_known_trees_lookup(jc->known, commit);
-    g_autoptr(GPtrArray) objects = NULL;
     if (kc != NULL) {
-        objects = g_ptr_array_ref(kc->objects);
-    } else {
-        /* Unknown commit: its own metadata says what it reaches. */
-        g_autoptr(GHashTable) reachable = NULL;
-        g_autoptr(GError) local = NULL;
-        if (!ostree_repo_traverse_commit(repo, commit, 0, &reachable, NULL,
-                                         &local)) {
-            repo_problem(r, g_strdup_printf("commit %s (%s): %s", commit, why,
-                                            local->message));
-            return;
+        for (guint i = 0; i < kc->objects->len; i++) {
+            const PpKnownObject *o = &g_array_index(kc->objects,
+                                                    PpKnownObject, i);
+            if (g_hash_table_add(seen, o->name)) {
+                check_object(jc, repo, bare, o->csum, o->type, why);
+            }
         }
-        objects = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
-        GHashTableIter it;
-        gpointer key;
-        g_hash_table_iter_init(&it, reachable);
-        while (g_hash_table_iter_next(&it, &key, NULL)) {
-            g_ptr_array_add(objects, g_variant_ref(key));
-        }
+        return;
+    }
+    /* Unknown commit: its own metadata says what it reaches. */
+    g_autoptr(GHashTable) reachable = NULL;
+    g_autoptr(GError) local = NULL;
+    if (!ostree_repo_traverse_commit(repo, commit, 0, &reachable, NULL,
+                                     &local)) {
+        repo_problem(r, g_strdup_printf("commit %s (%s): %s", commit, why,
+                                        local->message));
+        return;
+    }
+    g_autoptr(GPtrArray) objects = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, reachable);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        g_ptr_array_add(objects, key);
     }
     for (guint i = 0; i < objects->len; i++) {
-        GVariant *name = objects->pdata[i];
-        if (!g_hash_table_add(seen, g_variant_ref(name))) {
-            continue;
-        }
         const char *csum = NULL;
         OstreeObjectType type;
-        ostree_object_name_deserialize(name, &csum, &type);
-        check_object(jc, repo, bare, csum, type, why);
+        ostree_object_name_deserialize(objects->pdata[i], &csum, &type);
+        char *name = ostree_object_to_string(csum, type);
+        g_ptr_array_add(names, name);
+        if (g_hash_table_add(seen, name)) {
+            check_object(jc, repo, bare, csum, type, why);
+        }
     }
 }
 
@@ -1318,6 +1510,7 @@ check_repo(Judge *jc)
     }
     OstreeRepoMode mode = ostree_repo_get_mode(repo);
     gboolean bare = mode == OSTREE_REPO_MODE_BARE;
+    jc->repo_archive = mode == OSTREE_REPO_MODE_ARCHIVE;
     g_autoptr(GHashTable) refs = NULL;
     if (!ostree_repo_list_refs(repo, NULL, &refs, NULL, &local)) {
         repo_problem(r, g_strdup_printf("listing refs: %s", local->message));
@@ -1348,14 +1541,16 @@ check_repo(Judge *jc)
                                 g_strdup_printf("deployed by entry %u", e->index));
         }
     }
-    g_autoptr(GHashTable) seen = g_hash_table_new_full(
-        ostree_hash_object_name, g_variant_equal,
-        (GDestroyNotify)g_variant_unref, NULL);
+    /* Object names ("CHECKSUM.TYPE") checked already: the known commits'
+     * own strings, or those in object_names. */
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) object_names = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GList) commits = g_hash_table_get_keys(why);
     commits = g_list_sort(commits, (GCompareFunc)strcmp);
     for (GList *l = commits; l != NULL; l = l->next) {
         check_commit_objects(jc, repo, bare, l->data,
-                             g_hash_table_lookup(why, l->data), seen);
+                             g_hash_table_lookup(why, l->data), seen,
+                             object_names);
     }
     r->ok = r->n_problems == 0;
 }

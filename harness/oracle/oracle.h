@@ -54,7 +54,13 @@
  *     a content object that is the same inode as an already checksummed
  *     deployment file (bare repos hardlink them) is not read twice.
  *     With opts->cache, a file or object that is still the campaign
- *     snapshot's own inode, as it was, is not read again at all.
+ *     snapshot's own inode, as it was, is not read again at all, nor are
+ *     an entry's kernel and initramfs (their sum is kept by inode).  With
+ *     opts->farm too, a deployment subtree or a loose object file that
+ *     the state did not change (cfi_farm_subtree_unchanged(),
+ *     cfi_farm_entry_unchanged()) is not looked at: what the first
+ *     judgement that met it unchanged found holds (only what had no
+ *     difference is kept, so a difference is always found by a walk).
  *  4. Rollback: every entry other than the booted one must boot and hold a
  *     complete known tree too; if not, the outcome is no-rollback.
  *
@@ -83,6 +89,7 @@
 #include "oracle/known-trees.h"
 #include "oracle/oracle-cache.h"
 #include "oracle/stat-overlay.h"
+#include "crashstate.h"
 
 typedef enum {
     PP_BOOTLOADER_AUTO = 0,   /* sysroot.bootloader in the repo config, then
@@ -109,6 +116,12 @@ typedef struct {
                                * filled in steps 2 and 3 (oracle-cache.h);
                                * NULL, or PLUGPULL_ORACLE_NOCACHE=1: every
                                * file is hashed, every object verified */
+    CfiFarm *farm;            /* the farm the state stands on (crashstate.h):
+                               * with cache, a deployment subtree or an
+                               * objects/XX directory the state did not
+                               * change is taken from the cache as an
+                               * earlier judgement found it, not walked
+                               * again; NULL: every one is walked */
 } PpOracleOpts;
 
 typedef struct {

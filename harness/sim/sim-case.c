@@ -697,6 +697,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     c->t_materialise = (double)(t2 - t1) / 1e6;
     PpOracleOpts o = pp_sim_oracle_opts(env);
     o.boot_view = c->two_views ? boot_view : NULL;
+    o.farm = farm;
     g_autoptr(PpJudgement) j = NULL;
     if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
         g_prefix_error(error, "judging %s: ", c->state_name);

@@ -6,6 +6,7 @@
  * condition that makes it succeed is removed.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <linux/falloc.h>
 
 #include "cfi-test-util.h"
@@ -913,6 +914,78 @@ test_farm_between_states_fail(void **state)
     assert_true(cfi_farm_verify(farm, &diffs, &first, &error));
     assert_int_equal(diffs, 1);
     assert_non_null(strstr(first, "a/stray"));
+}
+
+static guint64
+ino_of(const char *root, const char *rel)
+{
+    g_autofree char *p = g_build_filename(root, rel, NULL);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    return st.st_ino;
+}
+
+static void
+test_farm_knows_what_is_unchanged(void **state)
+{
+    /* What the oracle may take from an earlier judgement: a subtree no
+       operation of the state reached, an entry no operation named. */
+    Fx *fx = *state;
+    tu_write(fx->snap, "u/v/w", "w", 0644);
+    guint n = build_farm_trace(fx);
+    g_autofree char *path = g_build_filename(fx->dir, "farm", NULL);
+    g_autoptr(CfiFarm) farm = cfi_farm_new(path);
+    g_autoptr(GError) error = NULL;
+    assert_true(cfi_replay_materialise_farm(fx->replay, n,
+                                            CFI_MODEL_PROCESS_KILL, 0, farm,
+                                            NULL, &error));
+    assert_true(cfi_farm_subtree_unchanged(farm, "u", ino_of(path, "u")));
+    assert_true(cfi_farm_subtree_unchanged(farm, "u/v", ino_of(path, "u/v")));
+    /* a/x: its directory went away and came back, the entry was not named. */
+    assert_true(cfi_farm_entry_unchanged(farm, "a", ino_of(path, "a"), "x"));
+    /* d/e: d's mode changed, not its entries. */
+    assert_true(cfi_farm_entry_unchanged(farm, "d", ino_of(path, "d"), "e"));
+    /* An entry the snapshot lacks, never named: absent, as in it. */
+    assert_true(cfi_farm_entry_unchanged(farm, "d", ino_of(path, "d"), "q"));
+    g_autofree char *u = g_build_filename(path, "u", NULL);
+    g_autofree char *u2 = g_build_filename(fx->dir, "u-elsewhere", NULL);
+    assert_int_equal(rename(u, u2), 0);
+    assert_int_equal(mkdir(u, 0755), 0);
+    /* Not the farm's directory (a new inode at the path): unsure. */
+    assert_false(cfi_farm_subtree_unchanged(farm, "u", ino_of(path, "u")));
+    assert_int_equal(rmdir(u), 0);
+    assert_int_equal(rename(u2, u), 0);
+    assert_true(cfi_farm_restore(farm, NULL, &error));
+}
+
+static void
+test_farm_knows_what_is_unchanged_fail(void **state)
+{
+    /* Twin: every directory and entry the state changed is said changed,
+       and so is every ancestor of a changed directory. */
+    Fx *fx = *state;
+    tu_write(fx->snap, "u/v/w", "w", 0644);
+    guint n = build_farm_trace(fx);
+    g_autofree char *path = g_build_filename(fx->dir, "farm", NULL);
+    g_autoptr(CfiFarm) farm = cfi_farm_new(path);
+    g_autoptr(GError) error = NULL;
+    assert_true(cfi_replay_materialise_farm(fx->replay, n,
+                                            CFI_MODEL_PROCESS_KILL, 0, farm,
+                                            NULL, &error));
+    assert_false(cfi_farm_subtree_unchanged(farm, "", ino_of(path, "")));
+    assert_false(cfi_farm_subtree_unchanged(farm, "a", ino_of(path, "a")));
+    assert_false(cfi_farm_subtree_unchanged(farm, "d", ino_of(path, "d")));
+    /* f was written (a new inode), a/y removed, a/z made, s made, d's
+       attributes changed (its entry in the root). */
+    guint64 root = ino_of(path, "");
+    assert_false(cfi_farm_entry_unchanged(farm, "", root, "f"));
+    assert_false(cfi_farm_entry_unchanged(farm, "a", ino_of(path, "a"), "y"));
+    assert_false(cfi_farm_entry_unchanged(farm, "a", ino_of(path, "a"), "z"));
+    assert_false(cfi_farm_entry_unchanged(farm, "", root, "s"));
+    assert_false(cfi_farm_entry_unchanged(farm, "", root, "d"));
+    /* A wrong inode for the directory: not the farm's. */
+    assert_false(cfi_farm_entry_unchanged(farm, "d", root, "e"));
+    assert_true(cfi_farm_restore(farm, NULL, &error));
 }
 
 static void
@@ -1934,6 +2007,7 @@ main(void)
         T(test_hardlink_break_keeps_snapshot),
         T(test_same_name_same_tree),
         T(test_farm_between_states),
+        T(test_farm_knows_what_is_unchanged),
         T(test_digest_mode_without_data_needs),
         T(test_outside_root_ignored),
         T(test_failed_calls_do_nothing),

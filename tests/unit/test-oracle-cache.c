@@ -19,6 +19,8 @@
 
 #include "server/fixture.h"
 #include "oracle/oracle.h"
+#include "trace-builder.h"
+#include "trace-reader.h"
 
 typedef struct {
     char *dir;
@@ -331,6 +333,201 @@ test_nocache_env_bypasses(void **state)
     (void)state;
 }
 
+/*
+ * States over a farm (crashstate.h): what the oracle took from an earlier
+ * state for a subtree or an object the state did not change.  The trace
+ * is written by hand over the snapshot: kept up to cut 0 it changes
+ * nothing; kept to the end it rewrites a file of the rollback (v1)
+ * deployment and deletes one of that commit's objects.
+ */
+#define ORIG "/orig"
+
+typedef struct {
+    CfiTrace *trace;
+    CfiReplay *replay;
+    CfiFarm *farm;
+    guint n;
+} Replayed;
+
+static const PpBootEntry *
+rollback_entry(const PpJudgement *j)
+{
+    for (guint i = 0; i < j->entries->len; i++) {
+        if ((int)i != j->booted) {
+            return j->entries->pdata[i];
+        }
+    }
+    fail_msg("no rollback entry");
+    return NULL;
+}
+
+/* A content object of commit that is no file of other's tree. */
+static const char *
+object_only_in(const char *commit, const char *other)
+{
+    const PpKnownCommit *kc = pp_known_trees_lookup(w.known, commit);
+    const PpKnownCommit *ko = pp_known_trees_lookup(w.known, other);
+    g_autoptr(GHashTable) theirs = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < ko->objects->len; i++) {
+        g_hash_table_add(theirs, g_array_index(ko->objects, PpKnownObject,
+                                               i).name);
+    }
+    for (guint i = 0; i < kc->objects->len; i++) {
+        const PpKnownObject *o = &g_array_index(kc->objects, PpKnownObject, i);
+        if (o->type == OSTREE_OBJECT_TYPE_FILE
+            && !g_hash_table_contains(theirs, o->name)) {
+            return o->csum;
+        }
+    }
+    return NULL;
+}
+
+static void
+replay_over(Farm *f, const char *file_rel, const char *object_csum,
+            Replayed *out)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tpath = g_build_filename(f->dir, "t.cfit", NULL);
+    g_autoptr(CfiTraceBuilder) tb = cfi_trace_builder_new(tpath);
+    g_autofree char *file = g_build_filename(ORIG, file_rel, NULL);
+    cfi_tb_open(tb, file, 3, O_WRONLY | O_TRUNC, 0);
+    cfi_tb_write(tb, 3, 0, "changed", 7);
+    cfi_tb_close(tb, 3);
+    if (object_csum != NULL) {
+        g_autofree char *obj = g_strdup_printf(ORIG "/ostree/repo/objects/"
+                                               "%.2s/%s.file", object_csum,
+                                               object_csum + 2);
+        cfi_tb_unlink(tb, obj);
+    }
+    assert_true(cfi_trace_builder_finish(tb, &error));
+    out->trace = cfi_trace_open(tpath, &error);
+    assert_non_null(out->trace);
+    out->replay = cfi_replay_new(out->trace, ORIG, f->snapshot, &error);
+    assert_non_null(out->replay);
+    out->n = cfi_replay_n_records(out->replay);
+    g_autofree char *fp = g_build_filename(f->dir, "farm", NULL);
+    out->farm = cfi_farm_new(fp);
+}
+
+static void
+replayed_clear(Replayed *r)
+{
+    cfi_farm_free(r->farm);
+    cfi_replay_free(r->replay);
+    cfi_trace_free(r->trace);
+}
+
+static PpJudgement *
+judge_farm_state(Farm *f, Replayed *r, guint k, gboolean use_farm)
+{
+    g_autoptr(GError) error = NULL;
+    assert_true(cfi_replay_materialise_farm(r->replay, k,
+                                            CFI_MODEL_PROCESS_KILL, 0,
+                                            r->farm, NULL, &error));
+    PpOracleOpts o = { .bootloader = PP_BOOTLOADER_BLS, .cache = f->cache,
+                       .farm = use_farm ? r->farm : NULL };
+    PpJudgement *j = NULL;
+    if (!pp_oracle_judge(cfi_farm_get_path(r->farm), w.known, &o, &j,
+                         &error)) {
+        fail_msg("judge: %s", error->message);
+    }
+    assert_true(cfi_farm_restore(r->farm, NULL, &error));
+    return j;
+}
+
+static guint64
+unchanged_hits(PpOracleCache *c)
+{
+    PpOracleCacheStats s;
+    pp_oracle_cache_get_stats(c, &s);
+    return s.subtree_hits + s.unchanged_object_hits;
+}
+
+/* A state that changes nothing, judged again over the farm: the
+ * unchanged subtrees and objects come from the first judgement, and the
+ * evidence is the full check's. */
+static void
+test_farm_unchanged_taken_from_before(void **state)
+{
+    g_autoptr(Farm) f = farm_new();
+    g_autoptr(PpJudgement) j0 = judge_with(f->state, NULL);
+    const PpBootEntry *rb = rollback_entry(j0);
+    g_autofree char *rel = NULL;
+    {
+        const PpKnownCommit *kc = pp_known_trees_lookup(w.known, rb->commit);
+        for (guint i = 0; i < kc->entries->len && rel == NULL; i++) {
+            const PpTreeEntry *t = kc->entries->pdata[i];
+            if (t->type == PP_TREE_FILE && g_str_has_prefix(t->path, "usr/bin/")) {
+                rel = g_build_filename(rb->deploy_path, t->path, NULL);
+            }
+        }
+    }
+    assert_non_null(rel);
+    Replayed r = { 0 };
+    replay_over(f, rel, NULL, &r);
+    g_autoptr(PpJudgement) a = judge_farm_state(f, &r, 0, TRUE);
+    guint64 h0 = unchanged_hits(f->cache);
+    g_autoptr(PpJudgement) b = judge_farm_state(f, &r, 0, TRUE);
+    assert_true(unchanged_hits(f->cache) > h0);
+    g_autoptr(PpJudgement) full = judge_farm_state(f, &r, 0, FALSE);
+    g_autofree char *ea = evidence(a);
+    g_autofree char *eb = evidence(b);
+    g_autofree char *ef = evidence(full);
+    g_autofree char *e0 = evidence(j0);
+    assert_string_equal(ea, e0);
+    assert_string_equal(eb, e0);
+    assert_string_equal(ef, e0);
+    replayed_clear(&r);
+    (void)state;
+}
+
+/* Twin: after judgements that took the rollback deployment and the
+ * objects as unchanged, a state that rewrites one of its files and
+ * deletes one of its objects is judged as the full check judges it. */
+static void
+test_farm_change_after_unchanged_is_seen(void **state)
+{
+    g_autoptr(Farm) f = farm_new();
+    g_autoptr(PpJudgement) j0 = judge_with(f->state, NULL);
+    const PpBootEntry *rb = rollback_entry(j0);
+    const PpBootEntry *bt = j0->entries->pdata[j0->booted];
+    const char *obj = object_only_in(rb->commit, bt->commit);
+    assert_non_null(obj);
+    g_autofree char *rel = NULL;
+    {
+        const PpKnownCommit *kc = pp_known_trees_lookup(w.known, rb->commit);
+        for (guint i = 0; i < kc->entries->len && rel == NULL; i++) {
+            const PpTreeEntry *t = kc->entries->pdata[i];
+            if (t->type == PP_TREE_FILE && g_str_has_prefix(t->path, "usr/bin/")) {
+                rel = g_build_filename(rb->deploy_path, t->path, NULL);
+            }
+        }
+    }
+    Replayed r = { 0 };
+    replay_over(f, rel, obj, &r);
+    g_autoptr(PpJudgement) a = judge_farm_state(f, &r, 0, TRUE);
+    g_autoptr(PpJudgement) b = judge_farm_state(f, &r, 0, TRUE);
+    assert_int_equal(b->outcome, PP_OUTCOME_PASS);
+    g_autoptr(PpJudgement) c = judge_farm_state(f, &r, r.n, TRUE);
+    g_autoptr(PpJudgement) full = judge_farm_state(f, &r, r.n, FALSE);
+    assert_int_not_equal(c->outcome, PP_OUTCOME_PASS);
+    const PpBootEntry *crb = rollback_entry(c);
+    assert_false(crb->tree_complete);
+    assert_false(c->repo.ok);
+    /* The rewritten file's object (a bare repo hardlinks them) is
+     * corrupt too; the deleted one is missing. */
+    gboolean named = FALSE;
+    for (guint i = 0; i < c->repo.problems->len; i++) {
+        named |= strstr(c->repo.problems->pdata[i], obj + 2) != NULL;
+    }
+    assert_true(named);
+    g_autofree char *ec = evidence(c);
+    g_autofree char *ef = evidence(full);
+    assert_string_equal(ec, ef);
+    replayed_clear(&r);
+    (void)state;
+}
+
 int
 main(void)
 {
@@ -341,6 +538,8 @@ main(void)
         cmocka_unit_test(test_truncated_copy_is_seen),
         cmocka_unit_test(test_in_place_dirtree_is_seen),
         cmocka_unit_test(test_nocache_env_bypasses),
+        cmocka_unit_test(test_farm_unchanged_taken_from_before),
+        cmocka_unit_test(test_farm_change_after_unchanged_is_seen),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

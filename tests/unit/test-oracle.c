@@ -808,11 +808,9 @@ test_deleted_dirtree_is_repo_corrupt(void **state)
     const PpKnownCommit *v2 = pp_known_trees_lookup(w.known, w.fx->commits[1]);
     const char *csum = NULL;
     for (guint i = 0; i < v2->objects->len && csum == NULL; i++) {
-        OstreeObjectType t;
-        const char *cs;
-        ostree_object_name_deserialize(v2->objects->pdata[i], &cs, &t);
-        if (t == OSTREE_OBJECT_TYPE_DIR_TREE) {
-            csum = cs;
+        const PpKnownObject *o = &g_array_index(v2->objects, PpKnownObject, i);
+        if (o->type == OSTREE_OBJECT_TYPE_DIR_TREE) {
+            csum = o->csum;
         }
     }
     assert_non_null(csum);
