@@ -33,6 +33,7 @@ typedef struct {
     GError *first_error;
     GMutex lock;
     guint done;
+    gint ran;                   /* cases finished by this process */
     guint failed;
     gint64 t0;
     gboolean tty;
@@ -110,11 +111,31 @@ keep_case(Loop *l, guint idx, const PpCase *c, GError **error)
     return pp_campaign_save_case(l->done_dir, l->rec_id, c, error);
 }
 
+/*
+ * PLUGPULL_TEST_HOLD_AFTER=N: once this process has finished N cases, it
+ * starts no other until a signal comes, so that a test stops a campaign
+ * mid-way on an event instead of racing a campaign that may end first
+ * (tests/integration/test-sim-resume.sh).
+ */
+static void
+hold_for_test(Loop *l)
+{
+    const char *v = g_getenv("PLUGPULL_TEST_HOLD_AFTER");
+    if (v == NULL || *v == '\0') {
+        return;
+    }
+    gint n = (gint)g_ascii_strtoull(v, NULL, 10);
+    while (g_atomic_int_get(&l->ran) >= n && pp_interrupt_signal() == 0) {
+        g_usleep(10 * 1000);
+    }
+}
+
 static void
 run_one(gpointer data, gpointer user_data)
 {
     Loop *l = user_data;
     guint idx = GPOINTER_TO_UINT(data) - 1;
+    hold_for_test(l);
     if (pp_interrupt_signal() != 0 || l->first_error != NULL) {
         return;
     }
@@ -143,6 +164,7 @@ run_one(gpointer data, gpointer user_data)
     } else if (pp_interrupt_signal() == 0) {
         l->results[idx] = c;
         l->done++;
+        g_atomic_int_inc(&l->ran);
         l->failed += pp_case_failed(c);
         report_progress(l);
     } else {

@@ -1353,8 +1353,9 @@ object_unchanged(Judge *jc, const char *csum, OstreeObjectType type)
     }
     guint xx = (guint)(g_ascii_xdigit_value(csum[0]) * 16
                        + g_ascii_xdigit_value(csum[1]));
-    char dir[32];
-    g_snprintf(dir, sizeof dir, "ostree/repo/objects/%.2s", csum);
+    char dir[] = "ostree/repo/objects/XX";
+    dir[sizeof dir - 3] = csum[0];
+    dir[sizeof dir - 2] = csum[1];
     if (jc->objdir_ino[xx] == 0) {
         struct stat st;
         jc->objdir_ino[xx] = fstatat(jc->sysroot_dfd, dir, &st,
@@ -1381,14 +1382,12 @@ static void check_object_now(Judge *jc, OstreeRepo *repo, gboolean bare,
  * them (detached metadata). */
 static void
 check_object(Judge *jc, OstreeRepo *repo, gboolean bare, const char *csum,
-             OstreeObjectType type, const char *why)
+             OstreeObjectType type, const char *name, const char *why)
 {
     PpRepoReport *r = &jc->j->repo;
     r->n_objects_checked++;
     gboolean unchanged = type != OSTREE_OBJECT_TYPE_COMMIT
                          && object_unchanged(jc, csum, type);
-    g_autofree char *name = unchanged ? ostree_object_to_string(csum, type)
-                                      : NULL;
     if (unchanged && pp_oracle_cache_object_ok_unchanged(jc->opts.cache,
                                                          name)) {
         return;
@@ -1462,7 +1461,7 @@ check_commit_objects(Judge *jc, OstreeRepo *repo, gboolean bare,
             const PpKnownObject *o = &g_array_index(kc->objects,
                                                     PpKnownObject, i);
             if (g_hash_table_add(seen, o->name)) {
-                check_object(jc, repo, bare, o->csum, o->type, why);
+                check_object(jc, repo, bare, o->csum, o->type, o->name, why);
             }
         }
         return;
@@ -1490,7 +1489,7 @@ check_commit_objects(Judge *jc, OstreeRepo *repo, gboolean bare,
         char *name = ostree_object_to_string(csum, type);
         g_ptr_array_add(names, name);
         if (g_hash_table_add(seen, name)) {
-            check_object(jc, repo, bare, csum, type, why);
+            check_object(jc, repo, bare, csum, type, name, why);
         }
     }
 }

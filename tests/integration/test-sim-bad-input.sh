@@ -83,12 +83,17 @@ else
 fi
 
 # --- SIGINT mid-run: finished cases kept, nothing left running ---------------
-"$PP_BIN" sim --jobs 1 --out "$PP_TMP/int" >"$PP_TMP/int.log" 2>&1 &
+# PLUGPULL_TEST_HOLD_AFTER=2: no case starts after the second until the
+# signal comes, so it lands mid-campaign however fast the cases are.
+PLUGPULL_TEST_HOLD_AFTER=2 "$PP_BIN" sim --jobs 1 --out "$PP_TMP/int" >"$PP_TMP/int.log" 2>&1 &
 pid=$!
 PP_PIDS="$PP_PIDS $pid"
 i=0
-while ! grep -q "progress: [1-9]" "$PP_TMP/int.log" 2>/dev/null && [ $i -lt 600 ]; do
-    sleep 0.1; i=$((i + 1))
+while [ "$(ls "$PP_TMP/int/work/done" 2>/dev/null | grep -c '\.json$')" -lt 2 ]; do
+    kill -0 "$pid" 2>/dev/null || { cat "$PP_TMP/int.log"; pp_fail "the campaign to interrupt ended early"; }
+    i=$((i + 1))
+    [ "$i" -lt 6000 ] || pp_fail "no 2 cases judged after 600 s"
+    sleep 0.1
 done
 kill -INT "$pid"
 wait "$pid"

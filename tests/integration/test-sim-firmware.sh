@@ -173,7 +173,9 @@ same_repos "after the bad inputs"
 
 # --- 3. SIGINT during a campaign -----------------------------------------
 out3=$PP_TMP/int
-"$PP_BIN" sim --repo "$repo" --from firmware^ --to firmware \
+# PLUGPULL_TEST_HOLD_AFTER=5: no case starts after the fifth (the first
+# progress line) until the signal comes: an event, not a race.
+PLUGPULL_TEST_HOLD_AFTER=5 "$PP_BIN" sim --repo "$repo" --from firmware^ --to firmware \
     --points sample:40 --resume-updates none --out "$out3" \
     >"$PP_TMP/int.log" 2>&1 &
 pid=$!

@@ -85,7 +85,10 @@ PY
 # --- A: records, SIGINT mid-way, --resume ---------------------------------
 A=$PP_TMP/a
 t0=$(date +%s)
-"$PP_BIN" sim --known "$PP_KNOWN" $camp --jobs 1 --out "$A" >"$PP_TMP/a.log" 2>&1 &
+# PLUGPULL_TEST_HOLD_AFTER=N: the campaign starts no case after its Nth
+# until the signal comes, so the signal lands mid-campaign however fast
+# the cases are (an event, not a race with the campaign's end).
+PLUGPULL_TEST_HOLD_AFTER=5 "$PP_BIN" sim --known "$PP_KNOWN" $camp --jobs 1 --out "$A" >"$PP_TMP/a.log" 2>&1 &
 pid=$!
 wait_done "$A" "$pid" 5
 kill -INT "$pid"
@@ -119,7 +122,7 @@ pp_log "SIGINT + --resume = an uninterrupted run: summary, points, case files, j
 
 # --- C: SIGKILL (a crash of the harness) mid-campaign, --resume -----------
 C=$PP_TMP/c
-"$PP_BIN" sim --known "$PP_KNOWN" --recording "$A/work" --jobs 1 --out "$C" >"$PP_TMP/c.log" 2>&1 &
+PLUGPULL_TEST_HOLD_AFTER=8 "$PP_BIN" sim --known "$PP_KNOWN" --recording "$A/work" --jobs 1 --out "$C" >"$PP_TMP/c.log" 2>&1 &
 pid=$!
 wait_done "$C" "$pid" 4
 # Twin: a second plugpull on a running campaign is refused.
@@ -135,7 +138,7 @@ scratch=$(cat "$C/work/scratch-dir" 2>/dev/null)
 [ ! -f "$C/summary.json" ] || pp_fail "a killed harness wrote a summary?"
 # The resume is stopped once more, by SIGTERM this time.
 n=$(n_done "$C")
-"$PP_BIN" sim --known "$PP_KNOWN" --out "$C" --resume >"$PP_TMP/c2.log" 2>&1 &
+PLUGPULL_TEST_HOLD_AFTER=4 "$PP_BIN" sim --known "$PP_KNOWN" --out "$C" --resume >"$PP_TMP/c2.log" 2>&1 &
 pid=$!
 wait_done "$C" "$pid" $((n + 4))
 kill -TERM "$pid"
