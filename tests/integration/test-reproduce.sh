@@ -147,15 +147,20 @@ head -c 4096 /dev/urandom >"$PP_TMP/junk.img"
 pp_log "missing dump, junk image, bad --budget, bad --model: exit 2, nothing written"
 
 # --- Ctrl-C mid-search: 130, what was covered written ---------------------
-"$PP_BIN" reproduce "$PP_TMP/dump" --scenario "$scen" --points barriers --seed 0 \
-    --budget 5m --out "$PP_TMP/r-int" >"$PP_TMP/r-int.log" 2>&1 &
+# PLUGPULL_TEST_HOLD_AFTER=1 (inherited by the search's campaign): it
+# starts no case after its first until the signal comes, so the signal
+# lands in the first campaign however fast it is: an event, not a race.
+PLUGPULL_TEST_HOLD_AFTER=1 "$PP_BIN" reproduce "$PP_TMP/dump" --scenario "$scen" \
+    --points barriers --seed 0 --budget 5m --out "$PP_TMP/r-int" \
+    >"$PP_TMP/r-int.log" 2>&1 &
 pid=$!
 i=0
-until grep -q '^\[1/' "$PP_TMP/r-int.log" 2>/dev/null || [ $i -ge 100 ]; do
-    sleep 0.2
+until [ -n "$(find "$PP_TMP/r-int" -path '*/work/done/*.json' 2>/dev/null | head -1)" ]; do
+    kill -0 "$pid" 2>/dev/null || { cat "$PP_TMP/r-int.log"; pp_fail "reproduce ended before its first case"; }
     i=$((i + 1))
+    [ "$i" -lt 6000 ] || pp_fail "no case judged after 600 s"
+    sleep 0.1
 done
-sleep 2
 kill -INT "$pid"
 wait "$pid"
 rc=$?
