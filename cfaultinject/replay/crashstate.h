@@ -108,6 +108,21 @@ gboolean cfi_replay_materialise_farm(CfiReplay *replay, guint k,
                                      CfiModel model, guint64 seed,
                                      CfiFarm *farm, CfiCrashStats *out_stats,
                                      GError **error);
+/*
+ * Let the farm keep a state after it was judged and move it to a later
+ * cut of the same model and seed by applying only the operations in
+ * between (MODELS.md §5, "From one cut to the next"), when the earlier
+ * operations are kept the same at both cuts; otherwise the next
+ * cfi_replay_materialise_farm() restores it first.  Off by default.
+ */
+void cfi_farm_set_advance(CfiFarm *farm, gboolean advance);
+/* The cut of the state the farm holds, or -1 (none: the snapshot's). */
+gint64 cfi_farm_state_cut(CfiFarm *farm);
+/* Was the last state reached by moving the farm's earlier one? */
+gboolean cfi_farm_moved(CfiFarm *farm);
+/* Compare the tree with the snapshot's farm after every restore the farm
+ * makes before a state (a difference fails that state). */
+void cfi_farm_set_verify(CfiFarm *farm, gboolean verify);
 /* Undo what the last state changed; *out_dirs (may be NULL): how many
  * directories were reconciled.  On failure the farm is no longer ready
  * (remove its tree). */

@@ -715,11 +715,96 @@ finish_staging(Mat *m, GError **error)
     return TRUE;
 }
 
+/*
+ * A farm that keeps its state for a later cut (cfi_farm_set_advance):
+ * the staged inodes keep their staging names, and the staging directory
+ * is parked beside the tree while the state is judged, so that the next
+ * cut can still write to or name an inode the state made (an O_TMPFILE
+ * file not named yet, a file unlinked and linked again).  The tree is
+ * the fresh state's but for the link counts of staged files, which
+ * nothing that judges a state compares.
+ */
+static char *
+parked_path(Mat *m)
+{
+    const char *held = cfi_farm_parked(m->farm);
+    return held != NULL ? g_strdup(held)
+                        : g_strconcat(cfi_farm_get_path(m->farm), ".staging",
+                                      NULL);
+}
+
+static gboolean
+park_staging(Mat *m, GError **error)
+{
+    for (guint32 id = 1; id < m->r->inodes->len; id++) {
+        if (!m->staged[id])
+            continue;
+        char name[16];
+        staged_name(id, name);
+        if (m->owner[id] != G_MAXUINT64 && m->is_root)
+            (void)fchownat(m->sfd, name, m->owner[id] >> 32,
+                           m->owner[id] & 0xffffffffu, 0);
+        if (fchmodat(m->sfd, name, m->mode[id], 0) < 0)
+            return throw_errno(error, errno, "materialise %s: chmod staged %s",
+                               m->target, name);
+    }
+    g_autofree char *parked = parked_path(m);
+    cfi_farm_mark_entry(m->farm, m->tfd, CFI_STAGING_DIR);
+    if (renameat(m->tfd, CFI_STAGING_DIR, AT_FDCWD, parked) < 0)
+        return throw_errno(error, errno, "materialise %s: park %s at %s",
+                           m->target, CFI_STAGING_DIR, parked);
+    return TRUE;
+}
+
+static gboolean
+unpark_staging(Mat *m, GError **error)
+{
+    g_autofree char *parked = parked_path(m);
+    cfi_farm_mark_entry(m->farm, m->tfd, CFI_STAGING_DIR);
+    if (renameat(AT_FDCWD, parked, m->tfd, CFI_STAGING_DIR) < 0)
+        return throw_errno(error, errno, "materialise %s: unpark %s",
+                           m->target, parked);
+    m->sfd = openat(m->tfd, CFI_STAGING_DIR, O_RDONLY | O_DIRECTORY);
+    if (m->sfd < 0)
+        return throw_errno(error, errno, "materialise %s: open %s",
+                           m->target, CFI_STAGING_DIR);
+    return TRUE;
+}
+
+/* Apply the kept uops [from, n_uops) in order, counting them in stats. */
+static gboolean
+apply_range(Mat *m, guint from, guint n_uops, const guint8 *keep,
+            CfiCrashStats *stats, GError **error)
+{
+    for (guint i = from; i < n_uops; i++) {
+        const CfiUop *u = cfi_replay_uop(m->r, i);
+        if (!keep[i]) {
+            stats->ops_dropped++;
+            continue;
+        }
+        if (m->scope != NULL && !m->scope->uop[i]) {
+            stats->ops_skipped++;   /* shapes nothing under boot/ */
+            continue;
+        }
+        Outcome o = u->klass == CFI_CLASS_ENTRY ? apply_entry(m, u, error)
+                                                : apply_inode(m, u, error);
+        if (o == FAILED)
+            return FALSE;
+        if (o == APPLIED)
+            stats->ops_persisted++;
+        else
+            stats->ops_skipped++;
+    }
+    return TRUE;
+}
+
 /* Apply the kept operations of the records before cut k (keep[] from a
- * decision); with torn, also the in-flight write's chosen sectors. */
+ * decision); with torn, also the in-flight write's chosen sectors.  With
+ * hold, the staging is parked for a later cut instead of removed. */
 static gboolean
 materialise_kept(Mat *m, guint k, const guint8 *keep, gboolean torn,
-                 guint64 seed, CfiCrashStats *stats, GError **error)
+                 guint64 seed, gboolean hold, CfiCrashStats *stats,
+                 GError **error)
 {
     CfiReplay *r = m->r;
     guint n_uops = r->rec_uop_start[k];
@@ -746,31 +831,14 @@ materialise_kept(Mat *m, guint k, const guint8 *keep, gboolean torn,
     }
 
     stats->ops_total = n_uops;
-    for (guint i = 0; i < n_uops; i++) {
-        const CfiUop *u = cfi_replay_uop(r, i);
-        if (!keep[i]) {
-            stats->ops_dropped++;
-            continue;
-        }
-        if (m->scope != NULL && !m->scope->uop[i]) {
-            stats->ops_skipped++;   /* shapes nothing under boot/ */
-            continue;
-        }
-        Outcome o = u->klass == CFI_CLASS_ENTRY ? apply_entry(m, u, error)
-                                                : apply_inode(m, u, error);
-        if (o == FAILED)
-            return FALSE;
-        if (o == APPLIED)
-            stats->ops_persisted++;
-        else
-            stats->ops_skipped++;
-    }
+    if (!apply_range(m, 0, n_uops, keep, stats, error))
+        return FALSE;
     if (torn && !apply_torn(m, k, seed, stats, error))
         return FALSE;
     if (m->cache_fd >= 0)
         close(m->cache_fd);
     m->cache_fd = -1;
-    return finish_staging(m, error);
+    return hold ? park_staging(m, error) : finish_staging(m, error);
 }
 
 /* The kernel's view (MODELS.md §4), or with a bootview the bootloader's
@@ -785,6 +853,40 @@ typedef struct {
     CfiBootView view;
 } Want;
 
+/* What a farm keeps of the state it holds (cfi_farm_hold). */
+typedef struct {
+    guint k;
+    CfiModel model;
+    guint64 seed;
+    guint n_uops;               /* rec_uop_start[k] */
+    guint8 *keep;               /* the decisions for those */
+    CfiCrashStats stats;
+    guint8 *staged;             /* Mat's, taken over */
+    guint32 *mode;
+    guint64 *owner;
+    guint64 *ino;
+} Held;
+
+static void
+held_free(Held *h)
+{
+    g_free(h->keep);
+    g_free(h->staged);
+    g_free(h->mode);
+    g_free(h->owner);
+    g_free(h->ino);
+    g_free(h);
+}
+
+/* Can the farm's state be kept for a later cut?  Not a torn state (its
+ * in-flight write is not the next cut's), nor a view. */
+static gboolean
+may_hold(Mat *m, Want *w)
+{
+    return m->farm != NULL && cfi_farm_get_advance(m->farm) && m->is_root
+           && !w->bootview && w->model != CFI_MODEL_TORN;
+}
+
 static gboolean
 materialise(Mat *m, Want *w, CfiCrashStats *stats, GError **error)
 {
@@ -795,9 +897,109 @@ materialise(Mat *m, Want *w, CfiCrashStats *stats, GError **error)
                                    w->subset_seed, keep, &w->view);
     else
         cfi_replay_decide(m->r, w->k, w->model, w->seed, keep);
-    return materialise_kept(m, w->k, keep,
-                            !w->bootview && w->model == CFI_MODEL_TORN,
-                            w->seed, stats, error);
+    gboolean hold = may_hold(m, w);
+    if (!materialise_kept(m, w->k, keep,
+                          !w->bootview && w->model == CFI_MODEL_TORN,
+                          w->seed, hold, stats, error))
+        return FALSE;
+    if (hold) {
+        Held *h = g_new0(Held, 1);
+        h->k = w->k;
+        h->model = w->model;
+        h->seed = w->seed;
+        h->n_uops = n_uops;
+        h->keep = g_steal_pointer(&keep);
+        h->stats = *stats;
+        h->staged = g_steal_pointer(&m->staged);
+        h->mode = g_steal_pointer(&m->mode);
+        h->owner = g_steal_pointer(&m->owner);
+        h->ino = g_steal_pointer(&m->ino);
+        g_autofree char *parked = parked_path(m);
+        cfi_farm_hold(m->farm, h, (GDestroyNotify)held_free, parked);
+    }
+    return TRUE;
+}
+
+gint64
+cfi_farm_state_cut(CfiFarm *farm)
+{
+    const Held *h = cfi_farm_held(farm);
+    return h != NULL ? (gint64)h->k : -1;
+}
+
+/*
+ * Move the state the farm holds (cut h->k) to cut w->k: APPLIED, or
+ * SKIPPED when it cannot be (the caller restores the farm and builds the
+ * state whole), or FAILED.  It can when every operation before h->k has
+ * the same decision at both cuts (so state w->k is state h->k followed
+ * by the kept operations in between, in order), and no operation in
+ * between changes a snapshot file the state has not copied yet (copying
+ * it needs its snapshot names, which earlier operations may have moved).
+ */
+static Outcome
+advance(CfiReplay *r, Want *w, CfiFarm *farm, Held *h,
+        CfiCrashStats *out_stats, GError **error)
+{
+    if (w->model != h->model || w->seed != h->seed || w->k < h->k
+        || w->model == CFI_MODEL_TORN || w->k > r->n_records)
+        return SKIPPED;
+    guint n_uops = r->rec_uop_start[w->k];
+    g_autofree guint8 *keep = g_new0(guint8, MAX(n_uops, 1));
+    cfi_replay_decide(r, w->k, w->model, w->seed, keep);
+    if (h->n_uops > 0 && memcmp(keep, h->keep, h->n_uops) != 0)
+        return SKIPPED;
+    for (guint i = h->n_uops; i < n_uops; i++) {
+        const CfiUop *u = cfi_replay_uop(r, i);
+        if (!keep[i] || u->klass == CFI_CLASS_ENTRY)
+            continue;
+        CfiInode *ino = cfi_replay_inode(r, u->inode);
+        if (ino->from_snapshot && ino->type == CFI_INODE_FILE &&
+            !h->staged[u->inode])
+            return SKIPPED;
+    }
+    Mat m = {
+        .r = r,
+        .target = cfi_farm_get_path(farm),
+        .tfd = -1,
+        .sfd = -1,
+        .staged = h->staged,
+        .mode = h->mode,
+        .owner = h->owner,
+        .ino = h->ino,
+        .cache_fd = -1,
+        .is_root = geteuid() == 0,
+        .farm = farm,
+    };
+    CfiCrashStats stats = h->stats;
+    stats.ops_total = n_uops;
+    gboolean ok = TRUE;
+    m.tfd = open(m.target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (m.tfd < 0)
+        ok = throw_errno(error, errno, "materialise %s: open", m.target);
+    ok = ok && unpark_staging(&m, error) &&
+         apply_range(&m, h->n_uops, n_uops, keep, &stats, error);
+    if (m.cache_fd >= 0)
+        close(m.cache_fd);
+    m.cache_fd = -1;
+    ok = ok && park_staging(&m, error);
+    if (m.sfd >= 0)
+        close(m.sfd);
+    if (m.tfd >= 0)
+        close(m.tfd);
+    if (!ok) {
+        g_prefix_error(error, "crash state %u:%s:%" G_GUINT64_FORMAT
+                       " (moved from cut %u): ", w->k,
+                       cfi_model_to_string(w->model), w->seed, h->k);
+        return FAILED;
+    }
+    h->k = w->k;
+    h->n_uops = n_uops;
+    g_free(h->keep);
+    h->keep = g_steal_pointer(&keep);
+    h->stats = stats;
+    if (out_stats != NULL)
+        *out_stats = stats;
+    return APPLIED;
 }
 
 static gboolean
@@ -871,6 +1073,19 @@ cfi_replay_materialise_farm(CfiReplay *r, guint k, CfiModel model,
 {
     Want w = { .k = k, .model = model, .seed = seed };
     g_autofree char *target = g_strdup(cfi_farm_get_path(farm));
+    Held *h = cfi_farm_held(farm);
+    cfi_farm_set_moved(farm, FALSE);
+    if (h != NULL && cfi_farm_is_ready(farm, r)) {
+        Outcome o = advance(r, &w, farm, h, out_stats, error);
+        if (o == APPLIED) {
+            cfi_farm_set_moved(farm, TRUE);
+            return TRUE;
+        }
+        if (o == FAILED)
+            return FALSE;
+    }
+    if (h != NULL && !cfi_farm_restore_checked(farm, error))
+        return FALSE;
     return materialise_want(r, &w, target, farm, out_stats, error);
 }
 

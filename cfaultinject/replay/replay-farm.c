@@ -71,6 +71,14 @@ struct CfiFarm {
     GHashTable *entries;        /* relative paths of the entries of farm
                                    directories a state made, removed,
                                    replaced or changed the attributes of */
+    gboolean advance;           /* a state may be moved to a later cut */
+    gpointer held;              /* what replay-apply.c keeps of the state
+                                   the farm holds, to move it; or NULL */
+    GDestroyNotify held_free;
+    char *parked;               /* the held state's staging directory,
+                                   outside the tree; NULL: none */
+    gboolean moved;             /* the last state was moved to */
+    gboolean verify;            /* check every restore it makes itself */
     gboolean is_root;
 };
 
@@ -93,9 +101,36 @@ farm_dir_free(FarmDir *d)
     g_free(d);
 }
 
+/* The held state's replay data and its parked staging directory go. */
+static void
+farm_drop_held(CfiFarm *f)
+{
+    if (f->held != NULL && f->held_free != NULL)
+        f->held_free(f->held);
+    f->held = NULL;
+    f->held_free = NULL;
+    if (f->parked != NULL) {
+        int dfd = open(f->parked, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            DIR *d = fdopendir(dfd);
+            struct dirent *de;
+            while (d != NULL && (de = readdir(d)) != NULL)
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                    (void)unlinkat(dirfd(d), de->d_name, 0);
+            if (d != NULL)
+                closedir(d);
+            else
+                close(dfd);
+        }
+        (void)rmdir(f->parked);
+        g_clear_pointer(&f->parked, g_free);
+    }
+}
+
 static void
 farm_forget_index(CfiFarm *f)
 {
+    farm_drop_held(f);
     g_clear_pointer(&f->dirs, g_ptr_array_unref);
     g_clear_pointer(&f->by_path, g_hash_table_unref);
     g_clear_pointer(&f->by_ino, g_hash_table_unref);
@@ -147,6 +182,58 @@ gboolean
 cfi_farm_is_ready(CfiFarm *f, CfiReplay *r)
 {
     return f->ready && f->r == r;
+}
+
+void
+cfi_farm_set_advance(CfiFarm *f, gboolean advance)
+{
+    f->advance = advance;
+}
+
+gboolean
+cfi_farm_get_advance(CfiFarm *f)
+{
+    return f->advance;
+}
+
+void
+cfi_farm_hold(CfiFarm *f, gpointer held, GDestroyNotify held_free,
+              const char *parked)
+{
+    farm_drop_held(f);
+    f->held = held;
+    f->held_free = held_free;
+    f->parked = g_strdup(parked);
+}
+
+void
+cfi_farm_set_verify(CfiFarm *f, gboolean verify)
+{
+    f->verify = verify;
+}
+
+void
+cfi_farm_set_moved(CfiFarm *f, gboolean moved)
+{
+    f->moved = moved;
+}
+
+gboolean
+cfi_farm_moved(CfiFarm *f)
+{
+    return f->moved;
+}
+
+gpointer
+cfi_farm_held(CfiFarm *f)
+{
+    return f->held;
+}
+
+const char *
+cfi_farm_parked(CfiFarm *f)
+{
+    return f->parked;
 }
 
 static guint64
@@ -575,6 +662,7 @@ cfi_farm_restore(CfiFarm *f, guint *out_dirs, GError **error)
                     "farm %s: not built", f->path);
         return FALSE;
     }
+    farm_drop_held(f);
     g_autoptr(GPtrArray) dirs = g_ptr_array_new();
     GHashTableIter it;
     gpointer d;
@@ -647,6 +735,27 @@ cfi_farm_entry_unchanged(CfiFarm *f, const char *dir_rel, guint64 dir_ino,
                            ? g_strdup(name)
                            : g_strconcat(dir_rel, "/", name, NULL);
     return !g_hash_table_contains(f->entries, rel);
+}
+
+gboolean
+cfi_farm_restore_checked(CfiFarm *f, GError **error)
+{
+    if (!cfi_farm_restore(f, NULL, error))
+        return FALSE;
+    if (!f->verify)
+        return TRUE;
+    guint diffs = 0;
+    g_autofree char *first = NULL;
+    if (!cfi_farm_verify(f, &diffs, &first, error))
+        return FALSE;
+    if (diffs > 0) {
+        f->ready = FALSE;
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "farm %s: %u difference(s) with the snapshot after the "
+                    "restore, the first: %s", f->path, diffs, first);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean

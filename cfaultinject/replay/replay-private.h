@@ -203,6 +203,19 @@ gboolean cfi_replay_scan_snapshot(CfiReplay *r, GError **error);
  * (FALSE without an error: not the snapshot's hardlinks, not kept), and
  * mark the directories a state changes.  f may be NULL. */
 gboolean cfi_farm_index(CfiFarm *f, CfiReplay *r, int tfd, GError **error);
+/* The state the farm holds can be moved to a later cut by replay-apply.c:
+ * held is what it keeps for that (freed by held_free when the farm is
+ * restored or freed), parked the state's staging directory outside the
+ * tree (removed then too). */
+gboolean cfi_farm_get_advance(CfiFarm *f);
+void cfi_farm_hold(CfiFarm *f, gpointer held, GDestroyNotify held_free,
+                   const char *parked);
+gpointer cfi_farm_held(CfiFarm *f);
+void cfi_farm_set_moved(CfiFarm *f, gboolean moved);
+/* cfi_farm_restore(), then, if the farm was told to, cfi_farm_verify():
+ * a difference is an error. */
+gboolean cfi_farm_restore_checked(CfiFarm *f, GError **error);
+const char *cfi_farm_parked(CfiFarm *f);
 /* A state changes entry name of the open directory dfd. */
 void cfi_farm_mark_entry(CfiFarm *f, int dfd, const char *name);
 /* ... the attributes of the directory rel (relative to tfd, the root). */

@@ -647,6 +647,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
 {
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(PpCase) c = g_new0(PpCase, 1);
+    c->farm_from = -1;
     c->k = k;
     c->repeat = 1;
     c->id = pp_case_id(env->model, k, env->seed);
@@ -671,9 +672,10 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     }
     gint64 t1 = g_get_monotonic_time();
     /* Over a farm kept between cases, judged under the state's name. */
-    CfiFarm *farm = resume || keep_state ? NULL : pp_sim_farm_take(env);
+    CfiFarm *farm = resume || keep_state ? NULL : pp_sim_farm_take(env, k);
     g_autofree char *farm_path = farm != NULL
         ? g_strdup(cfi_farm_get_path(farm)) : NULL;
+    gint64 held = farm != NULL ? cfi_farm_state_cut(farm) : -1;
     if (farm != NULL
         && (!cfi_replay_materialise_farm(env->replay, k, env->model,
                                          env->seed, farm, &c->stats, error)
@@ -686,6 +688,7 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
                                    state, &c->stats, error)) {
         return NULL;
     }
+    c->farm_from = farm != NULL && cfi_farm_moved(farm) ? held : -1;
     g_autofree char *boot_view = pp_sim_two_views(env)
         ? g_strconcat(state, "-bootview", NULL) : NULL;
     if (boot_view != NULL && !materialise_boot_view(env, c, boot_view,

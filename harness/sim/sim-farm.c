@@ -14,6 +14,7 @@ struct PpFarmPool {
     GPtrArray *free;            /* CfiFarm * ready for a case */
     guint made;                 /* farms named so far */
     gboolean verify;            /* PLUGPULL_STATE_VERIFY */
+    gboolean advance;           /* not PLUGPULL_STATE_RESTORE */
     char *dir;                  /* where their trees live */
 };
 
@@ -34,6 +35,7 @@ pp_sim_farm_setup(PpSimEnv *env)
     g_mutex_init(&p->lock);
     p->free = g_ptr_array_new();
     p->verify = env_flag("PLUGPULL_STATE_VERIFY");
+    p->advance = !env_flag("PLUGPULL_STATE_RESTORE");
     p->dir = g_strdup(env->states_dir);
     env->farms = p;
 }
@@ -61,7 +63,7 @@ pp_farm_pool_free(PpFarmPool *pool)
 }
 
 CfiFarm *
-pp_sim_farm_take(PpSimEnv *env)
+pp_sim_farm_take(PpSimEnv *env, guint k)
 {
     PpFarmPool *p = env->farms;
     if (p == NULL) {
@@ -70,13 +72,27 @@ pp_sim_farm_take(PpSimEnv *env)
     CfiFarm *farm = NULL;
     g_mutex_lock(&p->lock);
     if (p->free->len > 0) {
-        farm = g_ptr_array_steal_index_fast(p->free, p->free->len - 1);
+        /* The farm whose state is the latest cut not after k: the
+           fewest operations to apply (a farm at a later cut is
+           restored first). */
+        guint best = p->free->len - 1;
+        gint64 best_cut = G_MININT64;
+        for (guint i = 0; i < p->free->len; i++) {
+            gint64 cut = cfi_farm_state_cut(p->free->pdata[i]);
+            if (cut <= (gint64)k && cut > best_cut) {
+                best = i;
+                best_cut = cut;
+            }
+        }
+        farm = g_ptr_array_steal_index_fast(p->free, best);
     } else {
         g_autofree char *name = g_strdup_printf(".farm-%u", p->made++);
         g_autofree char *path = g_build_filename(p->dir, name, NULL);
         /* A tree left there by a run that was killed is stale. */
         pp_rm_rf(path, NULL);
         farm = cfi_farm_new(path);
+        cfi_farm_set_advance(farm, p->advance);
+        cfi_farm_set_verify(farm, p->verify);
     }
     g_mutex_unlock(&p->lock);
     return farm;
@@ -100,6 +116,17 @@ pp_sim_farm_give(PpSimEnv *env, CfiFarm *farm, guint *out_dirs,
         /* Not the snapshot's hardlinks (another filesystem): built
            fresh every time, as a state is without a farm. */
         farm_remove(farm);
+        return TRUE;
+    }
+    if (p->advance && cfi_farm_state_cut(farm) >= 0) {
+        /* Kept for a later cut (its next case restores it if it
+           cannot move it there). */
+        if (out_dirs != NULL) {
+            *out_dirs = 0;
+        }
+        g_mutex_lock(&p->lock);
+        g_ptr_array_add(p->free, farm);
+        g_mutex_unlock(&p->lock);
         return TRUE;
     }
     if (!cfi_farm_restore(farm, out_dirs, error)) {

@@ -31,7 +31,7 @@ void pp_farm_pool_free(PpFarmPool *pool);
 
 /* A farm for one case (its own: another job gets another), or NULL when
  * states are built fresh. */
-CfiFarm *pp_sim_farm_take(PpSimEnv *env);
+CfiFarm *pp_sim_farm_take(PpSimEnv *env, guint k);
 /* The farm back after its state was judged (at path: where the state
  * was), restored for the next case; FALSE with error when it could not
  * be, or (PLUGPULL_STATE_VERIFY) was not restored exactly.  The farm is

@@ -229,6 +229,9 @@ pp_case_to_point(const PpCase *c)
     /* Built over a farm (sim-farm.h): the directories its removal
        restored; 0 when the state was built and removed whole. */
     pp_json_add_int(b, "farm_dirs", c->farm_dirs);
+    /* Moved from the farm's earlier state at that cut (-1: built over
+       the snapshot, or fresh). */
+    pp_json_add_int(b, "farm_from", c->farm_from);
     json_builder_end_object(b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
@@ -277,6 +280,7 @@ PpCase *
 pp_case_from_point(JsonObject *p, GError **error)
 {
     g_autoptr(PpCase) c = g_new0(PpCase, 1);
+    c->farm_from = -1;
     const char *strings[] = { "id", "state", "call", "reason", NULL };
     char **slots[] = { &c->id, &c->state_name, &c->call, &c->reason };
     for (guint i = 0; strings[i] != NULL; i++) {
@@ -378,6 +382,8 @@ pp_case_from_point(JsonObject *p, GError **error)
                                                                  0);
         c->farm_dirs = (guint)json_object_get_int_member_with_default(
             t, "farm_dirs", 0);
+        c->farm_from = json_object_get_int_member_with_default(t, "farm_from",
+                                                               -1);
     }
     return g_steal_pointer(&c);
 }

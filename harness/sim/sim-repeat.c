@@ -323,6 +323,7 @@ pp_sim_run_cuts(PpSimEnv *env, const guint *given, const PpCutHint *hints,
     g_return_val_if_fail(n_given >= 1 && repeat >= 1, NULL);
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(PpCase) c = g_new0(PpCase, 1);
+    c->farm_from = -1;
     c->repeat = repeat;
     c->cuts = g_ptr_array_new_with_free_func((GDestroyNotify)pp_cut_free);
     guint n_main = cfi_trace_n_records(env->trace);

@@ -163,7 +163,10 @@ typedef struct {
     double t_resume;
     double t_remove;
     guint farm_dirs;             /* directories the farm restored after
-                                    it (0: built fresh) */
+                                    it (0: built fresh, or kept) */
+    gint64 farm_from;            /* the farm's state was moved here from
+                                    this cut; -1: built over the snapshot
+                                    or fresh */
     guint repeat;            /* cuts asked for (1: a single-cut case) */
     GPtrArray *cuts;         /* PpCut, the cuts made (repeat > 1), else
                                 NULL */

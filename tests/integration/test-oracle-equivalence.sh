@@ -49,8 +49,9 @@ assert not any("shares_verdict_with" in c for c in pa.values()), "NOCACHE shared
 shared = sum("shares_verdict_with" in c for c in pb.values())
 assert shared > 0, "no state was shared"
 farm = lambda p: sum(c.get("time", {}).get("farm_dirs", 0) for c in p.values())
-assert farm(pa) == 0, "PLUGPULL_STATE_FRESH built over a farm"
-assert farm(pb) > 0, "no state was built over a farm"
+moved = lambda p: sum(c.get("time", {}).get("farm_from", -1) >= 0 for c in p.values())
+assert farm(pa) == 0 and moved(pa) == 0, "PLUGPULL_STATE_FRESH built over a farm"
+assert moved(pb) > 0, "no farm was moved from a cut to the next"
 files = sorted(os.listdir(os.path.join(a, "cases")))
 assert files == sorted(os.listdir(os.path.join(b, "cases"))), "case files differ"
 for n in files:
@@ -58,8 +59,9 @@ for n in files:
     eb = strip(json.load(open(os.path.join(b, "cases", n)))["evidence"])
     assert ea == eb, "%s: evidence differs" % n
 print("  fixture: %d cases, the same verdicts and reasons (%d shared a "
-      "verdict, %d directories restored by farms), %d case files with the "
-      "same evidence" % (len(pa), shared, farm(pb), len(files)))
+      "verdict, %d moved from the cut before, %d directories restored by "
+      "farms), %d case files with the same evidence"
+      % (len(pa), shared, moved(pb), farm(pb), len(files)))
 PY
 
 fw=${PP_FIRMWARE_DIR:-$PP_BUILD/firmware}
