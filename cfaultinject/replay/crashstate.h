@@ -193,6 +193,12 @@ gboolean cfi_replay_materialise_bootview(CfiReplay *replay, guint k,
 char *cfi_replay_state_key(CfiReplay *replay, guint k, CfiModel model,
                            guint64 seed, guint *out_total, guint *out_kept);
 
+/* A digest of the operations the bootloader's view of state (k, model,
+ * seed, subset_seed) keeps: two cuts with the same key have the same view
+ * (replay-key.c; a view is never torn), so the same tree under boot/. */
+char *cfi_replay_bootview_key(CfiReplay *replay, guint k, CfiModel model,
+                              guint64 seed, guint64 subset_seed);
+
 /* The same view, boot/ only (MODELS.md §5, "Only boot/"): the subtree the
  * bootloader reads, with the few paths outside it that shape it (a
  * kernel hardlinked from a deployment, say).  Under boot/ the result is

@@ -323,6 +323,102 @@ cfi_replay_boot_scope_prefixes(CfiReplay *r, guint k, char ***out_prefixes)
  * has); when none of those is in scope, the two views of boot/ are the
  * same tree.
  */
+/*
+ * The scope's closure (above) only grows from what lies under boot/, from
+ * the files with a name there (all their names), and from the ancestors
+ * of those paths (the root included).  Until the first operation that
+ * names one of those paths, or a path under one, or one of those files,
+ * no operation is in the scope of any cut, and the views agree under
+ * boot/ whatever they keep: that is most cuts of an update (the pull and
+ * the checkout), and the closure, which costs milliseconds per cut on a
+ * real firmware, is not needed for them.  Conservative: a symlink's
+ * target text and both paths of every operation count.
+ */
+static gboolean
+boot_inode(CfiReplay *r, guint32 id)
+{
+    if (id == 0 || id >= r->inodes->len)
+        return FALSE;
+    const CfiInode *ino = cfi_replay_inode(r, id);
+    if (!ino->from_snapshot || ino->snap_names == NULL)
+        return FALSE;
+    for (guint i = 0; i < ino->snap_names->len; i++) {
+        const char *n = ino->snap_names->pdata[i];
+        if (g_str_equal(n, "boot") || g_str_has_prefix(n, "boot/"))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Add p and each of its ancestors ("" last) to set. */
+static void
+add_with_ancestors(GHashTable *set, const char *p)
+{
+    g_autofree char *q = g_strdup(p);
+    for (;;) {
+        g_hash_table_add(set, g_strdup(q));
+        char *slash = strrchr(q, '/');
+        if (slash == NULL)
+            break;
+        *slash = '\0';
+    }
+    g_hash_table_add(set, g_strdup(""));
+}
+
+/* Does path p name one of the paths of set, or lie under one? */
+static gboolean
+touches(GHashTable *set, const char *p)
+{
+    if (p == NULL)
+        return FALSE;
+    g_autofree char *q = g_strdup(p);
+    for (;;) {
+        if (g_hash_table_contains(set, q))
+            return TRUE;
+        char *slash = strrchr(q, '/');
+        if (slash == NULL)
+            return FALSE;
+        *slash = '\0';
+    }
+}
+
+static guint
+boot_touch(CfiReplay *r)
+{
+    if (g_once_init_enter(&r->boot_touch_once)) {
+        /* Paths that start the closure, and their ancestors.  "Under
+           one" is asked of boot and the files' names only: an ancestor
+           of them is matched by itself. */
+        g_autoptr(GHashTable) seeds = g_hash_table_new_full(
+            g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GHashTable) ancestors = g_hash_table_new_full(
+            g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_add(seeds, g_strdup("boot"));
+        add_with_ancestors(ancestors, "boot");
+        for (guint32 id = 1; id < r->inodes->len; id++) {
+            if (!boot_inode(r, id))
+                continue;
+            const CfiInode *ino = cfi_replay_inode(r, id);
+            for (guint i = 0; i < ino->snap_names->len; i++) {
+                g_hash_table_add(seeds, g_strdup(ino->snap_names->pdata[i]));
+                add_with_ancestors(ancestors, ino->snap_names->pdata[i]);
+            }
+        }
+        guint first = r->uops->len;
+        for (guint i = 0; i < r->uops->len && first == r->uops->len; i++) {
+            const CfiUop *u = cfi_replay_uop(r, i);
+            if ((u->path != NULL && g_hash_table_contains(ancestors, u->path)) ||
+                (u->path2 != NULL && g_hash_table_contains(ancestors, u->path2)) ||
+                touches(seeds, u->path) || touches(seeds, u->path2) ||
+                boot_inode(r, u->inode) || boot_inode(r, u->inode2))
+                first = i;
+        }
+        r->boot_touch = first;
+        g_once_init_leave(&r->boot_touch_once, 1);
+    }
+    return r->boot_touch;
+}
+
 gboolean
 cfi_replay_bootview_same_boot(CfiReplay *r, guint k, CfiModel model,
                               guint64 seed, guint64 subset_seed,
@@ -330,7 +426,6 @@ cfi_replay_bootview_same_boot(CfiReplay *r, guint k, CfiModel model,
 {
     guint kk = MIN(k, r->n_records);
     guint n = r->rec_uop_start[kk];
-    g_autoptr(CfiBootScope) s = cfi_boot_scope_new(r, n);
     g_autofree guint8 *kernel = g_new0(guint8, MAX(n, 1));
     g_autofree guint8 *boot = g_new0(guint8, MAX(n, 1));
     CfiBootView view;
@@ -338,9 +433,38 @@ cfi_replay_bootview_same_boot(CfiReplay *r, guint k, CfiModel model,
     cfi_replay_decide_bootview(r, kk, model, seed, subset_seed, boot, &view);
     if (out_view != NULL)
         *out_view = view;
+    if (n <= boot_touch(r)) {
+        /* No operation before the cut can be in the scope of any cut:
+           the scope is the snapshot's boot/ and the files it names. */
+        return !(model == CFI_MODEL_TORN && k < r->n_records &&
+                 r->inflight[k].inode != 0 &&
+                 boot_inode(r, r->inflight[k].inode));
+    }
+    /* The scope only grows with the cut (every rule of the closure adds
+       to it), so an operation found in the scope of an earlier cut is in
+       this one's: if the views still differ on it, they are not the same,
+       and the closure is not computed again (it is most of a cut's cost
+       once the update has touched boot/'s files).
+       PLUGPULL_BOOTVIEW_CHECK=1 computes it anyway and aborts when the
+       shortcut would have answered otherwise (a test's check). */
+    gsize w = g_atomic_pointer_get(&r->boot_witness);
+    guint wn = (guint)(w >> 32), wu = (guint)(w & 0xffffffffu);
+    gboolean by_witness = w != 0 && n >= wn && wu < n && kernel[wu] != boot[wu];
+    static gint check = -1;
+    if (check < 0)
+        check = g_strcmp0(g_getenv("PLUGPULL_BOOTVIEW_CHECK"), "1") == 0;
+    if (by_witness && !check)
+        return FALSE;
+    g_autoptr(CfiBootScope) s = cfi_boot_scope_new(r, n);
     for (guint i = 0; i < n; i++)
-        if (kernel[i] != boot[i] && s->uop[i])
+        if (kernel[i] != boot[i] && s->uop[i]) {
+            g_atomic_pointer_set(&r->boot_witness,
+                                 (gsize)((guint64)n << 32 | i));
             return FALSE;
+        }
+    if (by_witness)
+        g_error("boot view: the scope of cut %u does not hold uop %u, which "
+                "was in the scope of a cut of %u uops", k, wu, wn);
     if (model == CFI_MODEL_TORN && k < r->n_records) {
         guint32 id = r->inflight[k].inode;
         if (id != 0 && id < r->inodes->len && s->inode[id])

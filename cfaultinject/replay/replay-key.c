@@ -18,6 +18,27 @@
 #include <string.h>
 
 char *
+cfi_replay_bootview_key(CfiReplay *r, guint k, CfiModel model, guint64 seed,
+                        guint64 subset_seed)
+{
+    guint kk = MIN(k, r->n_records);
+    guint n = r->rec_uop_start[kk];
+    g_autofree guint8 *keep = g_new0(guint8, MAX(n, 1));
+    CfiBootView view;
+    cfi_replay_decide_bootview(r, kk, model, seed, subset_seed, keep, &view);
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(sum, (const guchar *)"bootview", 9);
+    for (guint i = 0; i < n; i++) {
+        if (!keep[i])
+            continue;
+        guint8 le[4] = { i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff,
+                         (i >> 24) & 0xff };
+        g_checksum_update(sum, le, sizeof le);
+    }
+    return g_strdup(g_checksum_get_string(sum));
+}
+
+char *
 cfi_replay_state_key(CfiReplay *r, guint k, CfiModel model, guint64 seed,
                      guint *out_total, guint *out_kept)
 {

@@ -136,6 +136,12 @@ struct CfiReplay {
                                    filesystem, ascending (MODELS.md §4a) */
     GArray *checkpoint_fs;      /* guint8: the filesystem each of them froze
                                    (CFI_FS_*, §4b) */
+    gsize boot_touch_once;      /* boot_touch computed (g_once) */
+    guint boot_touch;           /* the first uop that may shape boot/
+                                   (replay-bootscope.c); n_uops: none */
+    gsize boot_witness;         /* n << 32 | uop: that uop is in the boot/
+                                   scope of the cuts with n uops or more;
+                                   0 none (replay-bootscope.c) */
 };
 
 static inline CfiInode *

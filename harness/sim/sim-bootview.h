@@ -38,6 +38,29 @@ gboolean pp_sim_boot_view_build(CfiReplay *replay, guint k, CfiModel model,
                                 guint64 seed, const char *dir,
                                 PpBootViewBuilt *out, GError **error);
 
+/*
+ * Views shared between cases.  Consecutive cuts of an update often keep
+ * the same operations in the bootloader's view (nothing checkpointed since
+ * the last freeze: under seed 0 every cut between two checkpoints), and
+ * then the view is the same tree (cfi_replay_bootview_key()); it is built
+ * once and judged by each case that has it.  A view is kept while a case
+ * holds it, and a few more while they may serve the next cuts.
+ * Thread-safe.  Not used with PLUGPULL_BOOTVIEW_FULL or _BREAK.
+ */
+typedef struct PpBootViewCache PpBootViewCache;
+/* Views are built under dir. */
+PpBootViewCache *pp_boot_view_cache_new(const char *dir);
+/* Removes every view's tree. */
+void pp_boot_view_cache_free(PpBootViewCache *cache);
+/* pp_sim_boot_view_build(), but the view is the cache's: *out_dir is its
+ * tree (NULL when out->same), to give back with
+ * pp_boot_view_cache_release() after the judgement. */
+gboolean pp_sim_boot_view_share(PpBootViewCache *cache, CfiReplay *replay,
+                                guint k, CfiModel model, guint64 seed,
+                                char **out_dir, PpBootViewBuilt *out,
+                                GError **error);
+void pp_boot_view_cache_release(PpBootViewCache *cache, const char *dir);
+
 /* The evidence's "boot_view" object, added to judgement (an object):
  * trace and root describe the checkpoint's call; j is the oracle's
  * judgement (NULL when one view was judged: out->same). */

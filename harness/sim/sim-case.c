@@ -126,6 +126,7 @@ pp_sim_env_clear(PpSimEnv *env)
     g_clear_pointer(&env->oracle_cache, pp_oracle_cache_free);
     g_clear_pointer(&env->share, pp_judge_share_free);
     g_clear_pointer(&env->farms, pp_farm_pool_free);
+    g_clear_pointer(&env->bootviews, pp_boot_view_cache_free);
     pp_phases_clear(&env->phases);
     pp_promise_clear(&env->promise);
     pp_slot_device_clear(&env->slots);
@@ -691,8 +692,24 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     c->farm_from = farm != NULL && cfi_farm_moved(farm) ? held : -1;
     g_autofree char *boot_view = pp_sim_two_views(env)
         ? g_strconcat(state, "-bootview", NULL) : NULL;
-    if (boot_view != NULL && !materialise_boot_view(env, c, boot_view,
-                                                    error)) {
+    /* A state over a farm takes a view shared with the other cuts that
+       keep the same operations in it (sim-bootview.h). */
+    gboolean shared_view = boot_view != NULL && farm != NULL
+                           && env->bootviews != NULL;
+    if (shared_view) {
+        g_clear_pointer(&boot_view, g_free);
+        PpBootViewBuilt b;
+        if (!pp_sim_boot_view_share(env->bootviews, env->replay, k,
+                                    env->model, env->seed, &boot_view, &b,
+                                    error)) {
+            drop_state(env, farm, state);
+            return NULL;
+        }
+        c->boot_view = b.view;
+        c->boot_view_same = b.same;
+        c->two_views = !b.same;
+    } else if (boot_view != NULL && !materialise_boot_view(env, c, boot_view,
+                                                           error)) {
         drop_state(env, farm, state);
         return NULL;
     }
@@ -705,7 +722,9 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     if (!pp_oracle_judge(state, env->known, &o, &j, error)) {
         g_prefix_error(error, "judging %s: ", c->state_name);
         drop_state(env, farm, state);
-        if (boot_view != NULL) {
+        if (shared_view && boot_view != NULL) {
+            pp_boot_view_cache_release(env->bootviews, boot_view);
+        } else if (boot_view != NULL) {
             pp_rm_rf(boot_view, NULL);
         }
         return NULL;
@@ -758,7 +777,12 @@ pp_sim_run_case(PpSimEnv *env, guint k, gboolean resume, gboolean keep_state,
     } else if (!keep_state && !pp_rm_rf(state, error)) {
         return NULL;
     }
-    if (!keep_state && boot_view != NULL && !pp_rm_rf(boot_view, error)) {
+    if (shared_view) {
+        if (boot_view != NULL) {
+            pp_boot_view_cache_release(env->bootviews, boot_view);
+        }
+    } else if (!keep_state && boot_view != NULL
+               && !pp_rm_rf(boot_view, error)) {
         return NULL;
     }
     c->t_remove = (double)(g_get_monotonic_time() - t5) / 1e6;

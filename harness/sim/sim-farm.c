@@ -3,6 +3,7 @@
  * sim-farm.c: see sim-farm.h.
  */
 #include "sim/sim-farm.h"
+#include "sim/sim-bootview.h"
 #include "common/error.h"
 #include "common/fs.h"
 
@@ -38,6 +39,12 @@ pp_sim_farm_setup(PpSimEnv *env)
     p->advance = !env_flag("PLUGPULL_STATE_RESTORE");
     p->dir = g_strdup(env->states_dir);
     env->farms = p;
+    /* Views shared between the cases built over farms (the full and the
+       broken view are the bootloader-view check's, built per case). */
+    if (g_getenv("PLUGPULL_BOOTVIEW_FULL") == NULL
+        && g_getenv("PLUGPULL_BOOTVIEW_BREAK") == NULL) {
+        env->bootviews = pp_boot_view_cache_new(env->states_dir);
+    }
 }
 
 static void

@@ -78,6 +78,8 @@ typedef struct {
                                    with PLUGPULL_ORACLE_NOCACHE=1 */
     struct PpJudgeShare *share; /* identical states judged once
                                    (sim-share.h); NULL likewise */
+    struct PpBootViewCache *bootviews; /* views shared between cases
+                                   (sim-bootview.h), or NULL */
     struct PpFarmPool *farms;   /* trees kept between states (sim-farm.h);
                                    NULL with PLUGPULL_STATE_FRESH=1 */
 } PpSimEnv;
