@@ -368,7 +368,10 @@ apply_entry(Mat *m, const CfiUop *u, GError **error)
         pfd = open_parent(m, rel, &name);
         if (pfd < 0)
             return result_of(-1, errno, error, "open parent of", rel);
-        cfi_farm_mark_entry(m->farm, pfd, name);
+        /* A link leaves its source's entry as it was (the inode gains a
+           name elsewhere): only the new name's directory changes. */
+        if (u->kind != CFI_UOP_LINK)
+            cfi_farm_mark_entry(m->farm, pfd, name);
     }
     switch (u->kind) {
     case CFI_UOP_CREATE:
