@@ -7,15 +7,19 @@
  * job instead takes a farm (cfi_replay_materialise_farm(), CfiFarm in
  * crashstate.h) that holds the snapshot, builds the state over it, and
  * gives it back after the judgement, which undoes what the state changed
- * (cfi_farm_restore()).  The state is judged under its own name (the farm
- * is renamed to it and back), so nothing the oracle reports differs from
- * a state built fresh.  Resumed and kept states are built fresh, as ever:
- * the resume writes to the state, and a kept state is the user's.
+ * (cfi_farm_restore()), or keeps it for a later cut when it can move it
+ * there by the operations in between (cfi_farm_set_advance(); a job takes
+ * the farm whose state is the latest cut not after its own).  The state
+ * is judged under its own name (the farm is renamed to it and back), so
+ * nothing the oracle reports differs from a state built fresh.  Resumed
+ * and kept states are built fresh, as ever: the resume writes to the
+ * state, and a kept state is the user's.
  *
  * PLUGPULL_STATE_FRESH=1 builds every state fresh (the old way, for a
- * comparison); PLUGPULL_STATE_VERIFY=1 checks after every restore that
- * the whole tree is the snapshot's farm again and fails the campaign (a
- * harness fault) when it is not.  Thread-safe.
+ * comparison); PLUGPULL_STATE_RESTORE=1 restores the farm after every
+ * state instead of moving it; PLUGPULL_STATE_VERIFY=1 checks after every
+ * restore that the whole tree is the snapshot's farm again and fails the
+ * campaign (a harness fault) when it is not.  Thread-safe.
  */
 #ifndef PP_SIM_FARM_H
 #define PP_SIM_FARM_H
