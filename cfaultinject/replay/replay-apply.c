@@ -693,9 +693,10 @@ make_staging(Mat *m, GError **error)
     return TRUE;
 }
 
-/* Modes and owners of staged inodes, then staging goes away. */
+/* The final owner and mode of every staged inode; with unlink, its
+ * staging name goes too. */
 static gboolean
-finish_staging(Mat *m, GError **error)
+settle_staged(Mat *m, gboolean unlink, GError **error)
 {
     for (guint32 id = 1; id < m->r->inodes->len; id++) {
         if (!m->staged[id])
@@ -708,10 +709,19 @@ finish_staging(Mat *m, GError **error)
         if (fchmodat(m->sfd, name, m->mode[id], 0) < 0)
             return throw_errno(error, errno, "materialise %s: chmod staged %s",
                                m->target, name);
-        if (unlinkat(m->sfd, name, 0) < 0)
+        if (unlink && unlinkat(m->sfd, name, 0) < 0)
             return throw_errno(error, errno, "materialise %s: unlink staged %s",
                                m->target, name);
     }
+    return TRUE;
+}
+
+/* Modes and owners of staged inodes, then staging goes away. */
+static gboolean
+finish_staging(Mat *m, GError **error)
+{
+    if (!settle_staged(m, TRUE, error))
+        return FALSE;
     if (unlinkat(m->tfd, CFI_STAGING_DIR, AT_REMOVEDIR) < 0)
         return throw_errno(error, errno, "materialise %s: rmdir %s",
                            m->target, CFI_STAGING_DIR);
@@ -739,18 +749,8 @@ parked_path(Mat *m)
 static gboolean
 park_staging(Mat *m, GError **error)
 {
-    for (guint32 id = 1; id < m->r->inodes->len; id++) {
-        if (!m->staged[id])
-            continue;
-        char name[16];
-        staged_name(id, name);
-        if (m->owner[id] != G_MAXUINT64 && m->is_root)
-            (void)fchownat(m->sfd, name, m->owner[id] >> 32,
-                           m->owner[id] & 0xffffffffu, 0);
-        if (fchmodat(m->sfd, name, m->mode[id], 0) < 0)
-            return throw_errno(error, errno, "materialise %s: chmod staged %s",
-                               m->target, name);
-    }
+    if (!settle_staged(m, FALSE, error))
+        return FALSE;
     g_autofree char *parked = parked_path(m);
     cfi_farm_mark_entry(m->farm, m->tfd, CFI_STAGING_DIR);
     if (renameat(m->tfd, CFI_STAGING_DIR, AT_FDCWD, parked) < 0)

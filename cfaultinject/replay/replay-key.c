@@ -17,6 +17,22 @@
 
 #include <string.h>
 
+/* Feed the indices of the kept uops to sum; how many. */
+static guint
+sum_kept(GChecksum *sum, const guint8 *keep, guint n)
+{
+    guint kept = 0;
+    for (guint i = 0; i < n; i++) {
+        if (!keep[i])
+            continue;
+        guint8 le[4] = { i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff,
+                         (i >> 24) & 0xff };
+        g_checksum_update(sum, le, sizeof le);
+        kept++;
+    }
+    return kept;
+}
+
 char *
 cfi_replay_bootview_key(CfiReplay *r, guint k, CfiModel model, guint64 seed,
                         guint64 subset_seed)
@@ -28,13 +44,7 @@ cfi_replay_bootview_key(CfiReplay *r, guint k, CfiModel model, guint64 seed,
     cfi_replay_decide_bootview(r, kk, model, seed, subset_seed, keep, &view);
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
     g_checksum_update(sum, (const guchar *)"bootview", 9);
-    for (guint i = 0; i < n; i++) {
-        if (!keep[i])
-            continue;
-        guint8 le[4] = { i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff,
-                         (i >> 24) & 0xff };
-        g_checksum_update(sum, le, sizeof le);
-    }
+    sum_kept(sum, keep, n);
     return g_strdup(g_checksum_get_string(sum));
 }
 
@@ -47,15 +57,7 @@ cfi_replay_state_key(CfiReplay *r, guint k, CfiModel model, guint64 seed,
     g_autofree guint8 *keep = g_new0(guint8, MAX(n, 1));
     cfi_replay_decide(r, kk, model, seed, keep);
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    guint kept = 0;
-    for (guint i = 0; i < n; i++) {
-        if (!keep[i])
-            continue;
-        guint8 le[4] = { i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff,
-                         (i >> 24) & 0xff };
-        g_checksum_update(sum, le, sizeof le);
-        kept++;
-    }
+    guint kept = sum_kept(sum, keep, n);
     if (model == CFI_MODEL_TORN) {
         g_autofree guint8 *mask = NULL;
         gint64 s0 = 0;
