@@ -680,17 +680,23 @@ prepare_target(Mat *m, GError **error)
 }
 
 static gboolean
+open_staging(Mat *m, GError **error)
+{
+    m->sfd = openat(m->tfd, CFI_STAGING_DIR, O_RDONLY | O_DIRECTORY);
+    if (m->sfd < 0)
+        return throw_errno(error, errno, "materialise %s: open %s",
+                           m->target, CFI_STAGING_DIR);
+    return TRUE;
+}
+
+static gboolean
 make_staging(Mat *m, GError **error)
 {
     cfi_farm_mark_entry(m->farm, m->tfd, CFI_STAGING_DIR);
     if (mkdirat(m->tfd, CFI_STAGING_DIR, 0700) < 0)
         return throw_errno(error, errno, "materialise %s: mkdir %s",
                            m->target, CFI_STAGING_DIR);
-    m->sfd = openat(m->tfd, CFI_STAGING_DIR, O_RDONLY | O_DIRECTORY);
-    if (m->sfd < 0)
-        return throw_errno(error, errno, "materialise %s: open %s",
-                           m->target, CFI_STAGING_DIR);
-    return TRUE;
+    return open_staging(m, error);
 }
 
 /* The final owner and mode of every staged inode; with unlink, its
@@ -767,11 +773,7 @@ unpark_staging(Mat *m, GError **error)
     if (renameat(AT_FDCWD, parked, m->tfd, CFI_STAGING_DIR) < 0)
         return throw_errno(error, errno, "materialise %s: unpark %s",
                            m->target, parked);
-    m->sfd = openat(m->tfd, CFI_STAGING_DIR, O_RDONLY | O_DIRECTORY);
-    if (m->sfd < 0)
-        return throw_errno(error, errno, "materialise %s: open %s",
-                           m->target, CFI_STAGING_DIR);
-    return TRUE;
+    return open_staging(m, error);
 }
 
 /* Apply the kept uops [from, n_uops) in order, counting them in stats. */

@@ -74,6 +74,19 @@ tu_cmp_names(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The names in dir, sorted (a tree walk in a stable order). */
+static G_GNUC_UNUSED GPtrArray *
+tu_sorted_names(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    const char *n;
+    while (d != NULL && (n = g_dir_read_name(d)) != NULL)
+        g_ptr_array_add(names, g_strdup(n));
+    g_ptr_array_sort(names, tu_cmp_names);
+    return names;
+}
+
 static void
 tu_describe(GString *out, const char *root, const char *rel)
 {
@@ -94,12 +107,7 @@ tu_describe(GString *out, const char *root, const char *rel)
         g_string_append_printf(out, "-> %s\n", t);
     } else {
         g_string_append_c(out, '\n');
-        g_autoptr(GDir) d = g_dir_open(p, 0, NULL);
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        const char *n;
-        while ((n = g_dir_read_name(d)) != NULL)
-            g_ptr_array_add(names, g_strdup(n));
-        g_ptr_array_sort(names, tu_cmp_names);
+        g_autoptr(GPtrArray) names = tu_sorted_names(p);
         for (guint i = 0; i < names->len; i++) {
             g_autofree char *sub = rel[0]
                 ? g_strconcat(rel, "/", names->pdata[i], NULL)

@@ -916,15 +916,6 @@ test_farm_between_states_fail(void **state)
     assert_non_null(strstr(first, "a/stray"));
 }
 
-static guint64
-ino_of(const char *root, const char *rel)
-{
-    g_autofree char *p = g_build_filename(root, rel, NULL);
-    struct stat st;
-    assert_int_equal(lstat(p, &st), 0);
-    return st.st_ino;
-}
-
 static void
 test_farm_knows_what_is_unchanged(void **state)
 {
@@ -939,20 +930,20 @@ test_farm_knows_what_is_unchanged(void **state)
     assert_true(cfi_replay_materialise_farm(fx->replay, n,
                                             CFI_MODEL_PROCESS_KILL, 0, farm,
                                             NULL, &error));
-    assert_true(cfi_farm_subtree_unchanged(farm, "u", ino_of(path, "u")));
-    assert_true(cfi_farm_subtree_unchanged(farm, "u/v", ino_of(path, "u/v")));
+    assert_true(cfi_farm_subtree_unchanged(farm, "u", inode_of(path, "u")));
+    assert_true(cfi_farm_subtree_unchanged(farm, "u/v", inode_of(path, "u/v")));
     /* a/x: its directory went away and came back, the entry was not named. */
-    assert_true(cfi_farm_entry_unchanged(farm, "a", ino_of(path, "a"), "x"));
+    assert_true(cfi_farm_entry_unchanged(farm, "a", inode_of(path, "a"), "x"));
     /* d/e: d's mode changed, not its entries. */
-    assert_true(cfi_farm_entry_unchanged(farm, "d", ino_of(path, "d"), "e"));
+    assert_true(cfi_farm_entry_unchanged(farm, "d", inode_of(path, "d"), "e"));
     /* An entry the snapshot lacks, never named: absent, as in it. */
-    assert_true(cfi_farm_entry_unchanged(farm, "d", ino_of(path, "d"), "q"));
+    assert_true(cfi_farm_entry_unchanged(farm, "d", inode_of(path, "d"), "q"));
     g_autofree char *u = g_build_filename(path, "u", NULL);
     g_autofree char *u2 = g_build_filename(fx->dir, "u-elsewhere", NULL);
     assert_int_equal(rename(u, u2), 0);
     assert_int_equal(mkdir(u, 0755), 0);
     /* Not the farm's directory (a new inode at the path): unsure. */
-    assert_false(cfi_farm_subtree_unchanged(farm, "u", ino_of(path, "u")));
+    assert_false(cfi_farm_subtree_unchanged(farm, "u", inode_of(path, "u")));
     assert_int_equal(rmdir(u), 0);
     assert_int_equal(rename(u2, u), 0);
     assert_true(cfi_farm_restore(farm, NULL, &error));
@@ -972,15 +963,15 @@ test_farm_knows_what_is_unchanged_fail(void **state)
     assert_true(cfi_replay_materialise_farm(fx->replay, n,
                                             CFI_MODEL_PROCESS_KILL, 0, farm,
                                             NULL, &error));
-    assert_false(cfi_farm_subtree_unchanged(farm, "", ino_of(path, "")));
-    assert_false(cfi_farm_subtree_unchanged(farm, "a", ino_of(path, "a")));
-    assert_false(cfi_farm_subtree_unchanged(farm, "d", ino_of(path, "d")));
+    assert_false(cfi_farm_subtree_unchanged(farm, "", inode_of(path, "")));
+    assert_false(cfi_farm_subtree_unchanged(farm, "a", inode_of(path, "a")));
+    assert_false(cfi_farm_subtree_unchanged(farm, "d", inode_of(path, "d")));
     /* f was written (a new inode), a/y removed, a/z made, s made, d's
        attributes changed (its entry in the root). */
-    guint64 root = ino_of(path, "");
+    guint64 root = inode_of(path, "");
     assert_false(cfi_farm_entry_unchanged(farm, "", root, "f"));
-    assert_false(cfi_farm_entry_unchanged(farm, "a", ino_of(path, "a"), "y"));
-    assert_false(cfi_farm_entry_unchanged(farm, "a", ino_of(path, "a"), "z"));
+    assert_false(cfi_farm_entry_unchanged(farm, "a", inode_of(path, "a"), "y"));
+    assert_false(cfi_farm_entry_unchanged(farm, "a", inode_of(path, "a"), "z"));
     assert_false(cfi_farm_entry_unchanged(farm, "", root, "s"));
     assert_false(cfi_farm_entry_unchanged(farm, "", root, "d"));
     /* A wrong inode for the directory: not the farm's. */
@@ -1048,12 +1039,7 @@ owners_and_links(GString *out, GHashTable *groups, const char *root,
     }
     if (!S_ISDIR(st.st_mode))
         return;
-    g_autoptr(GDir) d = g_dir_open(p, 0, NULL);
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    const char *n;
-    while ((n = g_dir_read_name(d)) != NULL)
-        g_ptr_array_add(names, g_strdup(n));
-    g_ptr_array_sort(names, tu_cmp_names);
+    g_autoptr(GPtrArray) names = tu_sorted_names(p);
     for (guint i = 0; i < names->len; i++) {
         g_autofree char *sub = rel[0]
             ? g_strconcat(rel, "/", names->pdata[i], NULL)

@@ -361,6 +361,21 @@ rollback_entry(const PpJudgement *j)
     return NULL;
 }
 
+/* A file under usr/bin/ of entry rb's deployment, sysroot-relative. */
+static char *
+rollback_file(const PpBootEntry *rb)
+{
+    const PpKnownCommit *kc = pp_known_trees_lookup(w.known, rb->commit);
+    for (guint i = 0; i < kc->entries->len; i++) {
+        const PpTreeEntry *t = kc->entries->pdata[i];
+        if (t->type == PP_TREE_FILE && g_str_has_prefix(t->path, "usr/bin/")) {
+            return g_build_filename(rb->deploy_path, t->path, NULL);
+        }
+    }
+    fail_msg("no file under usr/bin/ in %s", rb->deploy_path);
+    return NULL;
+}
+
 /* A content object of commit that is no file of other's tree. */
 static const char *
 object_only_in(const char *commit, const char *other)
@@ -452,16 +467,7 @@ test_farm_unchanged_taken_from_before(void **state)
     g_autoptr(Farm) f = farm_new();
     g_autoptr(PpJudgement) j0 = judge_with(f->state, NULL);
     const PpBootEntry *rb = rollback_entry(j0);
-    g_autofree char *rel = NULL;
-    {
-        const PpKnownCommit *kc = pp_known_trees_lookup(w.known, rb->commit);
-        for (guint i = 0; i < kc->entries->len && rel == NULL; i++) {
-            const PpTreeEntry *t = kc->entries->pdata[i];
-            if (t->type == PP_TREE_FILE && g_str_has_prefix(t->path, "usr/bin/")) {
-                rel = g_build_filename(rb->deploy_path, t->path, NULL);
-            }
-        }
-    }
+    g_autofree char *rel = rollback_file(rb);
     assert_non_null(rel);
     Replayed r = { 0 };
     replay_over(f, rel, NULL, &r);
@@ -493,16 +499,7 @@ test_farm_change_after_unchanged_is_seen(void **state)
     const PpBootEntry *bt = j0->entries->pdata[j0->booted];
     const char *obj = object_only_in(rb->commit, bt->commit);
     assert_non_null(obj);
-    g_autofree char *rel = NULL;
-    {
-        const PpKnownCommit *kc = pp_known_trees_lookup(w.known, rb->commit);
-        for (guint i = 0; i < kc->entries->len && rel == NULL; i++) {
-            const PpTreeEntry *t = kc->entries->pdata[i];
-            if (t->type == PP_TREE_FILE && g_str_has_prefix(t->path, "usr/bin/")) {
-                rel = g_build_filename(rb->deploy_path, t->path, NULL);
-            }
-        }
-    }
+    g_autofree char *rel = rollback_file(rb);
     Replayed r = { 0 };
     replay_over(f, rel, obj, &r);
     g_autoptr(PpJudgement) a = judge_farm_state(f, &r, 0, TRUE);
