@@ -49,7 +49,9 @@ static const GOptionEntry entries[] = {
       "stop starting cases after this long (90s, 15m, 1h) and report "
       "what was covered", "DURATION" },
     { "no-tmpfs", 0, 0, G_OPTION_ARG_NONE, &opt.no_tmpfs,
-      "build crash states under DIR/work, not on /dev/shm", NULL },
+      "build crash states under DIR/work, not on /dev/shm (a tree over "
+      "64 MiB is built there anyway: a copy on /dev/shm would be a second "
+      "whole tree in memory)", NULL },
     { "resume-updates", 0, 0, G_OPTION_ARG_STRING, &opt.resume,
       "which states are also rebooted and updated again: all, none, "
       "sample:N (the scenario's [verify] resume)", "R" },

@@ -115,3 +115,57 @@ pp_inode_equal(gconstpointer a, gconstpointer b)
     const PpInodeKey *y = b;
     return x->dev == y->dev && x->ino == y->ino;
 }
+
+static gboolean
+tree_bytes_walk(int parent_dfd, const char *name, GHashTable *seen,
+                guint64 *bytes, GError **error)
+{
+    struct stat st;
+    if (fstatat(parent_dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        return pp_throw_errno_prefix(error, "fstatat(%s)", name);
+    }
+    PpInodeKey key = { st.st_dev, st.st_ino };
+    if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
+        if (g_hash_table_contains(seen, &key)) {
+            return TRUE;
+        }
+        g_hash_table_add(seen, g_memdup2(&key, sizeof key));
+    }
+    *bytes += (guint64)st.st_blocks * 512;
+    if (!S_ISDIR(st.st_mode)) {
+        return TRUE;
+    }
+    int dfd = openat(parent_dfd, name,
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    pp_autodir DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (d == NULL) {
+        int errsv = errno;
+        if (dfd >= 0) {
+            close(dfd);
+        }
+        errno = errsv;
+        return pp_throw_errno_prefix(error, "opendir(%s)", name);
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0
+            && !tree_bytes_walk(dirfd(d), de->d_name, seen, bytes, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+pp_tree_disk_bytes(const char *path, guint64 *out_bytes, GError **error)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(pp_inode_hash,
+                                                       pp_inode_equal,
+                                                       g_free, NULL);
+    *out_bytes = 0;
+    if (!tree_bytes_walk(AT_FDCWD, path, seen, out_bytes, error)) {
+        g_prefix_error(error, "measuring %s: ", path);
+        return FALSE;
+    }
+    return TRUE;
+}

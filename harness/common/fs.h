@@ -30,6 +30,14 @@ gboolean pp_rm_rf_at(int dfd, const char *name, GError **error);
 /* pp_rm_rf_at(AT_FDCWD, path, error). */
 gboolean pp_rm_rf(const char *path, GError **error);
 
+/*
+ * The disk space the tree at path takes: the allocated blocks of every
+ * inode under it (itself included) counted once, however many links
+ * name it, as du counts them.  Symlinks are not followed.
+ */
+gboolean pp_tree_disk_bytes(const char *path, guint64 *out_bytes,
+                            GError **error);
+
 /* An inode, the key of caches by inode (hardlinks read once, a mode kept
  * for an inode): a GHashTable of them takes pp_inode_hash and
  * pp_inode_equal. */

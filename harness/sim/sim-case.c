@@ -366,6 +366,14 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     memset(r, 0, sizeof *r);
     r->exit_status = -1;
     /*
+     * One resume at a time, from its copy to its removal: the server's
+     * log then holds one client's requests, and one whole copy of the
+     * device is on scratch at most (on a large firmware a second would
+     * take as much space as the snapshot itself).  The other jobs go on
+     * judging crash states meanwhile.
+     */
+    g_autoptr(GMutexLocker) one_resume = g_mutex_locker_new(&env->resume_lock);
+    /*
      * The remote is set on the state itself (the key file is replaced by
      * a rename, so a snapshot the state is hardlinked from is left
      * alone): a traced run then starts from exactly the state the models
@@ -425,7 +433,6 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
     PpClientResult res = { 0 };
     PpRecording rec = { 0 };
 
-    g_mutex_lock(&env->resume_lock);
     guint before = 0;
     {
         g_autoptr(GPtrArray) log = pp_httpd_dup_log(env->httpd);
@@ -442,7 +449,6 @@ pp_sim_resume(PpSimEnv *env, const char *state, const char *name,
         ran = pp_client_run(&opts, argv, &res, &error);
     }
     g_autoptr(GPtrArray) log = pp_httpd_dup_log(env->httpd);
-    g_mutex_unlock(&env->resume_lock);
     pp_recording_clear(&rec);
 
     if (!ran) {

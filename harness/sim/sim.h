@@ -68,7 +68,8 @@ typedef struct {
     PpPhases phases;
     PpPromise promise;       /* what the client promised at its exit
                                 (derived by pp_sim_env_load) */
-    GMutex resume_lock;      /* one resume at a time: one server log */
+    GMutex resume_lock;      /* one resume at a time (pp_sim_resume):
+                                one server log, one device copy */
     struct PpHttpd *httpd;   /* the stand-in, for resumes (may be NULL) */
     const char *resume_boot_id; /* boot id of resumes; NULL = a new one
                                    each (a reboot); a [fault] retry keeps

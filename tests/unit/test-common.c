@@ -7,6 +7,11 @@
  *   twin: a symlink to a directory outside the tree is removed, and the
  *   directory it names keeps everything; and a path through a
  *   non-directory is refused with an error naming the path and the call.
+ * - pp_tree_disk_bytes counts a file's blocks once however many links
+ *   name it (du's count: a crash state's farm and an ostree checkout
+ *   link their files), and a symlink's target not at all; twin: a second
+ *   file with its own blocks adds them, and a missing path is refused
+ *   naming it.
  * - every outcome's name parses back to it, the names are distinct, and
  *   "outcomes" lists every one in report order; twin: an unknown name (a
  *   near miss, another case, NULL) is refused and leaves *out alone, and a
@@ -107,6 +112,77 @@ test_rm_rf_symlink_not_followed_fail(void **state)
     assert_non_null(strstr(error->message, "fstatat("));
     g_clear_error(&error);
     assert_true(pp_rm_rf(tmp, &error));
+}
+
+/* A file of len bytes of data, fsynced so its blocks are allocated. */
+static void
+write_blocks(const char *path, gsize len)
+{
+    g_autofree char *data = g_malloc0(len);
+    memset(data, 'p', len);
+    assert_true(g_file_set_contents(path, data, (gssize)len, NULL));
+}
+
+static guint64
+tree_bytes(const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    guint64 bytes = 0;
+    assert_true(pp_tree_disk_bytes(path, &bytes, &error));
+    assert_null(error);
+    return bytes;
+}
+
+static void
+test_tree_disk_bytes_links_once(void **state)
+{
+    (void)state;
+    g_autofree char *tmp = make_tmp();
+    g_autofree char *top = g_build_filename(tmp, "tree", NULL);
+    g_autofree char *sub = g_build_filename(top, "sub", NULL);
+    assert_int_equal(g_mkdir_with_parents(sub, 0755), 0);
+    g_autofree char *big = g_build_filename(top, "big", NULL);
+    write_blocks(big, 1 << 20);
+    guint64 one = tree_bytes(top);
+    assert_true(one >= (1 << 20));
+
+    /* Two more names of the same inode, one in another directory, and a
+     * symlink to outside the tree: the same count. */
+    g_autofree char *l1 = g_build_filename(top, "big-link", NULL);
+    g_autofree char *l2 = g_build_filename(sub, "big-link", NULL);
+    g_autofree char *sl = g_build_filename(sub, "to-tmp", NULL);
+    assert_int_equal(link(big, l1), 0);
+    assert_int_equal(link(big, l2), 0);
+    assert_int_equal(symlink(tmp, sl), 0);
+    guint64 linked = tree_bytes(top);
+    assert_true(linked >= one);
+    assert_true(linked < one + 64 * 1024);  /* the symlink's own block */
+    assert_true(pp_rm_rf(tmp, NULL));
+}
+
+static void
+test_tree_disk_bytes_copies_fail(void **state)
+{
+    (void)state;
+    g_autofree char *tmp = make_tmp();
+    g_autofree char *top = g_build_filename(tmp, "tree", NULL);
+    assert_int_equal(g_mkdir(top, 0755), 0);
+    g_autofree char *big = g_build_filename(top, "big", NULL);
+    write_blocks(big, 1 << 20);
+    guint64 one = tree_bytes(top);
+    /* A copy, not a link: its blocks count. */
+    g_autofree char *copy = g_build_filename(top, "big-copy", NULL);
+    write_blocks(copy, 1 << 20);
+    assert_true(tree_bytes(top) >= one + (1 << 20));
+
+    g_autofree char *missing = g_build_filename(tmp, "missing", NULL);
+    g_autoptr(GError) error = NULL;
+    guint64 bytes = 7;
+    assert_false(pp_tree_disk_bytes(missing, &bytes, &error));
+    assert_non_null(error);
+    assert_non_null(strstr(error->message, missing));
+    assert_non_null(strstr(error->message, "fstatat("));
+    assert_true(pp_rm_rf(tmp, NULL));
 }
 
 static void
@@ -290,6 +366,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rm_rf_tree),
         cmocka_unit_test(test_rm_rf_symlink_not_followed_fail),
+        cmocka_unit_test(test_tree_disk_bytes_links_once),
+        cmocka_unit_test(test_tree_disk_bytes_copies_fail),
         cmocka_unit_test(test_outcome_round_trip),
         cmocka_unit_test(test_outcome_unknown_fail),
         cmocka_unit_test(test_command_expand),
