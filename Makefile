@@ -226,7 +226,7 @@ install: programs
 	install -m 755 $(BUILD)/plugpull $(DESTDIR)$(BINDIR)/plugpull
 	install -m 644 $(BUILD)/libcfaultinject.so $(DESTDIR)$(PKGLIBDIR)/libcfaultinject.so
 	install -m 644 reports/*.py reports/README.md $(DESTDIR)$(PKGDATADIR)/reports/
-	install -m 644 images/README.md images/boot.cmd $(DESTDIR)$(PKGDATADIR)/images/
+	install -m 644 images/README.md images/boot.cmd images/guest-fsck.c $(DESTDIR)$(PKGDATADIR)/images/
 	install -m 755 images/*.sh images/guest-init images/initramfs-init \
 	    $(DESTDIR)$(PKGDATADIR)/images/
 	install -d $(DESTDIR)$(PKGDATADIR)/images/debian-firmware

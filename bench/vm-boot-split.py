@@ -29,7 +29,9 @@ the first line of one kind to the first line of the next kind):
   status        host sends "ostree admin status" -> the agent's "done";
                 boot B runs status and fsck at once (harness/vm/vm-verdict.c):
                 the combined command -> its "PLUGPULL-STATUS rc=" line
-  fsck          host sends "ostree fsck ..." -> the agent's "done"; or the
+  fsck          host sends the repo check ("ostree fsck ...", or the
+                "if [ -x .../guest-fsck ..." of the built-in image) -> the
+                agent's "done"; or the
                 combined command -> its "PLUGPULL-FSCK rc=" line
   verdict       the combined command -> the agent's "done" (both checks
                 and their outputs printed)
@@ -130,7 +132,10 @@ def split(path):
     span("init", "prepared", "agent")
     if "agent" in at:
         s["to_agent"] = at["agent"]
+    # The repo check: the image's guest-fsck when it has one, else ostree
+    # fsck (harness/vm/vm-verdict.c, pp_fsck_command).
     for name, prefix in (("status", "ostree admin status"), ("fsck", "ostree fsck"),
+                         ("fsck", "if [ -x /usr/lib/plugpull/guest-fsck"),
                          ("net_setup", "ip link set eth0 up")):
         v = command_time(rows, prefix)
         if v is not None:

@@ -13,7 +13,7 @@
 # summary.json and cases/*.json: cycles per hour (cycle time only: the
 # calibration run is paid once per campaign), the median boot-to-verdict
 # (power-on after the cut -> agent line, `ostree admin status` and
-# `ostree fsck` done), the median power-on -> agent line over every boot,
+# the repo check done: the image's guest-fsck, else `ostree fsck`), the median power-on -> agent line over every boot,
 # and the median time split of a boot from the stamped console logs
 # (cases/*/*.serial.times, read by bench/vm-boot-split.py).  One campaign,
 # medians of its cycles: the machine is shared, so the date, the machine
@@ -137,7 +137,7 @@ met() { awk -v v="$1" -v g="$2" -v op="$3" 'BEGIN { if (v == "-") print "-"; els
     echo "\`plugpull run --image BUILD/image --no-build -n $cycles --seed $seed\`: each cycle boots"
     echo "v1 through U-Boot, starts \`ostree admin upgrade\` to v2, cuts the power at a seeded"
     echo "time in the update window ($window s, measured by one uncut update), boots and judges"
-    echo "(agent line, \`ostree admin status\`, \`ostree fsck\`), resumes the update, boots v2."
+    echo "(agent line, \`ostree admin status\`, the repo check: the image's guest-fsck, else \`ostree fsck\`), resumes the update, boots v2."
     echo "One campaign; medians of its cycles and boots."
     echo
     echo "- date: $date"
@@ -172,7 +172,7 @@ what = {
     "init": "-> agent line (switch_root, guest-init)",
     "to_agent": "power-on -> agent line",
     "status": "`ostree admin status`",
-    "fsck": "`ostree fsck`",
+    "fsck": "the repo check (guest-fsck, else `ostree fsck`)",
     "net_setup": "network + remote set-up before an update",
 }
 s = json.load(open(sys.argv[1]))

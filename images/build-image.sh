@@ -357,7 +357,7 @@ shim_key=none
 image_key=$( {
     echo "$ikey $payload_kb $disk_mb $client_key $shim_key $REMOTE_URL $KARGS"
     echo "$fixture_commits"
-    sha "$here/build-image.sh" "$here/guest-init" "$here/boot.cmd" "$BUSYBOX"
+    sha "$here/build-image.sh" "$here/guest-init" "$here/guest-fsck.c" "$here/boot.cmd" "$BUSYBOX"
 } | sha | cut -c1-16)
 if [ -f "$out/manifest.json" ] && [ -f "$out/disk.img" ] &&
     grep -q "\"image_key\": \"$image_key\"" "$out/manifest.json"; then
@@ -394,6 +394,18 @@ if [ "$with_client" = 1 ]; then
         cp -a "$work/closure/lib64/." "$base/usr/lib64/"
     [ -d "$work/closure/usr/lib" ] && cp -a "$work/closure/usr/lib/." "$base/usr/lib/"
     rm -rf "$work/closure"
+    # The verdict's repo check (guest-fsck.c: fsck's walk, hashing only
+    # what is not in the image as built), against the client's own
+    # libostree.  Without a compiler or libostree's headers the image has
+    # none, and the verdict runs `ostree fsck` of the whole repo.
+    if command -v cc >/dev/null && pkg-config --exists ostree-1 2>/dev/null; then
+        # shellcheck disable=SC2046
+        cc -std=gnu11 -O2 -o "$base/usr/lib/plugpull/guest-fsck" "$here/guest-fsck.c" \
+            $(pkg-config --cflags --libs ostree-1) >"$work/guest-fsck.log" 2>&1 ||
+            die "building guest-fsck failed: $(tail -3 "$work/guest-fsck.log")"
+    else
+        log "no cc or no ostree-1 headers: the verdict will hash the whole repo (ostree fsck)"
+    fi
 fi
 if [ -n "$shim" ]; then
     cp "$shim" "$base/usr/lib/plugpull/libcfaultinject.so"
@@ -458,6 +470,15 @@ srepo=$sysroot/ostree/repo
 mkimage -A x86 -O linux -T script -C none -n plugpull -d "$here/boot.cmd" \
     "$sysroot/boot/boot.scr" >"$work/mkimage.log" 2>&1 ||
     die "mkimage boot.scr failed: $(cat "$work/mkimage.log")"
+# The objects of the repo as built, verified here, for guest-fsck: it
+# hashes only what is not in this list (an update's, a resume's objects).
+if [ -x "$out/trees/v1/usr/lib/plugpull/guest-fsck" ]; then
+    ostree "--repo=$srepo" fsck -q >"$work/fsck.log" 2>&1 ||
+        die "ostree fsck of the image's repo failed: $(tail -3 "$work/fsck.log")"
+    mkdir -p "$sysroot/plugpull"
+    (cd "$srepo/objects" && find . -type f -o -type l) | sed 's|^\./||' | LC_ALL=C sort \
+        >"$sysroot/plugpull/objects.baseline"
+fi
 deployment=$(basename "$(ls -d "$sysroot/ostree/deploy/$OSNAME/deploy/"*.[0-9]* | grep -v '\.origin$' | head -1)")
 [ "${deployment%.*}" = "$commit_v1" ] || die "deployed $deployment, expected v1 $commit_v1"
 bootcsum_dir=$(basename "$(ls -d "$sysroot/boot/ostree/$OSNAME-"* | head -1)")

@@ -32,6 +32,25 @@ keep_first(GError **error, GError *e)
     }
 }
 
+/* The directory parent_dfd/name for reading, never through a symlink,
+ * or NULL with an error naming it. */
+static DIR *
+open_dir_at(int parent_dfd, const char *name, GError **error)
+{
+    int dfd = openat(parent_dfd, name,
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (d == NULL) {
+        int errsv = errno;
+        if (dfd >= 0) {
+            close(dfd);
+        }
+        errno = errsv;
+        pp_throw_errno_prefix(error, "opendir(%s)", name);
+    }
+    return d;
+}
+
 static void
 rm_rf_walk(int parent_dfd, const char *name, GError **error)
 {
@@ -57,16 +76,8 @@ rm_rf_walk(int parent_dfd, const char *name, GError **error)
     if ((st.st_mode & S_IRWXU) != S_IRWXU) {
         (void)fchmodat(parent_dfd, name, (st.st_mode & 07777) | S_IRWXU, 0);
     }
-    int dfd = openat(parent_dfd, name,
-                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    pp_autodir DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    pp_autodir DIR *d = open_dir_at(parent_dfd, name, &e);
     if (d == NULL) {
-        int errsv = errno;
-        if (dfd >= 0) {
-            close(dfd);
-        }
-        errno = errsv;
-        pp_throw_errno_prefix(&e, "opendir(%s)", name);
         keep_first(error, e);
         return;
     }
@@ -135,16 +146,9 @@ tree_bytes_walk(int parent_dfd, const char *name, GHashTable *seen,
     if (!S_ISDIR(st.st_mode)) {
         return TRUE;
     }
-    int dfd = openat(parent_dfd, name,
-                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    pp_autodir DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    pp_autodir DIR *d = open_dir_at(parent_dfd, name, error);
     if (d == NULL) {
-        int errsv = errno;
-        if (dfd >= 0) {
-            close(dfd);
-        }
-        errno = errsv;
-        return pp_throw_errno_prefix(error, "opendir(%s)", name);
+        return FALSE;
     }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {

@@ -658,9 +658,10 @@ step_after_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
             return FALSE;
         }
         add_note(c, "ostree admin status", out);
+        g_autofree char *fsck = pp_fsck_command(PP_GUEST_REPO);
         if (c->status_rc >= 0
-            && !pp_agent_run(vm, "ostree fsck --repo=" PP_GUEST_REPO,
-                             env->cmd_timeout_s, &c->fsck_rc, out, error)) {
+            && !pp_agent_run(vm, fsck, env->cmd_timeout_s, &c->fsck_rc, out,
+                             error)) {
             return FALSE;
         }
         add_note(c, "ostree fsck", out);

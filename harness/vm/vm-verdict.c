@@ -13,8 +13,18 @@
 #define FSCK_OUTPUT_LINE "PLUGPULL-FSCK-OUTPUT"
 
 char *
+pp_fsck_command(const char *repo)
+{
+    return g_strdup_printf(
+        "if [ -x " PP_GUEST_FSCK " ] && [ -r " PP_GUEST_BASELINE " ]; "
+        "then " PP_GUEST_FSCK " %s " PP_GUEST_BASELINE "; "
+        "else ostree fsck --repo=%s; fi", repo, repo);
+}
+
+char *
 pp_verdict_command(const char *repo)
 {
+    g_autofree char *fsck = pp_fsck_command(repo);
     /* Each check writes its output to a file (the console must not
        interleave them) and says its rc on the console the moment it ends,
        so that a check that hangs is told from one that ended; then both
@@ -22,10 +32,10 @@ pp_verdict_command(const char *repo)
     return g_strdup_printf(
         "(ostree admin status >/tmp/pp-status.out 2>&1; "
         "echo \"" PP_STATUS_LINE "$?\") & "
-        "(ostree fsck --repo=%s >/tmp/pp-fsck.out 2>&1; "
+        "(%s >/tmp/pp-fsck.out 2>&1; "
         "echo \"" PP_FSCK_LINE "$?\") & wait; "
         "cat /tmp/pp-status.out; echo " FSCK_OUTPUT_LINE "; "
-        "cat /tmp/pp-fsck.out", repo);
+        "cat /tmp/pp-fsck.out", fsck);
 }
 
 /* The rc after prefix in text, or -1 when the line is missing. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vm-verdict.h: the checks of boot B (after the cut), `ostree admin
- * status` and `ostree fsck` of the whole repo, run at once when the guest
+ * status` and the repo check (pp_fsck_command), run at once when the guest
  * has two vCPUs (PLUGPULL_VCPUS=2: pp_vm_start's -smp 2): the same two
  * commands on the same disk as one after the other, so the verdict is as
  * strong, and it comes when the longer (fsck) ends instead of after both.
@@ -16,6 +16,17 @@
 
 #define PP_STATUS_LINE "PLUGPULL-STATUS rc="
 #define PP_FSCK_LINE "PLUGPULL-FSCK rc="
+
+/*
+ * The repo check of boot B: the image's guest-fsck (images/guest-fsck.c:
+ * fsck's walk, hashing only the objects that are not in the repo as the
+ * image was built, PP_GUEST_BASELINE) when the booted tree has it and the
+ * disk has its baseline, as the built-in image does; else `ostree fsck`
+ * of the whole repo (your firmware).  A shell command line for the agent.
+ */
+#define PP_GUEST_FSCK "/usr/lib/plugpull/guest-fsck"
+#define PP_GUEST_BASELINE "/sysroot/plugpull/objects.baseline"
+char *pp_fsck_command(const char *repo);
 
 /* The agent command; repo: the guest's repo path. */
 char *pp_verdict_command(const char *repo);

@@ -7,7 +7,7 @@
 #   2. smoke: 3 cycles cut at seeded random times (after a calibration):
 #      every cycle boots v1 through U-Boot, starts `ostree admin upgrade`,
 #      is cut (SIGKILL of QEMU), boots again, is checked (admin status,
-#      fsck), resumes, boots v2.  All pass, each boot through U-Boot (its
+#      the image's guest-fsck), resumes, boots v2.  All pass, each boot through U-Boot (its
 #      PLUGPULL-UBOOT zboot line in the kept serial log); summary.json says
 #      tier vm, bootloader u-boot; points.json has a phase per cycle;
 #   3. a cut at the shim-signalled bootloader swap: the shim in the guest
@@ -109,6 +109,11 @@ for case in "$S"/cases/*.json; do
     for log in $(jq -r '.boots[].serial_log' "$case"); do
         grep -aq 'PLUGPULL-UBOOT zboot' "$log" || pp_fail "$id: $log: no U-Boot zboot line"
     done
+    # Boot B's repo check is the image's guest-fsck (its failing twins:
+    # test-guest-fsck.sh), which walked the repo and found the image's
+    # objects present.
+    jq -r .evidence "$case" | grep -q 'guest-fsck: .* objects reachable: [0-9]* hashed .*, [1-9][0-9]* present from the image' ||
+        pp_fail "$id: boot B's repo check is not guest-fsck: $(jq -r .evidence "$case" | grep -A2 -- '--- ostree fsck')"
     pp_log "$id: cut at $(jq -r '.cut_offset_s*100|floor/100' "$case") s of $(jq -r '.window_s*100|floor/100' "$case") s" \
         "(phase $(jq -r .phase "$case")), booted $(jq -r '.boots[1].agent' "$case" | sed 's/.* version=\([^ ]*\).*/v\1/') after the cut," \
         "resume $(jq -r .resume_bytes "$case") bytes, boot-to-verdict $(jq -r '.boot_to_verdict_s*10|floor/10' "$case") s"

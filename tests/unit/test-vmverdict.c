@@ -20,10 +20,14 @@ command_runs_both_at_once(void **state)
     (void)state;
     g_autofree char *cmd = pp_verdict_command("/sysroot/ostree/repo");
     assert_non_null(strstr(cmd, "(ostree admin status "));
-    assert_non_null(strstr(cmd, "ostree fsck --repo=/sysroot/ostree/repo "));
+    /* The image's guest-fsck with its baseline, else ostree fsck. */
+    assert_non_null(strstr(cmd, "then /usr/lib/plugpull/guest-fsck "
+                                "/sysroot/ostree/repo "
+                                "/sysroot/plugpull/objects.baseline;"));
+    assert_non_null(strstr(cmd, "else ostree fsck --repo=/sysroot/ostree/repo;"));
     /* Both in the background, then wait: at once, not one after the
        other. */
-    assert_non_null(strstr(cmd, "\") & (ostree fsck"));
+    assert_non_null(strstr(cmd, "\") & (if [ -x /usr/lib/plugpull/guest-fsck"));
     assert_non_null(strstr(cmd, "\") & wait;"));
 }
 
