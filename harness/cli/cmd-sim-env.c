@@ -432,8 +432,12 @@ env_place_states(PpSimEnv *env, const char *work, gboolean no_tmpfs,
     }
     g_autofree char *fast = no_tmpfs ? NULL : fast_work_dir();
     if (fast == NULL) {
+        /* Scratch: states are built again on demand.  A run killed
+           without its tidy-up (SIGKILL, a power cut) left its farms
+           there, which the next run (--resume) would trip on; no other
+           run uses them (the campaign's lock). */
         env->states_dir = g_build_filename(work, "states", NULL);
-        return TRUE;
+        return pp_rm_rf(env->states_dir, error);
     }
     g_autofree char *snap = g_build_filename(fast, "snapshot", NULL);
     if (!pp_copy_tree(env->snapshot, snap, error)) {

@@ -9,7 +9,8 @@
 # with SIGINT, then resumed (its work/ holds the recording's manifest);
 # B judges A's recording uninterrupted, the reference; C judges it too,
 # is SIGKILLed, resumed, stopped by SIGTERM, resumed, and then has a torn
-# done record and a torn case file judged again.  Failing twins: --resume of a campaign still
+# done record and a torn case file judged again; D is SIGKILLed with its
+# states on disk (the leftover farms) and resumed.  Failing twins: --resume of a campaign still
 # running, with another --seed, with a torn campaign.json and on a
 # directory that holds no campaign all exit 2, naming the lock, the
 # disagreement or the file.
@@ -154,6 +155,23 @@ rc=$?
 [ "$rc" -eq 1 ] || { cat "$PP_TMP/c3.log"; pp_fail "--resume after SIGKILL, SIGTERM exited $rc, want 1"; }
 same "$B" "$C"
 pp_log "SIGKILL + --resume, SIGTERM (exit 143) + --resume = an uninterrupted run ($(($(date +%s) - t0)) s)"
+
+# --- D: the same SIGKILL with the states on disk ---------------------------
+# (--no-tmpfs; a tree over 64 MiB is built there anyway): the killed run
+# leaves its farms in work/states, and the resume must not trip on them.
+D=$PP_TMP/d
+PLUGPULL_TEST_HOLD_AFTER=6 "$PP_BIN" sim --known "$PP_KNOWN" --recording "$A/work" --jobs 2 --no-tmpfs --out "$D" >"$PP_TMP/d.log" 2>&1 &
+pid=$!
+wait_done "$D" "$pid" 6
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+[ -n "$(ls -A "$D/work/states" 2>/dev/null)" ] ||
+    pp_fail "the killed run left no states in $D/work/states (this check tests nothing)"
+"$PP_BIN" sim --known "$PP_KNOWN" --out "$D" --resume --no-tmpfs >"$PP_TMP/d2.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/d2.log"; pp_fail "--resume after SIGKILL with the states on disk exited $rc, want 1"; }
+same "$B" "$D"
+[ ! -e "$D/work/states" ] || pp_fail "the finished campaign left $D/work/states"
+pp_log "SIGKILL with the states on disk + --resume = an uninterrupted run"
 
 # A torn done record, and a finished case whose case file is torn, are
 # judged again, with a note; the result is the same.
