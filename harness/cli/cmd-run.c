@@ -36,6 +36,7 @@
 #include "common/json.h"
 #include "vm/vm-campaign.h"
 #include "vm/vm-cycle.h"
+#include "vm/vm-disk.h"
 #include "vm/vm-firmware.h"
 
 #define PP_RUN_DEFAULT_ROM "/usr/lib/u-boot/qemu-x86/u-boot.rom"
@@ -261,7 +262,9 @@ static const GOptionEntry entries[] = {
       "firmware (default " PP_RUN_DEFAULT_ROM ")", "ROM" },
     { "sabotage", 0, 0, G_OPTION_ARG_STRING, &opt.sabotage,
       "test hook, after the cut: empty-kernel (empty the kernel uEnv.txt "
-      "names) or hang-init (every deployment's init sleeps silently); or "
+      "names), hang-init (every deployment's init sleeps silently) or "
+      "corrupt-new-tree (spoil the new commit's root tree object in the "
+      "repo, for the repo check); or "
       "instead of the update: unflushed-write (4 KiB written with O_DIRECT "
       "and no flush outside the partitions, the power cut at once; the "
       "case's unflushed_write says whether the disk kept it)",
@@ -439,10 +442,12 @@ check_options(GError **error)
     }
     if (opt.sabotage != NULL && !g_str_equal(opt.sabotage, "empty-kernel")
         && !g_str_equal(opt.sabotage, "hang-init")
+        && !g_str_equal(opt.sabotage, PP_SABOTAGE_CORRUPT_TREE)
         && !g_str_equal(opt.sabotage, PP_SABOTAGE_UNFLUSHED)) {
         return pp_throw_code(error, PP_ERROR_USAGE, "--sabotage %s: unknown "
-                             "(empty-kernel, hang-init, " PP_SABOTAGE_UNFLUSHED
-                             ")", opt.sabotage);
+                             "(empty-kernel, hang-init, "
+                             PP_SABOTAGE_CORRUPT_TREE ", "
+                             PP_SABOTAGE_UNFLUSHED ")", opt.sabotage);
     }
     return TRUE;
 }

@@ -396,7 +396,7 @@ env_reuse(const PpSimRec *rec, const PpScenario *sc, PpSimEnv *env,
  * (bench/RESULTS.md, "scratch"): a whole barrier campaign of the 130 MiB
  * small Debian firmware took 35 s with it and 37 s without; on the 720
  * MiB one, materialise and resume (a whole copy of the device) take
- * longer on disk, the campaign about 1.2 times as long.  So only a tree
+ * longer on disk, the campaign 1.28 times as long.  So only a tree
  * as small as the fixture's, where the copy costs nothing, goes there.
  */
 #define PP_TMPFS_SNAPSHOT_MAX (64ULL << 20)
@@ -404,8 +404,8 @@ env_reuse(const PpSimRec *rec, const PpScenario *sc, PpSimEnv *env,
 /*
  * Where crash states are built: beside a copy of the snapshot on tmpfs
  * when there is room and the snapshot is small or on another file system
- * than work (*out_fast, to remove at the end), else under work.  Case files keep
- * naming the snapshot the run was given.
+ * than work (*out_fast, to remove at the end), else under work.  Case
+ * files keep naming the snapshot the run was given.
  */
 static gboolean
 env_place_states(PpSimEnv *env, const char *work, gboolean no_tmpfs,

@@ -598,7 +598,7 @@ step_update_and_cut(PpRunWorker *w, PpCycle *c, const char *case_dir,
     }
     if (env->sabotage != NULL && !unflushed
         && !pp_vmdisk_sabotage(disk, env->part_offset, env->sabotage,
-                               c->notes, error)) {
+                               env->to, c->notes, error)) {
         return FALSE;
     }
     *out_t_b = g_get_monotonic_time();

@@ -12,6 +12,8 @@
 
 #include "common/util.h"
 
+#include <ostree.h>
+
 gboolean
 pp_vmdisk_copy(const char *src, const char *dest, GError **error)
 {
@@ -223,30 +225,75 @@ field_u64(const char *text, const char *key)
 }
 
 /*
- * The agent's file is overwritten in place, in its data block: no
- * metadata changes, so the kernel's replay of the journal the cut left
- * (which debugfs does not do, and which e2fsck cannot do through an
- * offset) cannot undo it.  The deployments' init files are hard links to
- * one repo object: one write silences them all (and corrupts that object,
- * which no check reaches: the boot hangs first).
+ * Overwrite the first len bytes of path's first data block in place, on
+ * the disk file (bs: the filesystem's block size): no metadata changes,
+ * so the kernel's replay of the journal the cut left (which debugfs does
+ * not do, and which e2fsck cannot do through an offset) cannot undo it.
+ * fd: the disk, open for writing.  *out_block: the block written.
+ */
+static gboolean
+overwrite_start(int fd, const char *disk, guint64 offset, guint64 bs,
+                const char *path, const void *data, gsize len,
+                guint64 *out_block, GError **error)
+{
+    g_autofree char *req = g_strdup_printf("stat %s\nbmap %s 0\n", path,
+                                           path);
+    g_autofree char *out = NULL;
+    if (!debugfs(disk, offset, FALSE, req, &out, error)) {
+        return FALSE;
+    }
+    guint64 size = field_u64(out, "Size:");
+    /* bmap prints the physical block alone on the last line. */
+    g_strstrip(out);
+    const char *last = strrchr(out, '\n');
+    guint64 pblk = g_ascii_strtoull(last != NULL ? last + 1 : out, NULL, 10);
+    if (size < len || pblk == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: size %" G_GUINT64_FORMAT ", block %" G_GUINT64_FORMAT
+                    " on %s", path, size, pblk, disk);
+        return FALSE;
+    }
+    off_t at = (off_t)(offset + pblk * bs);
+    if (pwrite(fd, data, len, at) != (ssize_t)len) {
+        return pp_throw_errno_prefix(error, "pwrite(%s, %lld)", disk,
+                                     (long long)at);
+    }
+    *out_block = pblk;
+    return TRUE;
+}
+
+/* The filesystem's block size, from debugfs stats. */
+static gboolean
+block_size(const char *disk, guint64 offset, guint64 *out_bs, GError **error)
+{
+    g_autofree char *stats = NULL;
+    if (!debugfs(disk, offset, FALSE, "stats\n", &stats, error)) {
+        return FALSE;
+    }
+    *out_bs = field_u64(stats, "Block size:");
+    if (*out_bs < 1024) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "no block size in debugfs stats of %s", disk);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * The agent's file is overwritten in place (overwrite_start).  The
+ * deployments' init files are hard links to one repo object: one write
+ * silences them all (and corrupts that object, which no check reaches:
+ * the boot hangs first).
  */
 static gboolean
 hang_init(const char *disk, guint64 offset, GString *notes, GError **error)
 {
     static const char script[] = "#!/bin/sh\nexec sleep 1000000\n";
     g_autoptr(GPtrArray) oses = g_ptr_array_new_with_free_func(g_free);
-    if (!list_dir(disk, offset, "/ostree/deploy", oses, error)) {
-        return FALSE;
-    }
-    g_autofree char *stats = NULL;
-    if (!debugfs(disk, offset, FALSE, "stats\n", &stats, error)) {
-        return FALSE;
-    }
-    guint64 bs = field_u64(stats, "Block size:");
-    if (bs < 1024) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "sabotage hang-init: no block size in debugfs stats of %s",
-                    disk);
+    guint64 bs = 0;
+    if (!list_dir(disk, offset, "/ostree/deploy", oses, error)
+        || !block_size(disk, offset, &bs, error)) {
+        g_prefix_error(error, "sabotage hang-init: ");
         return FALSE;
     }
     int fd = open(disk, O_WRONLY | O_CLOEXEC);
@@ -264,35 +311,13 @@ hang_init(const char *disk, guint64 offset, GString *notes, GError **error)
         for (guint j = 0; ok && j < deps->len; j++) {
             g_autofree char *init = g_strdup_printf("%s/%s/usr/bin/init", d,
                                                     (char *)deps->pdata[j]);
-            g_autofree char *req = g_strdup_printf("stat %s\nbmap %s 0\n",
-                                                   init, init);
-            g_autofree char *out = NULL;
-            ok = debugfs(disk, offset, FALSE, req, &out, error);
-            if (!ok) {
-                break;
-            }
-            guint64 size = field_u64(out, "Size:");
-            /* bmap prints the physical block alone on the last line. */
-            g_strstrip(out);
-            const char *last = strrchr(out, '\n');
-            guint64 pblk = g_ascii_strtoull(last != NULL ? last + 1 : out,
-                                            NULL, 10);
-            if (size < sizeof script || pblk == 0) {
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                            "sabotage hang-init: %s: size %" G_GUINT64_FORMAT
-                            ", block %" G_GUINT64_FORMAT, init, size, pblk);
-                ok = FALSE;
-                break;
-            }
             /* The rest of the old script stays after it: never read,
                exec does not return. */
-            off_t at = (off_t)(offset + pblk * bs);
-            if (pwrite(fd, script, sizeof script - 1, at)
-                != (ssize_t)(sizeof script - 1)) {
-                pp_throw_errno_prefix(error,
-                                      "sabotage hang-init: pwrite(%s, %lld)",
-                                      disk, (long long)at);
-                ok = FALSE;
+            guint64 pblk = 0;
+            ok = overwrite_start(fd, disk, offset, bs, init, script,
+                                 sizeof script - 1, &pblk, error);
+            if (!ok) {
+                g_prefix_error(error, "sabotage hang-init: ");
                 break;
             }
             g_string_append_printf(notes, "sabotage: %s sleeps silently "
@@ -314,10 +339,80 @@ hang_init(const char *disk, guint64 offset, GString *notes, GError **error)
     return ok;
 }
 
+/*
+ * The root directory tree object of commit `to` in the device's repo,
+ * its first bytes overwritten in place: an object the update wrote
+ * (not in the image as built), which neither the boot nor `ostree admin
+ * status` reads, so only the repo check (guest-fsck or ostree fsck) can
+ * see it.
+ */
+static gboolean
+corrupt_new_tree(const char *disk, guint64 offset, const char *to,
+                 GString *notes, GError **error)
+{
+    g_autofree char *commit_path = g_strdup_printf(
+        "/ostree/repo/objects/%.2s/%s.commit", to, to + 2);
+    g_autofree char *tmp = NULL;
+    int tfd = g_file_open_tmp("pp-commit-XXXXXX", &tmp, error);
+    if (tfd < 0) {
+        return FALSE;
+    }
+    close(tfd);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    gboolean got = pp_vmdisk_dump(disk, offset, commit_path, tmp, error)
+                   && g_file_get_contents(tmp, &data, &len, error);
+    (void)unlink(tmp);
+    if (!got) {
+        g_prefix_error(error, "sabotage corrupt-new-tree: ");
+        return FALSE;
+    }
+    g_autoptr(GBytes) bytes = g_bytes_new_take(g_steal_pointer(&data), len);
+    g_autoptr(GVariant) commit = g_variant_ref_sink(g_variant_new_from_bytes(
+        OSTREE_COMMIT_GVARIANT_FORMAT, bytes, FALSE));
+    g_autoptr(GVariant) root_v = g_variant_get_child_value(commit, 6);
+    if (g_variant_n_children(root_v) != OSTREE_SHA256_DIGEST_LEN) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "sabotage corrupt-new-tree: %s on %s has no root tree",
+                    commit_path, disk);
+        return FALSE;
+    }
+    g_autofree char *root = ostree_checksum_from_bytes_v(root_v);
+    g_autofree char *tree = g_strdup_printf(
+        "/ostree/repo/objects/%.2s/%s.dirtree", root, root + 2);
+    static const char junk[16] = "plugpull-spoilt";
+    guint64 bs = 0, pblk = 0;
+    int fd = -1;
+    gboolean ok = block_size(disk, offset, &bs, error)
+        && (fd = open(disk, O_WRONLY | O_CLOEXEC)) >= 0;
+    if (ok) {
+        ok = overwrite_start(fd, disk, offset, bs, tree, junk, sizeof junk,
+                             &pblk, error);
+        if (fsync(fd) != 0 && ok) {
+            ok = pp_throw_errno_prefix(error, "fsync(%s)", disk);
+        }
+        close(fd);
+    } else if (fd < 0 && error != NULL && *error == NULL) {
+        pp_throw_errno_prefix(error, "open(%s)", disk);
+    }
+    if (!ok) {
+        g_prefix_error(error, "sabotage corrupt-new-tree: ");
+        return FALSE;
+    }
+    g_string_append_printf(notes, "sabotage: the first %zu bytes of %s (v2's "
+                           "root tree, block %" G_GUINT64_FORMAT ") "
+                           "overwritten after the cut\n", sizeof junk, tree,
+                           pblk);
+    return TRUE;
+}
+
 gboolean
 pp_vmdisk_sabotage(const char *disk, guint64 offset, const char *what,
-                   GString *notes, GError **error)
+                   const char *to, GString *notes, GError **error)
 {
+    if (g_str_equal(what, PP_SABOTAGE_CORRUPT_TREE)) {
+        return corrupt_new_tree(disk, offset, to, notes, error);
+    }
     if (g_str_equal(what, "empty-kernel")) {
         return empty_kernel(disk, offset, notes, error);
     }

@@ -41,9 +41,14 @@ gboolean pp_vmdisk_boot_view(const char *disk, guint64 offset,
  * replaced by an empty file (a torn kernel write): U-Boot refuses it.
  * hang-init: every deployment's /usr/bin/init (the agent) starts with a
  * script that sleeps silently: the kernel boots, userspace never speaks.
- * What was done is appended to notes.
+ * corrupt-new-tree: the first bytes of the root directory tree object of
+ * commit `to` in the repo are overwritten: an object the update wrote,
+ * read by neither the boot nor `ostree admin status`, so only the repo
+ * check sees it (the twin of that check).  What was done is appended to
+ * notes.
  */
+#define PP_SABOTAGE_CORRUPT_TREE "corrupt-new-tree"
 gboolean pp_vmdisk_sabotage(const char *disk, guint64 offset, const char *what,
-                            GString *notes, GError **error);
+                            const char *to, GString *notes, GError **error);
 
 #endif /* PP_VMDISK_H */

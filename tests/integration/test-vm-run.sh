@@ -26,6 +26,9 @@
 #      disk after the cut -> `brick`, exit 1, serial log kept with U-Boot's
 #      error; the host's `plugpull inspect` of the kept disk (in the case,
 #      and run again by hand) says brick;
+#   4b. failing twin of the repo check: the cut of 3b, then v2's root
+#      dirtree object spoilt on the disk -> `repo-corrupt` (guest-fsck rc 1
+#      naming the object), exit 1;
 #   5. failing twin, hang: every deployment's init sleeps silently -> the
 #      kernel boots, the console falls silent -> `hang`, exit 1;
 #   6. bad input: QEMU missing from PATH -> exit 2 naming the package; a
@@ -181,6 +184,23 @@ rc=0
 "$PP_BIN" inspect --no-fallback "$disk" >"$PP_TMP/inspect.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] || pp_fail "inspect of the bricked disk exited $rc, expected 1: $(cat "$PP_TMP/inspect.out")"
 pp_log "inspect of the bricked disk: exit 1 ($(jq -r .inspect.reason "$case" | cut -c1-80))"
+
+# --- 4b. failing twin of the repo check: v2's root tree spoilt -> repo-corrupt --
+# The same cut as 3b (which passes), then the first bytes of the new
+# commit's root dirtree object overwritten on the disk: nothing boots
+# from it and `ostree admin status` does not read it, so only boot B's
+# repo check (the image's guest-fsck, which hashes what the update
+# wrote) can find it.
+R=$PP_TMP/repocorrupt
+run_expect 1 repocorrupt --iterations 1 --seed 5 --cut after-exit:0.5 --sabotage corrupt-new-tree --out "$R"
+case=$(ls "$R"/cases/*.json)
+[ "$(jq -r .outcome "$case")" = repo-corrupt ] ||
+    pp_fail "spoilt tree: not judged repo-corrupt: $(jq -r '.outcome + ": " + .reason' "$case")"
+jq -e '.reason | test("status rc=0, ostree fsck rc=1")' "$case" >/dev/null ||
+    pp_fail "spoilt tree: reason: $(jq -r .reason "$case")"
+jq -r .evidence "$case" | grep -q 'guest-fsck: .*\.dirtree: .*Corrupted dirtree object' ||
+    pp_fail "spoilt tree: guest-fsck did not name the dirtree: $(jq -r .evidence "$case" | grep -A2 -- '--- ostree fsck')"
+pp_log "spoilt root tree of v2 after the cut: repo-corrupt ($(jq -r .reason "$case" | cut -c1-70))"
 
 # --- 5. failing twin: silent init -> hang ---------------------------------------
 H=$PP_TMP/hang
