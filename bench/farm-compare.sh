@@ -11,7 +11,8 @@
 # REC is a recording (`plugpull sim --record-only`, e.g. of
 # images/build-debian-firmware.sh --size full with --repo/--from/--to).
 # Prints one line per run (states/minute, median materialise / judge /
-# remove seconds per judged state, CPU seconds, peak RSS, load) and the
+# remove seconds per judged state, CPU seconds, peak RSS, load, outcomes:
+# bench/sim-run-line.py) and the
 # medians with the ratio after/before.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,22 +37,7 @@ one() {     # MODE ROUND
             "$pp" sim --recording "$rec" --shard "1/$n" --jobs 2 --out "$out" \
             >"$out.log" 2>&1 || true
     fi
-    python3 - "$out" "$1" "$2" "$load" <<'PY'
-import json, statistics, sys
-out, mode, rnd, load = sys.argv[1:]
-cases = json.load(open(out + "/points.json"))["cases"]
-s = json.load(open(out + "/summary.json"))
-judged = [c for c in cases if "shares_verdict_with" not in c]
-med = lambda k: statistics.median(c["time"][k] for c in judged)
-u, sy, rss = open(out + ".time").read().split()[-3:]
-print("%s round=%s states=%d judged=%d states_per_minute=%.1f "
-      "materialise_s=%.3f judge_s=%.3f remove_s=%.3f cpu_s=%.1f "
-      "peak_rss_mib=%.0f load_start=%s load_end=%s"
-      % (mode, rnd, len(cases), len(judged), s["states_per_minute"],
-         med("materialise_s"), med("judge_s"), med("remove_s"),
-         float(u) + float(sy), int(rss) / 1024, load,
-         open("/proc/loadavg").read().split()[0]))
-PY
+    python3 "$here/bench/sim-run-line.py" "$out" "$1" "$2" "$load"
 }
 
 echo "date=$(date -u +%Y-%m-%dT%H:%MZ) cpus=$(nproc) recording=$rec shard=1/$n"

@@ -382,18 +382,20 @@ corrupt_new_tree(const char *disk, guint64 offset, const char *to,
         "/ostree/repo/objects/%.2s/%s.dirtree", root, root + 2);
     static const char junk[16] = "plugpull-spoilt";
     guint64 bs = 0, pblk = 0;
-    int fd = -1;
-    gboolean ok = block_size(disk, offset, &bs, error)
-        && (fd = open(disk, O_WRONLY | O_CLOEXEC)) >= 0;
+    gboolean ok = block_size(disk, offset, &bs, error);
+    int fd = ok ? open(disk, O_WRONLY | O_CLOEXEC) : -1;
+    if (ok && fd < 0) {
+        ok = pp_throw_errno_prefix(error, "open(%s)", disk);
+    }
     if (ok) {
         ok = overwrite_start(fd, disk, offset, bs, tree, junk, sizeof junk,
                              &pblk, error);
         if (fsync(fd) != 0 && ok) {
             ok = pp_throw_errno_prefix(error, "fsync(%s)", disk);
         }
+    }
+    if (fd >= 0) {
         close(fd);
-    } else if (fd < 0 && error != NULL && *error == NULL) {
-        pp_throw_errno_prefix(error, "open(%s)", disk);
     }
     if (!ok) {
         g_prefix_error(error, "sabotage corrupt-new-tree: ");
