@@ -23,7 +23,8 @@
  * can touch (bench/RESULTS.md, "boot-to-verdict").
  *
  * Exit 0 when everything checks, 1 with the first problem on stderr
- * (naming the object), 2 on bad usage.
+ * (naming the object: a corrupt new metadata object, the cause, before
+ * what its garbage made the walk miss), 2 on bad usage.
  */
 #include <stdio.h>
 #include <string.h>
@@ -80,18 +81,46 @@ check_refs(OstreeRepo *repo, GError **error)
     return TRUE;
 }
 
-static gboolean
-check(const char *repo_path, const char *baseline_path, GError **error)
+/* GCompareFunc over object names: content (file) objects last, then by
+   type, then by checksum. */
+static gint
+compare_object_names(gconstpointer a, gconstpointer b)
 {
-    g_autoptr(GHashTable) baseline = g_hash_table_new_full(g_str_hash,
-                                                           g_str_equal,
-                                                           g_free, NULL);
+    const char *ca, *cb;
+    OstreeObjectType ta, tb;
+    ostree_object_name_deserialize(*(GVariant *const *)a, &ca, &ta);
+    ostree_object_name_deserialize(*(GVariant *const *)b, &cb, &tb);
+    gboolean fa = ta == OSTREE_OBJECT_TYPE_FILE;
+    gboolean fb = tb == OSTREE_OBJECT_TYPE_FILE;
+    if (fa != fb) {
+        return fa ? 1 : -1;
+    }
+    if (ta != tb) {
+        return ta < tb ? -1 : 1;
+    }
+    return strcmp(ca, cb);
+}
+
+/* The walk.  *out_repo and *out_baseline are set once loaded, so that a
+ * failure can be explained (find_spoilt_metadata). */
+static gboolean
+check(const char *repo_path, const char *baseline_path,
+      OstreeRepo **out_repo, GHashTable **out_baseline, GError **error)
+{
+    GHashTable *baseline = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                 g_free, NULL);
+    *out_baseline = baseline;
     if (!load_baseline(baseline_path, baseline, error)) {
         return FALSE;
     }
     g_autoptr(GFile) file = g_file_new_for_path(repo_path);
-    g_autoptr(OstreeRepo) repo = ostree_repo_new(file);
-    if (!ostree_repo_open(repo, NULL, error) || !check_refs(repo, error)) {
+    OstreeRepo *repo = ostree_repo_new(file);
+    if (!ostree_repo_open(repo, NULL, error)) {
+        g_object_unref(repo);
+        return FALSE;
+    }
+    *out_repo = repo;
+    if (!check_refs(repo, error)) {
         return FALSE;
     }
     g_autoptr(GHashTable) commits = NULL;
@@ -128,12 +157,21 @@ check(const char *repo_path, const char *baseline_path, GError **error)
             return FALSE;
         }
     }
-    guint hashed = 0, present = 0;
+    /* Checked in a fixed order, metadata before content: a spoilt dirtree
+       whose garbage still parses names objects that do not exist, and the
+       report must name the dirtree, the cause, on every run, not whichever
+       the hash table's order happened to reach first. */
+    g_autoptr(GPtrArray) order = g_ptr_array_new();
     g_hash_table_iter_init(&it, reachable);
     while (g_hash_table_iter_next(&it, &key, NULL)) {
+        g_ptr_array_add(order, key);
+    }
+    g_ptr_array_sort(order, compare_object_names);
+    guint hashed = 0, present = 0;
+    for (guint i = 0; i < order->len; i++) {
         const char *csum;
         OstreeObjectType type;
-        ostree_object_name_deserialize(key, &csum, &type);
+        ostree_object_name_deserialize(order->pdata[i], &csum, &type);
         g_autofree char *rel = object_rel_path(csum, type);
         if (g_hash_table_contains(baseline, rel)) {
             gboolean have = FALSE;
@@ -163,6 +201,47 @@ check(const char *repo_path, const char *baseline_path, GError **error)
     return TRUE;
 }
 
+/* After a failure: the first metadata object written since BASELINE
+ * that is corrupt, or NULL.  A spoilt dirtree whose bytes still parse
+ * sends the walk to objects that do not exist ("No such metadata object",
+ * "Couldn't find file object"), which is a consequence; this names the
+ * cause, whatever the tree's shape and the walk's order. */
+static char *
+find_spoilt_metadata(OstreeRepo *repo, GHashTable *baseline)
+{
+    g_autoptr(GHashTable) objects = NULL;
+    if (!ostree_repo_list_objects(repo, OSTREE_REPO_LIST_OBJECTS_LOOSE,
+                                  &objects, NULL, NULL)) {
+        return NULL;
+    }
+    g_autoptr(GPtrArray) order = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, objects);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        const char *csum;
+        OstreeObjectType type;
+        ostree_object_name_deserialize(key, &csum, &type);
+        g_autofree char *rel = object_rel_path(csum, type);
+        if (OSTREE_OBJECT_TYPE_IS_META(type)
+            && !g_hash_table_contains(baseline, rel)) {
+            g_ptr_array_add(order, key);
+        }
+    }
+    g_ptr_array_sort(order, compare_object_names);
+    for (guint i = 0; i < order->len; i++) {
+        const char *csum;
+        OstreeObjectType type;
+        ostree_object_name_deserialize(order->pdata[i], &csum, &type);
+        g_autoptr(GError) local = NULL;
+        if (!ostree_repo_fsck_object(repo, type, csum, NULL, &local)) {
+            g_autofree char *rel = object_rel_path(csum, type);
+            return g_strdup_printf("object %s: %s", rel, local->message);
+        }
+    }
+    return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -171,8 +250,18 @@ main(int argc, char **argv)
         return 2;
     }
     g_autoptr(GError) error = NULL;
-    if (!check(argv[1], argv[2], &error)) {
-        fprintf(stderr, "guest-fsck: %s: %s\n", argv[1], error->message);
+    g_autoptr(OstreeRepo) repo = NULL;
+    g_autoptr(GHashTable) baseline = NULL;
+    if (!check(argv[1], argv[2], &repo, &baseline, &error)) {
+        g_autofree char *cause =
+            repo != NULL ? find_spoilt_metadata(repo, baseline) : NULL;
+        if (cause != NULL) {
+            fprintf(stderr, "guest-fsck: %s: %s (which made the walk "
+                    "fail: %s)\n", argv[1], cause, error->message);
+        } else {
+            fprintf(stderr, "guest-fsck: %s: %s\n", argv[1],
+                    error->message);
+        }
         return 1;
     }
     return 0;
