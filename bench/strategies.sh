@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# strategies.sh BUILD POINTS PAYLOAD_KB OUT.md [--swupdate | --dpkg-repo=REPO]:
+# strategies.sh BUILD POINTS PAYLOAD_KB OUT.md [--swupdate | --dpkg-repo=REPO |
+#     '--repo=REPO --next=V3' (all four on one firmware; PAYLOAD_KB unused)]:
 # `plugpull strategies` on this machine (ordered model, seed 0), its figures as a markdown section
 # with the date, the machine and its load before and after (the machine
 # may be shared: the durations are what they were then; bytes and
@@ -28,13 +29,20 @@ d = json.load(open(sys.argv[1]))
 start, lb, la, wall, cpus = sys.argv[2:7]
 def mib(v):
     return "n/a" if v is None else "%.2f MiB" % (v / 1048576)
+fw = d.get("firmware", {"repo": "fixture"})
 swu = " --swupdate" if d.get("ab_updater") == "swupdate" else ""
-swu += " --dpkg-repo=REPO" if "dpkg" in d["strategies"] else ""
+if fw["repo"] != "fixture":
+    swu += " '--repo=REPO --next=V3'"
+    firmware = "the firmware %s (v1 %s, v2 %s, v3 %s)" % (
+        fw["repo"], fw["v1"], fw["v2"], fw.get("v3", "none"))
+else:
+    swu += " --dpkg-repo=REPO" if "dpkg" in d["strategies"] else ""
+    firmware = "fixture payload %d KiB" % d["payload_kb"]
 print("### Update strategies compared (`sh bench/strategies.sh build %s %d OUT.md%s`, hand-run %s)" % (d["points"], d["payload_kb"], swu, start))
 print()
 print("Machine: %s CPUs, load average %s before, %s after; the whole run took %s s. "
-      "Model %s, points %s, seed %d, fixture payload %d KiB, U-Boot environment copies %d, ab updated by %s." % (
-          cpus, lb, la, wall, d["model"], d["points"], d["seed"], d["payload_kb"], d["env_copies"],
+      "Model %s, points %s, seed %d, %s, U-Boot environment copies %d, ab updated by %s." % (
+          cpus, lb, la, wall, d["model"], d["points"], d["seed"], firmware, d["env_copies"],
           d.get("ab_updater", "fw-setenv")))
 print()
 print("| strategy | states | boot new | boot old | brick | other failures | failures by phase |")

@@ -17,6 +17,7 @@
 #          and translations, no kernel package; a tiny stand-in kernel and
 #          initramfs in /usr/lib/modules/0.0.0-plugpull/ so that
 #          `ostree admin deploy` accepts the tree.  v2 = v1 + less.
+#          v3 = v2 + ed (small-v3.list), for `plugpull strategies --next`.
 #   vm     for the VM tier (`plugpull run --repo`): v1 = minbase without
 #          documentation + systemd-sysv, linux-image-amd64, dracut,
 #          ostree-boot, ostree, iproute2; the kernel's modules trimmed to
@@ -48,6 +49,10 @@
 #
 #   repo/          archive-z2 repo; ref "firmware" at v2, v2's parent is v1
 #   v1.commit      checksum of v1 (v2.commit: of v2)
+#   v3.commit      with a SIZE-v3.list: v3, v2's child, bound to "firmware"
+#                  but committed without moving a ref (so that "firmware"
+#                  stays the newest, as the searches of `reproduce --repo`
+#                  expect); name it by this checksum
 #   kver           the kernel version in /usr/lib/modules
 #   info           key=value: build time, files, sizes, distinct owners,
 #                  .debs in the apt cache before and after
@@ -110,20 +115,25 @@ v2_list="$lists/$size-v2.list"
 pkgs() { grep -v '^[[:space:]]*#' "$1" | tr -s ' \n' '  ' | sed 's/^ *//; s/ *$//'; }
 v1_pkgs=$(pkgs "$v1_list")
 v2_pkgs=$(pkgs "$v2_list")
+v3_list="$lists/$size-v3.list"
+v3_pkgs=""
+[ -r "$v3_list" ] && v3_pkgs=$(pkgs "$v3_list")
+[ -r "$v3_list" ] || v3_list=/dev/null
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-stamp=$( { echo "size=$size"; cat "$script" "$v1_list" "$v2_list" "$sources"; } \
+stamp=$( { echo "size=$size"; cat "$script" "$v1_list" "$v2_list" "$v3_list" "$sources"; } \
          | sha256sum | cut -d' ' -f1)
 if [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] \
-   && [ -s "$dir/v1.commit" ] && [ -s "$dir/v2.commit" ] && [ -d "$dir/repo/objects" ]; then
+   && [ -s "$dir/v1.commit" ] && [ -s "$dir/v2.commit" ] && [ -d "$dir/repo/objects" ] \
+   && { [ -z "$v3_pkgs" ] || [ -s "$dir/v3.commit" ]; }; then
     echo "build-debian-firmware: $dir up to date ($size)"
     exit 0
 fi
 
 t0=$(date +%s.%N)
 rm -f "$dir/stamp"
-rm -rf "$dir/repo" "$dir/work" "$dir/v1.commit" "$dir/v2.commit" "$dir/info" "$dir/kver" \
+rm -rf "$dir/repo" "$dir/work" "$dir/v1.commit" "$dir/v2.commit" "$dir/v3.commit" "$dir/info" "$dir/kver" \
     "$dir/initramfs-no-ostree.img"
 cache="$dir/apt-cache"
 work="$dir/work"
@@ -224,9 +234,18 @@ EOF
 fi
 set -- "$@" \
     --customize-hook="cp -ax --preserve=all \"\$1\" '$work/v1raw'" \
-    --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $v2_pkgs" \
+    --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $v2_pkgs"
+last=v2raw
+if [ -n "$v3_pkgs" ]; then
+    # v2 copied out as v1 was; the chroot goes on to v3.
+    set -- "$@" \
+        --customize-hook="cp -ax --preserve=all \"\$1\" '$work/v2raw'" \
+        --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $v3_pkgs"
+    last=v3raw
+fi
+set -- "$@" \
     --customize-hook="sync-out /var/cache/apt/archives '$cache'" \
-    bookworm "$work/v2raw" "$sources"
+    bookworm "$work/$last" "$sources"
 
 echo "build-debian-firmware: mmdebstrap ($size) -> $work" >&2
 mmdebstrap "$@" > "$work/mmdebstrap.log" 2>&1 \
@@ -295,6 +314,7 @@ if [ "$size" = vm ]; then
 fi
 to_ostree_layout "$work/v1raw"
 to_ostree_layout "$work/v2raw"
+[ -z "$v3_pkgs" ] || to_ostree_layout "$work/v3raw"
 echo "$kver" > "$dir/kver"
 
 # --- 3. the repo ---------------------------------------------------------------
@@ -306,8 +326,17 @@ ostree --repo="$repo" commit --branch=firmware --tree=dir="$work/v1raw" \
 ostree --repo="$repo" commit --branch=firmware --tree=dir="$work/v2raw" \
     --subject="debian $size v2" --add-metadata-string=version=2 \
     > "$dir/v2.commit.tmp"
+if [ -n "$v3_pkgs" ]; then
+    # Bound to the branch (a pull of "firmware" refuses a commit that is
+    # not), though not on it.
+    ostree --repo="$repo" commit --orphan --bind-ref=firmware \
+        --parent="$(cat "$dir/v2.commit.tmp")" \
+        --tree=dir="$work/v3raw" --subject="debian $size v3" \
+        --add-metadata-string=version=3 > "$dir/v3.commit.tmp"
+fi
 ostree --repo="$repo" summary -u
 mv "$dir/v1.commit.tmp" "$dir/v1.commit"
+[ -z "$v3_pkgs" ] || mv "$dir/v3.commit.tmp" "$dir/v3.commit"
 if [ -f "$dir/initramfs-no-ostree.img.tmp" ]; then
     mv "$dir/initramfs-no-ostree.img.tmp" "$dir/initramfs-no-ostree.img"
 fi
@@ -332,6 +361,7 @@ src_gids=$(distinct "$work/v2raw" %G)
     echo "kver=$kver"
     echo "v1_packages=$(find "$work/v1raw/usr/share/dpkg/database/info" -name '*.list' | wc -l)"
     echo "v2_packages=$(find "$work/v2raw/usr/share/dpkg/database/info" -name '*.list' | wc -l)"
+    [ -z "$v3_pkgs" ] || echo "v3_packages=$(find "$work/v3raw/usr/share/dpkg/database/info" -name '*.list' | wc -l)"
     echo "v1_entries=$(count "$work/v1raw")"
     echo "v2_entries=$(count "$co")"
     echo "v1_files=$(find "$work/v1raw" -type f | wc -l)"

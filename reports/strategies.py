@@ -23,6 +23,17 @@ def size(v):
     return "not possible" if v is None else pk.human_bytes(v)
 
 
+def firmware_text(data):
+    """The firmware every strategy ran on: the fixture or a repo's revs."""
+    fw = data.get("firmware") or {"repo": "fixture",
+                                  "payload_kb": data.get("payload_kb", 0)}
+    if fw.get("repo") == "fixture":
+        return "the built-in fixture, payload %d KiB" % fw.get("payload_kb", 0)
+    revs = ", ".join("%s = %s" % (k, fw[k]) for k in ("v1", "v2", "v3")
+                     if k in fw)
+    return "%s (%s)" % (fw["repo"], revs)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.stderr.write("usage: strategies.py STRATEGIES.json OUT.html\n")
@@ -35,7 +46,7 @@ def main():
             pk.kv_table([("model", pk.esc(data["model"])),
                          ("crash points", pk.esc(data["points"])),
                          ("seed", pk.esc(data["seed"])),
-                         ("firmware payload", pk.esc("%d KiB" % data["payload_kb"])),
+                         ("firmware", pk.esc(firmware_text(data))),
                          ("plugpull", pk.esc(data.get("tool_version")))])]
 
     body.append("<h2>What the crash states boot</h2>")

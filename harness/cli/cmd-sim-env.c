@@ -266,7 +266,7 @@ prepare_dpkg(const PpScenario *sc, const char *work, PpRecording *rec,
 
 /*
  * A slot device (ab, update-mode: sim/strategy.h) made from the fixture's
- * versions, and its update recorded.  No stand-in: the image is copied
+ * versions or your firmware's from and to, and its update recorded.  No stand-in: the image is copied
  * from the device's own storage (its download is measured apart, by
  * `plugpull strategies`).
  */
@@ -277,20 +277,21 @@ prepare_slots(const PpScenario *sc, const char *work, PpFixture **out_fx,
     if (sc->strategy == PP_STRATEGY_DPKG) {
         return prepare_dpkg(sc, work, rec, out_slots, error);
     }
-    if (sc->repo != NULL || pp_scenario_has_fault(sc)
-        || sc->action != PP_ACTION_UPGRADE || sc->n_history > 0
-        || sc->repeat > 1) {
+    if (pp_scenario_has_fault(sc) || sc->action != PP_ACTION_UPGRADE
+        || sc->n_history > 0 || sc->repeat > 1) {
         return pp_throw_code(error, PP_ERROR_USAGE,
-                             "[update] strategy = %s: the built-in fixture "
-                             "only, without [fault], [firmware] history, [crash] "
-                             "repeat or "
+                             "[update] strategy = %s: without [fault], "
+                             "[firmware] history, [crash] repeat or "
                              "[client] action",
                              pp_strategy_to_string(sc->strategy));
     }
+    /* The same firmware as ostree's campaign: the fixture's trees, or
+       your repo's from and to checked out (each made an ext4 image). */
     g_autofree char *fxdir = g_build_filename(work, "fixture", NULL);
     g_autoptr(PpFixture) fx = NULL;
-    if (!pp_fixture_build_repo(fxdir, sc->payload_kb, &fx, error)) {
-        g_prefix_error(error, "building the fixture firmware: ");
+    if (!firmware_source(sc, fxdir, &fx, error)
+        || (sc->repo != NULL
+            && !pp_firmware_repo_checkout_trees(fx, error))) {
         return FALSE;
     }
     g_auto(PpSlotSetup) setup = { 0 };

@@ -6,7 +6,9 @@
  * Each strategy's campaign is an ordinary `plugpull sim` run of its own
  * (DIR/<strategy>/, scenario in DIR/scenarios/<strategy>.conf, output in
  * DIR/<strategy>.log), with the same model, crash-point rule and seed, on
- * the same fixture firmware: each stands alone, and replay, minimize,
+ * the same firmware (the fixture's, or with --repo one repo's versions:
+ * committed to OSTree, checked out and made into ext4 images, installed
+ * as packages): each stands alone, and replay, minimize,
  * compare and report work on it as on any campaign.  Then each is
  * measured untraced (sim/strategy-measure.h), and DIR/strategies.json
  * (durably) and DIR/strategies.html (reports/strategies.py) say, per
@@ -44,6 +46,10 @@ typedef struct {
     gint env_copies;
     gboolean swupdate;
     char *dpkg_repo;
+    char *repo;
+    char *from;
+    char *to;
+    char *next;
 } StratOptions;
 
 static StratOptions opt;
@@ -57,6 +63,10 @@ opt_clear(void)
     g_free(opt.known);
     g_free(opt.budget);
     g_free(opt.dpkg_repo);
+    g_free(opt.repo);
+    g_free(opt.from);
+    g_free(opt.to);
+    g_free(opt.next);
     memset(&opt, 0, sizeof opt);
 }
 
@@ -69,8 +79,10 @@ static const PpStrategy order[] = { PP_STRATEGY_OSTREE, PP_STRATEGY_AB,
 static char *
 scenario_text(PpStrategy st)
 {
-    /* dpkg's firmware is the Debian-built one (--dpkg-repo). */
-    g_autofree char *payload = st == PP_STRATEGY_DPKG ? g_strdup("")
+    /* dpkg's firmware is a Debian-built one (--dpkg-repo or --repo), as
+       every strategy's is with --repo. */
+    g_autofree char *payload = st == PP_STRATEGY_DPKG || opt.repo != NULL
+        ? g_strdup("")
         : g_strdup_printf("[firmware]\npayload-kb = %d\n", opt.payload_kb);
     return g_strdup_printf(
         "# written by plugpull strategies\n"
@@ -113,10 +125,11 @@ run_campaign(const char *dir, PpStrategy st, int *out_status, GError **error)
     if (opt.budget != NULL) {
         g_ptr_array_add(argv, g_strconcat("--budget=", opt.budget, NULL));
     }
-    if (st == PP_STRATEGY_DPKG) {
-        g_ptr_array_add(argv, g_strconcat("--repo=", opt.dpkg_repo, NULL));
-        g_ptr_array_add(argv, g_strdup("--from=firmware^"));
-        g_ptr_array_add(argv, g_strdup("--to=firmware"));
+    if (opt.repo != NULL || st == PP_STRATEGY_DPKG) {
+        g_ptr_array_add(argv, g_strconcat("--repo=", opt.repo != NULL
+                                          ? opt.repo : opt.dpkg_repo, NULL));
+        g_ptr_array_add(argv, g_strconcat("--from=", opt.from, NULL));
+        g_ptr_array_add(argv, g_strconcat("--to=", opt.to, NULL));
     }
     /* Known findings are OSTree's (oracle/known.h). */
     if (opt.known != NULL && st == PP_STRATEGY_OSTREE) {
@@ -260,14 +273,26 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
           "also dpkg, on this Debian-built firmware's repo "
           "(images/build-debian-firmware.sh; firmware^ -> firmware)",
           "REPO" },
+        { "repo", 0, 0, G_OPTION_ARG_FILENAME, &opt.repo,
+          "every strategy on this firmware's repo (a Debian-built one, "
+          "images/build-debian-firmware.sh, for dpkg) instead of the "
+          "fixture", "REPO" },
+        { "from", 0, 0, G_OPTION_ARG_STRING, &opt.from,
+          "with --repo or --dpkg-repo: v1 (default firmware^)", "REV" },
+        { "to", 0, 0, G_OPTION_ARG_STRING, &opt.to,
+          "with --repo or --dpkg-repo: v2, the campaigns' update (default "
+          "firmware)", "REV" },
+        { "next", 0, 0, G_OPTION_ARG_STRING, &opt.next,
+          "with --repo or --dpkg-repo: v3, for the v2 -> v3 and back-to-v1 "
+          "figures (default none: those null)", "REV" },
         { "known", 0, 0, G_OPTION_ARG_FILENAME, &opt.known,
           "known findings for the ostree campaign (sim --known)", "FILE" },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("");
     g_option_context_set_summary(ctx, "Compare the update strategies ostree, "
-                                 "ab, update-mode (and dpkg, with "
-                                 "--dpkg-repo) under the same power "
+                                 "ab, update-mode (and dpkg, with --repo "
+                                 "or --dpkg-repo) under the same power "
                                  "cuts: one sim campaign each in DIR/<name>/, "
                                  "then DIR/strategies.json and "
                                  "DIR/strategies.html.\nExit status: 0 "
@@ -280,6 +305,19 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
     }
     if (ok && opt.points == NULL) {
         opt.points = g_strdup("all");
+    }
+    if (ok && opt.from == NULL) {
+        opt.from = g_strdup("firmware^");
+    }
+    if (ok && opt.to == NULL) {
+        opt.to = g_strdup("firmware");
+    }
+    if (ok && opt.repo != NULL && opt.dpkg_repo != NULL) {
+        g_set_error(error, PP_ERROR, PP_ERROR_USAGE, "strategies: --repo "
+                    "puts every strategy on one firmware; --dpkg-repo only "
+                    "dpkg: give one of them");
+        opt_clear();
+        return FALSE;
     }
     CfiModel model;
     PpPointsKind pk;
@@ -311,7 +349,21 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
     pp_json_add_string(b, "model", opt.model);
     pp_json_add_string(b, "points", opt.points);
     pp_json_add_int(b, "seed", opt.seed);
-    pp_json_add_int(b, "payload_kb", opt.payload_kb);
+    json_builder_set_member_name(b, "firmware");
+    json_builder_begin_object(b);
+    if (opt.repo != NULL) {
+        pp_json_add_string(b, "repo", opt.repo);
+        pp_json_add_string(b, "v1", opt.from);
+        pp_json_add_string(b, "v2", opt.to);
+        if (opt.next != NULL) {
+            pp_json_add_string(b, "v3", opt.next);
+        }
+    } else {
+        pp_json_add_string(b, "repo", "fixture");
+        pp_json_add_int(b, "payload_kb", opt.payload_kb);
+    }
+    json_builder_end_object(b);
+    pp_json_add_int(b, "payload_kb", opt.repo != NULL ? 0 : opt.payload_kb);
     pp_json_add_int(b, "env_copies", opt.env_copies);
     pp_json_add_string(b, "ab_updater", opt.swupdate ? "swupdate"
                                                      : "fw-setenv");
@@ -321,17 +373,22 @@ pp_cmd_strategies(int argc, char **argv, GError **error)
     for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
         PpStrategy st = order[i];
         int status = 0;
-        if (st == PP_STRATEGY_DPKG && opt.dpkg_repo == NULL) {
+        if (st == PP_STRATEGY_DPKG && opt.dpkg_repo == NULL
+            && opt.repo == NULL) {
             continue;             /* it needs a Debian-built firmware */
         }
+        PpStrategySource src = {
+            .repo = opt.repo != NULL ? opt.repo
+                    : st == PP_STRATEGY_DPKG ? opt.dpkg_repo : NULL,
+            .revs = { opt.from, opt.to, opt.next },
+            .payload_kb = (guint)opt.payload_kb };
         g_autofree char *mwork = g_build_filename(dir, "measure",
                                                   pp_strategy_to_string(st),
                                                   NULL);
         PpStrategyFigures f;
         if (!run_campaign(dir, st, &status, error)
-            || !pp_strategy_measure(st, (guint)opt.payload_kb,
-                                    (guint)opt.env_copies, opt.swupdate,
-                                    opt.dpkg_repo, mwork, &f, error)) {
+            || !pp_strategy_measure(st, &src, (guint)opt.env_copies,
+                                    opt.swupdate, mwork, &f, error)) {
             opt_clear();
             return pp_error_set_code(error, PP_ERROR_HARNESS);
         }

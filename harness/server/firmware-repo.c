@@ -358,3 +358,29 @@ pp_firmware_repo_mirror(const PpFirmwareRepo *fw, const char *dir,
     *out = g_steal_pointer(&fx);
     return TRUE;
 }
+
+gboolean
+pp_firmware_repo_checkout_trees(PpFixture *fx, GError **error)
+{
+    g_autofree char *repo_opt = g_strconcat("--repo=", fx->srv_repo, NULL);
+    for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
+        if (fx->commits[v] == NULL || fx->trees[v] != NULL) {
+            continue;
+        }
+        g_autofree char *name = g_strdup_printf("v%u", v + 1);
+        g_autofree char *dir = g_build_filename(fx->dir, "trees", name, NULL);
+        g_autofree char *parent = g_path_get_dirname(dir);
+        if (g_mkdir_with_parents(parent, 0755) < 0) {
+            return pp_throw_errno_prefix(error, "mkdir(%s)", parent);
+        }
+        const char *co[] = { "checkout", repo_opt, fx->commits[v], dir,
+                             NULL };
+        if (!pp_fixture_ostree_host(co, NULL, error)) {
+            g_prefix_error(error, "checking out v%u (%.12s) for its image: ",
+                           v + 1, fx->commits[v]);
+            return FALSE;
+        }
+        fx->trees[v] = g_steal_pointer(&dir);
+    }
+    return TRUE;
+}

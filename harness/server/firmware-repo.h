@@ -97,4 +97,12 @@ void pp_firmware_repo_versions(const PpFirmwareRepo *fw, guint *from_version,
 gboolean pp_firmware_repo_mirror(const PpFirmwareRepo *fw, const char *dir,
                                  PpFixture **out, GError **error);
 
+/*
+ * The trees of the mirror's commits, checked out under fx->dir/trees/vN
+ * (fx->trees[N-1]; those already set are kept): what the slot strategies
+ * (sim/strategy.h) make their ext4 images of.  A plain checkout, run as
+ * the harness runs (root keeps every owner, as the images must).
+ */
+gboolean pp_firmware_repo_checkout_trees(PpFixture *fx, GError **error);
+
 #endif /* PP_FIRMWARE_REPO_H */

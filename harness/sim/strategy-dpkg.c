@@ -112,6 +112,55 @@ package_of(const char *entry)
     return g_strndup(entry, strcspn(entry, " "));
 }
 
+/* The apt cache beside a Debian-built firmware's repo. */
+static char *
+cache_of(const char *repo)
+{
+    g_autofree char *repo_dir = g_path_get_dirname(repo);
+    return g_build_filename(repo_dir, "apt-cache", NULL);
+}
+
+gboolean
+pp_dpkg_update_debs(const char *repo, char **have, char **want,
+                    GPtrArray *out, GError **error)
+{
+    g_autofree char *cache = cache_of(repo);
+    for (char **e = want; *e != NULL; e++) {
+        if (in_set(have, *e)) {
+            continue;
+        }
+        char *deb = find_deb(cache, *e, error);
+        if (deb == NULL) {
+            return FALSE;
+        }
+        g_ptr_array_add(out, deb);
+    }
+    return TRUE;
+}
+
+gboolean
+pp_dpkg_package_set(const char *repo, const char *rev, const char *dir,
+                    char ***out, GError **error)
+{
+    g_autofree char *db = g_build_filename(dir, "var/lib/dpkg", NULL);
+    g_autofree char *parent = g_path_get_dirname(db);
+    g_autofree char *repo_opt = g_strconcat("--repo=", repo, NULL);
+    const char *co[] = { "ostree", repo_opt, "checkout", "-U",
+                         "--subpath=/usr/share/dpkg/database", rev, db,
+                         NULL };
+    if (!pp_mkdir_p(parent, error) || !tool(co, error)) {
+        g_prefix_error(error, "dpkg's database of %s: ", rev);
+        return FALSE;
+    }
+    g_autoptr(GHashTable) pkgs = pp_dpkg_db_read(dir, error);
+    if (pkgs == NULL) {
+        g_prefix_error(error, "dpkg's database of %s: ", rev);
+        return FALSE;
+    }
+    *out = pp_dpkg_installed_set(pkgs);
+    return pp_rm_rf(dir, error);
+}
+
 gboolean
 pp_dpkg_setup(const PpScenario *sc, const char *work, PpSlotSetup *out,
               GError **error)
@@ -146,8 +195,6 @@ pp_dpkg_setup(const PpScenario *sc, const char *work, PpSlotSetup *out,
 
     /* The update: the packages the new set adds or changes, as apt
        would hand them to dpkg; a package removed is not supported. */
-    g_autofree char *repo_dir = g_path_get_dirname(sc->repo);
-    g_autofree char *cache = g_build_filename(repo_dir, "apt-cache", NULL);
     g_autofree char *debs = g_build_filename(work, "debs", NULL);
     if (!pp_mkdir_p(debs, error)) {
         return FALSE;
@@ -193,26 +240,22 @@ pp_dpkg_setup(const PpScenario *sc, const char *work, PpSlotSetup *out,
     for (guint i = 0; head[i] != NULL; i++) {
         g_ptr_array_add(argv, g_strdup(head[i]));
     }
-    guint n_debs = 0;
-    for (char **e = out->dev.pkgs_to; *e != NULL; e++) {
-        if (in_set(out->dev.pkgs_from, *e)) {
-            continue;
-        }
-        g_autofree char *deb = find_deb(cache, *e, error);
-        if (deb == NULL) {
-            return FALSE;
-        }
-        g_autofree char *base = g_path_get_basename(deb);
+    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+    if (!pp_dpkg_update_debs(sc->repo, out->dev.pkgs_from, out->dev.pkgs_to,
+                             found, error)) {
+        return FALSE;
+    }
+    for (guint i = 0; i < found->len; i++) {
+        g_autofree char *base = g_path_get_basename(found->pdata[i]);
         char *copy = g_build_filename(debs, base, NULL);
-        const char *cp[] = { "cp", "--", deb, copy, NULL };
+        const char *cp[] = { "cp", "--", found->pdata[i], copy, NULL };
         if (!tool(cp, error)) {
             g_free(copy);
             return FALSE;
         }
         g_ptr_array_add(argv, copy);
-        n_debs++;
     }
-    if (n_debs == 0) {
+    if (found->len == 0) {
         return pp_throw_code(error, PP_ERROR_USAGE,
                              "[update] strategy = dpkg: %s and %s have the "
                              "same packages: nothing to update", sc->from_rev,

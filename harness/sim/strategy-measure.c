@@ -9,8 +9,10 @@
 #include <glib/gstdio.h>
 
 #include "common/client.h"
+#include "common/error.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "server/firmware-repo.h"
 #include "server/fixture.h"
 #include "server/httpd.h"
 #include "sim/sim-private.h"
@@ -36,13 +38,35 @@ device_run(PpHttpd *httpd, const char *const *argv, gint64 *out_bytes,
     return TRUE;
 }
 
+/* src's versions as a fixture under work/fixture: built, or the repo's
+ * revs mirrored (v1 the version before from, so that the mirror serves
+ * three: server/firmware-repo.h); with their trees for the slot images. */
 static gboolean
-measure_ostree(guint payload_kb, const char *work, PpStrategyFigures *f,
-               GError **error)
+source_fixture(const PpStrategySource *src, const char *work,
+               gboolean trees, PpFixture **out, GError **error)
 {
     g_autofree char *fxdir = g_build_filename(work, "fixture", NULL);
+    if (src->repo == NULL) {
+        return pp_fixture_build_repo(fxdir, src->payload_kb, out, error);
+    }
+    gboolean three = src->revs[2] != NULL;
+    const char *history[] = { src->revs[0], NULL };
+    g_autoptr(PpFirmwareRepo) fw = NULL;
+    if (!pp_firmware_repo_check(src->repo, src->revs[three ? 1 : 0],
+                                src->revs[three ? 2 : 1], NULL, &fw, error)
+        || (three && !pp_firmware_repo_check_history(fw, history, error))
+        || !pp_firmware_repo_mirror(fw, fxdir, out, error)) {
+        return FALSE;
+    }
+    return !trees || pp_firmware_repo_checkout_trees(*out, error);
+}
+
+static gboolean
+measure_ostree(const PpStrategySource *src, const char *work,
+               PpStrategyFigures *f, GError **error)
+{
     g_autoptr(PpFixture) fx = NULL;
-    if (!pp_fixture_build_repo(fxdir, payload_kb, &fx, error)) {
+    if (!source_fixture(src, work, FALSE, &fx, error)) {
         return FALSE;
     }
     g_autoptr(PpHttpd) httpd = pp_httpd_start(fx->srv_dir, 0, error);
@@ -65,10 +89,23 @@ measure_ostree(guint payload_kb, const char *work, PpStrategyFigures *f,
                              refspec, NULL };
     /* Index 2 is the oldest of three deployments (v1). */
     const char *undeploy[] = { "admin", "undeploy", sysroot, "2", NULL };
+    f->image_bytes = -1;
+    for (guint i = 0; i < 3; i++) {
+        f->image_gzip_bytes[i] = -1;
+    }
     if (!pp_fixture_publish(fx, 2, error)
         || !device_run(httpd, upgrade, &f->download[0], &f->update_s, error)
-        || !pp_du_bytes(fx->sysroot, &f->on_device[1], error)
-        || !pp_fixture_publish(fx, 3, error)
+        || !pp_du_bytes(fx->sysroot, &f->on_device[1], error)) {
+        g_prefix_error(error, "measuring ostree: ");
+        return FALSE;
+    }
+    if (fx->commits[2] == NULL) {
+        /* A repo without a v3: v1 -> v2 only. */
+        f->download[1] = f->download[2] = f->on_device[2] = -1;
+        f->back_objects = f->back_refetched = f->back_missing = -1;
+        return TRUE;
+    }
+    if (!pp_fixture_publish(fx, 3, error)
         || !device_run(httpd, pull, &f->download[1], NULL, error)
         || !device_run(httpd, deploy, NULL, NULL, error)
         || !pp_du_bytes(fx->sysroot, &f->on_device[2], error)
@@ -106,10 +143,6 @@ measure_ostree(guint payload_kb, const char *work, PpStrategyFigures *f,
     while (g_hash_table_iter_next(&it, &key, NULL)) {
         f->back_missing += !g_hash_table_contains(had, key);
     }
-    f->image_bytes = -1;
-    for (guint i = 0; i < 3; i++) {
-        f->image_gzip_bytes[i] = -1;
-    }
     return TRUE;
 }
 
@@ -143,7 +176,7 @@ gzip_size(const char *path, gint64 *out, GError **error)
 }
 
 static gboolean
-measure_slots(PpStrategy st, guint payload_kb, guint env_copies,
+measure_slots(PpStrategy st, const PpStrategySource *src, guint env_copies,
               gboolean swupdate, const char *work, PpStrategyFigures *f,
               GError **error)
 {
@@ -151,10 +184,9 @@ measure_slots(PpStrategy st, guint payload_kb, guint env_copies,
     sc->strategy = st;
     sc->env_copies = env_copies;
     sc->ab_swupdate = swupdate;
-    g_autofree char *fxdir = g_build_filename(work, "fixture", NULL);
     g_autoptr(PpFixture) fx = NULL;
     g_auto(PpSlotSetup) setup = { 0 };
-    if (!pp_fixture_build_repo(fxdir, payload_kb, &fx, error)
+    if (!source_fixture(src, work, TRUE, &fx, error)
         || !pp_slot_setup(sc, fx, work, &setup, error)) {
         return FALSE;
     }
@@ -178,6 +210,10 @@ measure_slots(PpStrategy st, guint payload_kb, guint env_copies,
     /* A whole image per update, whichever way it goes. */
     static const guint to[3] = { 2, 3, 1 };
     for (guint i = 0; i < 3; i++) {
+        f->download[i] = f->image_gzip_bytes[i] = -1;
+        if (fx->commits[2] == NULL && i > 0) {
+            continue;           /* a repo without a v3 */
+        }
         f->download[i] = f->image_bytes;
         g_autofree char *name = g_strdup_printf("v%u.img", to[i]);
         g_autofree char *img = g_build_filename(setup.images_dir, name, NULL);
@@ -197,15 +233,42 @@ measure_slots(PpStrategy st, guint payload_kb, guint env_copies,
     return TRUE;
 }
 
+/* Bytes of the .debs a dpkg update from have to want installs. */
 static gboolean
-measure_dpkg(const char *repo, const char *work, PpStrategyFigures *f,
-             GError **error)
+debs_bytes(const char *repo, char **have, char **want, gint64 *out,
+           GError **error)
+{
+    g_autoptr(GPtrArray) debs = g_ptr_array_new_with_free_func(g_free);
+    if (!pp_dpkg_update_debs(repo, have, want, debs, error)) {
+        return FALSE;
+    }
+    *out = 0;
+    for (guint i = 0; i < debs->len; i++) {
+        GStatBuf st;
+        if (g_stat(debs->pdata[i], &st) != 0) {
+            return pp_throw_errno_prefix(error, "stat(%s)",
+                                         (char *)debs->pdata[i]);
+        }
+        *out += (gint64)st.st_size;
+    }
+    return TRUE;
+}
+
+/*
+ * dpkg: the v1 -> v2 update run untraced (its time, the root's bytes);
+ * the downloads are the .debs each update installs, from the package
+ * sets: v2 -> v3 as apt would fetch them, back to v1 what v1 has that v3
+ * has not (none when v3 only added packages: going back removes them).
+ */
+static gboolean
+measure_dpkg(const PpStrategySource *src, const char *work,
+             PpStrategyFigures *f, GError **error)
 {
     g_autoptr(PpScenario) sc = pp_scenario_new_default();
     sc->strategy = PP_STRATEGY_DPKG;
-    sc->repo = g_strdup(repo);
-    sc->from_rev = g_strdup("firmware^");
-    sc->to_rev = g_strdup("firmware");
+    sc->repo = g_strdup(src->repo);
+    sc->from_rev = g_strdup(src->revs[0]);
+    sc->to_rev = g_strdup(src->revs[1]);
     g_auto(PpSlotSetup) setup = { 0 };
     if (!pp_dpkg_setup(sc, work, &setup, error)) {
         return FALSE;
@@ -228,18 +291,24 @@ measure_dpkg(const char *repo, const char *work, PpStrategyFigures *f,
     pp_client_result_clear(&res);
     f->image_bytes = -1;
     f->back_objects = f->back_refetched = f->back_missing = -1;
-    g_autofree char *debs = g_build_filename(work, "debs", NULL);
-    gint64 deb_bytes = 0;
-    for (char **a = setup.argv; *a != NULL; a++) {
-        GStatBuf st;
-        if (g_str_has_prefix(*a, debs) && g_stat(*a, &st) == 0) {
-            deb_bytes += (gint64)st.st_size;
-        }
-    }
-    f->download[0] = deb_bytes;
-    f->download[1] = f->download[2] = -1;
     for (guint i = 0; i < 3; i++) {
         f->image_gzip_bytes[i] = -1;
+        f->download[i] = -1;
+    }
+    if (!debs_bytes(src->repo, setup.dev.pkgs_from, setup.dev.pkgs_to,
+                    &f->download[0], error)) {
+        return FALSE;
+    }
+    if (src->revs[2] != NULL) {
+        g_autofree char *dir = g_build_filename(work, "v3-database", NULL);
+        g_auto(GStrv) v3 = NULL;
+        if (!pp_dpkg_package_set(src->repo, src->revs[2], dir, &v3, error)
+            || !debs_bytes(src->repo, setup.dev.pkgs_to, v3,
+                           &f->download[1], error)
+            || !debs_bytes(src->repo, v3, setup.dev.pkgs_from,
+                           &f->download[2], error)) {
+            return FALSE;
+        }
     }
     if (!pp_du_bytes(setup.root, &f->on_device[0], error)) {
         return FALSE;
@@ -249,9 +318,9 @@ measure_dpkg(const char *repo, const char *work, PpStrategyFigures *f,
 }
 
 gboolean
-pp_strategy_measure(PpStrategy st, guint payload_kb, guint env_copies,
-                    gboolean swupdate, const char *dpkg_repo,
-                    const char *work, PpStrategyFigures *out, GError **error)
+pp_strategy_measure(PpStrategy st, const PpStrategySource *src,
+                    guint env_copies, gboolean swupdate, const char *work,
+                    PpStrategyFigures *out, GError **error)
 {
     memset(out, 0, sizeof *out);
     out->strategy = st;
@@ -259,12 +328,11 @@ pp_strategy_measure(PpStrategy st, guint payload_kb, guint env_copies,
         return FALSE;
     }
     if (st == PP_STRATEGY_DPKG) {
-        return measure_dpkg(dpkg_repo, work, out, error);
+        return measure_dpkg(src, work, out, error);
     }
     return st == PP_STRATEGY_OSTREE
-        ? measure_ostree(payload_kb, work, out, error)
-        : measure_slots(st, payload_kb, env_copies, swupdate, work, out,
-                        error);
+        ? measure_ostree(src, work, out, error)
+        : measure_slots(st, src, env_copies, swupdate, work, out, error);
 }
 
 static void

@@ -3,7 +3,7 @@
  * strategy-measure.h: what a strategy costs besides surviving power cuts
  * (sim/strategy.h): bytes downloaded per update, bytes on the device per
  * number of versions kept, the update's duration.  Measured on the same
- * fixture firmware as the campaigns, untraced.
+ * firmware as the campaigns (the fixture's, or a repo's), untraced.
  *
  *   ostree       a device made as sim makes it, updated against the
  *                stand-in: v1 -> v2 (`admin upgrade`), v2 -> v3 (`pull`,
@@ -45,12 +45,22 @@ typedef struct {
     gint64 back_missing;
 } PpStrategyFigures;
 
-/* Measure strategy st on a fixture of payload_kb built under work (made,
- * and left for inspection); dpkg on the Debian-built firmware dpkg_repo
- * (firmware^ -> firmware): the .debs of v1 -> v2 as its download (it has
- * no v3: the others null), the root's bytes with its one version. */
-gboolean pp_strategy_measure(PpStrategy st, guint payload_kb, guint env_copies,
-                             gboolean swupdate, const char *dpkg_repo,
+/* The firmware measured: the built-in fixture (repo NULL, its three
+ * versions), or a repo (a Debian-built firmware,
+ * images/build-debian-firmware.sh, or yours) and the revs of v1, v2 and
+ * v3 (v3 NULL: the v2 -> v3 and back-to-v1 figures are null). */
+typedef struct {
+    const char *repo;
+    const char *revs[3];
+    guint payload_kb;
+} PpStrategySource;
+
+/* Measure strategy st on src's firmware under work (made, and left for
+ * inspection).  dpkg needs a repo: the .debs each update installs as its
+ * download (back to v1 from a superset: nothing to fetch, the update
+ * removes packages), the root's bytes with its one version. */
+gboolean pp_strategy_measure(PpStrategy st, const PpStrategySource *src,
+                             guint env_copies, gboolean swupdate,
                              const char *work, PpStrategyFigures *out,
                              GError **error);
 

@@ -70,13 +70,18 @@ pp_du_bytes(const char *path, gint64 *out, GError **error)
     return TRUE;
 }
 
-/* Images of every version, one size for all (a partition's size is fixed
- * when the device is made: the largest tree and half again). */
+/* Images of every version with a tree (the fixture's three; your
+ * firmware's checkouts: server/firmware-repo.h), one size for all (a
+ * partition's size is fixed when the device is made: the largest tree
+ * and half again). */
 static gboolean
 make_images(const PpFixture *fx, PpSlotSetup *s, GError **error)
 {
     guint64 max_kib = 0;
     for (guint v = 0; v < PP_FIXTURE_N_VERSIONS; v++) {
+        if (fx->trees[v] == NULL) {
+            continue;           /* your firmware: two versions, not three */
+        }
         gint64 bytes = 0;
         if (!pp_du_bytes(fx->trees[v], &bytes, error)) {
             return FALSE;
@@ -90,6 +95,9 @@ make_images(const PpFixture *fx, PpSlotSetup *s, GError **error)
         return FALSE;
     }
     for (guint v = 1; v <= PP_FIXTURE_N_VERSIONS; v++) {
+        if (fx->trees[v - 1] == NULL) {
+            continue;
+        }
         g_autofree char *name = g_strdup_printf("v%u.img", v);
         g_autofree char *img = g_build_filename(s->images_dir, name, NULL);
         const char *argv[] = {

@@ -23,8 +23,9 @@
  *                bootloader = configuring, commit = the last status write
  *
  * The slot strategies use the same firmware as ostree: the fixture's
- * trees of each version, made into ext4 images with mke2fs -d (the same
- * size for every version, as a partition would be).  They are judged by
+ * trees of each version, or your firmware's (--repo: the commits checked
+ * out), made into ext4 images with mke2fs -d (the same size for every
+ * version, as a partition would be).  They are judged by
  * oracle/slots.h; their phases (common/phases.h) are named after the
  * OSTree ones they stand for: deploy = writing the new root into a slot,
  * bootloader = switching the environment, cleanup = what follows.
@@ -65,6 +66,18 @@ gboolean pp_slot_setup(const PpScenario *sc, const PpFixture *fx,
  * sets.  sc->repo, from_rev and to_rev name the firmware. */
 gboolean pp_dpkg_setup(const PpScenario *sc, const char *work,
                        PpSlotSetup *out, GError **error);
+
+/* The .debs (paths in the apt cache beside repo, appended to out) of
+ * what a dpkg update from the package set have to want installs: every
+ * "name version" of want not in have. */
+gboolean pp_dpkg_update_debs(const char *repo, char **have, char **want,
+                             GPtrArray *out, GError **error);
+
+/* The installed package set ("name version", sorted) of rev of a
+ * Debian-built firmware repo, read from its dpkg database (checked out
+ * under dir, removed after). */
+gboolean pp_dpkg_package_set(const char *repo, const char *rev,
+                             const char *dir, char ***out, GError **error);
 
 /* Phases of the dpkg device's trace (see above). */
 void pp_dpkg_phases_classify(CfiTrace *trace, const char *root,

@@ -21,11 +21,17 @@
 # strategies without --force; ab with SWUpdate (the real updater) under
 # the shim never bricks; minimize works on a slot campaign's cases.
 #
-# dpkg, when the small Debian-built firmware builds here (it needs the
-# Debian archive; else that part is skipped, said in the log):
+# Then the four on one firmware, the small Debian-built one (v1, v2 = v1 +
+# less, v3 = v2 + ed: committed to OSTree for ostree, checked out and made
+# into ext4 images for ab and update-mode, installed as packages for dpkg;
+# `strategies --repo --next`), with the same properties and:
 #   leaves states that need intervention or are mixed: holds for dpkg
 #     (dpkg -i of less cut mid-way: a package half-installed, unpacked or
 #     half-configured); fails for ab;
+#   the slot images are the firmware's (each the size of its Debian root
+#     and half again, not the fixture's), and every strategy has its
+#     v2 -> v3 figure; dpkg's back to v1 downloads nothing (v1's packages
+#     are v3's: going back removes);
 #   a dpkg case that needs intervention replays to the same verdict and
 #     minimizes; twin: an earlier cut minimize judges passes;
 #   dpkg without --repo is a usage error (twin: the campaign with one).
@@ -34,37 +40,18 @@ pp_init "$@"
 pp_need_cmd mke2fs
 pp_need_cmd fw_setenv
 
-# The small Debian-built firmware for dpkg (cached between runs; about 4
-# minutes the first time).
-fwdir=$PP_BUILD/firmware/debian-small
-dpkg_opt=
-if sh "$(dirname "$0")/../../images/build-debian-firmware.sh" --size small \
-    "$fwdir" >"$PP_TMP/fwbuild" 2>&1; then
-    dpkg_opt="--dpkg-repo=$fwdir/repo"
-else
-    tail -3 "$PP_TMP/fwbuild"
-    pp_log "SKIP part: the small Debian firmware could not be built: dpkg not compared"
-fi
-
-out=$PP_TMP/strategies
-# sample:40 keeps the campaigns near a minute each here; a loaded 2-core
-# machine takes a few (no waits to bound: each campaign is run to its end).
-"$PP_BIN" strategies --out "$out" --points sample:40 --payload-kb 256 \
-    --known "$PP_KNOWN" $dpkg_opt >"$PP_TMP/log" 2>&1
-rc=$?
-[ "$rc" -eq 0 ] || { cat "$PP_TMP/log"; pp_fail "strategies exited $rc, want 0"; }
-[ -s "$out/strategies.html" ] || pp_fail "no strategies.html"
-grep -A3 "measured" "$PP_TMP/log"
-
-python3 - "$out/strategies.json" <<'PY' || pp_fail "the shape of the comparison"
+# The shape of a comparison: each property a function of one strategy's
+# figures, asserted where it holds and failing where it does not.
+cat >"$PP_TMP/shape.py" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
+on_repo = sys.argv[2] == "repo"
 st = d["strategies"]
-want = {"ostree", "ab", "update-mode"} | ({"dpkg"} if "dpkg" in st else set())
+want = {"ostree", "ab", "update-mode"} | ({"dpkg"} if on_repo else set())
 assert set(st) == want, list(st)
 assert d["model"] == "ordered", d["model"]
 for n, s in st.items():
-    assert s["cases"] >= 30, (n, s["cases"])
+    assert s["cases"] >= 20, (n, s["cases"])
 
 def no_brick_no_mixed(s):
     oc = s["outcomes"]
@@ -100,10 +87,22 @@ check(no_brick_no_mixed, ["ostree", "ab"], ["update-mode"])
 check(bricks_in_image_write, ["update-mode"], ["ab", "ostree"])
 check(back_fetches_only_pruned, ["ostree"], ["ab", "update-mode"])
 check(downloads_whole_image, ["ab", "update-mode"], ["ostree"])
-if "dpkg" in st:
+if on_repo:
     check(needs_intervention_or_mixed, ["dpkg"], ["ab"])
-    d = st["dpkg"]
-    assert d["measured"]["download_bytes"]["v1_to_v2"] > 0, d["measured"]
+    fw = d["firmware"]
+    assert fw["repo"].endswith("/repo") and "v3" in fw, fw
+    # The images are the Debian roots' (over 100 MiB), not the fixture's.
+    for n in ("ab", "update-mode"):
+        assert st[n]["measured"]["image_bytes"] > 100 << 20, (n, st[n]["measured"])
+    for n, s in st.items():
+        assert s["measured"]["download_bytes"]["v2_to_v3"] > 0, (n, s["measured"])
+    dl = st["dpkg"]["measured"]["download_bytes"]
+    assert dl["v1_to_v2"] > 0 and dl["v3_to_v1"] == 0, dl
+    # OSTree's objects: far below a whole image.
+    img = st["ab"]["measured"]["image_bytes"]
+    assert st["ostree"]["measured"]["download_bytes"]["v1_to_v2"] < img / 100
+else:
+    assert d["firmware"]["repo"] == "fixture", d["firmware"]
 # The ostree bricks that are allowed are the known ones, in cleanup.
 o = st["ostree"]
 assert o["outcomes"]["brick"] == o["known"], o
@@ -114,6 +113,17 @@ for n, s in st.items():
         n, {k: v for k, v in s["outcomes"].items() if v}, s["boots"],
         m["download_bytes"], m["on_device_bytes"]))
 PY
+
+out=$PP_TMP/strategies
+# sample:40 keeps the campaigns near a minute each here; a loaded 2-core
+# machine takes a few (no waits to bound: each campaign is run to its end).
+"$PP_BIN" strategies --out "$out" --points sample:40 --payload-kb 256 \
+    --known "$PP_KNOWN" >"$PP_TMP/log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || { cat "$PP_TMP/log"; pp_fail "strategies exited $rc, want 0"; }
+[ -s "$out/strategies.html" ] || pp_fail "no strategies.html"
+grep -A3 "measured" "$PP_TMP/log"
+python3 "$PP_TMP/shape.py" "$out/strategies.json" fixture || pp_fail "the shape of the comparison"
 pp_log "the comparison has the issue's shape, each property with its failing twin"
 
 # A brick of update-mode replays to the same brick.
@@ -127,30 +137,62 @@ rc=$?
 grep -q "replayed: brick (same)" "$PP_TMP/replay" || pp_fail "replay of $case: $(cat "$PP_TMP/replay")"
 pp_log "update-mode's $case replays to the same brick"
 
+# The four on the small Debian-built firmware (cached between runs; about
+# a minute to build the first time), v3 by its commit (no ref moves to it).
+fwdir=$PP_BUILD/firmware/debian-small
+pp_small_firmware "$fwdir"
+[ -s "$fwdir/v3.commit" ] || pp_fail "the small firmware has no v3.commit"
+dout=$PP_TMP/strategies-debian
+"$PP_BIN" strategies --out "$dout" --points sample:20 --repo "$fwdir/repo" \
+    --next "$(cat "$fwdir/v3.commit")" --known "$PP_KNOWN" >"$PP_TMP/dlog" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || { cat "$PP_TMP/dlog"; pp_fail "strategies --repo exited $rc, want 0"; }
+grep -A4 "measured" "$PP_TMP/dlog"
+python3 "$PP_TMP/shape.py" "$dout/strategies.json" repo || pp_fail "the shape of the comparison on the Debian firmware"
+grep -q "v3 = $(cat "$fwdir/v3.commit")" "$dout/strategies.html" ||
+    pp_fail "strategies.html does not name the firmware's v3"
+pp_log "the four strategies on one Debian-built firmware: the same shape, v2 -> v3 measured for each"
+
+# An update-mode brick of the Debian firmware replays to the same brick
+# (its images are the firmware's; twin: the fixture's replay above).
+dcase=$(python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+print(next(c["id"] for c in p["cases"] if c["outcome"] == "brick"))' "$dout/update-mode/points.json")
+(cd "$dout/update-mode" && "$PP_BIN" replay "cases/$dcase.json") >"$PP_TMP/dureplay" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "replayed: brick (same)" "$PP_TMP/dureplay" ||
+    pp_fail "replay of the Debian update-mode $dcase: exit $rc: $(cat "$PP_TMP/dureplay")"
+
+# --repo and --dpkg-repo together: exit 2 naming both (twin: each alone
+# ran above).
+"$PP_BIN" strategies --out "$PP_TMP/both" --repo "$fwdir/repo" --dpkg-repo "$fwdir/repo" >"$PP_TMP/both.log" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--repo puts every strategy on one firmware" "$PP_TMP/both.log" ||
+    pp_fail "--repo with --dpkg-repo: exit $rc: $(cat "$PP_TMP/both.log")"
+
 # A dpkg case that needs intervention replays to the same verdict (exit 1)
 # and minimizes to the earliest cut that keeps it (exit 0); twin: a cut
 # before that one, judged by minimize, passes.
-if [ -n "$dpkg_opt" ]; then
-    eval "$(python3 -c '
+eval "$(python3 -c '
 import json, sys
 p = json.load(open(sys.argv[1]))
 ni = next(c["id"] for c in p["cases"] if c["outcome"] == "needs-intervention")
-print("ni_case=%s" % ni)' "$out/dpkg/points.json")"
-    (cd "$out/dpkg" && "$PP_BIN" replay "cases/$ni_case.json") >"$PP_TMP/dreplay" 2>&1
-    rc=$?
-    [ "$rc" -eq 1 ] && grep -q "replayed: needs-intervention (same)" "$PP_TMP/dreplay" ||
-        pp_fail "replay of dpkg's $ni_case: exit $rc: $(cat "$PP_TMP/dreplay")"
-    (cd "$out/dpkg" && "$PP_BIN" minimize -o "$PP_TMP/dmin" --max-tries 10 "cases/$ni_case.json") >"$PP_TMP/dmin.log" 2>&1
-    rc=$?
-    [ "$rc" -eq 0 ] && grep -q "^minimal: .*needs-intervention" "$PP_TMP/dmin.log" ||
-        pp_fail "minimize dpkg's $ni_case: exit $rc: $(tail -3 "$PP_TMP/dmin.log")"
-    # Twin: minimize judged earlier cuts of the same trace, and one of
-    # them passes (boots the old version): the judge does not call every
-    # dpkg state a failure.
-    grep -q "pass -> loses the failure" "$PP_TMP/dmin.log" ||
-        pp_fail "minimize dpkg's $ni_case met no passing cut: $(cat "$PP_TMP/dmin.log")"
-    pp_log "dpkg: $ni_case replays to needs-intervention and minimizes; an earlier cut passes"
-fi
+print("ni_case=%s" % ni)' "$dout/dpkg/points.json")"
+(cd "$dout/dpkg" && "$PP_BIN" replay "cases/$ni_case.json") >"$PP_TMP/dreplay" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "replayed: needs-intervention (same)" "$PP_TMP/dreplay" ||
+    pp_fail "replay of dpkg's $ni_case: exit $rc: $(cat "$PP_TMP/dreplay")"
+(cd "$dout/dpkg" && "$PP_BIN" minimize -o "$PP_TMP/dmin" --max-tries 10 "cases/$ni_case.json") >"$PP_TMP/dmin.log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && grep -q "^minimal: .*needs-intervention" "$PP_TMP/dmin.log" ||
+    pp_fail "minimize dpkg's $ni_case: exit $rc: $(tail -3 "$PP_TMP/dmin.log")"
+# Twin: minimize judged earlier cuts of the same trace, and one of
+# them passes (boots the old version): the judge does not call every
+# dpkg state a failure.
+grep -q "pass -> loses the failure" "$PP_TMP/dmin.log" ||
+    pp_fail "minimize dpkg's $ni_case met no passing cut: $(cat "$PP_TMP/dmin.log")"
+pp_log "dpkg: $ni_case replays to needs-intervention and minimizes; an earlier cut passes"
 
 # A bad strategy: exit 2, naming the allowed values; twin: a good one passes.
 printf '[update]\nstrategy = rsync\n' >"$PP_TMP/bad.conf"
