@@ -214,18 +214,30 @@ fast_work_dir(void)
 /* How many recordings may fail the fidelity check before sim gives up. */
 #define PP_SIM_RECORD_ATTEMPTS 3
 
+/* A [fault] with a network part: the stand-in's, which only ostree's
+ * update talks to. */
+static gboolean
+has_net_fault(const PpScenario *sc)
+{
+    return sc->net_drop > 0 || sc->net_stall > 0 || sc->net_5xx > 0;
+}
+
 /* Record the traced update of a prepared non-OSTree device. */
 static gboolean
-record_setup(PpSlotSetup *setup, const char *work, PpRecording *rec,
-             GError **error)
+record_setup(const PpScenario *sc, PpSlotSetup *setup, const char *work,
+             PpRecording *rec, PpSimFault *fault, GError **error)
 {
     g_autofree char *recdir = g_build_filename(work, "record", NULL);
-    if (!pp_record_client_in(NULL, setup->root, recdir,
-                             (const char *const *)setup->argv, NULL, NULL,
-                             rec, error)) {
+    /* [fault] inject: the shim's rule on the traced run (simfault.h); no
+       server, so no network fault. */
+    if (!pp_fault_arm(sc, NULL, NULL, NULL, fault, error)
+        || !pp_record_client_in(NULL, setup->root, recdir,
+                                (const char *const *)setup->argv, NULL,
+                                fault->rule, rec, error)) {
         return FALSE;
     }
-    if (rec->exit_status != 0) {
+    pp_fault_note_run(fault, rec, NULL);
+    if (rec->exit_status != 0 && !fault->active) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                     "the traced update itself failed (%s exited %d): %s",
                     setup->argv[0], rec->exit_status, rec->client_err);
@@ -240,27 +252,29 @@ record_setup(PpSlotSetup *setup, const char *work, PpRecording *rec,
  */
 static gboolean
 prepare_dpkg(const PpScenario *sc, const char *work, PpRecording *rec,
-             PpSlotDevice *out_slots, GError **error)
+             PpSlotDevice *out_slots, char ***out_argv, PpSimFault *fault,
+             GError **error)
 {
-    if (sc->repo == NULL || pp_scenario_has_fault(sc)
+    if (sc->repo == NULL || has_net_fault(sc)
         || sc->action != PP_ACTION_UPGRADE || sc->n_history > 0
         || sc->repeat > 1) {
         return pp_throw_code(error, PP_ERROR_USAGE,
                              "[update] strategy = dpkg: a Debian-built "
                              "firmware (--repo, --from, --to) only, without "
-                             "[fault], [firmware] history, [crash] repeat or "
-                             "[client] action");
+                             "network faults, [firmware] history, [crash] "
+                             "repeat or [client] action");
     }
     g_auto(PpSlotSetup) setup = { 0 };
     if (!pp_dpkg_setup(sc, work, &setup, error)) {
         g_prefix_error(error, "preparing the dpkg device: ");
         return FALSE;
     }
-    if (!record_setup(&setup, work, rec, error)) {
+    if (!record_setup(sc, &setup, work, rec, fault, error)) {
         return FALSE;
     }
     *out_slots = setup.dev;
     memset(&setup.dev, 0, sizeof setup.dev);
+    *out_argv = g_steal_pointer(&setup.argv);
     return TRUE;
 }
 
@@ -272,17 +286,19 @@ prepare_dpkg(const PpScenario *sc, const char *work, PpRecording *rec,
  */
 static gboolean
 prepare_slots(const PpScenario *sc, const char *work, PpFixture **out_fx,
-              PpRecording *rec, PpSlotDevice *out_slots, GError **error)
+              PpRecording *rec, PpSlotDevice *out_slots, char ***out_argv,
+              PpSimFault *fault, GError **error)
 {
     if (sc->strategy == PP_STRATEGY_DPKG) {
-        return prepare_dpkg(sc, work, rec, out_slots, error);
+        return prepare_dpkg(sc, work, rec, out_slots, out_argv, fault,
+                            error);
     }
-    if (pp_scenario_has_fault(sc) || sc->action != PP_ACTION_UPGRADE
+    if (has_net_fault(sc) || sc->action != PP_ACTION_UPGRADE
         || sc->n_history > 0 || sc->repeat > 1) {
         return pp_throw_code(error, PP_ERROR_USAGE,
-                             "[update] strategy = %s: without [fault], "
-                             "[firmware] history, [crash] repeat or "
-                             "[client] action",
+                             "[update] strategy = %s: without network "
+                             "faults (nothing is downloaded), [firmware] "
+                             "history, [crash] repeat or [client] action",
                              pp_strategy_to_string(sc->strategy));
     }
     /* The same firmware as ostree's campaign: the fixture's trees, or
@@ -300,11 +316,12 @@ prepare_slots(const PpScenario *sc, const char *work, PpFixture **out_fx,
                        pp_strategy_to_string(sc->strategy));
         return FALSE;
     }
-    if (!record_setup(&setup, work, rec, error)) {
+    if (!record_setup(sc, &setup, work, rec, fault, error)) {
         return FALSE;
     }
     *out_slots = setup.dev;
     memset(&setup.dev, 0, sizeof setup.dev);
+    *out_argv = g_steal_pointer(&setup.argv);
     *out_fx = g_steal_pointer(&fx);
     return TRUE;
 }
@@ -318,11 +335,18 @@ env_record(const PpScenario *sc, const char *work, PpSimEnv *env,
     g_autoptr(PpFixture) fx = NULL;
     PpRecording rec = { 0 };
     env->strategy = sc->strategy;
+    g_auto(GStrv) update_argv = NULL;
     if (sc->strategy != PP_STRATEGY_OSTREE
-        ? !prepare_slots(sc, work, &fx, &rec, &env->slots, error)
+        ? !prepare_slots(sc, work, &fx, &rec, &env->slots, &update_argv,
+                         fault, error)
         : !prepare(sc, work, &fx, out_httpd, &rec, fault, error)) {
         pp_recording_clear(&rec);
         return FALSE;
+    }
+    /* A [fault] campaign retries the update on the device its faulted
+       run left (simfault.h). */
+    if (fault->active) {
+        env->update_argv = g_steal_pointer(&update_argv);
     }
     env->trace_path = g_strdup(rec.trace);
     env->root = g_strdup(rec.root);
@@ -369,16 +393,16 @@ static gboolean
 env_reuse(const PpSimRec *rec, const PpScenario *sc, PpSimEnv *env,
           PpHttpd **out_httpd, GError **error)
 {
-    if (sc->strategy != PP_STRATEGY_OSTREE) {
-        /* The manifest (sim-rec.h) does not keep the slot images yet. */
+    if (rec->strategy != sc->strategy) {
         return pp_throw_code(error, PP_ERROR_USAGE,
-                             "[update] strategy = %s: a recording cannot be "
-                             "reused yet (--recording, --resume); run the "
-                             "campaign again",
+                             "the recording %s is of a %s campaign, the "
+                             "scenario's strategy is %s", rec->dir,
+                             pp_strategy_to_string(rec->strategy),
                              pp_strategy_to_string(sc->strategy));
     }
     pp_simrec_fill_env(rec, env);
-    if (sc->action == PP_ACTION_PULL) {
+    /* Only ostree's states are resumed against the stand-in. */
+    if (sc->action == PP_ACTION_PULL || sc->strategy != PP_STRATEGY_OSTREE) {
         return TRUE;
     }
     *out_httpd = pp_httpd_start(rec->srv_dir, 0, error);
@@ -502,12 +526,6 @@ pp_simcmd_reuse_own_recording(const PpScenario *sc, const char *work,
     if (pp_scenario_has_fault(sc)) {
         g_print("resume: a [fault] campaign is judged in one run: it starts "
                 "again\n");
-        return start_over(work, cases_dir, error);
-    }
-    if (sc->strategy != PP_STRATEGY_OSTREE) {
-        /* The manifest does not keep a slot device's images yet. */
-        g_print("resume: a %s campaign is recorded again\n",
-                pp_strategy_to_string(sc->strategy));
         return start_over(work, cases_dir, error);
     }
     if (!g_file_test(manifest, G_FILE_TEST_EXISTS)) {

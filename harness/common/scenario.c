@@ -158,13 +158,16 @@ static const KeyDef keys[] = {
       "active slot; the update writes the new image into the inactive slot "
       "with `dd` (fsync), then switches the environment with `fw_setenv` "
       "(libubootenv-tool). `update-mode`: one root slot overwritten in "
-      "place by `dd` of the new image. The same fixture firmware versions "
-      "(`from`, `to`) for those; `dpkg`: the `from` tree of a Debian-built "
+      "place by `dd` of the new image. The same firmware versions as "
+      "ostree's (the fixture's, or `--repo`'s `from` and `to` checked "
+      "out) for those; `dpkg`: the `from` tree of a Debian-built "
       "firmware (`--repo`, images/build-debian-firmware.sh) as a "
       "package-managed root, updated by `dpkg -i` of the packages the `to` "
       "tree adds or changes (the .debs from the repo's sibling "
-      "`apt-cache/`). `[client]`, `[device]` other than the "
-      "model's, `[fault]` and resumes apply to `ostree` only." },
+      "`apt-cache/`). `[fault] inject` applies to all (the retry runs "
+      "the update again from the start); `[client]`, `[device]` other "
+      "than the model's, `[fault] network` and resumes apply to `ostree` "
+      "only." },
     { "update", "ab-updater", KT_ENUM, "fw-setenv", "fw-setenv|swupdate",
       "`ab`: the client. `fw-setenv`: `dd` (conv=fsync) into the inactive "
       "slot, then `fw_setenv` naming it. `swupdate`: Debian's SWUpdate "

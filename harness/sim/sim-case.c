@@ -130,6 +130,7 @@ pp_sim_env_clear(PpSimEnv *env)
     pp_phases_clear(&env->phases);
     pp_promise_clear(&env->promise);
     pp_slot_device_clear(&env->slots);
+    g_clear_pointer(&env->update_argv, g_strfreev);
 }
 
 gboolean

@@ -10,6 +10,7 @@
 #include "cfi-calls.h"
 #include "common/client.h"
 #include "common/json.h"
+#include "oracle/dpkg-judge.h"
 #include "oracle/known.h"
 #include "trace-reader.h"
 
@@ -77,12 +78,13 @@ pp_fault_arm(const PpScenario *sc, PpHttpd *httpd, const char *srv_dir,
              const char *sysroot, PpSimFault *f, GError **error)
 {
     f->active = pp_scenario_has_fault(sc);
-    f->bytes_before = pp_httpd_get_bytes_sent(httpd);
+    f->bytes_before = httpd != NULL ? pp_httpd_get_bytes_sent(httpd) : 0;
     f->exit_status = 0;
     if (sc->fault_inject != NULL) {
         f->rule = rule_config(sc->fault_inject);
     }
-    if (sc->net_drop > 0 || sc->net_stall > 0 || sc->net_5xx > 0) {
+    if (httpd != NULL
+        && (sc->net_drop > 0 || sc->net_stall > 0 || sc->net_5xx > 0)) {
         PpHttpdOptions o = {
             .fault_seed = sc->seed,
             .p_drop = sc->net_drop,
@@ -125,8 +127,9 @@ void
 pp_fault_note_run(PpSimFault *f, const PpRecording *rec, PpHttpd *httpd)
 {
     f->run_bytes = f->net != NULL ? pp_httpd_get_bytes_sent(f->net)
-                                  : pp_httpd_get_bytes_sent(httpd)
-                                    - f->bytes_before;
+                   : httpd != NULL ? pp_httpd_get_bytes_sent(httpd)
+                                     - f->bytes_before
+                   : 0;
     f->exit_status = rec->exit_status;
     g_free(f->boot_id);
     f->boot_id = g_strdup(rec->boot_id);
@@ -159,6 +162,85 @@ set_outcome(PpCase *c, PpOutcome outcome, char *reason)
     g_free(c->reason);
     pp_case_set_verdict(c, outcome);
     c->reason = reason;
+}
+
+/*
+ * (b) for a device of another strategy (sim/strategy.h): the update
+ * command run again, untraced and without the fault, on the device the
+ * faulted run left (env->root: a [fault] campaign keeps it), as an A/B
+ * updater, update mode or dpkg is retried: from the start.  It must end
+ * booting the new version, else `stuck`.
+ */
+static gboolean
+slot_retry(PpSimEnv *env, PpCase *c, GError **error)
+{
+    PpClientOpts opts = { .userns = TRUE, .capture = TRUE };
+    PpClientResult res = { 0 };
+    /* The failing twin of the retry's check (test-strategies-fault): a
+       retry that does nothing and fails. */
+    static const char *const fails[] = { "false", NULL };
+    const char *const *argv = g_getenv("PLUGPULL_TEST_RETRY_FAILS") != NULL
+        ? fails : (const char *const *)env->update_argv;
+    if (!pp_client_run(&opts, argv, &res, error)) {
+        g_prefix_error(error, "retrying the update: ");
+        return FALSE;
+    }
+    c->resumed = TRUE;
+    c->resume_exit = res.exit_status;
+    g_autofree char *err = tail_of(res.err);
+    pp_client_result_clear(&res);
+    PpSlotJudgement j = { 0 };
+    if (env->strategy == PP_STRATEGY_DPKG
+        ? !pp_dpkg_judge(&env->slots, env->root, &j, error)
+        : !pp_slots_judge(&env->slots, env->root, &j, error)) {
+        g_prefix_error(error, "judging the retried update: ");
+        return FALSE;
+    }
+    if (c->resume_exit != 0 || g_strcmp0(j.boots, "new") != 0) {
+        c->resume_error = g_strdup_printf(
+            "the retry exited %d and the device boots %s%s%s", c->resume_exit,
+            j.boots != NULL ? j.boots : "nothing", *err != '\0' ? ": " : "",
+            err);
+    }
+    pp_slot_judgement_clear(&j);
+    return TRUE;
+}
+
+/* (a) and (b) of a slot or dpkg device: booting "new" or "old" is its
+ * judgement's words (oracle/slots.h); it downloads nothing. */
+static gboolean
+slot_fault_end(PpSimFault *f, PpSimEnv *env, PpCase *c, GError **error)
+{
+    if (f->exit_status == 0 && c->verdict == PP_OUTCOME_PASS
+        && g_strcmp0(c->boots, "new") != 0) {
+        set_outcome(c, PP_OUTCOME_WRONG_TREE, g_strdup_printf(
+            "the client reported success (exit 0) but the device boots %s, "
+            "not the new version", c->boots != NULL ? c->boots : "nothing"));
+    }
+    if (env->update_argv != NULL && c->verdict != PP_OUTCOME_BRICK
+        && !slot_retry(env, c, error)) {
+        return FALSE;
+    }
+    if (c->resume_error != NULL && c->verdict == PP_OUTCOME_PASS) {
+        set_outcome(c, PP_OUTCOME_STUCK, g_strdup(c->resume_error));
+    }
+    g_autoptr(GString) v = g_string_new(NULL);
+    g_string_append_printf(v, "client exited %d after %u injected fault(s), "
+                           "first %s; the device as left: %s (%s)",
+                           f->exit_status, f->n_injected,
+                           f->first_injected != NULL ? f->first_injected
+                                                     : "none",
+                           pp_outcome_to_string(c->verdict), c->reason);
+    g_string_append_printf(v, "; retry: %s", !c->resumed
+                           ? "not run (the device does not boot)"
+                           : c->resume_error == NULL
+                           ? "boots the new version" : c->resume_error);
+    if (f->swallowed) {
+        g_string_append(v, "; FAULT SWALLOWED: the client exited 0 although "
+                           "a call failed");
+    }
+    f->verdict = g_string_free(g_steal_pointer(&v), FALSE);
+    return TRUE;
 }
 
 gboolean
@@ -214,6 +296,9 @@ pp_fault_judge(PpSimFault *f, PpSimEnv *env, GError **error)
     f->end = c;
 
     f->swallowed = f->n_injected > 0 && f->exit_status == 0;
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        return slot_fault_end(f, env, c, error);
+    }
     /* A client that says it updated must boot the update (not for a
        bare pull, which has no resume server and nothing to boot). */
     const char *boots = booted_commit(c->judgement);

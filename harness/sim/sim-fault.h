@@ -17,7 +17,11 @@
  *  (b) the retry: the same update run again on that state, without the
  *      fault, against a clean server, with the same boot id (the device
  *      did not reboot).  It must end on the new version (else `stuck`);
- *      the bytes and objects it fetched again are counted;
+ *      the bytes and objects it fetched again are counted.  On a device
+ *      of another strategy (ab, update-mode, dpkg: sim/strategy.h) the
+ *      update command runs again on the device the faulted run left
+ *      (those updaters start again from the beginning), unless it does
+ *      not boot; shim faults only, they download nothing;
  *  (c) the crash states of the faulted trace, as for any scenario
  *      (--points; `none` skips them).
  *

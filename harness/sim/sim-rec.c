@@ -53,6 +53,7 @@ pp_simrec_free(PpSimRec *rec)
     g_free(rec->recorded);
     g_free(rec->tool_version);
     g_free(rec->compat_note);
+    pp_slot_device_clear(&rec->slots);
     g_free(rec);
 }
 
@@ -191,8 +192,17 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
     g_autofree char *trees = g_build_filename(fixture, "trees", NULL);
     g_autofree char *recdir = g_path_get_dirname(env->trace_path);
     g_autofree char *tmp = g_build_filename(recdir, "tmp", NULL);
+    /* A slot device's version images and SWUpdate bundle (beside its
+       record/): its states are judged by the images' digests, in the
+       manifest. */
+    g_autofree char *work = g_path_get_dirname(recdir);
+    g_autofree char *images = g_build_filename(work, "images", NULL);
+    g_autofree char *swu = g_build_filename(work, "swupdate", NULL);
+    gboolean slots = env->strategy == PP_STRATEGY_AB
+                     || env->strategy == PP_STRATEGY_UPDATE_MODE;
     if (!pp_rm_rf(env->root, error) || !pp_rm_rf(trees, error)
-        || !pp_rm_rf(tmp, error)) {
+        || !pp_rm_rf(tmp, error)
+        || (slots && (!pp_rm_rf(images, error) || !pp_rm_rf(swu, error)))) {
         return FALSE;
     }
     g_autofree char *id = pp_file_sha256(env->trace_path, error);
@@ -260,6 +270,11 @@ pp_simrec_write(const char *dir, const PpScenario *sc,
     pp_json_add_string(b, "to_commit", env->to_commit);
     pp_json_add_string(b, "osname", env->osname);
     pp_json_add_string(b, "bootloader", env->bootloader);
+    pp_json_add_string(b, "strategy", pp_strategy_to_string(env->strategy));
+    if (env->strategy != PP_STRATEGY_OSTREE) {
+        json_builder_set_member_name(b, "slots");
+        json_builder_add_value(b, pp_slot_device_to_json(&env->slots));
+    }
     json_builder_end_object(b);
 
     g_autoptr(JsonNode) root = json_builder_get_root(b);
@@ -364,6 +379,19 @@ pp_simrec_load(const char *dir, GError **error)
                                      error)) == NULL
         || (srv_digest = dup_string(files, "srv_digest", path,
                                     error)) == NULL) {
+        return NULL;
+    }
+    const char *st = json_object_get_string_member_with_default(
+        m, "strategy", "ostree");
+    if (!pp_strategy_from_string(st, &rec->strategy)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: strategy '%s' is not a strategy", path, st);
+        return NULL;
+    }
+    if (rec->strategy != PP_STRATEGY_OSTREE
+        && !pp_slot_device_from_json(json_object_get_member(m, "slots"),
+                                     &rec->slots, error)) {
+        g_prefix_error(error, "%s: slots: ", path);
         return NULL;
     }
     JsonNode *text = json_object_get_member(sc, "text");
@@ -527,4 +555,11 @@ pp_simrec_fill_env(const PpSimRec *rec, PpSimEnv *env)
     env->to_commit = g_strdup(rec->to_commit);
     env->osname = g_strdup(rec->osname);
     env->bootloader = g_strdup(rec->bootloader);
+    env->strategy = rec->strategy;
+    if (rec->strategy != PP_STRATEGY_OSTREE) {
+        /* A copy, through the form it was read from. */
+        g_autoptr(JsonNode) slots = pp_slot_device_to_json(&rec->slots);
+        gboolean ok = pp_slot_device_from_json(slots, &env->slots, NULL);
+        g_assert(ok);
+    }
 }

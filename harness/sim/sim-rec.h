@@ -13,7 +13,13 @@
  *   REC/work/record/trace.cfit  the trace
  *   REC/work/record/snapshot/   the device just before the traced run
  *   REC/work/fixture/srv/       the firmware repo the stand-in serves
- *                               (known-good trees, resumed updates)
+ *                               (known-good trees, resumed updates); a
+ *                               dpkg device's: REC/work/debs/
+ *
+ * A campaign of another strategy than ostree (sim/strategy.h) keeps its
+ * device's description in the manifest ("strategy", "slots": the images'
+ * digests, the package sets): its states are judged against those, not
+ * against the repo.
  *
  * The manifest pins the campaign: the scenario file's text, the model,
  * seed, points and resume choice, and the client's version.  A run on the
@@ -57,6 +63,10 @@ typedef struct {
                                 older than version records */
     char *compat_note;       /* to print: read although made before
                                 versions were recorded; else NULL */
+    PpStrategy strategy;     /* [update] strategy; a manifest without one
+                                is ostree's */
+    PpSlotDevice slots;      /* not ostree: the device judged (its
+                                images' digests, package sets) */
 } PpSimRec;
 
 void pp_simrec_free(PpSimRec *rec);
@@ -70,7 +80,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PpSimRec, pp_simrec_free)
  * under dir), made with scenario sc (its text scenario_text, NULL for the
  * built-in default) and the client at version client_version.  Drops what
  * a run on the recording does not need (the device after the run, the
- * fixture's trees) first.  The recording's id into *out_id (may be NULL).
+ * fixture's trees, a slot device's images) first.  The recording's id
+ * into *out_id (may be NULL).
  */
 gboolean pp_simrec_write(const char *dir, const PpScenario *sc,
                          const char *scenario_text, const PpSimEnv *env,

@@ -57,6 +57,9 @@ typedef struct {
     PpStrategy strategy;     /* [update] strategy (sim/strategy.h) */
     PpSlotDevice slots;      /* ab, update-mode: the device judged
                                 (oracle/slots.h); unused by ostree */
+    char **update_argv;      /* not ostree, a [fault] campaign: the update
+                                command, run again on the device the
+                                faulted run left (its retry) */
     CfiModel model;
     guint64 seed;
     guint redownload_threshold;

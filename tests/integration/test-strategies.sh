@@ -16,7 +16,9 @@
 #     without objects (the whole image);
 #   downloads the whole image every time: holds for ab; fails for ostree.
 #
-# Also: a bad [update] strategy is a usage error naming the values, a
+# Also: a slot campaign interrupted and resumed reuses its recording and
+# gives the uninterrupted verdicts; a dpkg campaign runs on a recording made
+# by --record-only; a bad [update] strategy is a usage error naming the values, a
 # brick of update-mode replays to a brick, and compare refuses two
 # strategies without --force; ab with SWUpdate (the real updater) under
 # the shim never bricks; minimize works on a slot campaign's cases.
@@ -163,6 +165,57 @@ print(next(c["id"] for c in p["cases"] if c["outcome"] == "brick"))' "$dout/upda
 rc=$?
 [ "$rc" -eq 1 ] && grep -q "replayed: brick (same)" "$PP_TMP/dureplay" ||
     pp_fail "replay of the Debian update-mode $dcase: exit $rc: $(cat "$PP_TMP/dureplay")"
+
+# A slot campaign keeps its recording: SIGINT mid-campaign (held after 5
+# cases: an event), then --resume reuses the recording (before, it was
+# recorded again and every case judged again) and gives the verdicts of an
+# uninterrupted run on the same recording.
+printf '[scenario]\nname = um-resume\n[firmware]\npayload-kb = 256\n[update]\nstrategy = update-mode\n[crash]\npoints = sample:30\n' >"$PP_TMP/um.conf"
+U=$PP_TMP/um
+PLUGPULL_TEST_HOLD_AFTER=5 "$PP_BIN" sim --scenario "$PP_TMP/um.conf" --jobs 1 --out "$U" >"$PP_TMP/um.log" 2>&1 &
+pid=$!
+i=0
+while [ "$(ls "$U/work/done" 2>/dev/null | wc -l)" -lt 5 ]; do
+    kill -0 "$pid" 2>/dev/null || { cat "$PP_TMP/um.log"; pp_fail "the update-mode campaign ended before 5 cases"; }
+    i=$((i + 1))
+    # 10 minutes: a bound for a stuck campaign, not a guess at its speed
+    [ "$i" -lt 12000 ] || pp_fail "no 5 finished cases in $U"
+    sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || { cat "$PP_TMP/um.log"; pp_fail "SIGINT: update-mode campaign exited $rc, want 130"; }
+"$PP_BIN" sim --out "$U" --resume >"$PP_TMP/um2.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/um2.log"; pp_fail "--resume of update-mode exited $rc, want 1"; }
+grep -q "reusing the recording" "$PP_TMP/um2.log" ||
+    { cat "$PP_TMP/um2.log"; pp_fail "--resume of a slot campaign recorded again"; }
+"$PP_BIN" sim --recording "$U/work" --out "$PP_TMP/um-ref" >"$PP_TMP/um3.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || { cat "$PP_TMP/um3.log"; pp_fail "--recording of update-mode exited $rc, want 1"; }
+python3 - "$U/points.json" "$PP_TMP/um-ref/points.json" <<'PY' || pp_fail "the resumed update-mode campaign differs"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+va = {c["id"]: (c["outcome"], c.get("boots")) for c in a["cases"]}
+vb = {c["id"]: (c["outcome"], c.get("boots")) for c in b["cases"]}
+assert len(va) == 30 and va == vb, (len(va), len(vb))
+assert any(o == "brick" for o, _ in va.values())
+PY
+pp_log "update-mode: SIGINT + --resume reuses the recording; the same 30 verdicts as an uninterrupted run on it"
+
+# dpkg: --record-only, then a run on the recording (the manifest keeps the
+# package sets the states are judged against).
+printf '[scenario]\nname = dpkg-rec\n[update]\nstrategy = dpkg\n[crash]\npoints = sample:12\n' >"$PP_TMP/dr.conf"
+"$PP_BIN" sim --scenario "$PP_TMP/dr.conf" --repo "$fwdir/repo" --from 'firmware^' --to firmware \
+    --record-only --out "$PP_TMP/drec" >"$PP_TMP/drec.log" 2>&1 ||
+    { cat "$PP_TMP/drec.log"; pp_fail "dpkg --record-only failed"; }
+[ "$(jq -r .strategy "$PP_TMP/drec/recording.json")" = dpkg ] || pp_fail "the dpkg recording does not name its strategy"
+"$PP_BIN" sim --recording "$PP_TMP/drec" --out "$PP_TMP/drun" >"$PP_TMP/drun.log" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && [ "$(jq '.outcomes["needs-intervention"]' "$PP_TMP/drun/summary.json")" -gt 0 ] ||
+    { cat "$PP_TMP/drun.log"; pp_fail "dpkg on its recording: exit $rc, want 1 with states that need intervention"; }
+pp_log "dpkg: --record-only, then a run on the recording: $(jq -c .outcomes "$PP_TMP/drun/summary.json" | tr -d '{}"' | tr ',' ' ' | sed 's/[a-z-]*:0 *//g')"
 
 # --repo and --dpkg-repo together: exit 2 naming both (twin: each alone
 # ran above).
