@@ -101,6 +101,21 @@ compare_object_names(gconstpointer a, gconstpointer b)
     return strcmp(ca, cb);
 }
 
+/* The keys of a set of object names, in compare_object_names' order. */
+static GPtrArray *
+sorted_names(GHashTable *set)
+{
+    GPtrArray *order = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, set);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        g_ptr_array_add(order, key);
+    }
+    g_ptr_array_sort(order, compare_object_names);
+    return order;
+}
+
 /* The walk.  *out_repo and *out_baseline are set once loaded, so that a
  * failure can be explained (find_spoilt_metadata). */
 static gboolean
@@ -161,12 +176,7 @@ check(const char *repo_path, const char *baseline_path,
        whose garbage still parses names objects that do not exist, and the
        report must name the dirtree, the cause, on every run, not whichever
        the hash table's order happened to reach first. */
-    g_autoptr(GPtrArray) order = g_ptr_array_new();
-    g_hash_table_iter_init(&it, reachable);
-    while (g_hash_table_iter_next(&it, &key, NULL)) {
-        g_ptr_array_add(order, key);
-    }
-    g_ptr_array_sort(order, compare_object_names);
+    g_autoptr(GPtrArray) order = sorted_names(reachable);
     guint hashed = 0, present = 0;
     for (guint i = 0; i < order->len; i++) {
         const char *csum;
@@ -214,28 +224,18 @@ find_spoilt_metadata(OstreeRepo *repo, GHashTable *baseline)
                                   &objects, NULL, NULL)) {
         return NULL;
     }
-    g_autoptr(GPtrArray) order = g_ptr_array_new();
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init(&it, objects);
-    while (g_hash_table_iter_next(&it, &key, NULL)) {
-        const char *csum;
-        OstreeObjectType type;
-        ostree_object_name_deserialize(key, &csum, &type);
-        g_autofree char *rel = object_rel_path(csum, type);
-        if (OSTREE_OBJECT_TYPE_IS_META(type)
-            && !g_hash_table_contains(baseline, rel)) {
-            g_ptr_array_add(order, key);
-        }
-    }
-    g_ptr_array_sort(order, compare_object_names);
+    g_autoptr(GPtrArray) order = sorted_names(objects);
     for (guint i = 0; i < order->len; i++) {
         const char *csum;
         OstreeObjectType type;
         ostree_object_name_deserialize(order->pdata[i], &csum, &type);
+        g_autofree char *rel = object_rel_path(csum, type);
+        if (!OSTREE_OBJECT_TYPE_IS_META(type)
+            || g_hash_table_contains(baseline, rel)) {
+            continue;
+        }
         g_autoptr(GError) local = NULL;
         if (!ostree_repo_fsck_object(repo, type, csum, NULL, &local)) {
-            g_autofree char *rel = object_rel_path(csum, type);
             return g_strdup_printf("object %s: %s", rel, local->message);
         }
     }

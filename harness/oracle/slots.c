@@ -260,3 +260,23 @@ pp_slots_judge(const PpSlotDevice *d, const char *root, PpSlotJudgement *out,
     out->evidence = json_builder_get_root(b);
     return TRUE;
 }
+
+gboolean
+pp_slot_device_read(JsonObject *o, const char *where, PpStrategy *strategy,
+                    PpSlotDevice *d, GError **error)
+{
+    const char *st = json_object_get_string_member_with_default(
+        o, "strategy", "ostree");
+    if (!pp_strategy_from_string(st, strategy)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s.strategy '%s' is not a strategy", where, st);
+        return FALSE;
+    }
+    if (*strategy != PP_STRATEGY_OSTREE
+        && !pp_slot_device_from_json(json_object_get_member(o, "slots"), d,
+                                     error)) {
+        g_prefix_error(error, "%s.slots: ", where);
+        return FALSE;
+    }
+    return TRUE;
+}

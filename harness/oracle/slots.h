@@ -59,6 +59,13 @@ JsonNode *pp_slot_device_to_json(const PpSlotDevice *d);
 gboolean pp_slot_device_from_json(JsonNode *node, PpSlotDevice *d,
                                   GError **error);
 
+/* The "strategy" member of o (absent: ostree, as everything written
+ * before strategies was) and, for another strategy, its "slots" device
+ * into *d.  where names o in the error ("FILE: replay"). */
+gboolean pp_slot_device_read(JsonObject *o, const char *where,
+                             PpStrategy *strategy, PpSlotDevice *d,
+                             GError **error);
+
 /* The judgement of one state. */
 typedef struct {
     PpOutcome outcome;

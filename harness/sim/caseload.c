@@ -195,18 +195,9 @@ pp_case_file_load(const char *path, const char *states_dir, PpCaseFile *f,
                                                             FALSE);
     env->device_fs.data_in_place = json_object_get_boolean_member_with_default(
         rp, "data_in_place", FALSE);
-    /* Case files from before [update] strategy were all ostree's. */
-    const char *st = json_object_get_string_member_with_default(
-        rp, "strategy", "ostree");
-    if (!pp_strategy_from_string(st, &env->strategy)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: replay.strategy '%s' is not a strategy", path, st);
-        return FALSE;
-    }
-    if (env->strategy != PP_STRATEGY_OSTREE
-        && !pp_slot_device_from_json(json_object_get_member(rp, "slots"),
-                                     &env->slots, error)) {
-        g_prefix_error(error, "%s: replay.slots: ", path);
+    g_autofree char *where = g_strconcat(path, ": replay", NULL);
+    if (!pp_slot_device_read(rp, where, &env->strategy, &env->slots,
+                             error)) {
         return FALSE;
     }
 

@@ -381,17 +381,8 @@ pp_simrec_load(const char *dir, GError **error)
                                     error)) == NULL) {
         return NULL;
     }
-    const char *st = json_object_get_string_member_with_default(
-        m, "strategy", "ostree");
-    if (!pp_strategy_from_string(st, &rec->strategy)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: strategy '%s' is not a strategy", path, st);
-        return NULL;
-    }
-    if (rec->strategy != PP_STRATEGY_OSTREE
-        && !pp_slot_device_from_json(json_object_get_member(m, "slots"),
-                                     &rec->slots, error)) {
-        g_prefix_error(error, "%s: slots: ", path);
+    /* A manifest from before strategies is ostree's. */
+    if (!pp_slot_device_read(m, path, &rec->strategy, &rec->slots, error)) {
         return NULL;
     }
     JsonNode *text = json_object_get_member(sc, "text");
