@@ -161,6 +161,43 @@ pp_dpkg_package_set(const char *repo, const char *rev, const char *dir,
     return pp_rm_rf(dir, error);
 }
 
+GPtrArray *
+pp_dpkg_command(const char *work, const char *root, const char *action)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *root_opt = g_strconcat("--root=", root, NULL);
+    g_autofree char *log_opt = g_strconcat("--log=", root,
+                                           "/var/log/dpkg.log", NULL);
+    /*
+     * As root on the host: maintainer scripts run outside the device
+     * (--force-script-chrootless: dpkg gives them DPKG_ROOT, which
+     * update-alternatives and dpkg's helpers honour), so they run under
+     * the shim and their writes are traced; a mount namespace with the
+     * host's /etc, /usr, /var, /opt, /root and /home read only keeps a
+     * script that ignores DPKG_ROOT off the host.  work (the device and
+     * the trace every traced process opens) is bound first, so the
+     * recursive binds carry it as a writable submount.  (A read-only
+     * remount of / itself fails here: "mount point is busy".)  dpkg
+     * reads its configuration from the host's /etc/dpkg even with
+     * --root: the device's is bound there, so its path-exclude filters
+     * hold and the host's (a container's force-unsafe-io, say) do not.
+     */
+    const char *head[] = {
+        "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+        "mount --bind \"$1\" \"$1\" && "
+        "mount --bind \"$2\"/etc/dpkg /etc/dpkg || exit; "
+        "for d in /etc /usr /var /opt /root /home; do [ ! -d \"$d\" ] || "
+        "{ mount --rbind \"$d\" \"$d\" && mount -o remount,bind,ro \"$d\"; "
+        "} || exit; done; shift 2 && exec \"$@\"",
+        "dpkg-update", work, root, "env",
+        "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "dpkg", root_opt, log_opt,
+        "--force-script-chrootless", action, NULL };
+    for (guint i = 0; head[i] != NULL; i++) {
+        g_ptr_array_add(argv, g_strdup(head[i]));
+    }
+    return argv;
+}
+
 gboolean
 pp_dpkg_setup(const PpScenario *sc, const char *work, PpSlotSetup *out,
               GError **error)
@@ -209,37 +246,7 @@ pp_dpkg_setup(const PpScenario *sc, const char *work, PpSlotSetup *out,
                                  "packages is supported", sc->to_rev, name);
         }
     }
-    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *root_opt = g_strconcat("--root=", out->root, NULL);
-    g_autofree char *log_opt = g_strconcat("--log=", out->root,
-                                           "/var/log/dpkg.log", NULL);
-    /*
-     * As root on the host: maintainer scripts run outside the device
-     * (--force-script-chrootless: dpkg gives them DPKG_ROOT, which
-     * update-alternatives and dpkg's helpers honour), so they run under
-     * the shim and their writes are traced; a mount namespace with the
-     * host's /etc, /usr, /var, /opt, /root and /home read only keeps a
-     * script that ignores DPKG_ROOT off the host.  work (the device and
-     * the trace every traced process opens) is bound first, so the
-     * recursive binds carry it as a writable submount.  (A read-only
-     * remount of / itself fails here: "mount point is busy".)  dpkg
-     * reads its configuration from the host's /etc/dpkg even with
-     * --root: the device's is bound there, so its path-exclude filters
-     * hold and the host's (a container's force-unsafe-io, say) do not.
-     */
-    const char *head[] = {
-        "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-        "mount --bind \"$1\" \"$1\" && "
-        "mount --bind \"$2\"/etc/dpkg /etc/dpkg || exit; "
-        "for d in /etc /usr /var /opt /root /home; do [ ! -d \"$d\" ] || "
-        "{ mount --rbind \"$d\" \"$d\" && mount -o remount,bind,ro \"$d\"; "
-        "} || exit; done; shift 2 && exec \"$@\"",
-        "dpkg-update", work, out->root, "env",
-        "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "dpkg", root_opt, log_opt,
-        "--force-script-chrootless", "-i", NULL };
-    for (guint i = 0; head[i] != NULL; i++) {
-        g_ptr_array_add(argv, g_strdup(head[i]));
-    }
+    g_autoptr(GPtrArray) argv = pp_dpkg_command(work, out->root, "-i");
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
     if (!pp_dpkg_update_debs(sc->repo, out->dev.pkgs_from, out->dev.pkgs_to,
                              found, error)) {

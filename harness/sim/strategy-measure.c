@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "oracle/dpkg-judge.h"
 #include "server/firmware-repo.h"
 #include "server/fixture.h"
 #include "server/httpd.h"
@@ -254,11 +255,119 @@ debs_bytes(const char *repo, char **have, char **want, gint64 *out,
     return TRUE;
 }
 
+/* Run a dpkg command (pp_dpkg_command) on the device, as root (it makes
+ * its own mount namespace). */
+static gboolean
+dpkg_run(GPtrArray *argv, const char *what, GError **error)
+{
+    g_ptr_array_add(argv, NULL);
+    PpClientOpts opts = { .capture = TRUE };
+    PpClientResult res = { 0 };
+    if (!pp_client_run(&opts, (const char *const *)argv->pdata, &res,
+                       error)) {
+        return FALSE;
+    }
+    gboolean ok = res.exit_status == 0;
+    if (!ok) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: dpkg exited "
+                    "%d: %s", what, res.exit_status,
+                    res.err != NULL ? res.err : "");
+    }
+    pp_client_result_clear(&res);
+    return ok;
+}
+
+/* The device's installed package set must be want's. */
+static gboolean
+dpkg_device_is(const char *root, char **want, const char *what,
+               GError **error)
+{
+    g_autoptr(GHashTable) pkgs = pp_dpkg_db_read(root, error);
+    if (pkgs == NULL) {
+        return FALSE;
+    }
+    g_auto(GStrv) have = pp_dpkg_installed_set(pkgs);
+    if (!g_strv_equal((const char *const *)have, (const char *const *)want)) {
+        g_autofree char *h = g_strjoinv(", ", have);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "after %s the "
+                    "device does not hold that version's packages: %s", what,
+                    h);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /*
- * dpkg: the v1 -> v2 update run untraced (its time, the root's bytes);
- * the downloads are the .debs each update installs, from the package
- * sets: v2 -> v3 as apt would fetch them, back to v1 what v1 has that v3
- * has not (none when v3 only added packages: going back removes them).
+ * dpkg, v2 -> v3 and back to v1, run on the device the v1 -> v2 update
+ * left: `dpkg -i` of the .debs v3 adds or changes, then `dpkg --purge` of
+ * the packages v1 does not have and `dpkg -i` of those it has in another
+ * version; each must leave exactly that version's package set.  The
+ * downloads are those .debs.
+ */
+static gboolean
+dpkg_onwards_and_back(const PpStrategySource *src, const char *work,
+                      const PpSlotSetup *setup, PpStrategyFigures *f,
+                      GError **error)
+{
+    g_autofree char *dir = g_build_filename(work, "v3-database", NULL);
+    g_auto(GStrv) v3 = NULL;
+    if (!pp_dpkg_package_set(src->repo, src->revs[2], dir, &v3, error)) {
+        return FALSE;
+    }
+    char **v1 = setup->dev.pkgs_from;
+    char **v2 = setup->dev.pkgs_to;
+    g_autoptr(GPtrArray) up = pp_dpkg_command(work, setup->root, "-i");
+    g_autoptr(GPtrArray) debs = g_ptr_array_new_with_free_func(g_free);
+    if (!pp_dpkg_update_debs(src->repo, v2, v3, debs, error)
+        || !debs_bytes(src->repo, v2, v3, &f->download[1], error)) {
+        return FALSE;
+    }
+    for (guint i = 0; i < debs->len; i++) {
+        g_ptr_array_add(up, g_strdup(debs->pdata[i]));
+    }
+    if (!dpkg_run(up, "dpkg -i of v3's packages", error)
+        || !dpkg_device_is(setup->root, v3, "the v2 -> v3 update", error)) {
+        g_prefix_error(error, "dpkg v2 -> v3: ");
+        return FALSE;
+    }
+    /* Back: what v3 has and v1 has not, by name, is purged. */
+    g_autoptr(GPtrArray) purge = pp_dpkg_command(work, setup->root,
+                                                 "--purge");
+    guint base = purge->len;
+    for (char **e = v3; *e != NULL; e++) {
+        g_autofree char *name = g_strndup(*e, strcspn(*e, " "));
+        gboolean kept = FALSE;
+        for (char **o = v1; *o != NULL && !kept; o++) {
+            kept = strncmp(*o, name, strlen(name)) == 0
+                   && (*o)[strlen(name)] == ' ';
+        }
+        if (!kept) {
+            g_ptr_array_add(purge, g_steal_pointer(&name));
+        }
+    }
+    g_autoptr(GPtrArray) down = pp_dpkg_command(work, setup->root, "-i");
+    g_autoptr(GPtrArray) old_debs = g_ptr_array_new_with_free_func(g_free);
+    if (!pp_dpkg_update_debs(src->repo, v3, v1, old_debs, error)
+        || !debs_bytes(src->repo, v3, v1, &f->download[2], error)) {
+        return FALSE;
+    }
+    for (guint i = 0; i < old_debs->len; i++) {
+        g_ptr_array_add(down, g_strdup(old_debs->pdata[i]));
+    }
+    if ((purge->len > base && !dpkg_run(purge, "dpkg --purge", error))
+        || (old_debs->len > 0
+            && !dpkg_run(down, "dpkg -i of v1's packages", error))
+        || !dpkg_device_is(setup->root, v1, "going back to v1", error)) {
+        g_prefix_error(error, "dpkg back to v1: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * dpkg: the v1 -> v2 update run untraced (its time, the root's bytes),
+ * then v2 -> v3 and back to v1 on the same device (dpkg_onwards_and_back);
+ * the downloads are the .debs each update installs.
  */
 static gboolean
 measure_dpkg(const PpStrategySource *src, const char *work,
@@ -299,18 +408,12 @@ measure_dpkg(const PpStrategySource *src, const char *work,
                     &f->download[0], error)) {
         return FALSE;
     }
-    if (src->revs[2] != NULL) {
-        g_autofree char *dir = g_build_filename(work, "v3-database", NULL);
-        g_auto(GStrv) v3 = NULL;
-        if (!pp_dpkg_package_set(src->repo, src->revs[2], dir, &v3, error)
-            || !debs_bytes(src->repo, setup.dev.pkgs_to, v3,
-                           &f->download[1], error)
-            || !debs_bytes(src->repo, v3, setup.dev.pkgs_from,
-                           &f->download[2], error)) {
-            return FALSE;
-        }
-    }
+    /* The root with its one version, v2, before it moves on. */
     if (!pp_du_bytes(setup.root, &f->on_device[0], error)) {
+        return FALSE;
+    }
+    if (src->revs[2] != NULL
+        && !dpkg_onwards_and_back(src, work, &setup, f, error)) {
         return FALSE;
     }
     f->on_device[1] = f->on_device[2] = -1;

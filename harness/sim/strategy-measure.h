@@ -56,9 +56,12 @@ typedef struct {
 } PpStrategySource;
 
 /* Measure strategy st on src's firmware under work (made, and left for
- * inspection).  dpkg needs a repo: the .debs each update installs as its
- * download (back to v1 from a superset: nothing to fetch, the update
- * removes packages), the root's bytes with its one version. */
+ * inspection).  dpkg needs a repo: its updates are run one after the
+ * other on one device (v1 -> v2, v2 -> v3 by `dpkg -i`, back to v1 by
+ * `dpkg --purge` of what v1 lacks and `dpkg -i` of what it has in another
+ * version), each checked to leave that version's package set; the
+ * downloads are the .debs each installs; the root's bytes with its one
+ * version. */
 gboolean pp_strategy_measure(PpStrategy st, const PpStrategySource *src,
                              guint env_copies, gboolean swupdate,
                              const char *work, PpStrategyFigures *out,

@@ -79,6 +79,12 @@ gboolean pp_dpkg_update_debs(const char *repo, char **have, char **want,
 gboolean pp_dpkg_package_set(const char *repo, const char *rev,
                              const char *dir, char ***out, GError **error);
 
+/* The dpkg command on the device at root (under work): dpkg --root with
+ * action (-i, --purge, ...), in its mount namespace (strategy-dpkg.c);
+ * its arguments go after it.  Not NULL-terminated. */
+GPtrArray *pp_dpkg_command(const char *work, const char *root,
+                           const char *action);
+
 /* Phases of the dpkg device's trace (see above). */
 void pp_dpkg_phases_classify(CfiTrace *trace, const char *root,
                              PpPhases *out);
