@@ -280,9 +280,9 @@ prepare_dpkg(const PpScenario *sc, const char *work, PpRecording *rec,
 
 /*
  * A slot device (ab, update-mode: sim/strategy.h) made from the fixture's
- * versions or your firmware's from and to, and its update recorded.  No stand-in: the image is copied
- * from the device's own storage (its download is measured apart, by
- * `plugpull strategies`).
+ * versions or your firmware's from and to, and its update recorded.  No
+ * stand-in: the image is copied from the device's own storage (its
+ * download is measured apart, by `plugpull strategies`).
  */
 static gboolean
 prepare_slots(const PpScenario *sc, const char *work, PpFixture **out_fx,
