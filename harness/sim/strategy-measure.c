@@ -234,25 +234,30 @@ measure_slots(PpStrategy st, const PpStrategySource *src, guint env_copies,
     return TRUE;
 }
 
+/* Bytes of the files paths->pdata[from..]. */
+static gboolean
+files_bytes(GPtrArray *paths, guint from, gint64 *out, GError **error)
+{
+    *out = 0;
+    for (guint i = from; i < paths->len; i++) {
+        GStatBuf st;
+        if (g_stat(paths->pdata[i], &st) != 0) {
+            return pp_throw_errno_prefix(error, "stat(%s)",
+                                         (char *)paths->pdata[i]);
+        }
+        *out += (gint64)st.st_size;
+    }
+    return TRUE;
+}
+
 /* Bytes of the .debs a dpkg update from have to want installs. */
 static gboolean
 debs_bytes(const char *repo, char **have, char **want, gint64 *out,
            GError **error)
 {
     g_autoptr(GPtrArray) debs = g_ptr_array_new_with_free_func(g_free);
-    if (!pp_dpkg_update_debs(repo, have, want, debs, error)) {
-        return FALSE;
-    }
-    *out = 0;
-    for (guint i = 0; i < debs->len; i++) {
-        GStatBuf st;
-        if (g_stat(debs->pdata[i], &st) != 0) {
-            return pp_throw_errno_prefix(error, "stat(%s)",
-                                         (char *)debs->pdata[i]);
-        }
-        *out += (gint64)st.st_size;
-    }
-    return TRUE;
+    return pp_dpkg_update_debs(repo, have, want, debs, error)
+           && files_bytes(debs, 0, out, error);
 }
 
 /* Run a dpkg command (pp_dpkg_command) on the device, as root (it makes
@@ -297,6 +302,22 @@ dpkg_device_is(const char *root, char **want, const char *what,
     return TRUE;
 }
 
+/* One dpkg update on the device: the .debs of have -> want installed
+ * (none: nothing run), their bytes the download. */
+static gboolean
+dpkg_install(const PpStrategySource *src, const char *work,
+             const char *root, char **have, char **want, const char *what,
+             gint64 *out_bytes, GError **error)
+{
+    g_autoptr(GPtrArray) argv = pp_dpkg_command(work, root, "-i");
+    guint base = argv->len;
+    if (!pp_dpkg_update_debs(src->repo, have, want, argv, error)
+        || !files_bytes(argv, base, out_bytes, error)) {
+        return FALSE;
+    }
+    return argv->len == base || dpkg_run(argv, what, error);
+}
+
 /*
  * dpkg, v2 -> v3 and back to v1, run on the device the v1 -> v2 update
  * left: `dpkg -i` of the .debs v3 adds or changes, then `dpkg --purge` of
@@ -316,16 +337,8 @@ dpkg_onwards_and_back(const PpStrategySource *src, const char *work,
     }
     char **v1 = setup->dev.pkgs_from;
     char **v2 = setup->dev.pkgs_to;
-    g_autoptr(GPtrArray) up = pp_dpkg_command(work, setup->root, "-i");
-    g_autoptr(GPtrArray) debs = g_ptr_array_new_with_free_func(g_free);
-    if (!pp_dpkg_update_debs(src->repo, v2, v3, debs, error)
-        || !debs_bytes(src->repo, v2, v3, &f->download[1], error)) {
-        return FALSE;
-    }
-    for (guint i = 0; i < debs->len; i++) {
-        g_ptr_array_add(up, g_strdup(debs->pdata[i]));
-    }
-    if (!dpkg_run(up, "dpkg -i of v3's packages", error)
+    if (!dpkg_install(src, work, setup->root, v2, v3,
+                      "dpkg -i of v3's packages", &f->download[1], error)
         || !dpkg_device_is(setup->root, v3, "the v2 -> v3 update", error)) {
         g_prefix_error(error, "dpkg v2 -> v3: ");
         return FALSE;
@@ -345,18 +358,9 @@ dpkg_onwards_and_back(const PpStrategySource *src, const char *work,
             g_ptr_array_add(purge, g_steal_pointer(&name));
         }
     }
-    g_autoptr(GPtrArray) down = pp_dpkg_command(work, setup->root, "-i");
-    g_autoptr(GPtrArray) old_debs = g_ptr_array_new_with_free_func(g_free);
-    if (!pp_dpkg_update_debs(src->repo, v3, v1, old_debs, error)
-        || !debs_bytes(src->repo, v3, v1, &f->download[2], error)) {
-        return FALSE;
-    }
-    for (guint i = 0; i < old_debs->len; i++) {
-        g_ptr_array_add(down, g_strdup(old_debs->pdata[i]));
-    }
     if ((purge->len > base && !dpkg_run(purge, "dpkg --purge", error))
-        || (old_debs->len > 0
-            && !dpkg_run(down, "dpkg -i of v1's packages", error))
+        || !dpkg_install(src, work, setup->root, v3, v1,
+                         "dpkg -i of v1's packages", &f->download[2], error)
         || !dpkg_device_is(setup->root, v1, "going back to v1", error)) {
         g_prefix_error(error, "dpkg back to v1: ");
         return FALSE;

@@ -26,15 +26,21 @@ fault_conf() {   # NAME STRATEGY RULE [EXTRA]
         "$1" "$2" "$3" "${4:-}" >"$PP_TMP/$1.conf"
 }
 
+# recovered NAME DIR: the client reported the fault, the device it left
+# boots (pass), and the retry ran and boots the new version.
+recovered() {
+    f=$2/summary.json
+    [ "$(jq -r .fault.end.outcome "$f")" = pass ] && [ "$(jq .fault.client_exit_status "$f")" -ne 0 ] &&
+        [ "$(jq .fault.end.retried "$f")" = true ] && [ "$(jq -r .fault.end.retry_error "$f")" = null ] ||
+        pp_fail "$1 under EIO: $(jq -c .fault "$f")"
+}
+
 # ab: the old slot boots, the retry ends on the new one
 fault_conf ab-eio ab 'calls=write;nth=20;errno=EIO'
 "$PP_BIN" sim --scenario "$PP_TMP/ab-eio.conf" --out "$PP_TMP/ab" >"$PP_TMP/ab.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$PP_TMP/ab.log"; pp_fail "ab under EIO: exit $rc, want 0"; }
-f=$PP_TMP/ab/summary.json
-[ "$(jq -r .fault.end.outcome "$f")" = pass ] && [ "$(jq .fault.client_exit_status "$f")" -ne 0 ] &&
-    [ "$(jq .fault.end.retried "$f")" = true ] && [ "$(jq -r .fault.end.retry_error "$f")" = null ] ||
-    pp_fail "ab under EIO: $(jq -c .fault "$f")"
+recovered ab "$PP_TMP/ab"
 grep -q "boots the old version v1 from slot a); retry: boots the new version" "$PP_TMP/ab.log" ||
     pp_fail "ab under EIO: $(grep '^fault' "$PP_TMP/ab.log")"
 pp_log "ab, EIO on the slot write: reported, the old slot boots, the retry boots the new one"
@@ -74,8 +80,5 @@ printf '[scenario]\nname = dpkg-eio\n[update]\nstrategy = dpkg\n[fault]\ninject 
     --out "$PP_TMP/dp" >"$PP_TMP/dp.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$PP_TMP/dp.log"; pp_fail "dpkg under EIO: exit $rc, want 0"; }
-f=$PP_TMP/dp/summary.json
-[ "$(jq -r .fault.end.outcome "$f")" = pass ] && [ "$(jq .fault.client_exit_status "$f")" -ne 0 ] &&
-    [ "$(jq .fault.end.retried "$f")" = true ] && [ "$(jq -r .fault.end.retry_error "$f")" = null ] ||
-    pp_fail "dpkg under EIO: $(jq -c .fault "$f")"
+recovered dpkg "$PP_TMP/dp"
 pp_log "dpkg, EIO on an fsync: $(grep '^fault:' "$PP_TMP/dp.log" | sed 's/.*the device as left: //')"
